@@ -1,0 +1,1 @@
+//! Pure parser for the go-plugin handshake line.

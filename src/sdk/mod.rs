@@ -1,0 +1,1 @@
+//! Serving plugins from Rust.
