@@ -1,0 +1,62 @@
+"""Builds the example plugins into examples/plugins/ (next to their .plugin.yaml manifests).
+
+    python examples/build_plugins.py            # Rust and Go echo LLMs, Go kv plugin
+    python examples/build_plugins.py --release  # the Rust plugin with optimizations (benchmarks)
+
+cargo and go only rebuild what changed, so running this again is cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGINS = ROOT / "examples" / "plugins"
+GO_MODULE = ROOT / "examples" / "go"
+
+RUST_PLUGIN = PLUGINS / "echo-llm-rust"
+GO_PLUGIN = PLUGINS / "echo-llm-go"
+GO_KV_PLUGIN = PLUGINS / "kv-go"
+
+
+def _run(command: list[str], cwd: Path) -> None:
+    print("+", " ".join(command), file=sys.stderr, flush=True)
+    subprocess.run(command, cwd=cwd, check=True)
+
+
+def build_rust(release: bool = True) -> Path:
+    profile = "release" if release else "debug"
+    command = ["cargo", "build", "--quiet", "-p", "echo-llm-rust"]
+    if release:
+        command.append("--release")
+    _run(command, ROOT)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    built = target / profile / "echo-llm-rust"
+    if not RUST_PLUGIN.exists() or built.stat().st_mtime > RUST_PLUGIN.stat().st_mtime:
+        shutil.copy2(built, RUST_PLUGIN)
+    return RUST_PLUGIN
+
+
+def build_go() -> list[Path]:
+    if shutil.which("go") is None:
+        raise RuntimeError("Go is not installed: the Go example plugins need it (https://go.dev/dl/)")
+    _run(["go", "build", "-o", str(GO_PLUGIN), "./echo-llm"], GO_MODULE)
+    _run(["go", "build", "-o", str(GO_KV_PLUGIN), "./kv"], GO_MODULE)
+    return [GO_PLUGIN, GO_KV_PLUGIN]
+
+
+def build_all(release: bool = True) -> None:
+    build_rust(release)
+    build_go()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="build the Rust plugin without optimizations")
+    args = parser.parse_args()
+    build_all(release=not args.debug)

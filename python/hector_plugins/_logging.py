@@ -1,0 +1,41 @@
+"""Delivers plugin log records to :mod:`logging` (called from the Rust log forwarder thread).
+
+Each plugin logs under ``hector_plugins.plugin.<name>``. A record's ``extra`` carries
+``plugin`` (the name), ``plugin_fields`` (the structured fields of an hclog JSON line),
+``plugin_timestamp`` (the plugin's own timestamp, if any) and ``plugin_stream``
+(``stderr``, ``stdout`` or ``grpc_stdio``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Optional, Sequence, Tuple
+
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+
+_LEVELS = {
+    "trace": TRACE,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+Record = Tuple[str, str, str, Optional[str], Optional[str], str]
+
+
+def emit(records: Sequence[Record]) -> None:
+    for plugin, level_name, message, fields, timestamp, stream in records:
+        logger = logging.getLogger(f"hector_plugins.plugin.{plugin}")
+        level = _LEVELS.get(level_name, logging.DEBUG)
+        if not logger.isEnabledFor(level):
+            continue
+        extra = {
+            "plugin": plugin,
+            "plugin_fields": json.loads(fields) if fields else {},
+            "plugin_timestamp": timestamp,
+            "plugin_stream": stream,
+        }
+        logger.log(level, message, extra=extra)

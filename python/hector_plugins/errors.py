@@ -1,0 +1,100 @@
+"""The exception hierarchy. Every error raised by hector_plugins derives from PluginError.
+
+Each carries a message a person can act on, plus the details as attributes (``plugin``,
+``stderr`` for start failures and crashes, ``code`` for gRPC call failures, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PluginError(Exception):
+    """Base class of every hector_plugins error."""
+
+    plugin: str | None
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.plugin = details.pop("plugin", None)
+        for key, value in details.items():
+            setattr(self, key, value)
+
+    def __str__(self) -> str:  # KeyError subclasses would otherwise quote the message
+        return self.message
+
+
+class ConfigError(PluginError, ValueError):
+    """Invalid configuration or options. ``file``, ``line`` and ``column`` say where, when known."""
+
+    file: str | None
+    line: int | None
+    column: int | None
+
+
+class PluginNotFoundError(PluginError, KeyError):
+    """No plugin of that name (and type) is loaded. ``known`` lists the names that are."""
+
+    kind: str
+    known: list[str]
+
+
+class PluginStartError(PluginError):
+    """A plugin could not be launched or initialized. ``stderr`` holds its last stderr lines."""
+
+    stderr: list[str]
+
+
+class HandshakeError(PluginStartError):
+    """The plugin's handshake line was missing or wrong (the message shows the line)."""
+
+
+class PluginTimeoutError(PluginError, TimeoutError):
+    """Something took longer than its limit. Also a builtin ``TimeoutError``."""
+
+
+class StartTimeoutError(PluginStartError, PluginTimeoutError):
+    """The plugin printed no handshake line within ``start_timeout``; it was killed."""
+
+    timeout: float
+
+
+class PluginCallError(PluginError):
+    """A call failed. ``code`` is the gRPC status name (e.g. ``"UNAVAILABLE"``), ``method`` the RPC."""
+
+    code: str
+    method: str
+
+
+class CallTimeoutError(PluginCallError, PluginTimeoutError):
+    """A call did not answer within its ``timeout``."""
+
+
+class PluginCrashedError(PluginError):
+    """The plugin process died. ``exit`` says how; ``stderr`` holds its last stderr lines."""
+
+    exit: str
+    method: str
+    stderr: list[str]
+
+
+class PluginClosedError(PluginError):
+    """The plugin (or its manager) was shut down and can no longer be called."""
+
+    state: str
+
+
+__all__ = [
+    "PluginError",
+    "ConfigError",
+    "PluginNotFoundError",
+    "PluginStartError",
+    "HandshakeError",
+    "PluginTimeoutError",
+    "StartTimeoutError",
+    "PluginCallError",
+    "CallTimeoutError",
+    "PluginCrashedError",
+    "PluginClosedError",
+]

@@ -1,0 +1,68 @@
+//! `hector.plugin.LLMProvider` client (PROTOCOL.md §7.2).
+
+use super::call;
+use crate::error::Result;
+use crate::plugin::Plugin;
+use crate::proto::hector::llm_provider_client::LlmProviderClient;
+use crate::proto::hector::{Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, ModelInfo, StreamChunk};
+use crate::transport::MAX_MESSAGE_BYTES;
+use futures_util::{Stream, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::transport::Channel;
+
+#[derive(Clone)]
+pub struct LlmClient {
+    plugin: Arc<Plugin>,
+    grpc: LlmProviderClient<Channel>,
+}
+
+impl LlmClient {
+    pub fn new(plugin: Arc<Plugin>) -> Self {
+        let grpc = LlmProviderClient::new(plugin.channel())
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        LlmClient { plugin, grpc }
+    }
+
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.plugin
+    }
+
+    pub async fn generate(&self, request: GenerateRequest, timeout: Option<Duration>) -> Result<GenerateResponse> {
+        let mut grpc = self.grpc.clone();
+        call(&self.plugin, "Generate", timeout, async move { grpc.generate(request).await.map(|r| r.into_inner()) }).await
+    }
+
+    /// Opens `GenerateStreaming`; the stream ends after the plugin's last chunk.
+    pub async fn generate_stream(
+        &self,
+        request: GenerateRequest,
+    ) -> Result<impl Stream<Item = Result<StreamChunk>> + Send + 'static> {
+        let mut grpc = self.grpc.clone();
+        let stream = call(&self.plugin, "GenerateStreaming", None, async move {
+            grpc.generate_streaming(request).await.map(|r| r.into_inner())
+        })
+        .await?;
+        let plugin = self.plugin.clone();
+        Ok(stream.then(move |item| {
+            let plugin = plugin.clone();
+            async move {
+                match item {
+                    Ok(chunk) => Ok(chunk),
+                    Err(status) => Err(plugin.call_error("GenerateStreaming", status).await),
+                }
+            }
+        }))
+    }
+
+    pub async fn model_info(&self, timeout: Option<Duration>) -> Result<ModelInfo> {
+        let mut grpc = self.grpc.clone();
+        call(&self.plugin, "GetModelInfo", timeout, async move { grpc.get_model_info(Empty {}).await.map(|r| r.into_inner()) }).await
+    }
+
+    pub async fn health(&self, timeout: Option<Duration>) -> Result<HealthResponse> {
+        let mut grpc = self.grpc.clone();
+        call(&self.plugin, "Health", timeout, async move { grpc.health(HealthRequest {}).await.map(|r| r.into_inner()) }).await
+    }
+}

@@ -1,0 +1,119 @@
+//! Calls any gRPC method of any plugin with raw protobuf bytes, so users can drive plugins we
+//! have no typed client for (Terraform providers, go-plugin examples) with their own messages.
+
+use super::call;
+use crate::error::{Error, Result};
+use crate::plugin::Plugin;
+use bytes::{Buf, BufMut, Bytes};
+use futures_util::{Stream, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+
+#[derive(Clone)]
+pub struct RawClient {
+    plugin: Arc<Plugin>,
+}
+
+impl RawClient {
+    pub fn new(plugin: Arc<Plugin>) -> Self {
+        RawClient { plugin }
+    }
+
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.plugin
+    }
+
+    pub async fn unary(&self, method: &str, request: Bytes, timeout: Option<Duration>) -> Result<Bytes> {
+        let path = method_path(&self.plugin, method)?;
+        let mut grpc = self.grpc();
+        call(&self.plugin, method, timeout, async move {
+            grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+            grpc.unary(tonic::Request::new(request), path, BytesCodec).await.map(|r| r.into_inner())
+        })
+        .await
+    }
+
+    pub async fn server_stream(
+        &self,
+        method: &str,
+        request: Bytes,
+    ) -> Result<impl Stream<Item = Result<Bytes>> + Send + 'static> {
+        let path = method_path(&self.plugin, method)?;
+        let mut grpc = self.grpc();
+        let stream = call(&self.plugin, method, None, async move {
+            grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+            grpc.server_streaming(tonic::Request::new(request), path, BytesCodec).await.map(|r| r.into_inner())
+        })
+        .await?;
+        let plugin = self.plugin.clone();
+        let method = method.to_string();
+        Ok(stream.then(move |item| {
+            let plugin = plugin.clone();
+            let method = method.clone();
+            async move {
+                match item {
+                    Ok(bytes) => Ok(bytes),
+                    Err(status) => Err(plugin.call_error(&method, status).await),
+                }
+            }
+        }))
+    }
+
+    fn grpc(&self) -> tonic::client::Grpc<tonic::transport::Channel> {
+        tonic::client::Grpc::new(self.plugin.channel())
+            .max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
+    }
+}
+
+/// `/package.Service/Method`, checked so a typo gets a clear error instead of a 404.
+fn method_path(plugin: &Plugin, method: &str) -> Result<http::uri::PathAndQuery> {
+    let valid = method.starts_with('/') && method[1..].split('/').count() == 2 && !method.ends_with('/');
+    if !valid {
+        return Err(Error::config(format!(
+            "plugin {:?}: method {method:?} must be a full gRPC path like \"/package.Service/Method\"",
+            plugin.name
+        )));
+    }
+    http::uri::PathAndQuery::try_from(method)
+        .map_err(|e| Error::config(format!("plugin {:?}: bad method path {method:?}: {e}", plugin.name)))
+}
+
+/// Passes message bytes through untouched.
+#[derive(Debug, Clone, Copy, Default)]
+struct BytesCodec;
+
+impl Codec for BytesCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = BytesCodec;
+    type Decoder = BytesCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        BytesCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        BytesCodec
+    }
+}
+
+impl Encoder for BytesCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Self::Error> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for BytesCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Self::Error> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}

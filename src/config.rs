@@ -1,0 +1,169 @@
+//! hector.yaml (or the same structure as a dict): the explicitly configured plugins.
+//!
+//! Sections `plugins.{llm_providers, database_providers, embedder_providers, tool_providers,
+//! reasoning_strategies}` map names to entries `{type: grpc, path, enabled, config, ...}`.
+
+use crate::error::{Error, Result};
+use crate::kind::PluginKind;
+use crate::launch::LaunchOptions;
+use crate::plugin::{PluginSpec, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const SECTIONS: [(&str, PluginKind); 5] = [
+    ("llm_providers", PluginKind::Llm),
+    ("database_providers", PluginKind::Database),
+    ("embedder_providers", PluginKind::Embedder),
+    ("tool_providers", PluginKind::Tool),
+    ("reasoning_strategies", PluginKind::Reasoning),
+];
+
+/// One plugin entry as written in the configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    #[serde(rename = "type", default = "grpc")]
+    protocol: String,
+    path: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    config: BTreeMap<String, serde_json::Value>,
+    start_timeout: Option<f64>,
+    shutdown_grace: Option<f64>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    clean_env: bool,
+    magic_cookie_key: Option<String>,
+    magic_cookie_value: Option<String>,
+    protocol_versions: Option<Vec<u32>>,
+}
+
+fn grpc() -> String {
+    "grpc".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Reads a hector.yaml file. Relative plugin paths are relative to the file's directory.
+pub fn load_file(path: &Path) -> Result<Vec<PluginSpec>> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Config { message: format!("cannot read {origin}: {e}"), file: Some(origin.clone()), line: None, column: None })?;
+    let value: serde_json::Value = if text.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_saphyr::from_str(&text).map_err(|e| Error::Config {
+            message: format!("{origin}: invalid YAML: {e}"),
+            file: Some(origin.clone()),
+            line: None,
+            column: None,
+        })?
+    };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    from_value(&value, &origin, &base)
+}
+
+/// Reads the configuration structure (already parsed, e.g. from a Python dict).
+pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path) -> Result<Vec<PluginSpec>> {
+    let err = |message: String| Error::Config { message: format!("{origin}: {message}"), file: Some(origin.into()), line: None, column: None };
+    let root = match value {
+        serde_json::Value::Null => return Ok(Vec::new()),
+        serde_json::Value::Object(map) => map,
+        _ => return Err(err("the top level must be a mapping".into())),
+    };
+    let Some(plugins) = root.get("plugins") else { return Ok(Vec::new()) };
+    let plugins = match plugins {
+        serde_json::Value::Null => return Ok(Vec::new()),
+        serde_json::Value::Object(map) => map,
+        _ => return Err(err("`plugins` must be a mapping".into())),
+    };
+    let mut specs = Vec::new();
+    for (section, kind) in SECTIONS {
+        let Some(entries) = plugins.get(section) else { continue };
+        let entries = match entries {
+            serde_json::Value::Null => continue,
+            serde_json::Value::Object(map) => map,
+            _ => return Err(err(format!("`plugins.{section}` must map plugin names to entries"))),
+        };
+        for (name, entry) in entries {
+            let at = format!("plugins.{section}.{name}");
+            let entry: Entry = serde_json::from_value(entry.clone()).map_err(|e| err(format!("{at}: {e}")))?;
+            if entry.protocol != "grpc" {
+                return Err(err(format!("{at}.type: only \"grpc\" plugins are supported, not {:?}", entry.protocol)));
+            }
+            if !entry.enabled {
+                continue;
+            }
+            if specs.iter().any(|s: &PluginSpec| s.name == *name) {
+                return Err(err(format!("{at}: the name {name:?} is used twice")));
+            }
+            specs.push(to_spec(name, kind, entry, base, &at).map_err(err)?);
+        }
+    }
+    Ok(specs)
+}
+
+fn to_spec(name: &str, kind: PluginKind, entry: Entry, base: &Path, at: &str) -> std::result::Result<PluginSpec, String> {
+    let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
+        None => Ok(default),
+        Some(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s)),
+        Some(s) => Err(format!("{at}.{field}: must be a positive number of seconds, not {s}")),
+    };
+    let defaults = LaunchOptions::default();
+    let path = PathBuf::from(&entry.path);
+    let mut spec = PluginSpec::new(name, if path.is_absolute() { path } else { base.join(path) }, kind);
+    spec.config = entry.config;
+    spec.start_timeout = seconds(entry.start_timeout, "start_timeout", DEFAULT_START_TIMEOUT)?;
+    spec.shutdown_grace = seconds(entry.shutdown_grace, "shutdown_grace", DEFAULT_SHUTDOWN_GRACE)?;
+    spec.launch = LaunchOptions {
+        magic_cookie_key: entry.magic_cookie_key.unwrap_or(defaults.magic_cookie_key),
+        magic_cookie_value: entry.magic_cookie_value.unwrap_or(defaults.magic_cookie_value),
+        protocol_versions: entry.protocol_versions.unwrap_or(defaults.protocol_versions),
+        env: entry.env.into_iter().collect(),
+        clean_env: entry.clean_env,
+        ..defaults
+    };
+    spec.launch.validate().map_err(|e| format!("{at}: {e}"))?;
+    Ok(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Vec<PluginSpec>> {
+        from_value(&serde_json::from_str(json).unwrap(), "test", Path::new("/base"))
+    }
+
+    #[test]
+    fn reads_entries_of_every_section() {
+        let specs = parse(
+            r#"{"plugins": {"llm_providers": {"a": {"type": "grpc", "path": "bin/a", "config": {"k": 1}}},
+                              "embedder_providers": {"e": {"path": "/abs/e", "enabled": true}},
+                              "database_providers": {"off": {"path": "x", "enabled": false}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(specs.len(), 2);
+        assert_eq!(specs[0].path, PathBuf::from("/base/bin/a"));
+        assert_eq!(specs[0].kind, PluginKind::Llm);
+        assert_eq!(specs[1].path, PathBuf::from("/abs/e"));
+    }
+
+    #[test]
+    fn errors_name_the_entry_and_field() {
+        let e = parse(r#"{"plugins": {"llm_providers": {"a": {"path": "x", "bogus": 1}}}}"#).unwrap_err();
+        assert!(e.to_string().contains("plugins.llm_providers.a") && e.to_string().contains("bogus"), "{e}");
+        let e = parse(r#"{"plugins": {"llm_providers": {"a": {"type": "netrpc", "path": "x"}}}}"#).unwrap_err();
+        assert!(e.to_string().contains("plugins.llm_providers.a.type"), "{e}");
+        let e = parse(r#"{"plugins": {"llm_providers": {"a": {"path": "x", "start_timeout": -1}}}}"#).unwrap_err();
+        assert!(e.to_string().contains("start_timeout"), "{e}");
+        let e = parse(r#"{"plugins": {"llm_providers": {"a": {}}}}"#).unwrap_err();
+        assert!(e.to_string().contains("path"), "{e}");
+    }
+}

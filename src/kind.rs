@@ -1,0 +1,75 @@
+//! The kinds of plugin, named as manifests and Go plugin maps name them (PROTOCOL.md §7.5).
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PluginKind {
+    Llm,
+    Database,
+    Embedder,
+    Tool,
+    Reasoning,
+    /// Any go-plugin gRPC plugin: no Hector service, called with raw protobuf bytes.
+    Generic,
+}
+
+impl PluginKind {
+    pub const ALL: [PluginKind; 6] = [
+        PluginKind::Llm,
+        PluginKind::Database,
+        PluginKind::Embedder,
+        PluginKind::Tool,
+        PluginKind::Reasoning,
+        PluginKind::Generic,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Llm => "llm_provider",
+            PluginKind::Database => "database_provider",
+            PluginKind::Embedder => "embedder_provider",
+            PluginKind::Tool => "tool_provider",
+            PluginKind::Reasoning => "reasoning_strategy",
+            PluginKind::Generic => "grpc",
+        }
+    }
+
+    /// The `hector.plugin` service that carries the lifecycle RPCs, if any.
+    pub fn service(self) -> Option<&'static str> {
+        match self {
+            PluginKind::Llm => Some("hector.plugin.LLMProvider"),
+            PluginKind::Database => Some("hector.plugin.DatabaseProvider"),
+            PluginKind::Embedder => Some("hector.plugin.EmbedderProvider"),
+            PluginKind::Tool => Some("hector.plugin.ToolProvider"),
+            PluginKind::Reasoning => Some("hector.plugin.ReasoningStrategy"),
+            PluginKind::Generic => None,
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PluginKind {
+    type Err = String;
+
+    /// Accepts the manifest names and short forms (`llm`, `database`, ...).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "llm_provider" | "llm" => PluginKind::Llm,
+            "database_provider" | "database" => PluginKind::Database,
+            "embedder_provider" | "embedder" => PluginKind::Embedder,
+            "tool_provider" | "tools" | "tool" => PluginKind::Tool,
+            "reasoning_strategy" | "reasoning" => PluginKind::Reasoning,
+            "grpc" | "generic" => PluginKind::Generic,
+            other => {
+                let known: Vec<&str> = PluginKind::ALL.iter().map(|k| k.as_str()).collect();
+                return Err(format!("unknown plugin type {other:?} (expected one of: {})", known.join(", ")));
+            }
+        })
+    }
+}

@@ -1,0 +1,208 @@
+//! Starting a plugin process (PROTOCOL.md §1, §4): its environment, a private socket
+//! directory, its own process group, and a parent-death signal.
+//!
+//! Every child is spawned from ONE long-lived thread: Linux's `PR_SET_PDEATHSIG` fires when the
+//! *thread* that forked the child exits, so a pool thread that retires would kill its plugins.
+
+use std::ffi::OsString;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::sync::OnceLock;
+
+/// What the host tells the plugin through its environment.
+#[derive(Debug, Clone)]
+pub struct LaunchOptions {
+    pub magic_cookie_key: String,
+    pub magic_cookie_value: String,
+    /// App protocol versions the host accepts; the plugin picks one.
+    pub protocol_versions: Vec<u32>,
+    pub min_port: u16,
+    pub max_port: u16,
+    /// Extra variables for this plugin. They win over inherited ones (documented choice).
+    pub env: Vec<(String, String)>,
+    /// Start from an empty environment instead of inheriting the host's.
+    pub clean_env: bool,
+    pub working_dir: Option<PathBuf>,
+}
+
+impl Default for LaunchOptions {
+    fn default() -> Self {
+        LaunchOptions {
+            magic_cookie_key: "HECTOR_PLUGIN".into(),
+            magic_cookie_value: "hector_plugin_v1".into(),
+            protocol_versions: vec![1],
+            min_port: 10000,
+            max_port: 25000,
+            env: Vec::new(),
+            clean_env: false,
+            working_dir: None,
+        }
+    }
+}
+
+impl LaunchOptions {
+    /// Checks what would otherwise fail confusingly inside the plugin.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.magic_cookie_key.is_empty() || self.magic_cookie_key.contains('=') {
+            return Err(format!("magic cookie key {:?} must be a non-empty name without '='", self.magic_cookie_key));
+        }
+        if self.protocol_versions.is_empty() {
+            return Err("protocol_versions must offer at least one version".into());
+        }
+        if self.min_port > self.max_port {
+            return Err(format!("min_port {} is above max_port {}", self.min_port, self.max_port));
+        }
+        if let Some((key, _)) = self.env.iter().find(|(k, _)| k.is_empty() || k.contains('=')) {
+            return Err(format!("environment variable name {key:?} is invalid"));
+        }
+        Ok(())
+    }
+
+    /// The variables the plugin receives on top of (or instead of) the inherited environment.
+    pub fn plugin_env(&self, socket_dir: &Path) -> Vec<(OsString, OsString)> {
+        let versions = self.protocol_versions.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let mut env: Vec<(OsString, OsString)> = vec![
+            (self.magic_cookie_key.clone().into(), self.magic_cookie_value.clone().into()),
+            ("PLUGIN_PROTOCOL_VERSIONS".into(), versions.into()),
+            ("PLUGIN_MIN_PORT".into(), self.min_port.to_string().into()),
+            ("PLUGIN_MAX_PORT".into(), self.max_port.to_string().into()),
+            ("PLUGIN_UNIX_SOCKET_DIR".into(), socket_dir.as_os_str().to_owned()),
+        ];
+        env.extend(self.env.iter().map(|(k, v)| (k.into(), v.into())));
+        env
+    }
+}
+
+/// A private directory (mode 0700) for the plugin's socket, removed when dropped.
+pub fn make_socket_dir() -> std::io::Result<tempfile::TempDir> {
+    // Short prefix: unix socket paths are limited to ~107 bytes.
+    tempfile::Builder::new()
+        .prefix("hplug-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+}
+
+struct SpawnJob {
+    command: tokio::process::Command,
+    runtime: tokio::runtime::Handle,
+    reply: tokio::sync::oneshot::Sender<std::io::Result<tokio::process::Child>>,
+}
+
+fn spawner() -> &'static mpsc::Sender<SpawnJob> {
+    static SPAWNER: OnceLock<mpsc::Sender<SpawnJob>> = OnceLock::new();
+    SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnJob>();
+        std::thread::Builder::new()
+            .name("hector-plugin-spawner".into())
+            .spawn(move || {
+                // Lives as long as the process: its exit would fire every child's death signal.
+                for job in rx {
+                    let _context = job.runtime.enter();
+                    let mut command = job.command;
+                    let _ = job.reply.send(command.spawn());
+                }
+            })
+            .expect("cannot start the plugin spawner thread");
+        tx
+    })
+}
+
+/// Spawns `executable` with no arguments, in its own process group, with piped stdout/stderr.
+pub async fn spawn(
+    executable: &Path,
+    options: &LaunchOptions,
+    socket_dir: &Path,
+) -> std::io::Result<tokio::process::Child> {
+    let mut command = tokio::process::Command::new(executable);
+    if options.clean_env {
+        command.env_clear();
+    }
+    command
+        .envs(options.plugin_env(socket_dir))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    if let Some(dir) = &options.working_dir {
+        command.current_dir(dir);
+    }
+    set_parent_death_signal(&mut command);
+
+    let (reply, response) = tokio::sync::oneshot::channel();
+    let job = SpawnJob { command, runtime: tokio::runtime::Handle::current(), reply };
+    spawner()
+        .send(job)
+        .map_err(|_| std::io::Error::other("the plugin spawner thread is gone"))?;
+    response.await.map_err(|_| std::io::Error::other("the plugin spawner thread dropped the request"))?
+}
+
+#[cfg(target_os = "linux")]
+fn set_parent_death_signal(command: &mut tokio::process::Command) {
+    let host_pid = std::process::id() as libc::pid_t;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The host may have died between fork and prctl: then nobody would signal us.
+            if libc::getppid() != host_pid {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_parent_death_signal(_command: &mut tokio::process::Command) {}
+
+/// Kills the whole process group of a plugin (the plugin and anything it started).
+pub fn kill_process_group(pgid: u32) {
+    if pgid > 1 {
+        // SAFETY: plain syscall; ESRCH (group already gone) is fine.
+        unsafe {
+            libc::killpg(pgid as libc::pid_t, libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_carries_cookie_versions_ports_and_socket_dir() {
+        let options = LaunchOptions {
+            protocol_versions: vec![2, 3],
+            env: vec![("EXTRA".into(), "1".into())],
+            ..Default::default()
+        };
+        let env = options.plugin_env(Path::new("/tmp/x"));
+        let get = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.to_str().unwrap().to_string());
+        assert_eq!(get("HECTOR_PLUGIN").as_deref(), Some("hector_plugin_v1"));
+        assert_eq!(get("PLUGIN_PROTOCOL_VERSIONS").as_deref(), Some("2,3"));
+        assert_eq!(get("PLUGIN_MIN_PORT").as_deref(), Some("10000"));
+        assert_eq!(get("PLUGIN_MAX_PORT").as_deref(), Some("25000"));
+        assert_eq!(get("PLUGIN_UNIX_SOCKET_DIR").as_deref(), Some("/tmp/x"));
+        assert_eq!(get("EXTRA").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn validation_refuses_empty_cookie_and_versions() {
+        let bad = LaunchOptions { magic_cookie_key: String::new(), ..Default::default() };
+        assert!(bad.validate().unwrap_err().contains("cookie key"));
+        let bad = LaunchOptions { protocol_versions: vec![], ..Default::default() };
+        assert!(bad.validate().is_err());
+        assert!(LaunchOptions::default().validate().is_ok());
+    }
+
+    #[test]
+    fn socket_dir_is_private() {
+        let dir = make_socket_dir().unwrap();
+        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}

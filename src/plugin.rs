@@ -1,0 +1,550 @@
+//! One running plugin: launch → handshake → connect → initialize → ready, then crash detection
+//! and graceful shutdown (PROTOCOL.md §1-§4). No orphan, zombie or socket is left behind.
+
+use crate::error::{Error, Result};
+use crate::handshake::{self, Address};
+use crate::kind::PluginKind;
+use crate::launch::{self, LaunchOptions};
+use crate::logs::{LineClassifier, LineSplitter, LogRecord, LogSink, Source, StderrTail, MAX_LINE_BYTES};
+use crate::proto::goplugin::grpc_controller_client::GrpcControllerClient;
+use crate::stdio;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::{oneshot, watch};
+use tonic::transport::Channel;
+
+/// How long a plugin may take for its own `Shutdown` RPCs before we stop asking.
+const SHUTDOWN_RPC_TIMEOUT: Duration = Duration::from_secs(2);
+/// go-plugin's grace period between asking a plugin to exit and killing it.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Everything needed to start one plugin.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    pub name: String,
+    pub path: PathBuf,
+    pub kind: PluginKind,
+    /// Sent with `Initialize`: scalars stringified, nested values as JSON text.
+    pub config: BTreeMap<String, serde_json::Value>,
+    pub launch: LaunchOptions,
+    pub start_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl PluginSpec {
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, kind: PluginKind) -> Self {
+        PluginSpec {
+            name: name.into(),
+            path: path.into(),
+            kind,
+            config: BTreeMap::new(),
+            launch: LaunchOptions::default(),
+            start_timeout: DEFAULT_START_TIMEOUT,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Ready,
+    Crashed,
+    Stopping,
+    Stopped,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Ready => "ready",
+            State::Crashed => "crashed",
+            State::Stopping => "stopping",
+            State::Stopped => "stopped",
+        }
+    }
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+impl std::fmt::Display for ExitInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.code, self.signal) {
+            (Some(code), _) => write!(f, "exit status {code}"),
+            (None, Some(signal)) => write!(f, "killed by signal {signal}"),
+            _ => write!(f, "exited"),
+        }
+    }
+}
+
+impl From<std::process::ExitStatus> for ExitInfo {
+    fn from(status: std::process::ExitStatus) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        ExitInfo { code: status.code(), signal: status.signal() }
+    }
+}
+
+/// A snapshot for `pm.plugins`.
+#[derive(Debug, Clone)]
+pub struct PluginStatus {
+    pub name: String,
+    pub kind: PluginKind,
+    pub path: PathBuf,
+    pub pid: u32,
+    pub state: State,
+    pub protocol_version: u32,
+    pub address: String,
+    pub exit: Option<ExitInfo>,
+    /// True when shutdown had to kill the plugin (it did not exit within the grace period).
+    pub killed: bool,
+}
+
+pub struct Plugin {
+    pub name: String,
+    pub kind: PluginKind,
+    pub path: PathBuf,
+    pub pid: u32,
+    pub protocol_version: u32,
+    pub address: Address,
+    channel: Channel,
+    state: Mutex<State>,
+    stopping: AtomicBool,
+    killed: AtomicBool,
+    exit: watch::Receiver<Option<ExitInfo>>,
+    stderr_tail: StderrTail,
+    /// Removed (with the socket in it) at shutdown or drop.
+    socket_dir: Mutex<Option<tempfile::TempDir>>,
+    sink: Arc<dyn LogSink>,
+}
+
+/// Every plugin alive in this process, so the host's exit path can tear them all down.
+static LIVE: Mutex<Vec<Weak<Plugin>>> = Mutex::new(Vec::new());
+
+fn register_live(plugin: &Arc<Plugin>) {
+    let mut live = LIVE.lock().unwrap();
+    live.retain(|weak| weak.strong_count() > 0);
+    live.push(Arc::downgrade(plugin));
+}
+
+/// Every plugin not yet stopped, across all managers.
+pub fn live_plugins() -> Vec<Arc<Plugin>> {
+    LIVE.lock().unwrap().iter().filter_map(Weak::upgrade).filter(|p| p.state() != State::Stopped).collect()
+}
+
+impl Plugin {
+    /// Launches the plugin and brings it to `Ready`, or fails leaving nothing running.
+    pub async fn start(spec: PluginSpec, sink: Arc<dyn LogSink>) -> Result<Arc<Plugin>> {
+        let name = spec.name.clone();
+        spec.launch.validate().map_err(|e| Error::config(format!("plugin {name:?}: {e}")))?;
+        check_executable(&name, &spec.path)?;
+        let socket_dir = launch::make_socket_dir()
+            .map_err(|e| Error::start(&name, format!("cannot create its socket directory: {e}"), vec![]))?;
+
+        let mut child = launch::spawn(&spec.path, &spec.launch, socket_dir.path())
+            .await
+            .map_err(|e| Error::start(&name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
+        let pid = child.id().unwrap_or(0);
+        let mut guard = KillOnDrop { pgid: pid, armed: true };
+
+        let stderr_tail = StderrTail::default();
+        let (stderr_done_tx, mut stderr_done) = watch::channel(false);
+        let stderr = child.stderr.take().expect("stderr is piped");
+        tokio::spawn(forward_stderr(stderr, name.clone(), sink.clone(), stderr_tail.clone(), stderr_done_tx));
+
+        let (first_line_tx, first_line) = oneshot::channel();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        tokio::spawn(read_stdout(stdout, name.clone(), sink.clone(), first_line_tx));
+
+        let (exit_tx, exit) = watch::channel(None);
+        tokio::spawn(async move {
+            let status = child.wait().await.ok().map(ExitInfo::from);
+            let _ = exit_tx.send(Some(status.unwrap_or(ExitInfo { code: None, signal: None })));
+        });
+
+        let started = Instant::now();
+        let failure = |message: String, handshake: bool, stderr_done: watch::Receiver<bool>, tail: StderrTail| {
+            fail_start(name.clone(), pid, message, handshake, stderr_done, tail)
+        };
+
+        let line = match wait_for_line(first_line, exit.clone(), spec.start_timeout).await {
+            LineOutcome::Line(line) => line,
+            LineOutcome::Closed(exit_info) => {
+                let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done.wait_for(|d| *d)).await;
+                let exit_text = exit_info.map(|e| format!(" ({e})")).unwrap_or_default();
+                let message = format!(
+                    "it exited{exit_text} without printing a handshake line on stdout. Likely causes: \
+                     wrong magic cookie ({}={}), the binary is for another architecture, a library is \
+                     missing, or it crashed at startup",
+                    spec.launch.magic_cookie_key, spec.launch.magic_cookie_value
+                );
+                return Err(failure(message, true, stderr_done, stderr_tail.clone()).await);
+            }
+            LineOutcome::TimedOut => {
+                launch::kill_process_group(pid);
+                let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done.wait_for(|d| *d)).await;
+                return Err(Error::StartTimeout { plugin: name.clone(), after: spec.start_timeout, stderr: stderr_tail.lines() });
+            }
+        };
+
+        let handshake = match handshake::parse(&line, &spec.launch.protocol_versions) {
+            Ok(handshake) => handshake,
+            Err(e) => return Err(failure(e.to_string(), true, stderr_done, stderr_tail.clone()).await),
+        };
+        if handshake.server_cert.is_some() {
+            let message = format!(
+                "it requires TLS (it printed a server certificate), but this host did not request automatic mTLS; line: {line:?}"
+            );
+            return Err(failure(message, true, stderr_done, stderr_tail.clone()).await);
+        }
+
+        let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
+        let channel = match crate::transport::connect(&handshake.address, remaining).await {
+            Ok(channel) => channel,
+            Err(e) => return Err(failure(e, false, stderr_done, stderr_tail.clone()).await),
+        };
+
+        guard.armed = false;
+        let plugin = Arc::new(Plugin {
+            name: name.clone(),
+            kind: spec.kind,
+            path: spec.path.clone(),
+            pid,
+            protocol_version: handshake.app_version,
+            address: handshake.address.clone(),
+            channel,
+            state: Mutex::new(State::Ready),
+            stopping: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            exit,
+            stderr_tail,
+            socket_dir: Mutex::new(Some(socket_dir)),
+            sink: sink.clone(),
+        });
+        register_live(&plugin);
+        tokio::spawn(watch_for_crash(Arc::downgrade(&plugin)));
+        tokio::spawn(stdio::forward(plugin.channel.clone(), name.clone(), sink));
+
+        if let Err(e) = crate::lifecycle::initialize(&plugin, &spec.config).await {
+            plugin.kill_now().await;
+            let stderr = plugin.stderr_tail.lines();
+            return Err(match e {
+                Error::Call { message, method, code, .. } => {
+                    Error::start(&name, format!("{method} failed ({}): {message}", crate::error::code_name(code)), stderr)
+                }
+                Error::Crashed { exit, .. } => Error::start(&name, format!("it crashed during Initialize ({exit})"), stderr),
+                other => other,
+            });
+        }
+        Ok(plugin)
+    }
+
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    pub fn state(&self) -> State {
+        *self.state.lock().unwrap()
+    }
+
+    pub fn status(&self) -> PluginStatus {
+        PluginStatus {
+            name: self.name.clone(),
+            kind: self.kind,
+            path: self.path.clone(),
+            pid: self.pid,
+            state: self.state(),
+            protocol_version: self.protocol_version,
+            address: self.address.to_string(),
+            exit: *self.exit.borrow(),
+            killed: self.killed.load(Ordering::SeqCst),
+        }
+    }
+
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.stderr_tail.lines()
+    }
+
+    /// Refuses calls to a plugin that is gone, before any network round trip.
+    pub fn ensure_callable(&self, method: &str) -> Result<()> {
+        match self.state() {
+            State::Ready => Ok(()),
+            State::Crashed => Err(self.crashed(method)),
+            state => Err(Error::Closed { plugin: self.name.clone(), state: state.as_str().into() }),
+        }
+    }
+
+    fn crashed(&self, method: &str) -> Error {
+        let exit = self.exit.borrow().map(|e| e.to_string()).unwrap_or_else(|| "exited".into());
+        Error::Crashed { plugin: self.name.clone(), method: method.into(), exit, stderr: self.stderr_tail.lines() }
+    }
+
+    /// Turns a failed call into the right error: a crash if the process died under it.
+    pub async fn call_error(&self, method: &str, status: tonic::Status) -> Error {
+        let transport_failure = matches!(
+            status.code(),
+            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled | tonic::Code::Internal
+        );
+        if transport_failure {
+            // The connection usually breaks a moment before the exit is reaped.
+            let mut exit = self.exit.clone();
+            let _ = tokio::time::timeout(Duration::from_millis(250), exit.wait_for(Option::is_some)).await;
+            if self.exit.borrow().is_some() {
+                if self.stopping.load(Ordering::SeqCst) {
+                    return Error::Closed { plugin: self.name.clone(), state: self.state().as_str().into() };
+                }
+                return self.crashed(method);
+            }
+        }
+        Error::Call { plugin: self.name.clone(), method: method.into(), code: status.code(), message: status.message().into() }
+    }
+
+    pub fn has_exited(&self) -> bool {
+        self.exit.borrow().is_some()
+    }
+
+    /// Graceful shutdown: the service's own `Shutdown`, go-plugin's controller `Shutdown`, a
+    /// grace period, then the whole process group is killed and reaped. Idempotent.
+    pub async fn shutdown(&self, grace: Duration) {
+        if self.stopping.swap(true, Ordering::SeqCst) {
+            self.wait_stopped().await;
+            return;
+        }
+        self.set_state(State::Stopping);
+        if !self.has_exited() {
+            let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, crate::lifecycle::shutdown(self)).await;
+            let mut controller = GrpcControllerClient::new(self.channel.clone());
+            // Go plugins stop their server inside this call: the status is often UNAVAILABLE.
+            let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, controller.shutdown(crate::proto::goplugin::Empty {})).await;
+        }
+        let mut exit = self.exit.clone();
+        if tokio::time::timeout(grace, exit.wait_for(Option::is_some)).await.is_err() {
+            self.killed.store(true, Ordering::SeqCst);
+        }
+        self.finish().await;
+    }
+
+    /// Kills without asking (failed start, host exit).
+    pub async fn kill_now(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        if !self.has_exited() {
+            self.killed.store(true, Ordering::SeqCst);
+        }
+        self.finish().await;
+    }
+
+    /// Kills the group (children the plugin left behind too), reaps, removes sockets.
+    async fn finish(&self) {
+        launch::kill_process_group(self.pid);
+        let mut exit = self.exit.clone();
+        let _ = tokio::time::timeout(Duration::from_secs(5), exit.wait_for(Option::is_some)).await;
+        self.remove_sockets();
+        self.set_state(State::Stopped);
+    }
+
+    async fn wait_stopped(&self) {
+        while self.state() != State::Stopped {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn remove_sockets(&self) {
+        // A plugin that ignored PLUGIN_UNIX_SOCKET_DIR put its socket elsewhere; a killed one
+        // could not remove it. Only a socket file is ever removed.
+        if let Address::Unix(path) = &self.address {
+            use std::os::unix::fs::FileTypeExt;
+            if std::fs::symlink_metadata(path).map(|m| m.file_type().is_socket()).unwrap_or(false) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if let Some(dir) = self.socket_dir.lock().unwrap().take() {
+            let _ = dir.close();
+        }
+    }
+
+    fn set_state(&self, state: State) {
+        *self.state.lock().unwrap() = state;
+    }
+
+    fn log(&self, level: crate::logs::Level, message: String) {
+        self.sink.log(LogRecord {
+            plugin: self.name.clone(),
+            level,
+            message,
+            fields: Default::default(),
+            timestamp: None,
+            source: Source::Stderr,
+        });
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        // Last reference gone without a shutdown: never leave the process behind.
+        if self.state() != State::Stopped {
+            launch::kill_process_group(self.pid);
+            self.remove_sockets();
+        }
+    }
+}
+
+/// Kills a half-started plugin if start() returns early or is cancelled.
+struct KillOnDrop {
+    pgid: u32,
+    armed: bool,
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if self.armed {
+            launch::kill_process_group(self.pgid);
+        }
+    }
+}
+
+/// Kills a plugin that failed to start, then quotes every last stderr line it wrote.
+async fn fail_start(
+    plugin: String,
+    pid: u32,
+    message: String,
+    handshake: bool,
+    mut stderr_done: watch::Receiver<bool>,
+    tail: StderrTail,
+) -> Error {
+    launch::kill_process_group(pid);
+    let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done.wait_for(|done| *done)).await;
+    Error::Start { plugin, message, stderr: tail.lines(), handshake }
+}
+
+fn check_executable(name: &str, path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| Error::start(name, format!("executable {} not found: {e}", path.display()), vec![]))?;
+    if !metadata.is_file() {
+        return Err(Error::start(name, format!("{} is not a file", path.display()), vec![]));
+    }
+    if metadata.permissions().mode() & 0o111 == 0 {
+        return Err(Error::start(
+            name,
+            format!("{} is not executable (chmod +x it)", path.display()),
+            vec![],
+        ));
+    }
+    Ok(())
+}
+
+enum LineOutcome {
+    Line(String),
+    Closed(Option<ExitInfo>),
+    TimedOut,
+}
+
+async fn wait_for_line(
+    first_line: oneshot::Receiver<Option<String>>,
+    mut exit: watch::Receiver<Option<ExitInfo>>,
+    timeout: Duration,
+) -> LineOutcome {
+    let waiting = async {
+        match first_line.await {
+            Ok(Some(line)) => LineOutcome::Line(line),
+            _ => {
+                // stdout closed: report how the process ended, if it does so promptly.
+                let _ = tokio::time::timeout(Duration::from_millis(500), exit.wait_for(Option::is_some)).await;
+                let info = *exit.borrow();
+                LineOutcome::Closed(info)
+            }
+        }
+    };
+    tokio::time::timeout(timeout, waiting).await.unwrap_or(LineOutcome::TimedOut)
+}
+
+/// Reads the handshake line, then drains stdout for the life of the process (a full pipe would
+/// block the plugin), logging what it prints.
+async fn read_stdout(
+    stdout: impl AsyncRead + Unpin,
+    plugin: String,
+    sink: Arc<dyn LogSink>,
+    first_line: oneshot::Sender<Option<String>>,
+) {
+    let mut first_line = Some(first_line);
+    let mut on_line = |line: String| {
+        if let Some(sender) = first_line.take() {
+            let _ = sender.send(Some(line));
+        } else {
+            sink.log(LogRecord {
+                plugin: plugin.clone(),
+                level: crate::logs::Level::Debug,
+                message: line,
+                fields: Default::default(),
+                timestamp: None,
+                source: Source::Stdout,
+            });
+        }
+    };
+    // The handshake line may be long (a certificate), so it gets a generous limit.
+    read_lines(stdout, MAX_LINE_BYTES, &mut on_line).await;
+    if let Some(sender) = first_line {
+        let _ = sender.send(None);
+    }
+}
+
+async fn forward_stderr(
+    stderr: impl AsyncRead + Unpin,
+    plugin: String,
+    sink: Arc<dyn LogSink>,
+    tail: StderrTail,
+    done: watch::Sender<bool>,
+) {
+    let mut classifier = LineClassifier::default();
+    let mut on_line = |line: String| {
+        tail.push(&line);
+        let (level, message, fields, timestamp) = classifier.classify(&line);
+        sink.log(LogRecord { plugin: plugin.clone(), level, message, fields, timestamp, source: Source::Stderr });
+    };
+    read_lines(stderr, MAX_LINE_BYTES, &mut on_line).await;
+    let _ = done.send(true);
+}
+
+async fn read_lines(mut reader: impl AsyncRead + Unpin, max: usize, on_line: &mut impl FnMut(String)) {
+    let mut splitter = LineSplitter::new(max);
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut lines = Vec::new();
+    loop {
+        match reader.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                splitter.push(&buffer[..n], &mut lines);
+                lines.drain(..).for_each(&mut *on_line);
+            }
+        }
+    }
+    splitter.finish(&mut lines);
+    lines.drain(..).for_each(on_line);
+}
+
+/// Marks the plugin crashed when its process exits while nobody asked it to.
+async fn watch_for_crash(plugin: Weak<Plugin>) {
+    let mut exit = match plugin.upgrade() {
+        Some(plugin) => plugin.exit.clone(),
+        None => return,
+    };
+    let _ = exit.wait_for(Option::is_some).await;
+    let Some(plugin) = plugin.upgrade() else { return };
+    if plugin.stopping.load(Ordering::SeqCst) {
+        return;
+    }
+    plugin.set_state(State::Crashed);
+    let exit = exit.borrow().map(|e| e.to_string()).unwrap_or_default();
+    plugin.log(crate::logs::Level::Error, format!("plugin exited unexpectedly ({exit})"));
+    // Reap whatever it left in its group, and its socket.
+    launch::kill_process_group(plugin.pid);
+    plugin.remove_sockets();
+}

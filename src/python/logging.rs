@@ -1,0 +1,88 @@
+//! Plugin log records → Python `logging` (logger `hector_plugins.plugin.<name>`).
+//!
+//! tokio tasks never take the GIL: they hand records to one forwarder thread, which delivers them
+//! to Python in batches. A plugin that logs faster than Python can keep up loses lines, and
+//! the loss itself is logged.
+
+use hector_plugins::logs::{Level, LogRecord, LogSink, Source};
+use pyo3::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, OnceLock};
+
+const CAPACITY: usize = 65_536;
+const BATCH: usize = 512;
+
+/// Set at interpreter exit: from then on nothing is handed to Python.
+pub static PYTHON_EXITING: AtomicBool = AtomicBool::new(false);
+
+pub struct PythonLogSink {
+    sender: SyncSender<LogRecord>,
+    dropped: AtomicU64,
+}
+
+impl LogSink for PythonLogSink {
+    fn log(&self, record: LogRecord) {
+        match self.sender.try_send(record) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The one sink every manager shares.
+pub fn sink() -> Arc<PythonLogSink> {
+    static SINK: OnceLock<Arc<PythonLogSink>> = OnceLock::new();
+    SINK.get_or_init(|| {
+        let (sender, receiver) = sync_channel(CAPACITY);
+        let sink = Arc::new(PythonLogSink { sender, dropped: AtomicU64::new(0) });
+        let for_thread = sink.clone();
+        std::thread::Builder::new()
+            .name("hector-plugins-logs".into())
+            .spawn(move || forward(receiver, &for_thread))
+            .expect("cannot start the log forwarder thread");
+        sink
+    })
+    .clone()
+}
+
+fn forward(receiver: Receiver<LogRecord>, sink: &PythonLogSink) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        batch.extend(receiver.try_iter().take(BATCH - 1));
+        let dropped = sink.dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            let plugin = batch[0].plugin.clone();
+            batch.push(LogRecord {
+                plugin,
+                level: Level::Warn,
+                message: format!("{dropped} plugin log lines were dropped: plugins log faster than Python handles them"),
+                fields: Default::default(),
+                timestamp: None,
+                source: Source::Stderr,
+            });
+        }
+        if PYTHON_EXITING.load(Ordering::SeqCst) {
+            continue;
+        }
+        Python::attach(|py| {
+            if let Err(error) = emit(py, batch) {
+                error.print(py);
+            }
+        });
+    }
+}
+
+fn emit(py: Python<'_>, batch: Vec<LogRecord>) -> PyResult<()> {
+    let records: Vec<_> = batch
+        .into_iter()
+        .map(|r| {
+            let fields = if r.fields.is_empty() { None } else { Some(serde_json::Value::Object(r.fields).to_string()) };
+            (r.plugin, r.level.as_str(), r.message, fields, r.timestamp, r.source.as_str())
+        })
+        .collect();
+    py.import("hector_plugins._logging")?.getattr("emit")?.call1((records,))?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! `PluginManager`: Python face of [`hector_plugins::Manager`].
+
+use super::bridge::{self, Ready};
+use super::errors::{to_exception, to_pyerr, IntoPyResult};
+use super::llm::PyLlmClient;
+use super::raw::PyRawClient;
+use super::types::{to_json_value, PluginInfo};
+use hector_plugins::clients::{llm::LlmClient, raw::RawClient};
+use hector_plugins::plugin::{PluginSpec, DEFAULT_SHUTDOWN_GRACE};
+use hector_plugins::{config, Error, Manager, PluginKind};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[pyclass(module = "hector_plugins", frozen, name = "PluginManager")]
+pub struct PyPluginManager {
+    inner: Arc<Manager>,
+}
+
+/// One entry of the `load_all()` report.
+#[pyclass(module = "hector_plugins", frozen, get_all)]
+pub struct LoadResult {
+    pub name: String,
+    #[pyo3(name = "type")]
+    pub kind: String,
+    pub ok: bool,
+    pub plugin: Option<Py<PluginInfo>>,
+    pub error: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl LoadResult {
+    fn __repr__(&self) -> String {
+        format!("LoadResult(name={:?}, type={:?}, ok={})", self.name, self.kind, if self.ok { "True" } else { "False" })
+    }
+}
+
+fn seconds(value: f64, what: &str) -> PyResult<Duration> {
+    if value.is_finite() && value > 0.0 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(PyValueError::new_err(format!("{what} must be a positive number of seconds, not {value}")))
+    }
+}
+
+fn default_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".exe").to_string()).unwrap_or_default()
+}
+
+#[pymethods]
+impl PyPluginManager {
+    /// `config`: a path to hector.yaml, a dict of the same structure, or None.
+    #[new]
+    #[pyo3(signature = (config=None))]
+    fn py_new(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let specs = match config {
+            None => Vec::new(),
+            Some(value) if value.is_instance_of::<PyDict>() => {
+                let value = to_json_value(value)?;
+                let cwd = std::env::current_dir().unwrap_or_default();
+                config::from_value(&value, "config dict", &cwd).py_err(py)?
+            }
+            Some(value) => {
+                let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((value,))?.extract()?;
+                config::load_file(&path).py_err(py)?
+            }
+        };
+        Ok(PyPluginManager { inner: Arc::new(Manager::new(specs, super::logging::sink())) })
+    }
+
+    /// Launches one plugin and waits until it is ready.
+    #[pyo3(signature = (
+        path, name=None, r#type="llm_provider", config=None, *, start_timeout=60.0, env=None,
+        clean_env=false, magic_cookie_key=None, magic_cookie_value=None, protocol_versions=None,
+        shutdown_grace=2.0, cwd=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn load<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        name: Option<String>,
+        r#type: &str,
+        config: Option<&Bound<'py, PyDict>>,
+        start_timeout: f64,
+        env: Option<std::collections::BTreeMap<String, String>>,
+        clean_env: bool,
+        magic_cookie_key: Option<String>,
+        magic_cookie_value: Option<String>,
+        protocol_versions: Option<Vec<u32>>,
+        shutdown_grace: f64,
+        cwd: Option<PathBuf>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: PluginKind = r#type.parse().map_err(|e: String| to_pyerr(py, &Error::config(e)))?;
+        let mut spec = PluginSpec::new(name.unwrap_or_else(|| default_name(&path)), path, kind);
+        if let Some(config) = config {
+            let value = to_json_value(config.as_any())?;
+            spec.config = serde_json::from_value(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        }
+        spec.start_timeout = seconds(start_timeout, "start_timeout")?;
+        spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace")?;
+        spec.launch.env = env.unwrap_or_default().into_iter().collect();
+        spec.launch.clean_env = clean_env;
+        spec.launch.working_dir = cwd;
+        if let Some(key) = magic_cookie_key {
+            spec.launch.magic_cookie_key = key;
+        }
+        if let Some(value) = magic_cookie_value {
+            spec.launch.magic_cookie_value = value;
+        }
+        if let Some(versions) = protocol_versions {
+            spec.launch.protocol_versions = versions;
+        }
+        let manager = self.inner.clone();
+        bridge::spawn(py, async move { manager.load(spec).await }, |py, plugin| {
+            Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
+        })
+    }
+
+    /// Starts every configured plugin concurrently. Returns one `LoadResult` per plugin; with
+    /// `strict=True`, raises one `PluginStartError` listing every failure instead.
+    #[pyo3(signature = (*, strict=false))]
+    fn load_all<'py>(&self, py: Python<'py>, strict: bool) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        bridge::spawn(py, async move { Ok(manager.load_all().await) }, move |py, reports| {
+            let failures: Vec<String> = reports.iter().filter_map(|r| r.result.as_ref().err().map(|e| e.to_string())).collect();
+            if strict && !failures.is_empty() {
+                let message = format!("{} of {} plugins failed to load:\n- {}", failures.len(), reports.len(), failures.join("\n- "));
+                let error = Error::start("*", message, vec![]);
+                return Err(to_pyerr(py, &error));
+            }
+            let list = PyList::empty(py);
+            for report in reports {
+                let (plugin, error) = match &report.result {
+                    Ok(plugin) => (Some(Py::new(py, PluginInfo::from(plugin.status()))?), None),
+                    Err(e) => (None, Some(to_exception(py, e)?.unbind())),
+                };
+                let result = LoadResult { name: report.name, kind: report.kind.as_str().into(), ok: error.is_none(), plugin, error };
+                list.append(Py::new(py, result)?)?;
+            }
+            Ok(list.into_any().unbind())
+        })
+    }
+
+    /// The LLM plugin called `name`.
+    fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
+        let plugin = self.inner.get(name, Some(PluginKind::Llm)).py_err(py)?;
+        Ok(PyLlmClient { client: LlmClient::new(plugin) })
+    }
+
+    /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).
+    fn raw(&self, py: Python<'_>, name: &str) -> PyResult<PyRawClient> {
+        let plugin = self.inner.get(name, None).py_err(py)?;
+        Ok(PyRawClient { client: RawClient::new(plugin) })
+    }
+
+    #[getter]
+    fn plugins(&self) -> Vec<PluginInfo> {
+        self.inner.statuses().into_iter().map(PluginInfo::from).collect()
+    }
+
+    /// Stops every plugin: graceful first, killed after `grace` seconds (default: each plugin's).
+    #[pyo3(signature = (grace=None))]
+    fn shutdown<'py>(&self, py: Python<'py>, grace: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let grace = match grace {
+            Some(g) => seconds(g, "grace")?,
+            None => DEFAULT_SHUTDOWN_GRACE,
+        };
+        let manager = self.inner.clone();
+        bridge::spawn(py, async move { manager.shutdown(grace).await; Ok(()) }, |py, ()| Ok(py.None()))
+    }
+
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Ready> {
+        Ok(Ready::new(Ok(slf.into_any().unbind())))
+    }
+
+    #[pyo3(signature = (*_exc_info))]
+    fn __aexit__<'py>(&self, py: Python<'py>, _exc_info: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        self.shutdown(py, None)
+    }
+
+    fn __repr__(&self) -> String {
+        let names: Vec<String> = self.inner.statuses().into_iter().map(|s| s.name).collect();
+        format!("PluginManager(plugins={names:?})")
+    }
+}

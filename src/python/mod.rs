@@ -1,0 +1,49 @@
+//! The PyO3 layer: converts between Python and the core, nothing more.
+
+mod bridge;
+mod errors;
+mod llm;
+mod logging;
+mod manager;
+mod raw;
+mod types;
+
+use pyo3::prelude::*;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Interpreter exit: stop every live plugin (graceful, then killed), with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (grace=2.0))]
+fn _shutdown_all(py: Python<'_>, grace: f64) {
+    let grace = Duration::from_secs_f64(grace.max(0.0));
+    py.detach(|| {
+        let plugins = hector_plugins::plugin::live_plugins();
+        if !plugins.is_empty() {
+            hector_plugins::runtime::runtime()
+                .block_on(futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace))));
+        }
+    });
+    logging::PYTHON_EXITING.store(true, Ordering::SeqCst);
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<manager::PyPluginManager>()?;
+    m.add_class::<manager::LoadResult>()?;
+    m.add_class::<llm::PyLlmClient>()?;
+    m.add_class::<raw::PyRawClient>()?;
+    m.add_class::<types::Message>()?;
+    m.add_class::<types::ToolCall>()?;
+    m.add_class::<types::ToolDefinition>()?;
+    m.add_class::<types::GenerateResponse>()?;
+    m.add_class::<types::StreamChunk>()?;
+    m.add_class::<types::ModelInfo>()?;
+    m.add_class::<types::HealthStatus>()?;
+    m.add_class::<types::PluginInfo>()?;
+    m.add_class::<bridge::AsyncStream>()?;
+    m.add_class::<bridge::Ready>()?;
+    m.add_function(wrap_pyfunction!(_shutdown_all, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! The tokio runtime every plugin task runs on, owned by this library so that shutdown at exit
+//! is explicit.
+
+use std::sync::OnceLock;
+use tokio::runtime::{Builder, Runtime};
+
+/// Worker threads: `HECTOR_PLUGINS_WORKER_THREADS`, default 2 (calls are I/O bound).
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let workers = std::env::var("HECTOR_PLUGINS_WORKER_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(2);
+        Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("hector-plugins")
+            .enable_all()
+            .build()
+            .expect("cannot start the tokio runtime")
+    })
+}

@@ -1,0 +1,41 @@
+//! go-plugin's `plugin.GRPCStdio/StreamStdio`: Go plugins that redirect their stdout/stderr send
+//! it over gRPC and block when nobody reads, so the host reads it for the plugin's whole life.
+
+use crate::logs::{Level, LineClassifier, LineSplitter, LogRecord, LogSink, Source, MAX_LINE_BYTES};
+use crate::proto::goplugin::grpc_stdio_client::GrpcStdioClient;
+use crate::proto::goplugin::stdio_data::Channel as StdioChannel;
+use std::sync::Arc;
+use tonic::transport::Channel;
+
+pub async fn forward(channel: Channel, plugin: String, sink: Arc<dyn LogSink>) {
+    let mut client = GrpcStdioClient::new(channel).max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES);
+    let mut stream = match client.stream_stdio(()).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => {
+            // Plugins that are not built with go-plugin have no such service: fine.
+            let record = LogRecord {
+                plugin,
+                level: Level::Trace,
+                message: format!("plugin does not stream stdio over gRPC ({})", status.code()),
+                fields: Default::default(),
+                timestamp: None,
+                source: Source::GrpcStdio,
+            };
+            sink.log(record);
+            return;
+        }
+    };
+    let mut out_lines = LineSplitter::new(MAX_LINE_BYTES);
+    let mut err_lines = LineSplitter::new(MAX_LINE_BYTES);
+    let mut classifier = LineClassifier::default();
+    let mut lines = Vec::new();
+    while let Ok(Some(data)) = stream.message().await {
+        let is_stderr = data.channel == StdioChannel::Stderr as i32;
+        let splitter = if is_stderr { &mut err_lines } else { &mut out_lines };
+        splitter.push(&data.data, &mut lines);
+        for line in lines.drain(..) {
+            let (level, message, fields, timestamp) = classifier.classify(&line);
+            sink.log(LogRecord { plugin: plugin.clone(), level, message, fields, timestamp, source: Source::GrpcStdio });
+        }
+    }
+}

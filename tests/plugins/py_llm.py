@@ -1,0 +1,153 @@
+"""A Hector LLM plugin written in Python with grpcio, used by the tests.
+
+It serves the real hector.plugin.LLMProvider service over a real socket. Environment variables
+make it misbehave on purpose (all optional):
+
+  HECTOR_TEST_PROTO_DIR     where the generated *_pb2 modules are (set by conftest)
+  HECTOR_TEST_PIDFILE       write our pid there first thing
+  HECTOR_TEST_STDERR        text written to stderr before anything else
+  HECTOR_TEST_STDOUT_FIRST  text printed on stdout before the handshake line
+  HECTOR_TEST_EXIT          exit with this status before printing the handshake line
+  HECTOR_TEST_SLEEP         sleep this many seconds before the handshake line
+  HECTOR_TEST_HANDSHAKE     the line to print, {address} and {network} are filled in
+                            (default "1|1|{network}|{address}|grpc|")
+  HECTOR_TEST_NETWORK       unix (default) or tcp
+  HECTOR_TEST_HANG          after printing the handshake line, never serve
+  HECTOR_TEST_FLOOD         bytes written to stdout AND stderr right after the handshake
+"""
+
+import asyncio
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.environ["HECTOR_TEST_PROTO_DIR"])
+
+import grpc  # noqa: E402
+
+from hector.plugin import common_pb2, llm_pb2, llm_pb2_grpc  # noqa: E402
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[INFO] {message}\n")
+    sys.stderr.flush()
+
+
+class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
+    def __init__(self) -> None:
+        self.config: dict = {}
+
+    async def Initialize(self, request, context):
+        self.config = dict(request.config)
+        log(f"initialized with {sorted(self.config)}")
+        if self.config.get("fail_initialize"):
+            return common_pb2.InitializeResponse(success=False, error="api_key is missing")
+        if self.config.get("crash_initialize"):
+            os._exit(3)
+        return common_pb2.InitializeResponse(success=True)
+
+    async def Shutdown(self, request, context):
+        log("shutdown requested")
+        asyncio.get_running_loop().call_later(0.05, stop_event.set)
+        return common_pb2.ShutdownResponse(success=True)
+
+    async def Health(self, request, context):
+        return common_pb2.HealthResponse(healthy=True, message="python ok")
+
+    async def GetManifest(self, request, context):
+        return common_pb2.ManifestResponse(name="py-llm", version="0.1.0", type="llm_provider", protocol="grpc")
+
+    async def GetStatus(self, request, context):
+        return common_pb2.StatusResponse(status="ready")
+
+    def _reply(self, request) -> str:
+        users = [m.content for m in request.messages if m.role in ("user", "ROLE_USER")]
+        last = users[-1] if users else ""
+        if last == "crash":
+            os._exit(7)
+        return "Echo: " + last
+
+    async def Generate(self, request, context):
+        text = self._reply(request)
+        if "sleep" in text:
+            await asyncio.sleep(float(text.split()[-1]))
+        return llm_pb2.GenerateResponse(text=text, tokens_used=len(text.split()))
+
+    async def GenerateStreaming(self, request, context):
+        text = self._reply(request)
+        delay = int(self.config.get("stream_delay_ms", "0")) / 1000
+        words = text.split(" ")
+        try:
+            for i, word in enumerate(words):
+                if delay:
+                    await asyncio.sleep(delay)
+                yield llm_pb2.StreamChunk(type=llm_pb2.StreamChunk.TEXT, text=word + (" " if i < len(words) - 1 else ""))
+            yield llm_pb2.StreamChunk(type=llm_pb2.StreamChunk.DONE, tokens_used=len(words))
+        except asyncio.CancelledError:
+            log("stream cancelled by host")
+            raise
+
+    async def GetModelInfo(self, request, context):
+        return llm_pb2.ModelInfo(model_name="py-echo", max_tokens=128, temperature=0.5)
+
+
+def flood(n: int) -> None:
+    line = ("x" * 1023 + "\n").encode()
+    for stream in (sys.stdout.buffer, sys.stderr.buffer):
+        written = 0
+        while written < n:
+            stream.write(line)
+            written += len(line)
+        stream.flush()
+
+
+stop_event: asyncio.Event
+
+
+async def main() -> None:
+    global stop_event
+    stop_event = asyncio.Event()
+    env = os.environ
+    if env.get("HECTOR_PLUGIN") != "hector_plugin_v1":
+        sys.stderr.write("This binary is a plugin. These are not meant to be executed directly.\n")
+        sys.exit(1)
+    server = grpc.aio.server()
+    llm_pb2_grpc.add_LLMProviderServicer_to_server(EchoLLM(), server)
+    network = env.get("HECTOR_TEST_NETWORK", "unix")
+    if network == "tcp":
+        port = server.add_insecure_port("127.0.0.1:0")
+        address = f"127.0.0.1:{port}"
+    else:
+        address = os.path.join(env.get("PLUGIN_UNIX_SOCKET_DIR", "/tmp"), f"py-llm-{os.getpid()}.sock")
+        server.add_insecure_port("unix:" + address)
+    if env.get("HECTOR_TEST_HANG"):
+        pass
+    else:
+        await server.start()
+    line = env.get("HECTOR_TEST_HANDSHAKE", "1|1|{network}|{address}|grpc|").format(network=network, address=address)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    if env.get("HECTOR_TEST_FLOOD"):
+        threading.Thread(target=flood, args=(int(env["HECTOR_TEST_FLOOD"]),), daemon=True).start()
+    if env.get("HECTOR_TEST_HANG"):
+        await asyncio.sleep(3600)
+    await stop_event.wait()
+    await server.stop(0.1)
+
+
+if __name__ == "__main__":
+    if os.environ.get("HECTOR_TEST_PIDFILE"):
+        with open(os.environ["HECTOR_TEST_PIDFILE"], "w") as f:
+            f.write(str(os.getpid()))
+    if os.environ.get("HECTOR_TEST_STDERR"):
+        sys.stderr.write(os.environ["HECTOR_TEST_STDERR"] + "\n")
+        sys.stderr.flush()
+    if os.environ.get("HECTOR_TEST_STDOUT_FIRST"):
+        sys.stdout.write(os.environ["HECTOR_TEST_STDOUT_FIRST"] + "\n")
+        sys.stdout.flush()
+    if os.environ.get("HECTOR_TEST_EXIT"):
+        sys.exit(int(os.environ["HECTOR_TEST_EXIT"]))
+    if os.environ.get("HECTOR_TEST_SLEEP"):
+        time.sleep(float(os.environ["HECTOR_TEST_SLEEP"]))
+    asyncio.run(main())
