@@ -233,7 +233,19 @@ impl Plugin {
         tokio::spawn(watch_for_crash(Arc::downgrade(&plugin)));
         tokio::spawn(stdio::forward(plugin.channel.clone(), name.clone(), sink));
 
-        if let Err(e) = crate::lifecycle::initialize(&plugin, &spec.config).await {
+        // Initialize shares the start timeout: a plugin that accepts connections but never
+        // answers must not hang the load.
+        let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(500));
+        let initialized = match tokio::time::timeout(remaining, crate::lifecycle::initialize(&plugin, &spec.config)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Call {
+                plugin: name.clone(),
+                method: "Initialize".into(),
+                code: tonic::Code::DeadlineExceeded,
+                message: format!("no answer within the start timeout ({:.1}s)", spec.start_timeout.as_secs_f64()),
+            }),
+        };
+        if let Err(e) = initialized {
             plugin.kill_now().await;
             let stderr = plugin.stderr_tail.lines();
             return Err(match e {

@@ -8,13 +8,22 @@ use hector_plugins::logs::{Level, LogRecord, LogSink, Source};
 use pyo3::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 const CAPACITY: usize = 65_536;
 const BATCH: usize = 512;
 
 /// Set at interpreter exit: from then on nothing is handed to Python.
-pub static PYTHON_EXITING: AtomicBool = AtomicBool::new(false);
+static PYTHON_EXITING: AtomicBool = AtomicBool::new(false);
+/// Held by the forwarder while it is inside Python, so exit can wait for it to leave.
+static IN_PYTHON: Mutex<()> = Mutex::new(());
+
+/// Stops all delivery to Python before the interpreter finalizes: a thread that takes the GIL
+/// during finalization aborts the process.
+pub fn stop_delivery(py: Python<'_>) {
+    PYTHON_EXITING.store(true, Ordering::SeqCst);
+    py.detach(|| drop(IN_PYTHON.lock()));
+}
 
 pub struct PythonLogSink {
     sender: SyncSender<LogRecord>,
@@ -64,6 +73,7 @@ fn forward(receiver: Receiver<LogRecord>, sink: &PythonLogSink) {
                 source: Source::Stderr,
             });
         }
+        let _inside = IN_PYTHON.lock();
         if PYTHON_EXITING.load(Ordering::SeqCst) {
             continue;
         }

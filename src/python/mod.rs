@@ -9,7 +9,6 @@ mod raw;
 mod types;
 
 use pyo3::prelude::*;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Interpreter exit: stop every live plugin (graceful, then killed), with the GIL released.
@@ -24,7 +23,7 @@ fn _shutdown_all(py: Python<'_>, grace: f64) {
                 .block_on(futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace))));
         }
     });
-    logging::PYTHON_EXITING.store(true, Ordering::SeqCst);
+    logging::stop_delivery(py);
 }
 
 #[pymodule]
