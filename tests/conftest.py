@@ -92,11 +92,16 @@ def _sh_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def process_gone(pid: int, within: float = 3.0) -> bool:
-    """True once `pid` no longer exists (not even as a zombie)."""
+def process_gone(pid: int, within: float = 3.0, *, allow_zombie: bool = False) -> bool:
+    """True once `pid` no longer exists (not even as a zombie, unless `allow_zombie`: a plugin
+    whose host was SIGKILLed is reparented to init, and reaping it is then init's job)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if not Path(f"/proc/{pid}").exists():
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if allow_zombie and state == "Z":
             return True
         time.sleep(0.02)
     return False

@@ -1,0 +1,62 @@
+"""Any go-plugin gRPC plugin, not only Hector services: own cookie, negotiated version, raw bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from google.protobuf import empty_pb2, wrappers_pb2
+
+from hector_plugins import ConfigError, PluginCallError, PluginManager
+
+KV = {"type": "grpc", "magic_cookie_key": "KV_PLUGIN", "magic_cookie_value": "kv-example-cookie"}
+
+
+@pytest.mark.parametrize("offered,expected", [([2, 3], 3), ([2], 2), ([3], 3)])
+async def test_negotiated_version_is_read_back(kv_plugin: Path, offered: list[int], expected: int) -> None:
+    async with PluginManager() as pm:
+        info = await pm.load(kv_plugin, name="kv", protocol_versions=offered, **KV)
+        assert info.protocol_version == expected and info.type == "grpc"
+        raw = pm.raw("kv")
+        assert raw.protocol_version == expected
+        reply = wrappers_pb2.Int32Value.FromString(await raw.call("/kv.KV/Version", empty_pb2.Empty().SerializeToString()))
+        assert reply.value == expected
+
+
+async def test_unary_and_streaming_calls_with_raw_bytes(kv_plugin: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(kv_plugin, name="kv", protocol_versions=[2, 3], **KV)
+        raw = pm.raw("kv")
+        await raw.call("/kv.KV/Put", wrappers_pb2.StringValue(value="color=blue").SerializeToString())
+        got = await raw.call("/kv.KV/Get", wrappers_pb2.StringValue(value="color").SerializeToString())
+        assert wrappers_pb2.StringValue.FromString(got).value == "blue"
+
+        counted = [
+            wrappers_pb2.Int32Value.FromString(item).value
+            async for item in raw.stream("/kv.KV/Count", wrappers_pb2.Int32Value(value=5).SerializeToString())
+        ]
+        assert counted == [1, 2, 3, 4, 5]
+
+        with pytest.raises(PluginCallError) as caught:
+            await raw.call("/kv.KV/Get", wrappers_pb2.StringValue(value="missing").SerializeToString())
+        assert caught.value.code == "NOT_FOUND"
+        with pytest.raises(PluginCallError) as caught:
+            await raw.call("/kv.KV/NoSuchMethod", b"")
+        assert caught.value.code == "UNIMPLEMENTED"
+        with pytest.raises(ConfigError, match="full gRPC path"):
+            await raw.call("Get", b"")
+
+
+async def test_hector_plugins_are_callable_raw_too(rust_plugin: Path, proto_dir: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(proto_dir))
+    from hector.plugin import llm_pb2
+
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="r")
+        request = llm_pb2.GenerateRequest(messages=[llm_pb2.Message(role="user", content="raw")])
+        reply = llm_pb2.GenerateResponse.FromString(
+            await pm.raw("r").call("/hector.plugin.LLMProvider/Generate", request.SerializeToString())
+        )
+        assert reply.text == "Echo: raw"
