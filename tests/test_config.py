@@ -1,0 +1,74 @@
+"""Explicit plugins from a dict or hector.yaml, loaded concurrently with a per-plugin report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hector_plugins import ConfigError, Message, PluginManager, PluginNotFoundError, PluginStartError
+
+
+async def test_dict_config_and_load_all_report(rust_plugin: Path, go_plugin: Path, tmp_path: Path) -> None:
+    config = {
+        "plugins": {
+            "llm_providers": {
+                "rust": {"type": "grpc", "path": str(rust_plugin), "config": {"stream_delay_ms": 0}},
+                "go": {"type": "grpc", "path": str(go_plugin), "enabled": True},
+                "off": {"type": "grpc", "path": "/nonexistent", "enabled": False},
+                "broken": {"type": "grpc", "path": str(tmp_path / "missing")},
+            }
+        }
+    }
+    async with PluginManager(config) as pm:
+        report = {r.name: r for r in await pm.load_all()}
+        assert set(report) == {"rust", "go", "broken"}
+        assert report["rust"].ok and report["go"].ok
+        assert not report["broken"].ok
+        assert isinstance(report["broken"].error, PluginStartError)
+        assert "missing" in str(report["broken"].error)
+        assert (await pm.llm("go").generate([Message.user("cfg")])).text == "Echo: cfg"
+        with pytest.raises(PluginNotFoundError) as caught:
+            pm.llm("broken")
+        assert "go" in str(caught.value) and "rust" in str(caught.value)
+
+
+async def test_yaml_file_with_relative_paths_and_strict_mode(rust_plugin: Path, tmp_path: Path) -> None:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "echo").symlink_to(rust_plugin)
+    yaml_file = tmp_path / "hector.yaml"
+    yaml_file.write_text(
+        "plugins:\n"
+        "  llm_providers:\n"
+        "    echo: {type: grpc, path: ./plugins/echo, config: {stream_delay_ms: 0}}\n"
+        "    ghost: {type: grpc, path: ./plugins/ghost}\n"
+    )
+    async with PluginManager(yaml_file) as pm:
+        with pytest.raises(PluginStartError) as caught:
+            await pm.load_all(strict=True)
+        assert "1 of 2 plugins failed" in str(caught.value) and "ghost" in str(caught.value)
+        assert (await pm.llm("echo").generate([Message.user("yaml")])).text == "Echo: yaml"
+
+
+def test_bad_configs_name_the_file_and_entry(tmp_path: Path) -> None:
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("plugins:\n  llm_providers: [unclosed\n")
+    with pytest.raises(ConfigError) as caught:
+        PluginManager(bad_yaml)
+    assert str(bad_yaml) in str(caught.value)
+
+    with pytest.raises(ConfigError, match=r"plugins\.llm_providers\.x.*unknown field `pth`"):
+        PluginManager({"plugins": {"llm_providers": {"x": {"pth": "typo"}}}})
+    with pytest.raises(ConfigError, match="cannot read"):
+        PluginManager(tmp_path / "nope.yaml")
+
+
+async def test_duplicate_names_and_unknown_types_are_refused(rust_plugin: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="one")
+        with pytest.raises(ConfigError, match="already loaded"):
+            await pm.load(rust_plugin, name="one")
+        with pytest.raises(ConfigError, match="unknown plugin type"):
+            await pm.load(rust_plugin, name="two", type="llm_providerz")
+        with pytest.raises(PluginNotFoundError):
+            pm.llm("nope")
