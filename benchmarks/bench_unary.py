@@ -27,6 +27,7 @@ import gc
 import os
 import platform
 import statistics
+import struct
 import sys
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ PLUGIN = ROOT / "examples" / "plugins" / "echo-llm-rust"
 RESULTS = BENCH / "RESULTS.md"
 CONCURRENCY = (16, 256)
 P50_GOAL = 2.0
+LOAD_AT_START = os.getloadavg()
+HEADER = ("metric", "hector", "grpc.aio", "ratio", "paired ratio")
 
 Call = Callable[[], Awaitable[object]]
 
@@ -154,9 +157,6 @@ class Samples:
     def median(self, metric: str) -> float:
         return statistics.median(getattr(self, metric))
 
-    def median_rate(self, concurrency: int) -> float:
-        return statistics.median(self.conc_rate[concurrency])
-
 
 async def warm_up(call: Call, n: int) -> None:
     await sequential(call, n)
@@ -219,12 +219,24 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def elf_section_names(path: Path) -> set[str]:
+    """Section names of a little-endian ELF64 file (empty set if it is something else)."""
+    data = path.read_bytes()
+    if data[:6] != b"\x7fELF\x02\x01":
+        return set()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    headers = [struct.unpack_from("<I20xQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    _, strtab, _ = headers[shstrndx]
+    return {data[strtab + name:data.index(b"\0", strtab + name)].decode() for name, _, _ in headers}
+
+
 def extension_build() -> str:
-    """Release or debug build of hector_plugins._core (heuristic: debug builds carry DWARF)."""
+    """Release or debug build of hector_plugins._core (debug builds carry DWARF sections)."""
     from hector_plugins import _core
 
-    data = Path(_core.__file__).read_bytes()
-    return "debug (has .debug_info)" if b".debug_info" in data else "release (no debug info)"
+    has_dwarf = ".debug_info" in elf_section_names(Path(_core.__file__))
+    return "debug build (has DWARF)" if has_dwarf else "release build (no DWARF)"
 
 
 def machine_info(event_loop: str) -> list[tuple[str, str]]:
@@ -239,41 +251,64 @@ def machine_info(event_loop: str) -> list[tuple[str, str]]:
         ("event loop", event_loop),
         ("hector_plugins", f"{hector_plugins.__version__}, {extension_build()}"),
         ("grpcio", grpc.__version__),
-        ("tokio workers", os.environ.get("HECTOR_PLUGINS_WORKER_THREADS", "default")),
+        ("tokio workers", os.environ.get("HECTOR_PLUGINS_WORKER_THREADS", "default (2)")),
+        ("load average at start (1/5/15 min)", " ".join(f"{x:.2f}" for x in LOAD_AT_START)),
     ]
     return info
 
 
-def row(label: str, hector: float, grpc_aio: float, fmt: str, lower_is_better: bool) -> tuple[str, str, str, str]:
-    """One table row; the ratio reads "how many times better hector is"."""
-    better = grpc_aio / hector if lower_is_better else hector / grpc_aio
-    return (label, format(hector, fmt), format(grpc_aio, fmt), f"{better:.2f}×")
+def row(label: str, hector: list[float], grpc_aio: list[float], fmt: str, lower_is_better: bool) -> tuple[str, ...]:
+    """One table row: medians, ratio of the medians, and the median of the per-round ratios
+    (each round's A and B ran back to back, so the paired ratio cancels slow drifts in load).
+    Ratios read "how many times better hector is"."""
+
+    def better(h: float, g: float) -> float:
+        return g / h if lower_is_better else h / g
+
+    h, g = statistics.median(hector), statistics.median(grpc_aio)
+    paired = statistics.median(better(a, b) for a, b in zip(hector, grpc_aio))
+    return (label, format(h, fmt), format(g, fmt), f"{better(h, g):.2f}×", f"{paired:.2f}×")
 
 
-def result_rows(samples: dict[str, Samples], floor_p50: float) -> list[tuple[str, str, str, str]]:
+def result_rows(samples: dict[str, Samples], floor_p50: float) -> list[tuple[str, ...]]:
     h, g = samples["hector"], samples["grpc.aio"]
     rows = [
-        row("sequential p50 (µs)", h.median("p50_us"), g.median("p50_us"), ".1f", lower_is_better=True),
-        row("sequential p99 (µs)", h.median("p99_us"), g.median("p99_us"), ".1f", lower_is_better=True),
-        row("sequential calls/s", h.median("seq_rate"), g.median("seq_rate"), ",.0f", lower_is_better=False),
+        row("sequential p50 (µs)", h.p50_us, g.p50_us, ".1f", lower_is_better=True),
+        row("sequential p99 (µs)", h.p99_us, g.p99_us, ".1f", lower_is_better=True),
+        row("sequential calls/s", h.seq_rate, g.seq_rate, ",.0f", lower_is_better=False),
     ]
     for c in CONCURRENCY:
-        rows.append(row(f"concurrency {c} calls/s", h.median_rate(c), g.median_rate(c), ",.0f", lower_is_better=False))
-    rows.append(("floor: no-op coroutine await p50 (µs)", f"{floor_p50:.2f}", "", ""))
+        rows.append(row(f"concurrency {c} calls/s", h.conc_rate[c], g.conc_rate[c], ",.0f", lower_is_better=False))
+    rows.append(("floor: no-op coroutine await p50 (µs)", f"{floor_p50:.2f}", "", "", ""))
     return rows
 
 
 def print_table(rows: list[tuple[str, ...]]) -> None:
-    header = ("metric", "hector", "grpc.aio", "ratio")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    """Plain-text table: first column left-aligned, numbers right-aligned."""
+    header = HEADER
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
 
 
+def round_rows(samples: dict[str, Samples]) -> list[str]:
+    """Markdown rows of every round's raw value, to judge the noise behind the medians."""
+    lines = []
+    for name, s in samples.items():
+        series = [("p50 µs", s.p50_us, ".1f"), ("p99 µs", s.p99_us, ".1f"), ("seq calls/s", s.seq_rate, ",.0f")]
+        series += [(f"c{c} calls/s", s.conc_rate[c], ",.0f") for c in CONCURRENCY]
+        for label, values, fmt in series:
+            lines.append(f"| {name} | {label} | {' | '.join(format(v, fmt) for v in values)} |")
+    return lines
+
+
 def goal_line(samples: dict[str, Samples]) -> str:
-    achieved = samples["grpc.aio"].median("p50_us") / samples["hector"].median("p50_us")
+    h, g = samples["hector"], samples["grpc.aio"]
+    achieved = g.median("p50_us") / h.median("p50_us")
+    paired = statistics.median(b / a for a, b in zip(h.p50_us, g.p50_us))
     verdict = "MET" if achieved >= P50_GOAL else "NOT MET"
-    return f"p50 goal (grpc.aio p50 / hector p50 ≥ {P50_GOAL:g}×): **{verdict}** ({achieved:.2f}×)."
+    return (f"p50 goal (grpc.aio p50 / hector p50 ≥ {P50_GOAL:g}×): **{verdict}** "
+            f"({achieved:.2f}× from the medians; paired per-round ratio {paired:.2f}×).")
 
 
 def write_results(command: str, args: argparse.Namespace, rows, samples: dict[str, Samples]) -> None:
@@ -290,13 +325,20 @@ def write_results(command: str, args: argparse.Namespace, rows, samples: dict[st
         f"{args.warmup} warm-up calls before each; values are medians across rounds",
         "- plugin: examples/plugins/echo-llm-rust, one process, both clients on its unix socket",
         "",
-        "| metric | hector | grpc.aio | ratio |",
-        "|---|---:|---:|---:|",
+        f"| {' | '.join(HEADER)} |",
+        "|---|---:|---:|---:|---:|",
         *(f"| {' | '.join(row)} |" for row in rows),
         "",
-        "Ratios: latency = grpc.aio / hector, throughput = hector / grpc.aio (above 1× means hector is better).",
+        "Ratios: latency = grpc.aio / hector, throughput = hector / grpc.aio (above 1× means hector is better). "
+        "`ratio` compares the medians; `paired ratio` is the median of the per-round ratios.",
         "",
         goal_line(samples),
+        "",
+        "## Per-round values",
+        "",
+        f"| client | metric | {' | '.join(f'round {r + 1}' for r in range(args.rounds))} |",
+        f"|---|---|{'---:|' * args.rounds}",
+        *round_rows(samples),
         "",
     ]
     RESULTS.write_text("\n".join(lines))

@@ -50,7 +50,8 @@ impl CompletionQueue {
 pub struct Completer {
     queue: Arc<CompletionQueue>,
     reader: UnixStream,
-    pending: Mutex<HashMap<u64, Py<PyAny>>>,
+    /// Shared with cancel callbacks, which drop the entry of a cancelled call.
+    pending: Arc<Mutex<HashMap<u64, Py<PyAny>>>>,
     next_id: Mutex<u64>,
     event_loop: Py<PyAny>,
 }
@@ -90,7 +91,7 @@ impl Completer {
             Completer {
                 queue: Arc::new(CompletionQueue { items: Mutex::new(Vec::new()), wake }),
                 reader,
-                pending: Mutex::new(HashMap::new()),
+                pending: Arc::new(Mutex::new(HashMap::new())),
                 next_id: Mutex::new(0),
                 event_loop: event_loop.clone().unbind(),
             },
@@ -164,16 +165,20 @@ where
         });
         queue.push(id, resolve);
     });
-    abort_when_cancelled(py, &future, task.abort_handle())?;
+    let pending = completer.pending.clone();
+    let abort = task.abort_handle();
+    on_cancel(py, &future, move || {
+        abort.abort();
+        pending.lock().unwrap().remove(&id);
+    })?;
     Ok(future)
 }
 
-/// Adds a done-callback that aborts the tokio task when the future is cancelled.
-fn abort_when_cancelled(py: Python<'_>, future: &Bound<'_, PyAny>, abort: AbortHandle) -> PyResult<()> {
+/// Runs `cancelled` if the future ends up cancelled (a done-callback, on the loop thread).
+fn on_cancel(py: Python<'_>, future: &Bound<'_, PyAny>, cancelled: impl Fn() + Send + Sync + 'static) -> PyResult<()> {
     let callback = PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<()> {
-        let future = args.get_item(0)?;
-        if future.call_method0("cancelled")?.is_truthy()? {
-            abort.abort();
+        if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+            cancelled();
         }
         Ok(())
     })?;
@@ -361,16 +366,14 @@ impl AsyncStream {
         // Cancelling the waiting task cancels the whole stream (and the gRPC call).
         let shared = self.shared.clone();
         let task = self.task.clone();
-        let callback = PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<()> {
-            if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
-                task.abort();
-                let mut state = shared.state.lock().unwrap();
-                state.finished = true;
-                state.items.clear();
-            }
-            Ok(())
+        let pending = completer.pending.clone();
+        on_cancel(py, &future, move || {
+            task.abort();
+            pending.lock().unwrap().remove(&id);
+            let mut state = shared.state.lock().unwrap();
+            state.finished = true;
+            state.items.clear();
         })?;
-        future.call_method1(intern!(py, "add_done_callback"), (callback,))?;
         Ok(future)
     }
 
