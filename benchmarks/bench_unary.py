@@ -311,6 +311,10 @@ def goal_line(samples: dict[str, Samples]) -> str:
             f"({achieved:.2f}× from the medians; paired per-round ratio {paired:.2f}×).")
 
 
+def display_path(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def write_results(command: str, args: argparse.Namespace, rows, samples: dict[str, Samples]) -> None:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -323,7 +327,7 @@ def write_results(command: str, args: argparse.Namespace, rows, samples: dict[st
         f"- command: `{command}`",
         f"- {args.calls} calls per measurement, {args.rounds} rounds (clients alternated A/B, B/A), "
         f"{args.warmup} warm-up calls before each; values are medians across rounds",
-        "- plugin: examples/plugins/echo-llm-rust, one process, both clients on its unix socket",
+        f"- plugin: {display_path(args.plugin)}, one process, both clients on its unix socket",
         "",
         f"| {' | '.join(HEADER)} |",
         "|---|---:|---:|---:|---:|",
@@ -372,13 +376,13 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Samples], float]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--calls", type=int, default=5000, help="calls per measurement (default 5000)")
+    parser.add_argument("--calls", type=int, default=None, help="calls per measurement (default 5000, --quick 500)")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 5, --quick 2)")
     parser.add_argument("--quick", action="store_true", help="short run: 500 calls, 2 rounds")
     parser.add_argument("--plugin", type=Path, default=PLUGIN, help="echo LLM plugin executable")
     args = parser.parse_args()
-    if args.quick and "--calls" not in sys.argv:
-        args.calls = 500
+    if args.calls is None:
+        args.calls = 500 if args.quick else 5000
     if args.rounds is None:
         args.rounds = 2 if args.quick else 5
     args.warmup = max(50, args.calls // 10)

@@ -112,8 +112,10 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path) -> Resul
 fn to_spec(name: &str, kind: PluginKind, entry: Entry, base: &Path, at: &str) -> std::result::Result<PluginSpec, String> {
     let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
         None => Ok(default),
-        Some(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s)),
-        Some(s) => Err(format!("{at}.{field}: must be a positive number of seconds, not {s}")),
+        Some(s) => match Duration::try_from_secs_f64(s) {
+            Ok(duration) if s > 0.0 => Ok(duration),
+            _ => Err(format!("{at}.{field}: must be a positive, finite number of seconds, not {s}")),
+        },
     };
     let defaults = LaunchOptions::default();
     let path = PathBuf::from(&entry.path);

@@ -15,9 +15,9 @@ pub enum Error {
     #[error("plugin {plugin:?} failed to start: {message}{}", quote_stderr(stderr))]
     Start { plugin: String, message: String, stderr: Vec<String>, handshake: bool },
 
-    /// The plugin printed no handshake line within the start timeout.
-    #[error("plugin {plugin:?} did not complete its handshake within {:.1}s; it was killed{}", after.as_secs_f64(), quote_stderr(stderr))]
-    StartTimeout { plugin: String, after: Duration, stderr: Vec<String> },
+    /// The plugin printed no handshake line (or did not answer `Initialize`) within the start timeout.
+    #[error("plugin {plugin:?} did not {stage} within {:.1}s; it was killed{}", after.as_secs_f64(), quote_stderr(stderr))]
+    StartTimeout { plugin: String, after: Duration, stage: &'static str, stderr: Vec<String> },
 
     /// A call reached the plugin (or tried to) and failed with a gRPC status.
     #[error("plugin {plugin:?}: {method} failed ({}): {message}", code_name(*code))]

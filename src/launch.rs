@@ -101,7 +101,12 @@ fn spawner() -> &'static mpsc::Sender<SpawnJob> {
                 for job in rx {
                     let _context = job.runtime.enter();
                     let mut command = job.command;
-                    let _ = job.reply.send(command.spawn());
+                    if let Err(Ok(orphan)) = job.reply.send(command.spawn()) {
+                        // The load was cancelled while we spawned: nobody will own this child.
+                        if let Some(pid) = orphan.id() {
+                            kill_process_group(pid);
+                        }
+                    }
                 }
             })
             .expect("cannot start the plugin spawner thread");
@@ -124,6 +129,8 @@ pub async fn spawn(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // A start abandoned between spawn and handshake must not leave the child running.
+        .kill_on_drop(true)
         .process_group(0);
     if let Some(dir) = &options.working_dir {
         command.current_dir(dir);

@@ -52,7 +52,7 @@ where
     Req: prost::Message + Send + Sync + 'static,
     Resp: prost::Message + Default + Send + Sync + 'static,
 {
-    let mut grpc = tonic::client::Grpc::new(plugin.channel());
+    let mut grpc = tonic::client::Grpc::with_origin(plugin.channel(), crate::transport::origin());
     grpc.ready().await.map_err(|e| Error::Call {
         plugin: plugin.name.clone(),
         method: method.into(),

@@ -5,6 +5,7 @@ use crate::kind::PluginKind;
 use crate::logs::LogSink;
 use crate::plugin::{Plugin, PluginSpec, PluginStatus};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,6 +16,10 @@ pub struct Manager {
     /// Plugins from the configuration, started by `load_all`.
     configured: Vec<PluginSpec>,
     sink: Arc<dyn LogSink>,
+    /// Set by `shutdown`: no new load may start, and one that finishes late is stopped.
+    closed: AtomicBool,
+    /// Signalled whenever a load ends, so shutdown can wait for loads in flight.
+    load_finished: tokio::sync::Notify,
 }
 
 /// Outcome of loading one configured plugin.
@@ -26,13 +31,23 @@ pub struct LoadReport {
 
 impl Manager {
     pub fn new(configured: Vec<PluginSpec>, sink: Arc<dyn LogSink>) -> Self {
-        Manager { plugins: Mutex::new(Vec::new()), loading: Mutex::new(HashSet::new()), configured, sink }
+        Manager {
+            plugins: Mutex::new(Vec::new()),
+            loading: Mutex::new(HashSet::new()),
+            configured,
+            sink,
+            closed: AtomicBool::new(false),
+            load_finished: tokio::sync::Notify::new(),
+        }
     }
 
     pub async fn load(&self, spec: PluginSpec) -> Result<Arc<Plugin>> {
         let name = spec.name.clone();
         if name.is_empty() {
             return Err(Error::config(format!("plugin at {} needs a non-empty name", spec.path.display())));
+        }
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed { plugin: name, state: "not loaded: the manager was shut down".into() });
         }
         {
             let loaded = self.plugins.lock().unwrap();
@@ -41,9 +56,16 @@ impl Manager {
                 return Err(Error::config(format!("a plugin named {name:?} is already loaded")));
             }
         }
-        let _reservation = Reservation { loading: &self.loading, name: name.clone() };
+        let _reservation = Reservation { manager: self, name: name.clone() };
+        let grace = spec.shutdown_grace;
         let plugin = Plugin::start(spec, self.sink.clone()).await?;
-        self.plugins.lock().unwrap().push(plugin.clone());
+        let mut plugins = self.plugins.lock().unwrap();
+        if self.closed.load(Ordering::SeqCst) {
+            drop(plugins);
+            plugin.shutdown(grace).await;
+            return Err(Error::Closed { plugin: name, state: "stopped: the manager was shut down while it loaded".into() });
+        }
+        plugins.push(plugin.clone());
         Ok(plugin)
     }
 
@@ -82,20 +104,31 @@ impl Manager {
         &self.configured
     }
 
-    /// Stops every plugin concurrently (each: graceful, then killed after `grace`).
-    pub async fn shutdown(&self, grace: Duration) {
+    /// Stops every plugin concurrently (each: graceful, then killed after `grace`, or after
+    /// its own configured grace period). Loads still in flight are waited for and stopped.
+    pub async fn shutdown(&self, grace: Option<Duration>) {
+        self.closed.store(true, Ordering::SeqCst);
+        loop {
+            let finished = self.load_finished.notified();
+            if self.loading.lock().unwrap().is_empty() {
+                break;
+            }
+            finished.await;
+        }
         let plugins: Vec<Arc<Plugin>> = self.plugins.lock().unwrap().clone();
-        futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace))).await;
+        futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace())))).await;
     }
 }
 
+/// Holds a name while its plugin loads; releasing it wakes a waiting shutdown.
 struct Reservation<'a> {
-    loading: &'a Mutex<HashSet<String>>,
+    manager: &'a Manager,
     name: String,
 }
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
-        self.loading.lock().unwrap().remove(&self.name);
+        self.manager.loading.lock().unwrap().remove(&self.name);
+        self.manager.load_finished.notify_waiters();
     }
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{oneshot, watch};
-use tonic::transport::Channel;
+use crate::transport::{origin, PluginChannel};
 
 /// How long a plugin may take for its own `Shutdown` RPCs before we stop asking.
 const SHUTDOWN_RPC_TIMEOUT: Duration = Duration::from_secs(2);
@@ -115,9 +115,11 @@ pub struct Plugin {
     pub pid: u32,
     pub protocol_version: u32,
     pub address: Address,
-    channel: Channel,
-    state: Mutex<State>,
+    channel: PluginChannel,
+    /// A watch, so shutdown callers can wait for `Stopped` without polling.
+    state: watch::Sender<State>,
     stopping: AtomicBool,
+    shutdown_grace: Duration,
     killed: AtomicBool,
     exit: watch::Receiver<Option<ExitInfo>>,
     stderr_tail: StderrTail,
@@ -145,6 +147,15 @@ impl Plugin {
     pub async fn start(spec: PluginSpec, sink: Arc<dyn LogSink>) -> Result<Arc<Plugin>> {
         let name = spec.name.clone();
         spec.launch.validate().map_err(|e| Error::config(format!("plugin {name:?}: {e}")))?;
+        let mut spec = spec;
+        // Relative to the host's working directory, never looked up on PATH.
+        spec.path = std::path::absolute(&spec.path)
+            .map_err(|e| Error::start(&name, format!("bad path {}: {e}", spec.path.display()), vec![]))?;
+        if let Some(dir) = &spec.launch.working_dir {
+            if !dir.is_dir() {
+                return Err(Error::start(&name, format!("working directory {} does not exist", dir.display()), vec![]));
+            }
+        }
         check_executable(&name, &spec.path)?;
         let socket_dir = launch::make_socket_dir()
             .map_err(|e| Error::start(&name, format!("cannot create its socket directory: {e}"), vec![]))?;
@@ -167,6 +178,9 @@ impl Plugin {
         let (exit_tx, exit) = watch::channel(None);
         tokio::spawn(async move {
             let status = child.wait().await.ok().map(ExitInfo::from);
+            // Sweep what the plugin left in its group right away: the pid is free from now on,
+            // so it is never signalled again (see kill_group_if_running).
+            launch::kill_process_group(pid);
             let _ = exit_tx.send(Some(status.unwrap_or(ExitInfo { code: None, signal: None })));
         });
 
@@ -191,7 +205,12 @@ impl Plugin {
             LineOutcome::TimedOut => {
                 launch::kill_process_group(pid);
                 let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done.wait_for(|d| *d)).await;
-                return Err(Error::StartTimeout { plugin: name.clone(), after: spec.start_timeout, stderr: stderr_tail.lines() });
+                return Err(Error::StartTimeout {
+                    plugin: name.clone(),
+                    after: spec.start_timeout,
+                    stage: "complete its handshake",
+                    stderr: stderr_tail.lines(),
+                });
             }
         };
 
@@ -221,8 +240,9 @@ impl Plugin {
             protocol_version: handshake.app_version,
             address: handshake.address.clone(),
             channel,
-            state: Mutex::new(State::Ready),
+            state: watch::Sender::new(State::Ready),
             stopping: AtomicBool::new(false),
+            shutdown_grace: spec.shutdown_grace,
             killed: AtomicBool::new(false),
             exit,
             stderr_tail,
@@ -238,12 +258,15 @@ impl Plugin {
         let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(500));
         let initialized = match tokio::time::timeout(remaining, crate::lifecycle::initialize(&plugin, &spec.config)).await {
             Ok(result) => result,
-            Err(_) => Err(Error::Call {
-                plugin: name.clone(),
-                method: "Initialize".into(),
-                code: tonic::Code::DeadlineExceeded,
-                message: format!("no answer within the start timeout ({:.1}s)", spec.start_timeout.as_secs_f64()),
-            }),
+            Err(_) => {
+                plugin.kill_now().await;
+                return Err(Error::StartTimeout {
+                    plugin: name.clone(),
+                    after: spec.start_timeout,
+                    stage: "answer Initialize",
+                    stderr: plugin.stderr_tail.lines(),
+                });
+            }
         };
         if let Err(e) = initialized {
             plugin.kill_now().await;
@@ -259,12 +282,12 @@ impl Plugin {
         Ok(plugin)
     }
 
-    pub fn channel(&self) -> Channel {
+    pub fn channel(&self) -> PluginChannel {
         self.channel.clone()
     }
 
     pub fn state(&self) -> State {
-        *self.state.lock().unwrap()
+        *self.state.borrow()
     }
 
     pub fn status(&self) -> PluginStatus {
@@ -301,11 +324,11 @@ impl Plugin {
 
     /// Turns a failed call into the right error: a crash if the process died under it.
     pub async fn call_error(&self, method: &str, status: tonic::Status) -> Error {
-        let transport_failure = matches!(
-            status.code(),
-            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled | tonic::Code::Internal
-        );
-        if transport_failure {
+        // A transport failure (no gRPC status from the plugin: the status wraps an I/O error)
+        // may be a crash whose exit is not reaped yet. A plugin's own error codes are not.
+        let transport_failure = std::error::Error::source(&status).is_some()
+            || matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled);
+        if self.has_exited() || transport_failure {
             // The connection usually breaks a moment before the exit is reaped.
             let mut exit = self.exit.clone();
             let _ = tokio::time::timeout(Duration::from_millis(250), exit.wait_for(Option::is_some)).await;
@@ -323,17 +346,29 @@ impl Plugin {
         self.exit.borrow().is_some()
     }
 
+    /// The grace period this plugin was configured with.
+    pub fn shutdown_grace(&self) -> Duration {
+        self.shutdown_grace
+    }
+
     /// Graceful shutdown: the service's own `Shutdown`, go-plugin's controller `Shutdown`, a
-    /// grace period, then the whole process group is killed and reaped. Idempotent.
-    pub async fn shutdown(&self, grace: Duration) {
-        if self.stopping.swap(true, Ordering::SeqCst) {
-            self.wait_stopped().await;
-            return;
+    /// grace period, then the whole process group is killed and reaped. Idempotent. The work
+    /// runs in its own task, so a caller that gives up (a cancelled `await`) cannot leave the
+    /// plugin half stopped: every caller just waits for the same outcome.
+    pub async fn shutdown(self: &Arc<Self>, grace: Duration) {
+        if !self.stopping.swap(true, Ordering::SeqCst) {
+            let plugin = self.clone();
+            tokio::spawn(async move { plugin.stop_gracefully(grace).await });
         }
-        self.set_state(State::Stopping);
+        let mut state = self.state.subscribe();
+        let _ = state.wait_for(|s| *s == State::Stopped).await;
+    }
+
+    async fn stop_gracefully(&self, grace: Duration) {
+        self.state.send_replace(State::Stopping);
         if !self.has_exited() {
             let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, crate::lifecycle::shutdown(self)).await;
-            let mut controller = GrpcControllerClient::new(self.channel.clone());
+            let mut controller = GrpcControllerClient::with_origin(self.channel.clone(), origin());
             // Go plugins stop their server inside this call: the status is often UNAVAILABLE.
             let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, controller.shutdown(crate::proto::goplugin::Empty {})).await;
         }
@@ -344,7 +379,7 @@ impl Plugin {
         self.finish().await;
     }
 
-    /// Kills without asking (failed start, host exit).
+    /// Kills without asking (failed start).
     pub async fn kill_now(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         if !self.has_exited() {
@@ -355,16 +390,18 @@ impl Plugin {
 
     /// Kills the group (children the plugin left behind too), reaps, removes sockets.
     async fn finish(&self) {
-        launch::kill_process_group(self.pid);
+        self.kill_group_if_running();
         let mut exit = self.exit.clone();
         let _ = tokio::time::timeout(Duration::from_secs(5), exit.wait_for(Option::is_some)).await;
         self.remove_sockets();
-        self.set_state(State::Stopped);
+        self.state.send_replace(State::Stopped);
     }
 
-    async fn wait_stopped(&self) {
-        while self.state() != State::Stopped {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+    /// Once the leader is reaped its pid may be reused: the reaper task already swept the
+    /// group at that moment, so from then on the pid is never signalled again.
+    fn kill_group_if_running(&self) {
+        if !self.has_exited() {
+            launch::kill_process_group(self.pid);
         }
     }
 
@@ -380,10 +417,6 @@ impl Plugin {
         if let Some(dir) = self.socket_dir.lock().unwrap().take() {
             let _ = dir.close();
         }
-    }
-
-    fn set_state(&self, state: State) {
-        *self.state.lock().unwrap() = state;
     }
 
     fn log(&self, level: crate::logs::Level, message: String) {
@@ -402,7 +435,7 @@ impl Drop for Plugin {
     fn drop(&mut self) {
         // Last reference gone without a shutdown: never leave the process behind.
         if self.state() != State::Stopped {
-            launch::kill_process_group(self.pid);
+            self.kill_group_if_running();
             self.remove_sockets();
         }
     }
@@ -465,15 +498,25 @@ async fn wait_for_line(
     timeout: Duration,
 ) -> LineOutcome {
     let waiting = async {
-        match first_line.await {
-            Ok(Some(line)) => LineOutcome::Line(line),
-            _ => {
+        let mut first_line = first_line;
+        let mut exited = exit.clone();
+        tokio::select! {
+            line = &mut first_line => match line {
+                Ok(Some(line)) => return LineOutcome::Line(line),
                 // stdout closed: report how the process ended, if it does so promptly.
-                let _ = tokio::time::timeout(Duration::from_millis(500), exit.wait_for(Option::is_some)).await;
-                let info = *exit.borrow();
-                LineOutcome::Closed(info)
+                _ => {
+                    let _ = tokio::time::timeout(Duration::from_millis(500), exit.wait_for(Option::is_some)).await;
+                }
+            },
+            // The process may exit while a child it started still holds stdout open.
+            () = async { let _ = exited.wait_for(Option::is_some).await; } => {
+                if let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_millis(500), first_line).await {
+                    return LineOutcome::Line(line);
+                }
             }
         }
+        let info = *exit.borrow();
+        LineOutcome::Closed(info)
     };
     tokio::time::timeout(timeout, waiting).await.unwrap_or(LineOutcome::TimedOut)
 }
@@ -550,13 +593,17 @@ async fn watch_for_crash(plugin: Weak<Plugin>) {
     };
     let _ = exit.wait_for(Option::is_some).await;
     let Some(plugin) = plugin.upgrade() else { return };
-    if plugin.stopping.load(Ordering::SeqCst) {
+    let crashed = plugin.state.send_if_modified(|state| {
+        let unexpected = *state == State::Ready && !plugin.stopping.load(Ordering::SeqCst);
+        if unexpected {
+            *state = State::Crashed;
+        }
+        unexpected
+    });
+    if !crashed {
         return;
     }
-    plugin.set_state(State::Crashed);
     let exit = exit.borrow().map(|e| e.to_string()).unwrap_or_default();
     plugin.log(crate::logs::Level::Error, format!("plugin exited unexpectedly ({exit})"));
-    // Reap whatever it left in its group, and its socket.
-    launch::kill_process_group(plugin.pid);
     plugin.remove_sockets();
 }

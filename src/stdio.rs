@@ -5,10 +5,10 @@ use crate::logs::{Level, LineClassifier, LineSplitter, LogRecord, LogSink, Sourc
 use crate::proto::goplugin::grpc_stdio_client::GrpcStdioClient;
 use crate::proto::goplugin::stdio_data::Channel as StdioChannel;
 use std::sync::Arc;
-use tonic::transport::Channel;
+use crate::transport::{origin, PluginChannel};
 
-pub async fn forward(channel: Channel, plugin: String, sink: Arc<dyn LogSink>) {
-    let mut client = GrpcStdioClient::new(channel).max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES);
+pub async fn forward(channel: PluginChannel, plugin: String, sink: Arc<dyn LogSink>) {
+    let mut client = GrpcStdioClient::with_origin(channel, origin()).max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES);
     let mut stream = match client.stream_stdio(()).await {
         Ok(response) => response.into_inner(),
         Err(status) => {

@@ -1,33 +1,60 @@
-//! gRPC channels to a plugin over a unix socket or TCP (PROTOCOL.md §3).
+//! gRPC connections to a plugin over a unix socket or TCP (PROTOCOL.md §3).
+//!
+//! One HTTP/2 connection per plugin, used directly through hyper's `SendRequest` rather than
+//! tonic's `Channel`: a `Channel` routes every call through a buffer task (two extra task
+//! wake-ups per call) and silently reconnects, while a plugin that closed its socket is gone
+//! for good and calls should fail at once.
 
 use crate::handshake::Address;
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
 
 /// Like the Go host: accept messages up to 2^31-1 bytes both ways (tonic's default is 4 MiB).
 pub const MAX_MESSAGE_BYTES: usize = i32::MAX as usize;
 
-/// Opens an HTTP/2 channel to the address a plugin printed. Plaintext: automatic mTLS is not
-/// requested by this host yet.
-pub async fn connect(address: &Address, timeout: Duration) -> Result<Channel, String> {
+/// What tonic clients are built on: a cheap-to-clone handle to the plugin's HTTP/2 connection.
+#[derive(Clone, Debug)]
+pub struct PluginChannel {
+    sender: http2::SendRequest<tonic::body::Body>,
+}
+
+/// The `:scheme`/`:authority` every request carries (plugins listen on local sockets).
+pub fn origin() -> http::Uri {
+    http::Uri::from_static("http://localhost")
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for PluginChannel {
+    type Response = http::Response<hyper::body::Incoming>;
+    type Error = hyper::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.sender.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        Box::pin(self.sender.send_request(request))
+    }
+}
+
+/// Opens the HTTP/2 connection to the address a plugin printed. Plaintext: automatic mTLS is
+/// not requested by this host yet.
+pub async fn connect(address: &Address, timeout: Duration) -> Result<PluginChannel, String> {
     let connecting = async {
         match address {
             Address::Unix(path) => {
-                let path = path.clone();
-                // The URI is only used for the :authority header; the connector ignores it.
-                endpoint("http://localhost")?
-                    .connect_with_connector(tower::service_fn(move |_| {
-                        let path = path.clone();
-                        async move {
-                            let stream = tokio::net::UnixStream::connect(path).await?;
-                            Ok::<_, std::io::Error>(TokioIo::new(stream))
-                        }
-                    }))
-                    .await
-                    .map_err(|e| describe(&e))
+                let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| e.to_string())?;
+                handshake(TokioIo::new(stream)).await
             }
-            Address::Tcp(addr) => endpoint(&format!("http://{addr}"))?.connect().await.map_err(|e| describe(&e)),
+            Address::Tcp(addr) => {
+                let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                stream.set_nodelay(true).map_err(|e| e.to_string())?;
+                handshake(TokioIo::new(stream)).await
+            }
         }
     };
     match tokio::time::timeout(timeout, connecting).await {
@@ -36,15 +63,25 @@ pub async fn connect(address: &Address, timeout: Duration) -> Result<Channel, St
     }
 }
 
-fn endpoint(uri: &str) -> Result<Endpoint, String> {
-    Ok(Endpoint::from_shared(uri.to_string())
-        .map_err(|e| format!("bad address {uri:?}: {e}"))?
-        .tcp_nodelay(true)
-        .initial_stream_window_size(Some(4 << 20))
-        .initial_connection_window_size(Some(8 << 20)))
+async fn handshake<IO>(io: IO) -> Result<PluginChannel, String>
+where
+    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+        .initial_stream_window_size(4 << 20)
+        .initial_connection_window_size(8 << 20)
+        .max_frame_size(1 << 20)
+        .handshake(io)
+        .await
+        .map_err(|e| describe(&e))?;
+    // Drives the connection until the plugin closes it; calls then fail with UNAVAILABLE.
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(PluginChannel { sender })
 }
 
-/// tonic's transport errors hide the cause behind "transport error"; show the chain.
+/// Errors hide their cause behind a generic text; show the chain.
 fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

@@ -42,3 +42,13 @@ async def test_bracket_levels_and_stdout_after_handshake(py_plugin, caplog: pyte
         assert info.levelno == logging.INFO and info.name == "hector_plugins.plugin.py-logs"
         out = wait_for(caplog, lambda r: getattr(r, "plugin_stream", "") == "stdout", "from stdout")
         assert out.levelno == logging.DEBUG and out.getMessage().startswith("xxx")
+
+
+async def test_go_plugin_stdio_stream_is_drained_and_logged(go_plugin: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # go-plugin redirects a plugin's stdout/stderr into its GRPCStdio stream and blocks the
+    # writer when the host does not read it: this load would time out without the drain.
+    caplog.set_level(logging.DEBUG, logger="hector_plugins.plugin")
+    async with PluginManager() as pm:
+        await pm.load(go_plugin, name="go-stdio", config={"flood_bytes": 300_000, "flood_target": "stdio"}, start_timeout=20)
+        assert (await pm.llm("go-stdio").generate([Message.user("after flood")])).text == "Echo: after flood"
+        wait_for(caplog, lambda r: getattr(r, "plugin_stream", "") == "grpc_stdio", "from the GRPCStdio stream")

@@ -156,3 +156,21 @@ def test_interpreter_exit_without_shutdown_stops_plugins(rust_plugin: Path) -> N
     out = subprocess.run([sys.executable, "-c", script, str(rust_plugin)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert process_gone(int(out.stdout.strip()), within=1.0)
+
+
+async def test_cancelling_a_load_leaves_nothing_running(py_plugin, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    pm = PluginManager()
+    task = asyncio.create_task(pm.load(py_plugin(sleep="30", pidfile=pidfile), name="slow-start"))
+    deadline = time.monotonic() + 10
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline, "the plugin never started"
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert process_gone(int(pidfile.read_text()))
+    assert pm.plugins == []
+    # The name is free again.
+    with pytest.raises(Exception, match="not found"):
+        await pm.load(tmp_path / "missing", name="slow-start")

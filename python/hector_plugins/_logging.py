@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
@@ -26,9 +26,14 @@ _LEVELS = {
 Record = Tuple[str, str, str, Optional[str], Optional[str], str]
 
 
-def emit(records: Sequence[Record]) -> None:
+def emit(records: Sequence[Record]) -> Dict[str, int]:
+    """Logs each record; returns each plugin logger's effective level, which the Rust side
+    caches briefly to drop disabled records without taking the GIL."""
+    effective: Dict[str, int] = {}
     for plugin, level_name, message, fields, timestamp, stream in records:
         logger = logging.getLogger(f"hector_plugins.plugin.{plugin}")
+        if plugin not in effective:
+            effective[plugin] = logger.getEffectiveLevel()
         level = _LEVELS.get(level_name, logging.DEBUG)
         if not logger.isEnabledFor(level):
             continue
@@ -39,3 +44,4 @@ def emit(records: Sequence[Record]) -> None:
             "plugin_stream": stream,
         }
         logger.log(level, message, extra=extra)
+    return effective

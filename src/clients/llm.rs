@@ -9,17 +9,17 @@ use crate::transport::MAX_MESSAGE_BYTES;
 use futures_util::{Stream, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
-use tonic::transport::Channel;
+use crate::transport::{origin, PluginChannel};
 
 #[derive(Clone)]
 pub struct LlmClient {
     plugin: Arc<Plugin>,
-    grpc: LlmProviderClient<Channel>,
+    grpc: LlmProviderClient<PluginChannel>,
 }
 
 impl LlmClient {
     pub fn new(plugin: Arc<Plugin>) -> Self {
-        let grpc = LlmProviderClient::new(plugin.channel())
+        let grpc = LlmProviderClient::with_origin(plugin.channel(), origin())
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         LlmClient { plugin, grpc }

@@ -60,8 +60,8 @@ impl RawClient {
         }))
     }
 
-    fn grpc(&self) -> tonic::client::Grpc<tonic::transport::Channel> {
-        tonic::client::Grpc::new(self.plugin.channel())
+    fn grpc(&self) -> tonic::client::Grpc<crate::transport::PluginChannel> {
+        tonic::client::Grpc::with_origin(self.plugin.channel(), crate::transport::origin())
             .max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
             .max_encoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
     }

@@ -59,25 +59,31 @@ pub struct Completer {
 #[pymethods]
 impl Completer {
     /// Called by the event loop when the wake socket is readable.
-    fn _drain(&self, py: Python<'_>) -> PyResult<()> {
+    fn _drain(&self, py: Python<'_>) {
         let mut scratch = [0u8; 256];
         while matches!((&self.reader).read(&mut scratch), Ok(n) if n > 0) {}
         let batch = std::mem::take(&mut *self.queue.items.lock().unwrap());
         for (id, resolve) in batch {
             let Some(future) = self.pending.lock().unwrap().remove(&id) else { continue };
-            let future = future.into_bound(py);
-            let outcome = resolve(py);
-            // A cancelled future is done: its result is dropped.
-            if future.call_method0(intern!(py, "done"))?.is_truthy()? {
-                continue;
+            // One bad item must not strand the rest of the batch.
+            if let Err(error) = settle(py, future.bind(py), resolve) {
+                let _ = future.bind(py).call_method1(intern!(py, "set_exception"), (error.into_value(py),));
             }
-            match outcome {
-                Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
-                Err(error) => future.call_method1(intern!(py, "set_exception"), (error.into_value(py),))?,
-            };
         }
-        Ok(())
     }
+}
+
+/// Resolves one future with its outcome, unless it is already done (cancelled).
+fn settle(py: Python<'_>, future: &Bound<'_, PyAny>, resolve: Resolve) -> PyResult<()> {
+    let outcome = resolve(py);
+    if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+        return Ok(());
+    }
+    match outcome {
+        Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
+        Err(error) => future.call_method1(intern!(py, "set_exception"), (error.into_value(py),))?,
+    };
+    Ok(())
 }
 
 impl Completer {
@@ -142,8 +148,10 @@ fn completer_for_running_loop(py: Python<'_>) -> PyResult<Py<Completer>> {
     })
 }
 
-/// Runs `work` on tokio and returns an asyncio future resolved by `convert(result)` on the
-/// loop. Cancelling the future aborts the work (and with it the gRPC call).
+/// Runs `work` on tokio once awaited, resolved by `convert(result)` on the event loop.
+/// Returns a [`Call`]: a coroutine-like awaitable, so `asyncio.create_task`, `asyncio.run` and
+/// task groups accept it, and nothing starts until it is awaited (like an `async def`).
+/// Cancelling it aborts the work (and with it the gRPC call).
 pub fn spawn<'py, T, F>(
     py: Python<'py>,
     work: F,
@@ -153,15 +161,34 @@ where
     T: Send + 'static,
     F: Future<Output = hector_plugins::Result<T>> + Send + 'static,
 {
+    let start: Starter = Box::new(move |py| start(py, work, convert));
+    Ok(Bound::new(py, Call { state: Mutex::new(CallState::NotStarted(start)) })?.into_any())
+}
+
+/// Starts the work on tokio and returns the asyncio future it will resolve.
+fn start<'py, T, F>(
+    py: Python<'py>,
+    work: F,
+    convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: Send + 'static,
+    F: Future<Output = hector_plugins::Result<T>> + Send + 'static,
+{
+    use futures_util::FutureExt;
     let completer = completer_for_running_loop(py)?;
     let completer = completer.get();
     let (id, future) = completer.register(py)?;
     let queue = completer.queue.clone();
     let task = hector_plugins::runtime::runtime().spawn(async move {
-        let outcome = work.await;
+        let outcome = std::panic::AssertUnwindSafe(work).catch_unwind().await;
         let resolve: Resolve = Box::new(move |py| match outcome {
-            Ok(value) => convert(py, value),
-            Err(error) => Err(super::errors::to_pyerr(py, &error)),
+            Ok(Ok(value)) => convert(py, value),
+            Ok(Err(error)) => Err(super::errors::to_pyerr(py, &error)),
+            Err(panic) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "hector_plugins internal error (please report it): {}",
+                panic_message(&panic)
+            ))),
         });
         queue.push(id, resolve);
     });
@@ -172,6 +199,112 @@ where
         pending.lock().unwrap().remove(&id);
     })?;
     Ok(future)
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+type Starter = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyAny>> + Send>;
+
+enum CallState {
+    NotStarted(Starter),
+    /// The `__await__` iterator of the asyncio future the work resolves.
+    Started(Py<PyAny>),
+    Finished,
+}
+
+/// A pending call. Implements the coroutine protocol (`send`, `throw`, `close`, `__await__`),
+/// delegating to an asyncio future created when it is first awaited.
+#[pyclass(module = "hector_plugins._core", frozen)]
+pub struct Call {
+    state: Mutex<CallState>,
+}
+
+impl Call {
+    fn iterator(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let mut state = self.state.lock().unwrap();
+        match std::mem::replace(&mut *state, CallState::Finished) {
+            CallState::NotStarted(start) => {
+                drop(state);
+                let iterator = start(py)?.call_method0(intern!(py, "__await__"))?.unbind();
+                *self.state.lock().unwrap() = CallState::Started(iterator.clone_ref(py));
+                Ok(iterator)
+            }
+            CallState::Started(iterator) => {
+                *state = CallState::Started(iterator.clone_ref(py));
+                Ok(iterator)
+            }
+            CallState::Finished => Err(pyo3::exceptions::PyRuntimeError::new_err("cannot reuse already awaited call")),
+        }
+    }
+}
+
+#[pymethods]
+impl Call {
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.send(py, py.None().into_bound(py))
+    }
+
+    fn send(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let iterator = self.iterator(py)?;
+        let result = iterator.bind(py).call_method1(intern!(py, "send"), (value,));
+        if result.is_err() {
+            *self.state.lock().unwrap() = CallState::Finished;
+        }
+        result.map(Bound::unbind)
+    }
+
+    #[pyo3(signature = (exception, value=None, traceback=None))]
+    fn throw(
+        &self,
+        py: Python<'_>,
+        exception: Bound<'_, PyAny>,
+        value: Option<Bound<'_, PyAny>>,
+        traceback: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let started = match &*self.state.lock().unwrap() {
+            CallState::Started(iterator) => Some(iterator.clone_ref(py)),
+            _ => None,
+        };
+        match started {
+            Some(iterator) => {
+                let result = iterator.bind(py).call_method1(intern!(py, "throw"), (exception, value, traceback));
+                if result.is_err() {
+                    *self.state.lock().unwrap() = CallState::Finished;
+                }
+                result.map(Bound::unbind)
+            }
+            None => {
+                *self.state.lock().unwrap() = CallState::Finished;
+                let error = match value {
+                    Some(value) if !value.is_none() => PyErr::from_value(value),
+                    _ => PyErr::from_value(exception.call0()?),
+                };
+                Err(error)
+            }
+        }
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let previous = std::mem::replace(&mut *self.state.lock().unwrap(), CallState::Finished);
+        if let CallState::Started(iterator) = previous {
+            iterator.bind(py).call_method0(intern!(py, "close"))?;
+        }
+        Ok(())
+    }
 }
 
 /// Runs `cancelled` if the future ends up cancelled (a done-callback, on the loop thread).
@@ -224,6 +357,9 @@ const STREAM_BUFFER: usize = 1024;
 struct StreamState {
     items: VecDeque<Resolve>,
     finished: bool,
+    /// Set when Python cancelled or closed the stream: later reads say so instead of
+    /// looking like a normal end.
+    cancelled: bool,
     /// The future an `__anext__` is waiting on, and the queue of its loop.
     waiter: Option<(u64, Arc<CompletionQueue>)>,
 }
@@ -232,10 +368,11 @@ struct StreamState {
 struct StreamShared {
     state: Mutex<StreamState>,
     space: tokio::sync::Notify,
+    plugin: String,
 }
 
 impl StreamShared {
-    /// The next item for Python: a buffered one, or the end.
+    /// The next buffered item, if any.
     fn pop(&self) -> Option<Resolve> {
         let item = self.state.lock().unwrap().items.pop_front();
         if item.is_some() {
@@ -243,11 +380,21 @@ impl StreamShared {
         }
         item
     }
+
+    /// What a read returns once nothing is buffered.
+    fn end(&self, cancelled: bool) -> PyErr {
+        if cancelled {
+            let error = hector_plugins::Error::Closed { plugin: self.plugin.clone(), state: "cancelled (this stream)".into() };
+            Python::attach(|py| super::errors::to_pyerr(py, &error))
+        } else {
+            PyStopAsyncIteration::new_err(())
+        }
+    }
 }
 
 /// A Rust stream as a Python async iterator. Chunks that are ready are handed over without an
 /// event-loop round trip each; the loop is woken only when Python is already waiting.
-#[pyclass(module = "hector_plugins._core")]
+#[pyclass(module = "hector_plugins._core", frozen)]
 pub struct AsyncStream {
     shared: Arc<StreamShared>,
     task: AbortHandle,
@@ -255,15 +402,16 @@ pub struct AsyncStream {
 
 impl AsyncStream {
     /// Starts pulling `stream` on tokio; each item becomes a Python value through `convert`.
-    pub fn start<S, T, C>(stream_opener: S, convert: C) -> AsyncStream
+    pub fn start<S, T, C>(plugin: &str, stream_opener: S, convert: C) -> AsyncStream
     where
         S: Future<Output = hector_plugins::Result<futures_util::stream::BoxStream<'static, hector_plugins::Result<T>>>> + Send + 'static,
         T: Send + 'static,
         C: Fn(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + Sync + Copy + 'static,
     {
-        let shared = Arc::new(StreamShared::default());
+        use futures_util::FutureExt;
+        let shared = Arc::new(StreamShared { plugin: plugin.to_string(), ..Default::default() });
         let producer = shared.clone();
-        let task = hector_plugins::runtime::runtime().spawn(async move {
+        let pull = async move {
             use futures_util::StreamExt;
             let mut stream = match stream_opener.await {
                 Ok(stream) => stream,
@@ -293,15 +441,33 @@ impl AsyncStream {
                     space.await;
                 }
             }
+        };
+        let on_panic = shared.clone();
+        let task = hector_plugins::runtime::runtime().spawn(async move {
+            if let Err(panic) = std::panic::AssertUnwindSafe(pull).catch_unwind().await {
+                let message = panic_message(&panic);
+                let resolve: Resolve = Box::new(move |_py| {
+                    Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                        "hector_plugins internal error (please report it): {message}"
+                    )))
+                });
+                deliver(&on_panic, resolve, true);
+            }
         });
         AsyncStream { shared, task: task.abort_handle() }
     }
 
-    fn close(&self) {
+    /// Stops the producer (cancelling the gRPC call) and ends any waiting read.
+    fn close(&self, cancelled: bool) {
         self.task.abort();
-        let mut state = self.shared.state.lock().unwrap();
-        state.finished = true;
-        state.items.clear();
+        let waiter = {
+            let mut state = self.shared.state.lock().unwrap();
+            state.finished = true;
+            state.cancelled |= cancelled;
+            state.items.clear();
+            state.waiter.take()
+        };
+        wake_waiter(&self.shared, waiter);
     }
 }
 
@@ -309,6 +475,9 @@ impl AsyncStream {
 fn deliver(shared: &Arc<StreamShared>, resolve: Resolve, last: bool) {
     let waiter = {
         let mut state = shared.state.lock().unwrap();
+        if state.cancelled {
+            return;
+        }
         state.items.push_back(resolve);
         state.finished |= last;
         state.waiter.take()
@@ -330,9 +499,12 @@ fn wake_waiter(shared: &Arc<StreamShared>, waiter: Option<(u64, Arc<CompletionQu
         let shared = shared.clone();
         queue.push(
             id,
-            Box::new(move |py| match shared.pop() {
-                Some(resolve) => resolve(py),
-                None => Err(PyStopAsyncIteration::new_err(())),
+            Box::new(move |_py| match shared.pop() {
+                Some(resolve) => resolve(_py),
+                None => {
+                    let cancelled = shared.state.lock().unwrap().cancelled;
+                    Err(shared.end(cancelled))
+                }
             }),
         );
     }
@@ -348,21 +520,38 @@ impl AsyncStream {
         if let Some(resolve) = self.shared.pop() {
             return Ok(Bound::new(py, Ready::new(resolve(py)))?.into_any());
         }
+        // Registered before taking the state lock: never call into Python while holding it.
         let completer = completer_for_running_loop(py)?;
         let completer = completer.get();
-        let mut state = self.shared.state.lock().unwrap();
-        // The producer may have pushed between pop() and this lock.
-        if let Some(resolve) = state.items.pop_front() {
-            drop(state);
-            self.shared.space.notify_one();
-            return Ok(Bound::new(py, Ready::new(resolve(py)))?.into_any());
-        }
-        if state.finished {
-            return Err(PyStopAsyncIteration::new_err(()));
-        }
         let (id, future) = completer.register(py)?;
-        state.waiter = Some((id, completer.queue.clone()));
+        let mut state = self.shared.state.lock().unwrap();
+        let early = if let Some(resolve) = state.items.pop_front() {
+            // The producer pushed between pop() and this lock.
+            Some(Ok(resolve))
+        } else if state.finished {
+            Some(Err(state.cancelled))
+        } else if state.waiter.is_some() {
+            drop(state);
+            completer.pending.lock().unwrap().remove(&id);
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "anext(): this stream is already being awaited by another task",
+            ));
+        } else {
+            state.waiter = Some((id, completer.queue.clone()));
+            None
+        };
         drop(state);
+        if let Some(early) = early {
+            completer.pending.lock().unwrap().remove(&id);
+            let outcome = match early {
+                Ok(resolve) => {
+                    self.shared.space.notify_one();
+                    resolve(py)
+                }
+                Err(cancelled) => Err(self.shared.end(cancelled)),
+            };
+            return Ok(Bound::new(py, Ready::new(outcome))?.into_any());
+        }
         // Cancelling the waiting task cancels the whole stream (and the gRPC call).
         let shared = self.shared.clone();
         let task = self.task.clone();
@@ -372,20 +561,22 @@ impl AsyncStream {
             pending.lock().unwrap().remove(&id);
             let mut state = shared.state.lock().unwrap();
             state.finished = true;
+            state.cancelled = true;
             state.items.clear();
+            state.waiter = None;
         })?;
         Ok(future)
     }
 
     /// Stops the stream early; the plugin sees the call cancelled.
     fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.close();
+        self.close(false);
         Ok(Bound::new(py, Ready::new(Ok(py.None())))?.into_any())
     }
 }
 
 impl Drop for AsyncStream {
     fn drop(&mut self) {
-        self.task.abort();
+        self.close(false);
     }
 }

@@ -28,7 +28,7 @@ pub fn to_exception<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, 
             details.set_item("stderr", stderr)?;
             if *handshake { "HandshakeError" } else { "PluginStartError" }
         }
-        Error::StartTimeout { plugin, after, stderr } => {
+        Error::StartTimeout { plugin, after, stderr, .. } => {
             details.set_item("plugin", plugin)?;
             details.set_item("stderr", stderr)?;
             details.set_item("timeout", after.as_secs_f64())?;

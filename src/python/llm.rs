@@ -15,8 +15,10 @@ pub struct PyLlmClient {
 pub fn timeout_arg(timeout: Option<f64>) -> PyResult<Option<Duration>> {
     match timeout {
         None => Ok(None),
-        Some(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
-        Some(s) => Err(pyo3::exceptions::PyValueError::new_err(format!("timeout must be a positive number of seconds, not {s}"))),
+        Some(s) => match Duration::try_from_secs_f64(s) {
+            Ok(limit) if s > 0.0 => Ok(Some(limit)),
+            _ => Err(pyo3::exceptions::PyValueError::new_err(format!("timeout must be a positive, finite number of seconds, not {s}"))),
+        },
     }
 }
 
@@ -43,7 +45,7 @@ impl PyLlmClient {
         let request = generate_request(messages, tools)?;
         let client = self.client.clone();
         let opener = async move { client.generate_stream(request).await.map(|s| s.boxed()) };
-        Ok(AsyncStream::start(opener, |py, chunk| Ok(Py::new(py, StreamChunk::from(chunk))?.into_any())))
+        Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, chunk| Ok(Py::new(py, StreamChunk::from(chunk))?.into_any())))
     }
 
     #[pyo3(signature = (*, timeout=None))]

@@ -8,7 +8,9 @@ use hector_plugins::logs::{Level, LogRecord, LogSink, Source};
 use pyo3::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 const CAPACITY: usize = 65_536;
 const BATCH: usize = 512;
@@ -57,15 +59,36 @@ pub fn sink() -> Arc<PythonLogSink> {
     .clone()
 }
 
+/// How long a logger's effective level is trusted before Python is asked again.
+const LEVEL_CACHE_TTL: Duration = Duration::from_secs(1);
+
+fn python_level(level: Level) -> i64 {
+    match level {
+        Level::Trace => 5,
+        Level::Debug => 10,
+        Level::Info => 20,
+        Level::Warn => 30,
+        Level::Error => 40,
+    }
+}
+
 fn forward(receiver: Receiver<LogRecord>, sink: &PythonLogSink) {
+    // Records below their logger's level are dropped here, without taking the GIL: a plugin
+    // that logs a debug line per call would otherwise cost a GIL round trip per call.
+    let mut levels: HashMap<String, (i64, Instant)> = HashMap::new();
+    let enabled = |levels: &HashMap<String, (i64, Instant)>, record: &LogRecord| match levels.get(&record.plugin) {
+        Some((threshold, checked)) if checked.elapsed() < LEVEL_CACHE_TTL => python_level(record.level) >= *threshold,
+        _ => true,
+    };
     while let Ok(first) = receiver.recv() {
-        let mut batch = vec![first];
-        batch.extend(receiver.try_iter().take(BATCH - 1));
+        let mut batch: Vec<LogRecord> = std::iter::once(first)
+            .chain(receiver.try_iter().take(BATCH - 1))
+            .filter(|record| enabled(&levels, record))
+            .collect();
         let dropped = sink.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
-            let plugin = batch[0].plugin.clone();
             batch.push(LogRecord {
-                plugin,
+                plugin: "hector_plugins".into(),
                 level: Level::Warn,
                 message: format!("{dropped} plugin log lines were dropped: plugins log faster than Python handles them"),
                 fields: Default::default(),
@@ -73,19 +96,26 @@ fn forward(receiver: Receiver<LogRecord>, sink: &PythonLogSink) {
                 source: Source::Stderr,
             });
         }
+        if batch.is_empty() {
+            continue;
+        }
         let _inside = IN_PYTHON.lock();
         if PYTHON_EXITING.load(Ordering::SeqCst) {
             continue;
         }
-        Python::attach(|py| {
-            if let Err(error) = emit(py, batch) {
-                error.print(py);
+        Python::attach(|py| match emit(py, batch) {
+            Ok(effective) => {
+                let now = Instant::now();
+                levels.extend(effective.into_iter().map(|(plugin, level)| (plugin, (level, now))));
             }
+            Err(error) => error.print(py),
         });
     }
 }
 
-fn emit(py: Python<'_>, batch: Vec<LogRecord>) -> PyResult<()> {
+/// Hands a batch to `hector_plugins._logging.emit`, which returns each plugin logger's
+/// effective level.
+fn emit(py: Python<'_>, batch: Vec<LogRecord>) -> PyResult<HashMap<String, i64>> {
     let records: Vec<_> = batch
         .into_iter()
         .map(|r| {
@@ -93,6 +123,5 @@ fn emit(py: Python<'_>, batch: Vec<LogRecord>) -> PyResult<()> {
             (r.plugin, r.level.as_str(), r.message, fields, r.timestamp, r.source.as_str())
         })
         .collect();
-    py.import("hector_plugins._logging")?.getattr("emit")?.call1((records,))?;
-    Ok(())
+    py.import("hector_plugins._logging")?.getattr("emit")?.call1((records,))?.extract()
 }

@@ -6,7 +6,7 @@ use super::llm::PyLlmClient;
 use super::raw::PyRawClient;
 use super::types::{to_json_value, PluginInfo};
 use hector_plugins::clients::{llm::LlmClient, raw::RawClient};
-use hector_plugins::plugin::{PluginSpec, DEFAULT_SHUTDOWN_GRACE};
+use hector_plugins::plugin::PluginSpec;
 use hector_plugins::{config, Error, Manager, PluginKind};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -39,10 +39,9 @@ impl LoadResult {
 }
 
 fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    if value.is_finite() && value > 0.0 {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(PyValueError::new_err(format!("{what} must be a positive number of seconds, not {value}")))
+    match Duration::try_from_secs_f64(value) {
+        Ok(duration) if value > 0.0 => Ok(duration),
+        _ => Err(PyValueError::new_err(format!("{what} must be a positive, finite number of seconds, not {value}"))),
     }
 }
 
@@ -165,10 +164,7 @@ impl PyPluginManager {
     /// Stops every plugin: graceful first, killed after `grace` seconds (default: each plugin's).
     #[pyo3(signature = (grace=None))]
     fn shutdown<'py>(&self, py: Python<'py>, grace: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        let grace = match grace {
-            Some(g) => seconds(g, "grace")?,
-            None => DEFAULT_SHUTDOWN_GRACE,
-        };
+        let grace = grace.map(|g| seconds(g, "grace")).transpose()?;
         let manager = self.inner.clone();
         bridge::spawn(py, async move { manager.shutdown(grace).await; Ok(()) }, |py, ()| Ok(py.None()))
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 #[pyfunction]
 #[pyo3(signature = (grace=2.0))]
 fn _shutdown_all(py: Python<'_>, grace: f64) {
-    let grace = Duration::from_secs_f64(grace.max(0.0));
+    let grace = Duration::try_from_secs_f64(grace).unwrap_or(Duration::from_secs(2));
     py.detach(|| {
         let plugins = hector_plugins::plugin::live_plugins();
         if !plugins.is_empty() {

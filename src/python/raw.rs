@@ -49,7 +49,7 @@ impl PyRawClient {
         let request = request.map(request_bytes).transpose()?.unwrap_or_default();
         let client = self.client.clone();
         let opener = async move { client.server_stream(&method, request).await.map(|s| s.boxed()) };
-        Ok(AsyncStream::start(opener, |py, bytes: Bytes| Ok(PyBytes::new(py, &bytes).into_any().unbind())))
+        Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, bytes: Bytes| Ok(PyBytes::new(py, &bytes).into_any().unbind())))
     }
 
     fn __repr__(&self) -> String {
