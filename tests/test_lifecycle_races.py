@@ -1,0 +1,131 @@
+"""Races between callers and the plugin lifecycle: cancelled shutdowns, loads that finish after
+shutdown, streams closed or read twice, plugins that exit while a child holds stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import process_gone
+from hector_plugins import HandshakeError, Message, PluginClosedError, PluginManager
+
+
+async def test_calls_are_coroutines_for_tasks_and_task_groups(rust_plugin: Path) -> None:
+    pm = PluginManager()
+    info = await asyncio.create_task(pm.load(rust_plugin, name="r"))
+    llm = pm.llm("r")
+    call = llm.generate([Message.user("lazy")])  # nothing runs until awaited, like async def
+    assert (await asyncio.ensure_future(call)).text == "Echo: lazy"
+    results = await asyncio.gather(*(asyncio.create_task(llm.generate([Message.user(str(i))])) for i in range(5)))
+    assert [r.text for r in results] == [f"Echo: {i}" for i in range(5)]
+    await asyncio.create_task(pm.shutdown())
+    assert process_gone(info.pid)
+
+
+def test_asyncio_run_accepts_calls_directly(rust_plugin: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from hector_plugins import PluginManager
+        pm = PluginManager()
+        info = asyncio.run(pm.load(sys.argv[1], name="r"))
+        asyncio.run(pm.shutdown())
+        print(info.pid, pm.plugins[0].state)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(rust_plugin)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    pid, state = out.stdout.split()
+    assert state == "stopped" and process_gone(int(pid))
+
+
+async def test_a_cancelled_shutdown_still_completes(py_plugin) -> None:
+    pm = PluginManager()
+    info = await pm.load(py_plugin(), name="p", shutdown_grace=1.0)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(pm.shutdown(), 0.001)
+    # The shutdown goes on without its caller; a second one waits for the same outcome.
+    await asyncio.wait_for(pm.shutdown(), 10)
+    assert pm.plugins[0].state == "stopped"
+    assert process_gone(info.pid)
+
+
+async def test_a_load_racing_shutdown_leaves_nothing_running(py_plugin, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    pm = PluginManager()
+    loading = asyncio.create_task(pm.load(py_plugin(sleep="0.5", pidfile=pidfile), name="late"))
+    await asyncio.sleep(0.1)
+    await pm.shutdown()
+    with pytest.raises(PluginClosedError):
+        await loading
+    assert process_gone(int(pidfile.read_text()))
+    with pytest.raises(PluginClosedError):
+        await pm.load(py_plugin(), name="after")
+
+
+async def test_stream_closed_while_another_task_waits(rust_plugin: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="r", config={"stream_delay_ms": 300})
+        stream = pm.llm("r").generate_stream([Message.user("a b c d e f")])
+
+        async def read_all() -> list[str]:
+            return [chunk.text async for chunk in stream]
+
+        reader = asyncio.create_task(read_all())
+        await asyncio.sleep(0.05)
+        await stream.aclose()
+        assert await asyncio.wait_for(reader, 5) == []
+
+
+async def test_reading_one_stream_from_two_tasks_is_an_error(rust_plugin: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="r", config={"stream_delay_ms": 300})
+        stream = pm.llm("r").generate_stream([Message.user("a b")])
+        first = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="already being awaited"):
+            await stream.__anext__()
+        assert (await asyncio.wait_for(first, 5)).text == "Echo: "
+
+
+async def test_a_chunk_timeout_is_not_mistaken_for_the_end(rust_plugin: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="r", config={"stream_delay_ms": 500})
+        stream = pm.llm("r").generate_stream([Message.user("a b c")])
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(stream.__anext__(), 0.05)
+        with pytest.raises(PluginClosedError, match="cancelled"):
+            await stream.__anext__()
+
+
+async def test_exit_is_seen_even_if_a_child_keeps_stdout_open(tmp_path: Path) -> None:
+    script = tmp_path / "forks-and-exits"
+    script.write_text("#!/bin/sh\nsleep 30 &\necho 'cannot start: no config' >&2\nexit 3\n")
+    script.chmod(0o755)
+    with pytest.raises(HandshakeError, match="exit status 3") as caught:
+        await asyncio.wait_for(PluginManager().load(script, name="forker", start_timeout=20), 10)
+    assert "cannot start: no config" in str(caught.value)
+
+
+async def test_bad_durations_and_paths_are_clear_errors(rust_plugin: Path, tmp_path: Path) -> None:
+    pm = PluginManager()
+    with pytest.raises(ValueError, match="start_timeout"):
+        await pm.load(rust_plugin, name="x", start_timeout=1e300)
+    with pytest.raises(ValueError, match="timeout"):
+        await pm.load(rust_plugin, name="x", start_timeout=-1)
+    from hector_plugins import PluginStartError
+
+    with pytest.raises(PluginStartError, match="working directory"):
+        await pm.load(rust_plugin, name="x", cwd=tmp_path / "nope")
+
+
+async def test_relative_paths_are_relative_to_the_working_directory(rust_plugin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(rust_plugin.parent)
+    async with PluginManager() as pm:
+        info = await pm.load(rust_plugin.name)  # a bare name is not looked up on PATH
+        assert info.name == rust_plugin.name and info.path == str(rust_plugin)
