@@ -85,6 +85,9 @@ func (e *echoLLM) Initialize(_ context.Context, req *pb.InitializeRequest) (*pb.
 	e.mu.Lock()
 	e.config = cfg
 	e.mu.Unlock()
+	if level := cfg["log_level"]; level != "" {
+		e.log.SetLevel(hclog.LevelFromString(level))
+	}
 
 	e.log.Info("echo-llm initialized", "config_keys", keys)
 
@@ -332,7 +335,8 @@ func main() {
 
 	logger := hclog.New(&hclog.LoggerOptions{
 		Name:       "echo-llm",
-		Level:      hclog.Debug,
+		// Per-call lines are debug: on only with `log_level: debug` in the plugin config.
+		Level:      hclog.Info,
 		Output:     procStderr,
 		JSONFormat: true,
 	})

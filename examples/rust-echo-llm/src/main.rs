@@ -68,6 +68,11 @@ impl EchoLlm {
             .and_then(|v| v.trim().parse::<u64>().ok());
         Duration::from_millis(ms.unwrap_or(0))
     }
+
+    /// `log_level: debug` (or `trace`) in the config turns on per-call log lines.
+    fn debug_logging(&self) -> bool {
+        matches!(self.config_value("log_level").as_deref(), Some("debug" | "trace"))
+    }
 }
 
 /// What a request gets back: the reply text, a tool call if one applies, and the token count.
@@ -285,14 +290,17 @@ impl LlmProvider for EchoLlm {
     ) -> Result<Response<GenerateResponse>, Status> {
         let request = request.into_inner();
         let reply = reply_to(&request);
-        self.log.debug(
+        // Per-call lines only on request: each costs the host a log record per call.
+        if self.debug_logging() {
+            self.log.debug(
             "generate",
             &[
                 ("messages", json!(request.messages.len())),
                 ("tools", json!(request.tools.len())),
                 ("tool_call", json!(reply.tool_call.is_some())),
             ],
-        );
+            );
+        }
         Ok(Response::new(GenerateResponse {
             text: reply.text,
             tool_calls: reply.tool_call.into_iter().collect(),
