@@ -52,3 +52,37 @@ async def test_go_plugin_stdio_stream_is_drained_and_logged(go_plugin: Path, cap
         await pm.load(go_plugin, name="go-stdio", config={"flood_bytes": 300_000, "flood_target": "stdio"}, start_timeout=20)
         assert (await pm.llm("go-stdio").generate([Message.user("after flood")])).text == "Echo: after flood"
         wait_for(caplog, lambda r: getattr(r, "plugin_stream", "") == "grpc_stdio", "from the GRPCStdio stream")
+
+
+SHOWN = "HOST_ONLY_MARKER,OVERRIDDEN,EXPLICIT,HECTOR_PLUGIN,PLUGIN_PROTOCOL_VERSIONS,PLUGIN_MIN_PORT,PLUGIN_MAX_PORT,PLUGIN_UNIX_SOCKET_DIR"
+
+
+async def plugin_env(pm: PluginManager, plugin: Path, caplog: pytest.LogCaptureFixture, name: str, **options) -> dict[str, str]:
+    await pm.load(plugin, name=name, env={"EXPLICIT": "yes", "OVERRIDDEN": "explicit"}, **options)
+    env: dict[str, str] = {}
+    for key in SHOWN.split(","):
+        record = wait_for(caplog, lambda r, k=key: r.name.endswith(name) and r.getMessage().startswith(f"env {k}="), key)
+        env[key] = record.getMessage().split("=", 1)[1]
+    return env
+
+
+async def test_plugin_environment_inherited_explicit_and_clean(
+    py_plugin, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="hector_plugins.plugin")
+    monkeypatch.setenv("HOST_ONLY_MARKER", "from-host")
+    monkeypatch.setenv("OVERRIDDEN", "inherited")
+    plugin = py_plugin(show_env=SHOWN)
+    async with PluginManager() as pm:
+        inherited = await plugin_env(pm, plugin, caplog, "inherits")
+        clean = await plugin_env(pm, plugin, caplog, "clean", clean_env=True, protocol_versions=[1, 2])
+    assert inherited["HOST_ONLY_MARKER"] == "from-host"
+    assert inherited["OVERRIDDEN"] == "explicit", "explicit per-plugin env wins over inherited variables"
+    assert inherited["EXPLICIT"] == "yes"
+    assert inherited["HECTOR_PLUGIN"] == "hector_plugin_v1"
+    assert (inherited["PLUGIN_MIN_PORT"], inherited["PLUGIN_MAX_PORT"]) == ("10000", "25000")
+    assert clean["HOST_ONLY_MARKER"] == "<unset>"
+    assert clean["EXPLICIT"] == "yes" and clean["HECTOR_PLUGIN"] == "hector_plugin_v1"
+    assert clean["PLUGIN_PROTOCOL_VERSIONS"] == "1,2"
+    sock_dir = Path(clean["PLUGIN_UNIX_SOCKET_DIR"])
+    assert not sock_dir.exists(), "the private socket directory is removed at shutdown"

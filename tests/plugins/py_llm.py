@@ -14,6 +14,7 @@ make it misbehave on purpose (all optional):
   HECTOR_TEST_NETWORK       unix (default) or tcp
   HECTOR_TEST_HANG          after printing the handshake line, never serve
   HECTOR_TEST_FLOOD         bytes written to stdout AND stderr right after the handshake
+  HECTOR_TEST_SHOW_ENV      comma list of variable names: logs "env NAME=VALUE" for each
 """
 
 import asyncio
@@ -140,6 +141,8 @@ if __name__ == "__main__":
     if os.environ.get("HECTOR_TEST_PIDFILE"):
         with open(os.environ["HECTOR_TEST_PIDFILE"], "w") as f:
             f.write(str(os.getpid()))
+    for name in filter(None, os.environ.get("HECTOR_TEST_SHOW_ENV", "").split(",")):
+        sys.stderr.write(f"[INFO] env {name}={os.environ.get(name, '<unset>')}\n")
     if os.environ.get("HECTOR_TEST_STDERR"):
         sys.stderr.write(os.environ["HECTOR_TEST_STDERR"] + "\n")
         sys.stderr.flush()
