@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 /// Lines longer than this are split into several records, never dropped.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     Trace,
     Debug,
@@ -39,6 +39,12 @@ impl Level {
             Level::Warn => "warn",
             Level::Error => "error",
         }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -20,40 +20,13 @@
 //! log.info("loaded", &[("keys", json!(["model", "timeout"])), ("count", json!(2))]);
 //! ```
 
-use std::fmt;
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-/// Severity of a record, spelled as hclog spells it in JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-impl Level {
-    /// The `@level` value: `trace`, `debug`, `info`, `warn` or `error`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Trace => "trace",
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Severity of a record, spelled as hclog spells it in JSON (shared with the host's parser).
+pub use crate::logs::Level;
 
 /// Writes hclog JSON records to stderr. Cheap to clone; holds only the optional module name.
 #[derive(Debug, Clone, Default)]
