@@ -75,13 +75,52 @@ impl LaunchOptions {
     }
 }
 
-/// A private directory (mode 0700) for the plugin's socket, removed when dropped.
+const SOCKET_DIR_PREFIX: &str = "hplug-";
+
+/// A private directory (mode 0700) for the plugin's socket, removed when dropped. Its name
+/// carries the host's pid, so directories of hosts that died without cleaning up (SIGKILL,
+/// SIGTERM without handler) are swept by the next host.
 pub fn make_socket_dir() -> std::io::Result<tempfile::TempDir> {
-    // Short prefix: unix socket paths are limited to ~107 bytes.
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(sweep_stale_socket_dirs);
+    // Short name: unix socket paths are limited to ~107 bytes.
     tempfile::Builder::new()
-        .prefix("hplug-")
+        .prefix(&format!("{SOCKET_DIR_PREFIX}{}-", std::process::id()))
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
+}
+
+/// Removes our socket directories whose host process no longer exists.
+fn sweep_stale_socket_dirs() {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    // SAFETY: plain syscall.
+    let uid = unsafe { libc::geteuid() };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = stale_dir_pid(&name.to_string_lossy()) else { continue };
+        let Ok(metadata) = std::fs::symlink_metadata(entry.path()) else { continue };
+        if !metadata.is_dir() || metadata.uid() != uid || process_exists(pid) {
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(entry.path());
+    }
+}
+
+/// The host pid in a socket directory name `hplug-<pid>-<random>`.
+fn stale_dir_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(SOCKET_DIR_PREFIX)?;
+    let (pid, random) = rest.split_once('-')?;
+    if random.is_empty() {
+        return None;
+    }
+    pid.parse().ok().filter(|pid| *pid > 1)
+}
+
+fn process_exists(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks; EPERM means it exists but is not ours.
+    let alive = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0;
+    alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 struct SpawnJob {
@@ -204,6 +243,27 @@ mod tests {
         let bad = LaunchOptions { protocol_versions: vec![], ..Default::default() };
         assert!(bad.validate().is_err());
         assert!(LaunchOptions::default().validate().is_ok());
+    }
+
+    #[test]
+    fn stale_socket_dirs_are_recognised_by_their_pid() {
+        assert_eq!(stale_dir_pid("hplug-1234-AbC9"), Some(1234));
+        assert_eq!(stale_dir_pid("hplug-1234-"), None);
+        assert_eq!(stale_dir_pid("hplug-x-AbC9"), None);
+        assert_eq!(stale_dir_pid("other-1234-AbC9"), None);
+        assert!(process_exists(std::process::id()));
+    }
+
+    #[test]
+    fn a_dead_hosts_socket_dir_is_swept() {
+        // A pid far above pid_max cannot exist.
+        let stale = std::env::temp_dir().join("hplug-999999999-test");
+        std::fs::create_dir_all(&stale).unwrap();
+        sweep_stale_socket_dirs();
+        assert!(!stale.exists());
+        let live = make_socket_dir().unwrap();
+        sweep_stale_socket_dirs();
+        assert!(live.path().exists());
     }
 
     #[test]

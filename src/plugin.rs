@@ -113,6 +113,9 @@ pub struct Plugin {
     pub kind: PluginKind,
     pub path: PathBuf,
     pub pid: u32,
+    /// The process that launched the plugin. A forked child of the host inherits this object
+    /// but must never signal or stop the plugin: it is not its parent.
+    host_pid: u32,
     pub protocol_version: u32,
     pub address: Address,
     channel: PluginChannel,
@@ -139,7 +142,12 @@ fn register_live(plugin: &Arc<Plugin>) {
 
 /// Every plugin not yet stopped, across all managers.
 pub fn live_plugins() -> Vec<Arc<Plugin>> {
-    LIVE.lock().unwrap().iter().filter_map(Weak::upgrade).filter(|p| p.state() != State::Stopped).collect()
+    LIVE.lock()
+        .unwrap()
+        .iter()
+        .filter_map(Weak::upgrade)
+        .filter(|p| p.state() != State::Stopped && p.owned_by_this_process())
+        .collect()
 }
 
 impl Plugin {
@@ -237,6 +245,7 @@ impl Plugin {
             kind: spec.kind,
             path: spec.path.clone(),
             pid,
+            host_pid: std::process::id(),
             protocol_version: handshake.app_version,
             address: handshake.address.clone(),
             channel,
@@ -400,12 +409,19 @@ impl Plugin {
     /// Once the leader is reaped its pid may be reused: the reaper task already swept the
     /// group at that moment, so from then on the pid is never signalled again.
     fn kill_group_if_running(&self) {
-        if !self.has_exited() {
+        if !self.has_exited() && self.owned_by_this_process() {
             launch::kill_process_group(self.pid);
         }
     }
 
+    fn owned_by_this_process(&self) -> bool {
+        std::process::id() == self.host_pid
+    }
+
     fn remove_sockets(&self) {
+        if !self.owned_by_this_process() {
+            return;
+        }
         // A plugin that ignored PLUGIN_UNIX_SOCKET_DIR put its socket elsewhere; a killed one
         // could not remove it. Only a socket file is ever removed.
         if let Address::Unix(path) = &self.address {
@@ -433,6 +449,13 @@ impl Plugin {
 
 impl Drop for Plugin {
     fn drop(&mut self) {
+        if !self.owned_by_this_process() {
+            // A forked child dropping its copy: the directory is the parent's, keep it.
+            if let Some(dir) = self.socket_dir.lock().unwrap().take() {
+                let _ = dir.keep();
+            }
+            return;
+        }
         // Last reference gone without a shutdown: never leave the process behind.
         if self.state() != State::Stopped {
             self.kill_group_if_running();

@@ -4,10 +4,19 @@
 use std::sync::OnceLock;
 use tokio::runtime::{Builder, Runtime};
 
+static CREATOR_PID: OnceLock<u32> = OnceLock::new();
+
+/// False in a forked child of the process that started the runtime: its worker threads did not
+/// survive the fork, so nothing scheduled on it would ever run.
+pub fn usable() -> bool {
+    CREATOR_PID.get().is_none_or(|pid| *pid == std::process::id())
+}
+
 /// Worker threads: `HECTOR_PLUGINS_WORKER_THREADS`, default 2 (calls are I/O bound).
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
+        let _ = CREATOR_PID.set(std::process::id());
         let workers = std::env::var("HECTOR_PLUGINS_WORKER_THREADS")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())

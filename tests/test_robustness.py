@@ -174,3 +174,30 @@ async def test_cancelling_a_load_leaves_nothing_running(py_plugin, tmp_path: Pat
     # The name is free again.
     with pytest.raises(Exception, match="not found"):
         await pm.load(tmp_path / "missing", name="slow-start")
+
+
+def _child_uses_inherited_manager(pm: PluginManager, queue) -> None:  # runs in a forked child
+    try:
+        asyncio.run(pm.llm("r").generate([Message.user("from child")]))
+        queue.put("no error")
+    except RuntimeError as error:
+        queue.put(str(error))
+
+
+async def test_a_forked_child_neither_hangs_nor_stops_the_parents_plugins(rust_plugin: Path) -> None:
+    import multiprocessing
+
+    async with PluginManager() as pm:
+        info = await pm.load(rust_plugin, name="r")
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_child_uses_inherited_manager, args=(pm, queue))
+        child.start()
+        message = await asyncio.get_running_loop().run_in_executor(None, queue.get, True, 30)
+        child.join(30)
+        assert child.exitcode == 0
+        assert "forked" in message
+        # The child's exit (atexit, object drops) left the parent's plugin alone.
+        assert (await pm.llm("r").generate([Message.user("parent")])).text == "Echo: parent"
+        assert pm.plugins[0].state == "ready"
+        assert Path(info.address[len("unix:"):]).exists()

@@ -176,6 +176,7 @@ where
     F: Future<Output = hector_plugins::Result<T>> + Send + 'static,
 {
     use futures_util::FutureExt;
+    ensure_runtime_usable()?;
     let completer = completer_for_running_loop(py)?;
     let completer = completer.get();
     let (id, future) = completer.register(py)?;
@@ -199,6 +200,17 @@ where
         pending.lock().unwrap().remove(&id);
     })?;
     Ok(future)
+}
+
+/// Refuses work in a forked child, where it would never complete.
+pub fn ensure_runtime_usable() -> PyResult<()> {
+    if hector_plugins::runtime::usable() {
+        return Ok(());
+    }
+    Err(pyo3::exceptions::PyRuntimeError::new_err(
+        "hector_plugins cannot be used in a process forked from the one that loaded plugins; \
+         create a new PluginManager in a spawned process (multiprocessing 'spawn' or 'forkserver')",
+    ))
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -42,6 +42,7 @@ impl PyLlmClient {
 
     #[pyo3(signature = (messages, tools=None))]
     fn generate_stream(&self, messages: &Bound<'_, PyAny>, tools: Option<&Bound<'_, PyAny>>) -> PyResult<AsyncStream> {
+        bridge::ensure_runtime_usable()?;
         let request = generate_request(messages, tools)?;
         let client = self.client.clone();
         let opener = async move { client.generate_stream(request).await.map(|s| s.boxed()) };

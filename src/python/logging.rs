@@ -6,13 +6,15 @@
 
 use hector_plugins::logs::{Level, LogRecord, LogSink, Source};
 use pyo3::prelude::*;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 const CAPACITY: usize = 65_536;
+/// Bound on the text waiting for Python, whatever the number of records.
+const MAX_QUEUED_BYTES: usize = 32 << 20;
 const BATCH: usize = 512;
 
 /// Set at interpreter exit: from then on nothing is handed to Python.
@@ -30,15 +32,24 @@ pub fn stop_delivery(py: Python<'_>) {
 pub struct PythonLogSink {
     sender: SyncSender<LogRecord>,
     dropped: AtomicU64,
+    queued_bytes: AtomicUsize,
+}
+
+fn record_bytes(record: &LogRecord) -> usize {
+    record.message.len() + record.plugin.len() + if record.fields.is_empty() { 0 } else { 256 }
 }
 
 impl LogSink for PythonLogSink {
     fn log(&self, record: LogRecord) {
-        match self.sender.try_send(record) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+        let size = record_bytes(&record);
+        if self.queued_bytes.fetch_add(size, Ordering::Relaxed) + size > MAX_QUEUED_BYTES {
+            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.sender.try_send(record) {
+            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -48,7 +59,7 @@ pub fn sink() -> Arc<PythonLogSink> {
     static SINK: OnceLock<Arc<PythonLogSink>> = OnceLock::new();
     SINK.get_or_init(|| {
         let (sender, receiver) = sync_channel(CAPACITY);
-        let sink = Arc::new(PythonLogSink { sender, dropped: AtomicU64::new(0) });
+        let sink = Arc::new(PythonLogSink { sender, dropped: AtomicU64::new(0), queued_bytes: AtomicUsize::new(0) });
         let for_thread = sink.clone();
         std::thread::Builder::new()
             .name("hector-plugins-logs".into())
@@ -81,10 +92,10 @@ fn forward(receiver: Receiver<LogRecord>, sink: &PythonLogSink) {
         _ => true,
     };
     while let Ok(first) = receiver.recv() {
-        let mut batch: Vec<LogRecord> = std::iter::once(first)
-            .chain(receiver.try_iter().take(BATCH - 1))
-            .filter(|record| enabled(&levels, record))
-            .collect();
+        let received: Vec<LogRecord> = std::iter::once(first).chain(receiver.try_iter().take(BATCH - 1)).collect();
+        let size: usize = received.iter().map(record_bytes).sum();
+        sink.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+        let mut batch: Vec<LogRecord> = received.into_iter().filter(|record| enabled(&levels, record)).collect();
         let dropped = sink.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             batch.push(LogRecord {

@@ -17,6 +17,9 @@ use std::time::Duration;
 fn _shutdown_all(py: Python<'_>, grace: f64) {
     let grace = Duration::try_from_secs_f64(grace).unwrap_or(Duration::from_secs(2));
     py.detach(|| {
+        if !hector_plugins::runtime::usable() {
+            return; // a forked child: the plugins belong to the parent
+        }
         let plugins = hector_plugins::plugin::live_plugins();
         if !plugins.is_empty() {
             hector_plugins::runtime::runtime()

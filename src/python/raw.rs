@@ -46,6 +46,7 @@ impl PyRawClient {
     /// Server-streaming call: an async iterator of response bytes.
     #[pyo3(signature = (method, request=None))]
     fn stream(&self, method: String, request: Option<&Bound<'_, PyAny>>) -> PyResult<AsyncStream> {
+        bridge::ensure_runtime_usable()?;
         let request = request.map(request_bytes).transpose()?.unwrap_or_default();
         let client = self.client.clone();
         let opener = async move { client.server_stream(&method, request).await.map(|s| s.boxed()) };
