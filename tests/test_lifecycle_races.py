@@ -129,3 +129,28 @@ async def test_relative_paths_are_relative_to_the_working_directory(rust_plugin:
     async with PluginManager() as pm:
         info = await pm.load(rust_plugin.name)  # a bare name is not looked up on PATH
         assert info.name == rust_plugin.name and info.path == str(rust_plugin)
+
+
+async def test_event_loops_in_short_lived_threads_leak_no_descriptors(rust_plugin: Path) -> None:
+    import os
+    import threading
+
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="r")
+        llm = pm.llm("r")
+
+        def one_loop_in_a_thread() -> None:
+            assert asyncio.run(llm.generate([Message.user("thread")])).text == "Echo: thread"
+
+        def run_threads(n: int) -> None:
+            for _ in range(n):
+                thread = threading.Thread(target=one_loop_in_a_thread)
+                thread.start()
+                thread.join()
+
+        run_threads(5)
+        before = len(os.listdir("/proc/self/fd"))
+        run_threads(100)
+        after = len(os.listdir("/proc/self/fd"))
+        assert after - before < 10, f"{after - before} descriptors leaked by 100 threads"
+        assert (await llm.generate([Message.user("main")])).text == "Echo: main"

@@ -11,7 +11,7 @@ use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyCFunction;
+use pyo3::types::{PyCFunction, PyWeakrefReference};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -45,8 +45,9 @@ impl CompletionQueue {
     }
 }
 
-/// One per event loop: the futures it is waiting for, by id.
-#[pyclass(module = "hector_plugins._core", frozen)]
+/// One per event loop: the futures it is waiting for, by id. Kept alive by the loop's reader
+/// registration only, so closing the loop frees it and its wake socket.
+#[pyclass(module = "hector_plugins._core", frozen, weakref)]
 pub struct Completer {
     queue: Arc<CompletionQueue>,
     reader: UnixStream,
@@ -121,9 +122,10 @@ impl Completer {
 }
 
 thread_local! {
-    /// Completers of the event loops that ran on this thread. Never dropped at thread exit:
-    /// the interpreter may be gone by then.
-    static COMPLETERS: ManuallyDrop<RefCell<Vec<Py<Completer>>>> = ManuallyDrop::new(RefCell::new(Vec::new()));
+    /// Weak references to the completers of the event loops that ran on this thread. Never
+    /// dropped at thread exit (the interpreter may be gone by then); being weak, they keep no
+    /// socket open once their loop is closed.
+    static COMPLETERS: ManuallyDrop<RefCell<Vec<Py<PyWeakrefReference>>>> = ManuallyDrop::new(RefCell::new(Vec::new()));
 }
 
 /// The completer of the running event loop, created on first use.
@@ -135,15 +137,17 @@ fn completer_for_running_loop(py: Python<'_>) -> PyResult<Py<Completer>> {
     let event_loop = get_running_loop.bind(py).call0()?;
     COMPLETERS.with(|completers| {
         let mut completers = completers.borrow_mut();
-        if let Some(found) = completers.iter().find(|c| c.get().event_loop.bind(py).is(&event_loop)) {
-            return Ok(found.clone_ref(py));
+        for weak in completers.iter() {
+            if let Some(completer) = weak.bind(py).upgrade_as::<Completer>()? {
+                if completer.get().event_loop.bind(py).is(&event_loop) {
+                    return Ok(completer.unbind());
+                }
+            }
         }
-        // Forget loops that were closed (asyncio.run makes a new loop each time).
-        completers.retain(|c| {
-            !c.get().event_loop.bind(py).call_method0("is_closed").and_then(|r| r.is_truthy()).unwrap_or(true)
-        });
+        // Forget completers of closed loops (asyncio.run makes a new loop each time).
+        completers.retain(|weak| weak.bind(py).upgrade().is_some());
         let completer = Completer::new(py, event_loop)?;
-        completers.push(completer.clone_ref(py));
+        completers.push(PyWeakrefReference::new(completer.bind(py))?.unbind());
         Ok(completer)
     })
 }
