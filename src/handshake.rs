@@ -165,7 +165,7 @@ mod tests {
 
     fn fake_cert_b64() -> String {
         let mut der = vec![0x30, 0x81, 100];
-        der.extend(std::iter::repeat(7u8).take(100));
+        der.extend(std::iter::repeat_n(7u8, 100));
         base64::engine::general_purpose::STANDARD_NO_PAD.encode(der)
     }
 

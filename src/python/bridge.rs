@@ -125,7 +125,7 @@ thread_local! {
     /// Weak references to the completers of the event loops that ran on this thread. Never
     /// dropped at thread exit (the interpreter may be gone by then); being weak, they keep no
     /// socket open once their loop is closed.
-    static COMPLETERS: ManuallyDrop<RefCell<Vec<Py<PyWeakrefReference>>>> = ManuallyDrop::new(RefCell::new(Vec::new()));
+    static COMPLETERS: ManuallyDrop<RefCell<Vec<Py<PyWeakrefReference>>>> = const { ManuallyDrop::new(RefCell::new(Vec::new())) };
 }
 
 /// The completer of the running event loop, created on first use.
