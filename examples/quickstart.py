@@ -45,8 +45,8 @@ async def main() -> None:
                 elif chunk.type == "done":
                     print(f"  [done, {chunk.tokens_used} tokens]")
 
-            info = await llm.model_info()
-            print(f"{name} model    -> {info.model_name} (max_tokens={info.max_tokens})")
+            model = await llm.model_info()
+            print(f"{name} model    -> {model.model_name} (max_tokens={model.max_tokens})")
 
     for info in pm.plugins:
         print(f"{info.name}: {info.state}, exit code {info.exit_code}")
