@@ -13,6 +13,7 @@ pub mod launch;
 pub mod lifecycle;
 pub mod logs;
 pub mod manager;
+pub mod manifest;
 pub mod plugin;
 pub mod proto;
 pub mod runtime;

@@ -106,6 +106,9 @@ pub struct PluginStatus {
     pub exit: Option<ExitInfo>,
     /// True when shutdown had to kill the plugin (it did not exit within the grace period).
     pub killed: bool,
+    /// From the manifest, when there is one.
+    pub version: Option<String>,
+    pub capabilities: BTreeMap<String, serde_json::Value>,
 }
 
 pub struct Plugin {
@@ -118,6 +121,8 @@ pub struct Plugin {
     host_pid: u32,
     pub protocol_version: u32,
     pub address: Address,
+    /// The `<executable>.plugin.yaml` it was loaded with, if any.
+    pub manifest: Option<crate::manifest::Manifest>,
     channel: PluginChannel,
     /// A watch, so shutdown callers can wait for `Stopped` without polling.
     state: watch::Sender<State>,
@@ -165,6 +170,10 @@ impl Plugin {
             }
         }
         check_executable(&name, &spec.path)?;
+        let manifest = crate::manifest::read_for(&spec.path)?;
+        if let Some(manifest) = &manifest {
+            manifest.apply(&crate::manifest::path_for(&spec.path), spec.kind, &mut spec.config)?;
+        }
         let socket_dir = launch::make_socket_dir()
             .map_err(|e| Error::start(&name, format!("cannot create its socket directory: {e}"), vec![]))?;
 
@@ -248,6 +257,7 @@ impl Plugin {
             host_pid: std::process::id(),
             protocol_version: handshake.app_version,
             address: handshake.address.clone(),
+            manifest,
             channel,
             state: watch::Sender::new(State::Ready),
             stopping: AtomicBool::new(false),
@@ -310,7 +320,14 @@ impl Plugin {
             address: self.address.to_string(),
             exit: *self.exit.borrow(),
             killed: self.killed.load(Ordering::SeqCst),
+            version: self.manifest.as_ref().map(|m| m.version.clone()),
+            capabilities: self.manifest.as_ref().map(|m| m.capabilities.clone()).unwrap_or_default(),
         }
+    }
+
+    /// A capability flag from the manifest (`None` when not declared).
+    pub fn capability(&self, name: &str) -> Option<bool> {
+        self.manifest.as_ref().and_then(|m| m.capability(name))
     }
 
     pub fn stderr_tail(&self) -> Vec<String> {

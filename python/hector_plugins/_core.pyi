@@ -134,6 +134,12 @@ class PluginInfo:
     @property
     def killed(self) -> bool:
         """True when shutdown had to kill the plugin."""
+    @property
+    def version(self) -> str | None:
+        """The manifest's version, when the plugin has a ``<executable>.plugin.yaml``."""
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        """The manifest's capabilities (empty without a manifest)."""
 
 @final
 class LoadResult:

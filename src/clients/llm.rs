@@ -6,7 +6,9 @@ use crate::plugin::Plugin;
 use crate::proto::hector::llm_provider_client::LlmProviderClient;
 use crate::proto::hector::{Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, ModelInfo, StreamChunk};
 use crate::transport::MAX_MESSAGE_BYTES;
-use futures_util::{Stream, StreamExt};
+use crate::proto::hector::stream_chunk::ChunkType;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use crate::transport::{origin, PluginChannel};
@@ -34,26 +36,30 @@ impl LlmClient {
         call(&self.plugin, "Generate", timeout, async move { grpc.generate(request).await.map(|r| r.into_inner()) }).await
     }
 
-    /// Opens `GenerateStreaming`; the stream ends after the plugin's last chunk.
-    pub async fn generate_stream(
-        &self,
-        request: GenerateRequest,
-    ) -> Result<impl Stream<Item = Result<StreamChunk>> + Send + 'static> {
+    /// Opens `GenerateStreaming`; the stream ends after the plugin's last chunk. A plugin whose
+    /// manifest says `streaming: false` gets it emulated from one `Generate`.
+    pub async fn generate_stream(&self, request: GenerateRequest) -> Result<BoxStream<'static, Result<StreamChunk>>> {
+        if self.plugin.capability("streaming") == Some(false) {
+            let response = self.generate(request, None).await?;
+            return Ok(futures_util::stream::iter(emulated_chunks(response).into_iter().map(Ok)).boxed());
+        }
         let mut grpc = self.grpc.clone();
         let stream = call(&self.plugin, "GenerateStreaming", None, async move {
             grpc.generate_streaming(request).await.map(|r| r.into_inner())
         })
         .await?;
         let plugin = self.plugin.clone();
-        Ok(stream.then(move |item| {
-            let plugin = plugin.clone();
-            async move {
-                match item {
-                    Ok(chunk) => Ok(chunk),
-                    Err(status) => Err(plugin.call_error("GenerateStreaming", status).await),
+        Ok(stream
+            .then(move |item| {
+                let plugin = plugin.clone();
+                async move {
+                    match item {
+                        Ok(chunk) => Ok(chunk),
+                        Err(status) => Err(plugin.call_error("GenerateStreaming", status).await),
+                    }
                 }
-            }
-        }))
+            })
+            .boxed())
     }
 
     pub async fn model_info(&self, timeout: Option<Duration>) -> Result<ModelInfo> {
@@ -65,4 +71,17 @@ impl LlmClient {
         let mut grpc = self.grpc.clone();
         call(&self.plugin, "Health", timeout, async move { grpc.health(HealthRequest {}).await.map(|r| r.into_inner()) }).await
     }
+}
+
+/// The chunks a streaming plugin would have sent for `response`: its text, its tool calls, done.
+fn emulated_chunks(response: GenerateResponse) -> Vec<StreamChunk> {
+    let mut chunks = Vec::new();
+    if !response.text.is_empty() {
+        chunks.push(StreamChunk { r#type: ChunkType::Text as i32, text: response.text, ..Default::default() });
+    }
+    for call in response.tool_calls {
+        chunks.push(StreamChunk { r#type: ChunkType::ToolCall as i32, tool_call: Some(call), ..Default::default() });
+    }
+    chunks.push(StreamChunk { r#type: ChunkType::Done as i32, tokens_used: response.tokens_used, ..Default::default() });
+    chunks
 }

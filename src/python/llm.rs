@@ -2,7 +2,6 @@
 
 use super::bridge::{self, AsyncStream};
 use super::types::{generate_request, GenerateResponse, HealthStatus, ModelInfo, StreamChunk};
-use futures_util::StreamExt;
 use hector_plugins::clients::llm::LlmClient;
 use pyo3::prelude::*;
 use std::time::Duration;
@@ -45,7 +44,7 @@ impl PyLlmClient {
         bridge::ensure_runtime_usable()?;
         let request = generate_request(messages, tools)?;
         let client = self.client.clone();
-        let opener = async move { client.generate_stream(request).await.map(|s| s.boxed()) };
+        let opener = async move { client.generate_stream(request).await };
         Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, chunk| Ok(Py::new(py, StreamChunk::from(chunk))?.into_any())))
     }
 

@@ -344,27 +344,47 @@ impl From<pb::HealthResponse> for HealthStatus {
 }
 
 /// What `pm.plugins` shows for one plugin.
-#[pyclass(module = "hector_plugins", frozen, get_all)]
+#[pyclass(module = "hector_plugins", frozen)]
 #[derive(Debug)]
 pub struct PluginInfo {
+    #[pyo3(get)]
     pub name: String,
-    #[pyo3(name = "type")]
+    #[pyo3(get, name = "type")]
     pub kind: String,
+    #[pyo3(get)]
     pub path: String,
+    #[pyo3(get)]
     pub pid: u32,
     /// "ready", "crashed", "stopping" or "stopped".
+    #[pyo3(get)]
     pub state: String,
+    #[pyo3(get)]
     pub protocol_version: u32,
+    #[pyo3(get)]
     pub address: String,
+    #[pyo3(get)]
     pub restarts: u32,
+    #[pyo3(get)]
     pub exit_code: Option<i32>,
+    #[pyo3(get)]
     pub exit_signal: Option<i32>,
     /// True when shutdown had to kill the plugin.
+    #[pyo3(get)]
     pub killed: bool,
+    /// The manifest's version, when the plugin has a manifest.
+    #[pyo3(get)]
+    pub version: Option<String>,
+    capabilities_json: String,
 }
 
 #[pymethods]
 impl PluginInfo {
+    /// The manifest's capabilities (e.g. `{"streaming": True}`), empty without a manifest.
+    #[getter]
+    fn capabilities<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_function(py, "loads")?.call1((&self.capabilities_json,))
+    }
+
     fn __repr__(&self) -> String {
         format!("PluginInfo(name={:?}, type={:?}, pid={}, state={:?})", self.name, self.kind, self.pid, self.state)
     }
@@ -384,6 +404,8 @@ impl From<hector_plugins::plugin::PluginStatus> for PluginInfo {
             exit_code: s.exit.and_then(|e| e.code),
             exit_signal: s.exit.and_then(|e| e.signal),
             killed: s.killed,
+            version: s.version,
+            capabilities_json: serde_json::Value::Object(s.capabilities.into_iter().collect()).to_string(),
         }
     }
 }
