@@ -2,6 +2,7 @@
 //!
 //! Sections `plugins.{llm_providers, database_providers, embedder_providers, tool_providers,
 //! reasoning_strategies}` map names to entries `{type: grpc, path, enabled, config, ...}`.
+//! `${VAR}`, `${VAR:-default}` and `$VAR` in any string are expanded from the environment.
 
 use crate::error::{Error, Result};
 use crate::kind::PluginKind;
@@ -77,6 +78,9 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path) -> Resul
         serde_json::Value::Object(map) => map,
         _ => return Err(err("the top level must be a mapping".into())),
     };
+    let mut expanded = serde_json::Value::Object(root.clone());
+    crate::envexpand::expand_value(&mut expanded, "", &|name| std::env::var(name).ok()).map_err(err)?;
+    let serde_json::Value::Object(root) = expanded else { unreachable!("still a mapping") };
     let Some(plugins) = root.get("plugins") else { return Ok(Vec::new()) };
     let plugins = match plugins {
         serde_json::Value::Null => return Ok(Vec::new()),

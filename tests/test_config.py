@@ -72,3 +72,30 @@ async def test_duplicate_names_and_unknown_types_are_refused(rust_plugin: Path) 
             await pm.load(rust_plugin, name="two", type="llm_providerz")
         with pytest.raises(PluginNotFoundError):
             pm.llm("nope")
+
+
+async def test_environment_variables_expand_in_yaml(rust_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECHO_DIR", str(rust_plugin.parent))
+    monkeypatch.delenv("ECHO_DELAY", raising=False)
+    yaml_file = tmp_path / "hector.yaml"
+    yaml_file.write_text(
+        "plugins:\n"
+        "  llm_providers:\n"
+        "    echo: {path: '${ECHO_DIR}/echo-llm-rust', config: {stream_delay_ms: '${ECHO_DELAY:-0}', label: '$ECHO_DIR'}}\n"
+    )
+    async with PluginManager(yaml_file) as pm:
+        [report] = await pm.load_all()
+        assert report.ok, report.error
+        assert report.plugin.path == str(rust_plugin)
+
+
+def test_an_unset_variable_is_an_error_naming_it_and_where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
+    yaml_file = tmp_path / "hector.yaml"
+    yaml_file.write_text("plugins:\n  llm_providers:\n    x: {path: ./x, config: {api_key: '${NO_SUCH_KEY_VAR}'}}\n")
+    with pytest.raises(ConfigError) as caught:
+        PluginManager(yaml_file)
+    message = str(caught.value)
+    assert "NO_SUCH_KEY_VAR is not set" in message
+    assert "plugins.llm_providers.x.config.api_key" in message
+    assert str(yaml_file) in message
