@@ -81,12 +81,16 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path) -> Resul
     let mut expanded = serde_json::Value::Object(root.clone());
     crate::envexpand::expand_value(&mut expanded, "", &|name| std::env::var(name).ok()).map_err(err)?;
     let serde_json::Value::Object(root) = expanded else { unreachable!("still a mapping") };
-    let Some(plugins) = root.get("plugins") else { return Ok(Vec::new()) };
-    let plugins = match plugins {
-        serde_json::Value::Null => return Ok(Vec::new()),
-        serde_json::Value::Object(map) => map,
-        _ => return Err(err("`plugins` must be a mapping".into())),
+    let empty = serde_json::Map::new();
+    let plugins = match root.get("plugins") {
+        None | Some(serde_json::Value::Null) => &empty,
+        Some(serde_json::Value::Object(map)) => map,
+        Some(_) => return Err(err("`plugins` must be a mapping".into())),
     };
+    if let Some(unknown) = plugins.keys().find(|k| *k != "plugin_discovery" && !SECTIONS.iter().any(|(s, _)| s == k)) {
+        let known: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).chain(["plugin_discovery"]).collect();
+        return Err(err(format!("plugins.{unknown}: unknown section (expected one of: {})", known.join(", "))));
+    }
     let mut specs = Vec::new();
     for (section, kind) in SECTIONS {
         let Some(entries) = plugins.get(section) else { continue };
@@ -110,7 +114,100 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path) -> Resul
             specs.push(to_spec(name, kind, entry, base, &at).map_err(err)?);
         }
     }
+    // Hector accepted the discovery settings at the top level or under `plugins:`.
+    let discovery = match (root.get("plugin_discovery"), plugins.get("plugin_discovery")) {
+        (Some(_), Some(_)) => return Err(err("plugin_discovery is given both at the top level and under plugins".into())),
+        (Some(d), None) => Some(("plugin_discovery", d)),
+        (None, Some(d)) => Some(("plugins.plugin_discovery", d)),
+        (None, None) => None,
+    };
+    if let Some((at, settings)) = discovery {
+        let settings: Discovery = serde_json::from_value(settings.clone()).map_err(|e| err(format!("{at}: {e}")))?;
+        if settings.enabled {
+            let mut found: Vec<PluginSpec> = Vec::new();
+            for spec in discover(&settings, base)? {
+                // Explicit entries win over discovered plugins of the same name.
+                if specs.iter().any(|s| s.name == spec.name) {
+                    continue;
+                }
+                if let Some(other) = found.iter().find(|s| s.name == spec.name) {
+                    return Err(err(format!(
+                        "{at}: two discovered plugins are named {:?}: {} and {}",
+                        spec.name,
+                        other.path.display(),
+                        spec.path.display()
+                    )));
+                }
+                found.push(spec);
+            }
+            specs.extend(found);
+        }
+    }
     Ok(specs)
+}
+
+/// `plugin_discovery`: where to look for `<executable>.plugin.yaml` manifests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Discovery {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    scan_subdirectories: bool,
+}
+
+/// How deep `scan_subdirectories` goes; symlinked directories are not followed.
+const MAX_SCAN_DEPTH: usize = 8;
+
+/// Finds manifests in the discovery paths; each names its executable (the manifest path minus
+/// `.plugin.yaml`). Missing directories are skipped; a broken manifest is an error.
+fn discover(settings: &Discovery, base: &Path) -> Result<Vec<PluginSpec>> {
+    let mut manifests = Vec::new();
+    for raw in &settings.paths {
+        let dir = expand_home(raw);
+        let dir = if dir.is_absolute() { dir } else { base.join(dir) };
+        collect_manifests(&dir, if settings.scan_subdirectories { MAX_SCAN_DEPTH } else { 0 }, &mut manifests);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut specs = Vec::new();
+    for manifest_path in manifests {
+        let executable = PathBuf::from(manifest_path.to_string_lossy().trim_end_matches(".plugin.yaml").to_string());
+        // The same plugin reached through two paths is loaded once.
+        let identity = std::fs::canonicalize(&manifest_path).unwrap_or_else(|_| manifest_path.clone());
+        if !seen.insert(identity) {
+            continue;
+        }
+        let Some(manifest) = crate::manifest::read_for(&executable)? else { continue };
+        specs.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
+    }
+    Ok(specs)
+}
+
+fn collect_manifests(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else { continue };
+        if file_type.is_dir() {
+            if depth > 0 {
+                collect_manifests(&path, depth - 1, out);
+            }
+        } else if path.to_string_lossy().ends_with(".plugin.yaml") {
+            out.push(path);
+        }
+    }
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ if path == "~" => std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(path)),
+        _ => PathBuf::from(path),
+    }
 }
 
 fn to_spec(name: &str, kind: PluginKind, entry: Entry, base: &Path, at: &str) -> std::result::Result<PluginSpec, String> {

@@ -99,3 +99,57 @@ def test_an_unset_variable_is_an_error_naming_it_and_where(tmp_path: Path, monke
     assert "NO_SUCH_KEY_VAR is not set" in message
     assert "plugins.llm_providers.x.config.api_key" in message
     assert str(yaml_file) in message
+
+
+def _install(plugin: Path, directory: Path, manifest: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / plugin.name
+    target.symlink_to(plugin)
+    Path(f"{target}.plugin.yaml").write_text(manifest)
+    return target
+
+
+ECHO_MANIFEST = "plugin: {{name: {name}, version: 1.0.0, type: llm_provider, protocol: grpc}}\n"
+
+
+@pytest.mark.parametrize("placement", ["top level", "under plugins"])
+async def test_discovery_finds_manifests_and_explicit_entries_win(rust_plugin: Path, tmp_path: Path, placement: str) -> None:
+    plugins_dir = tmp_path / "plugins"
+    _install(rust_plugin, plugins_dir, ECHO_MANIFEST.format(name="top"))
+    _install(rust_plugin, plugins_dir / "nested" / "deeper", ECHO_MANIFEST.format(name="nested"))
+    _install(rust_plugin, tmp_path / "elsewhere", ECHO_MANIFEST.format(name="explicit-wins"))
+    Path(f"{plugins_dir / 'ghost'}.plugin.yaml").write_text(ECHO_MANIFEST.format(name="ghost"))
+    discovery = {"enabled": True, "paths": [str(plugins_dir), str(tmp_path / "elsewhere"), "./missing-dir"], "scan_subdirectories": True}
+    explicit = {"llm_providers": {"explicit-wins": {"path": str(rust_plugin), "config": {"stream_delay_ms": 0}}}}
+    config = {"plugins": {**explicit, "plugin_discovery": discovery}} if placement == "under plugins" else {"plugins": explicit, "plugin_discovery": discovery}
+    async with PluginManager(config) as pm:
+        report = {r.name: r for r in await pm.load_all()}
+        assert set(report) == {"top", "nested", "explicit-wins", "ghost"}
+        assert report["top"].ok and report["nested"].ok and report["explicit-wins"].ok
+        assert report["explicit-wins"].plugin.path == str(rust_plugin), "the explicit entry wins"
+        assert not report["ghost"].ok and "not found" in str(report["ghost"].error)
+        assert (await pm.llm("nested").generate([Message.user("found")])).text == "Echo: found"
+
+
+async def test_discovery_without_subdirectories_and_disabled(rust_plugin: Path, tmp_path: Path) -> None:
+    _install(rust_plugin, tmp_path / "p" / "sub", ECHO_MANIFEST.format(name="deep"))
+    async with PluginManager({"plugin_discovery": {"paths": [str(tmp_path / "p")]}}) as pm:
+        assert await pm.load_all() == []
+    async with PluginManager({"plugin_discovery": {"enabled": False, "paths": [str(tmp_path / "p")], "scan_subdirectories": True}}) as pm:
+        assert await pm.load_all() == []
+
+
+def test_discovery_errors(rust_plugin: Path, tmp_path: Path) -> None:
+    _install(rust_plugin, tmp_path / "a", ECHO_MANIFEST.format(name="same"))
+    _install(rust_plugin, tmp_path / "b", ECHO_MANIFEST.format(name="same"))
+    with pytest.raises(ConfigError, match='two discovered plugins are named "same"'):
+        PluginManager({"plugin_discovery": {"paths": [str(tmp_path / "a"), str(tmp_path / "b")]}})
+    with pytest.raises(ConfigError, match="both at the top level and under plugins"):
+        PluginManager({"plugin_discovery": {}, "plugins": {"plugin_discovery": {}}})
+    with pytest.raises(ConfigError, match="unknown section"):
+        PluginManager({"plugins": {"llm_provider": {}}})
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.plugin.yaml").write_text("plugin: {name: x, type: llm_provider}\n")
+    with pytest.raises(ConfigError, match=r"x\.plugin\.yaml"):
+        PluginManager({"plugin_discovery": {"paths": [str(bad)]}})
