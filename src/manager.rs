@@ -69,11 +69,17 @@ impl Manager {
         Ok(plugin)
     }
 
-    /// Starts every configured plugin not yet loaded, all at once; one failure stops no other.
-    pub async fn load_all(&self) -> Vec<LoadReport> {
+    /// Starts every configured plugin not yet loaded (or only those named in `only`), all at
+    /// once; one failure stops no other.
+    pub async fn load_all(&self, only: Option<&[String]>) -> Vec<LoadReport> {
         let pending: Vec<PluginSpec> = {
             let loaded = self.plugins.lock().unwrap();
-            self.configured.iter().filter(|spec| !loaded.iter().any(|p| p.name == spec.name)).cloned().collect()
+            self.configured
+                .iter()
+                .filter(|spec| only.is_none_or(|names| names.contains(&spec.name)))
+                .filter(|spec| !loaded.iter().any(|p| p.name == spec.name))
+                .cloned()
+                .collect()
         };
         let loads = pending.into_iter().map(|spec| async move {
             let (name, kind) = (spec.name.clone(), spec.kind);
@@ -102,6 +108,14 @@ impl Manager {
 
     pub fn configured(&self) -> &[PluginSpec] {
         &self.configured
+    }
+
+    /// Checks every configured plugin as far as possible without launching it.
+    pub fn validate(&self) -> Vec<(PluginSpec, Result<Option<crate::manifest::Manifest>>)> {
+        self.configured
+            .iter()
+            .map(|spec| (spec.clone(), crate::plugin::prepare(spec.clone()).map(|(_, manifest)| manifest)))
+            .collect()
     }
 
     /// Stops every plugin concurrently (each: graceful, then killed after `grace`, or after

@@ -158,22 +158,8 @@ pub fn live_plugins() -> Vec<Arc<Plugin>> {
 impl Plugin {
     /// Launches the plugin and brings it to `Ready`, or fails leaving nothing running.
     pub async fn start(spec: PluginSpec, sink: Arc<dyn LogSink>) -> Result<Arc<Plugin>> {
+        let (spec, manifest) = prepare(spec)?;
         let name = spec.name.clone();
-        spec.launch.validate().map_err(|e| Error::config(format!("plugin {name:?}: {e}")))?;
-        let mut spec = spec;
-        // Relative to the host's working directory, never looked up on PATH.
-        spec.path = std::path::absolute(&spec.path)
-            .map_err(|e| Error::start(&name, format!("bad path {}: {e}", spec.path.display()), vec![]))?;
-        if let Some(dir) = &spec.launch.working_dir {
-            if !dir.is_dir() {
-                return Err(Error::start(&name, format!("working directory {} does not exist", dir.display()), vec![]));
-            }
-        }
-        check_executable(&name, &spec.path)?;
-        let manifest = crate::manifest::read_for(&spec.path)?;
-        if let Some(manifest) = &manifest {
-            manifest.apply(&crate::manifest::path_for(&spec.path), spec.kind, &mut spec.config)?;
-        }
         let socket_dir = launch::make_socket_dir()
             .map_err(|e| Error::start(&name, format!("cannot create its socket directory: {e}"), vec![]))?;
 
@@ -507,6 +493,27 @@ async fn fail_start(
     launch::kill_process_group(pid);
     let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done.wait_for(|done| *done)).await;
     Error::Start { plugin, message, stderr: tail.lines(), handshake }
+}
+
+/// Everything that can be checked without launching: options, path, working directory,
+/// executable bit, manifest (whose defaults complete the config). Returns the completed spec.
+pub fn prepare(mut spec: PluginSpec) -> Result<(PluginSpec, Option<crate::manifest::Manifest>)> {
+    let name = spec.name.clone();
+    spec.launch.validate().map_err(|e| Error::config(format!("plugin {name:?}: {e}")))?;
+    // Relative to the host's working directory, never looked up on PATH.
+    spec.path = std::path::absolute(&spec.path)
+        .map_err(|e| Error::start(&name, format!("bad path {}: {e}", spec.path.display()), vec![]))?;
+    if let Some(dir) = &spec.launch.working_dir {
+        if !dir.is_dir() {
+            return Err(Error::start(&name, format!("working directory {} does not exist", dir.display()), vec![]));
+        }
+    }
+    check_executable(&name, &spec.path)?;
+    let manifest = crate::manifest::read_for(&spec.path)?;
+    if let Some(manifest) = &manifest {
+        manifest.apply(&crate::manifest::path_for(&spec.path), spec.kind, &mut spec.config)?;
+    }
+    Ok((spec, manifest))
 }
 
 fn check_executable(name: &str, path: &Path) -> Result<()> {

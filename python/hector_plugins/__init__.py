@@ -14,6 +14,7 @@ import atexit
 from . import errors
 from ._core import (
     AsyncStream,
+    ConfiguredPlugin,
     GenerateResponse,
     HealthStatus,
     LLMClient,
@@ -50,6 +51,7 @@ __all__ = [
     "AsyncStream",
     "CallTimeoutError",
     "ConfigError",
+    "ConfiguredPlugin",
     "GenerateResponse",
     "HandshakeError",
     "HealthStatus",

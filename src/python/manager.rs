@@ -38,6 +38,26 @@ impl LoadResult {
     }
 }
 
+/// A configured plugin, checked without launching it (`pm.validate()`).
+#[pyclass(module = "hector_plugins", frozen, get_all)]
+pub struct ConfiguredPlugin {
+    pub name: String,
+    #[pyo3(name = "type")]
+    pub kind: String,
+    pub path: String,
+    /// The manifest's version, if it has a manifest.
+    pub version: Option<String>,
+    pub ok: bool,
+    pub error: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl ConfiguredPlugin {
+    fn __repr__(&self) -> String {
+        format!("ConfiguredPlugin(name={:?}, type={:?}, ok={})", self.name, self.kind, if self.ok { "True" } else { "False" })
+    }
+}
+
 fn seconds(value: f64, what: &str) -> PyResult<Duration> {
     match Duration::try_from_secs_f64(value) {
         Ok(duration) if value > 0.0 => Ok(duration),
@@ -119,12 +139,20 @@ impl PyPluginManager {
         })
     }
 
-    /// Starts every configured plugin concurrently. Returns one `LoadResult` per plugin; with
-    /// `strict=True`, raises one `PluginStartError` listing every failure instead.
-    #[pyo3(signature = (*, strict=false))]
-    fn load_all<'py>(&self, py: Python<'py>, strict: bool) -> PyResult<Bound<'py, PyAny>> {
+    /// Starts every configured plugin (or those named in `only`) concurrently. Returns one
+    /// `LoadResult` per plugin; with `strict=True`, raises one `PluginStartError` listing every
+    /// failure instead.
+    #[pyo3(signature = (*, strict=false, only=None))]
+    fn load_all<'py>(&self, py: Python<'py>, strict: bool, only: Option<Vec<String>>) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
-        bridge::spawn(py, async move { Ok(manager.load_all().await) }, move |py, reports| {
+        if let Some(names) = &only {
+            let known: Vec<&str> = manager.configured().iter().map(|s| s.name.as_str()).collect();
+            if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
+                let error = Error::config(format!("no plugin named {unknown:?} is configured (configured: {})", known.join(", ")));
+                return Err(to_pyerr(py, &error));
+            }
+        }
+        bridge::spawn(py, async move { Ok(manager.load_all(only.as_deref()).await) }, move |py, reports| {
             let failures: Vec<String> = reports.iter().filter_map(|r| r.result.as_ref().err().map(|e| e.to_string())).collect();
             if strict && !failures.is_empty() {
                 let message = format!("{} of {} plugins failed to load:\n- {}", failures.len(), reports.len(), failures.join("\n- "));
@@ -142,6 +170,29 @@ impl PyPluginManager {
             }
             Ok(list.into_any().unbind())
         })
+    }
+
+    /// Every configured (and discovered) plugin, checked as far as possible without launching
+    /// it: executable, working directory, manifest, required config keys.
+    fn validate(&self, py: Python<'_>) -> PyResult<Vec<ConfiguredPlugin>> {
+        self.inner
+            .validate()
+            .into_iter()
+            .map(|(spec, outcome)| {
+                let (version, error) = match outcome {
+                    Ok(manifest) => (manifest.map(|m| m.version), None),
+                    Err(e) => (None, Some(to_exception(py, &e)?.unbind())),
+                };
+                Ok(ConfiguredPlugin {
+                    name: spec.name,
+                    kind: spec.kind.as_str().into(),
+                    path: spec.path.display().to_string(),
+                    version,
+                    ok: error.is_none(),
+                    error,
+                })
+            })
+            .collect()
     }
 
     /// The LLM plugin called `name`.

@@ -34,6 +34,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<manager::PyPluginManager>()?;
     m.add_class::<manager::LoadResult>()?;
+    m.add_class::<manager::ConfiguredPlugin>()?;
     m.add_class::<llm::PyLlmClient>()?;
     m.add_class::<raw::PyRawClient>()?;
     m.add_class::<types::Message>()?;

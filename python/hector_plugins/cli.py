@@ -1,0 +1,181 @@
+"""The ``hector-plugins`` command: list, validate, inspect and call configured plugins.
+
+    hector-plugins [-c hector.yaml] list [--json]
+    hector-plugins [-c hector.yaml] validate [--json]      # exit status 1 on any problem
+    hector-plugins [-c hector.yaml] inspect NAME [--json]  # launches the plugin
+    hector-plugins [-c hector.yaml] call NAME generate "hello"   # also: stream, model_info, health
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from ._core import ConfiguredPlugin, PluginManager
+from .errors import PluginError
+
+
+def _manager(config: str | None) -> PluginManager:
+    if config is None:
+        default = Path("hector.yaml")
+        if not default.exists():
+            raise PluginError("no configuration: pass -c/--config FILE (hector.yaml is not in this directory)")
+        config = str(default)
+    return PluginManager(config)
+
+
+def _row(plugin: ConfiguredPlugin) -> dict[str, Any]:
+    return {
+        "name": plugin.name,
+        "type": plugin.type,
+        "path": plugin.path,
+        "version": plugin.version,
+        "ok": plugin.ok,
+        "error": str(plugin.error) if plugin.error else None,
+    }
+
+
+def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    widths = {c: max([len(c)] + [len(str(r[c] if r[c] is not None else "-")) for r in rows]) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        print("  ".join(str(row[c] if row[c] is not None else "-").ljust(widths[c]) for c in columns))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = [_row(p) for p in _manager(args.config).validate()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            row["state"] = "ok" if row["ok"] else "invalid"
+        _print_table(rows, ["name", "type", "version", "state", "path"])
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        plugins = _manager(args.config).validate()
+    except PluginError as error:
+        if args.json:
+            print(json.dumps({"ok": False, "config_error": str(error), "plugins": []}, indent=2))
+        else:
+            print(f"invalid configuration: {error}", file=sys.stderr)
+        return 1
+    rows = [_row(p) for p in plugins]
+    ok = all(r["ok"] for r in rows)
+    if args.json:
+        print(json.dumps({"ok": ok, "config_error": None, "plugins": rows}, indent=2))
+    else:
+        for row in rows:
+            print(f"{'ok ' if row['ok'] else 'BAD'}  {row['name']} ({row['type']}): {row['error'] or row['path']}")
+        print("all plugins valid" if ok else "some plugins are invalid", file=sys.stderr)
+    return 0 if ok else 1
+
+
+async def _with_plugin(config: str | None, name: str, action: Any) -> Any:
+    async with _manager(config) as pm:
+        [report] = await pm.load_all(only=[name])
+        if not report.ok:
+            raise report.error or PluginError(f"plugin {name!r} did not load")
+        return await action(pm, report)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    async def inspect(pm: PluginManager, report: Any) -> dict[str, Any]:
+        info = report.plugin
+        out: dict[str, Any] = {
+            "name": info.name,
+            "type": info.type,
+            "path": info.path,
+            "version": info.version,
+            "pid": info.pid,
+            "protocol_version": info.protocol_version,
+            "capabilities": info.capabilities,
+        }
+        if info.type == "llm_provider":
+            llm = pm.llm(info.name)
+            model = await llm.model_info()
+            health = await llm.health()
+            out["model_info"] = {"model_name": model.model_name, "max_tokens": model.max_tokens, "temperature": model.temperature}
+            out["health"] = {"healthy": health.healthy, "message": health.message}
+        return out
+
+    result = asyncio.run(_with_plugin(args.config, args.name, inspect))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    text = " ".join(args.args)
+
+    async def call(pm: PluginManager, report: Any) -> None:
+        if report.type != "llm_provider":
+            raise PluginError(f"plugin {args.name!r} is a {report.type}; `call` supports llm_provider plugins")
+        llm = pm.llm(args.name)
+        messages = [{"role": "user", "content": text}]
+        if args.method == "generate":
+            reply = await llm.generate(messages, timeout=args.timeout)
+            print(reply.text)
+            for tool_call in reply.tool_calls:
+                print(f"tool call {tool_call.name}({tool_call.arguments_json})")
+        elif args.method == "stream":
+            async for chunk in llm.generate_stream(messages):
+                if chunk.type == "text":
+                    print(chunk.text, end="", flush=True)
+                elif chunk.type == "error":
+                    raise PluginError(f"plugin streamed an error: {chunk.error}")
+            print()
+        elif args.method == "model_info":
+            model = await llm.model_info(timeout=args.timeout)
+            print(json.dumps({"model_name": model.model_name, "max_tokens": model.max_tokens, "temperature": model.temperature}))
+        else:
+            health = await llm.health(timeout=args.timeout)
+            print(json.dumps({"healthy": health.healthy, "message": health.message}))
+
+    asyncio.run(_with_plugin(args.config, args.name, call))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="hector-plugins", description="Work with hector-plugins plugins.")
+    top.add_argument("-c", "--config", help="hector.yaml to use (default: ./hector.yaml)")
+    commands = top.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="configured and discovered plugins, with their state")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_list)
+    validate = commands.add_parser("validate", help="check configuration and manifests; exit status 1 on any problem")
+    validate.add_argument("--json", action="store_true")
+    validate.set_defaults(run=cmd_validate)
+    inspect = commands.add_parser("inspect", help="launch one plugin and show its manifest, capabilities and info")
+    inspect.add_argument("name")
+    inspect.add_argument("--json", action="store_true")
+    inspect.set_defaults(run=cmd_inspect)
+    call = commands.add_parser("call", help="launch one LLM plugin and call it once")
+    call.add_argument("name")
+    call.add_argument("method", choices=["generate", "stream", "model_info", "health"])
+    call.add_argument("args", nargs="*", help="the user message for generate/stream")
+    call.add_argument("--timeout", type=float, default=None, help="seconds")
+    call.set_defaults(run=cmd_call)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except PluginError as error:
+        print(f"hector-plugins: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The `hector-plugins` console script, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    # The console script installed with the package; `python -m` as a fallback.
+    script = shutil.which("hector-plugins", path=os.path.dirname(sys.executable))
+    command = [script] if script else [sys.executable, "-m", "hector_plugins.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+@pytest.fixture
+def config(tmp_path: Path, rust_plugin: Path, go_plugin: Path) -> Path:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    for plugin in (rust_plugin, go_plugin):
+        (plugins / plugin.name).symlink_to(plugin)
+        shutil.copy(f"{plugin}.plugin.yaml", plugins / f"{plugin.name}.plugin.yaml")
+    path = tmp_path / "hector.yaml"
+    path.write_text("plugins:\n  plugin_discovery: {paths: [./plugins]}\n  llm_providers:\n    broken: {path: ./nope}\n")
+    return path
+
+
+def test_list_and_validate(config: Path) -> None:
+    listed = cli("-c", str(config), "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert set(rows) == {"broken", "echo-llm-rust", "echo-llm-go"}
+    assert rows["echo-llm-go"]["version"] == "1.0.0" and rows["echo-llm-go"]["ok"]
+    assert not rows["broken"]["ok"] and "not found" in rows["broken"]["error"]
+
+    validated = cli("-c", str(config), "validate", "--json")
+    assert validated.returncode == 1
+    report = json.loads(validated.stdout)
+    assert report["ok"] is False and len(report["plugins"]) == 3
+
+    (config.parent / "hector.yaml").write_text("plugins:\n  plugin_discovery: {paths: [./plugins]}\n")
+    assert cli("validate", cwd=config.parent).returncode == 0, "hector.yaml in the working directory is the default"
+
+
+def test_validate_reports_config_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("plugins:\n  llm_providers:\n    x: {path: ./x, confg: {}}\n")
+    out = cli("-c", str(bad), "validate", "--json")
+    assert out.returncode == 1
+    assert "confg" in json.loads(out.stdout)["config_error"]
+    out = cli("validate", cwd=tmp_path)
+    assert out.returncode == 1 and "no configuration" in out.stderr
+
+
+def test_inspect_and_call(config: Path) -> None:
+    inspected = cli("-c", str(config), "inspect", "echo-llm-rust", "--json")
+    assert inspected.returncode == 0, inspected.stderr
+    info = json.loads(inspected.stdout)
+    assert info["model_info"]["model_name"] == "echo-llm-v1.0" and info["capabilities"]["streaming"] is True
+
+    called = cli("-c", str(config), "call", "echo-llm-go", "generate", "hello", "there")
+    assert called.returncode == 0, called.stderr
+    assert called.stdout.strip() == "Echo: hello there"
+    streamed = cli("-c", str(config), "call", "echo-llm-rust", "stream", "a b")
+    assert streamed.stdout.strip() == "Echo: a b"
+
+    missing = cli("-c", str(config), "call", "nobody", "generate", "x")
+    assert missing.returncode == 1 and "no plugin named 'nobody' is configured" in missing.stderr.replace('"', "'")
+    broken = cli("-c", str(config), "call", "broken", "health")
+    assert broken.returncode == 1 and "not found" in broken.stderr
