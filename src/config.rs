@@ -51,19 +51,30 @@ fn yes() -> bool {
     true
 }
 
-/// Reads a hector.yaml file. Relative plugin paths are relative to the file's directory.
+/// A configuration file larger than this is refused without being read.
+const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// Reads a hector.yaml file. Relative plugin paths are relative to the file's directory. The
+/// YAML parser runs with budgets (nodes, aliases, depth), so an alias bomb fails fast.
 pub fn load_file(path: &Path) -> Result<Vec<PluginSpec>> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Config { message: format!("cannot read {origin}: {e}"), file: Some(origin.clone()), line: None, column: None })?;
+    let config_error = |message: String, line: Option<usize>, column: Option<usize>| Error::Config {
+        message,
+        file: Some(origin.clone()),
+        line,
+        column,
+    };
+    let size = std::fs::metadata(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?.len();
+    if size > MAX_CONFIG_BYTES {
+        return Err(config_error(format!("{origin}: the file is {size} bytes; a configuration may be at most {MAX_CONFIG_BYTES}"), None, None));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?;
     let value: serde_json::Value = if text.trim().is_empty() {
         serde_json::Value::Null
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| Error::Config {
-            message: format!("{origin}: invalid YAML: {e}"),
-            file: Some(origin.clone()),
-            line: None,
-            column: None,
+        serde_saphyr::from_str(&text).map_err(|e| {
+            let location = e.location();
+            config_error(format!("{origin}: invalid YAML: {e}"), location.map(|l| l.line() as usize), location.map(|l| l.column() as usize))
         })?
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
