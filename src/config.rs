@@ -154,7 +154,86 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path) -> Resul
             specs.extend(found);
         }
     }
+    if let Some(security) = root.get("plugin_security") {
+        validate_security(security).map_err(|e| err(format!("plugin_security: {e}")))?;
+    }
+    if let Some(agents) = root.get("agents") {
+        validate_agents(agents, &specs).map_err(err)?;
+    }
     Ok(specs)
+}
+
+/// `plugin_security` (enforced by its own component; here it must at least make sense).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // read for validation; enforcement comes with the security component
+struct Security {
+    #[serde(default)]
+    verify_signatures: bool,
+    #[serde(default)]
+    trusted_directories: Vec<String>,
+    max_memory_mb: Option<u64>,
+    max_cpu_percent: Option<f64>,
+}
+
+fn validate_security(value: &serde_json::Value) -> std::result::Result<(), String> {
+    let security: Security = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    if security.max_memory_mb == Some(0) {
+        return Err("max_memory_mb must be at least 1".into());
+    }
+    if let Some(cpu) = security.max_cpu_percent {
+        if !(cpu > 0.0 && cpu.is_finite()) {
+            return Err(format!("max_cpu_percent must be a positive percentage, not {cpu}"));
+        }
+    }
+    Ok(())
+}
+
+/// The plugins an agent refers to, by role and the plugin type each role needs.
+const AGENT_ROLES: [(&str, PluginKind); 4] = [
+    ("llm", PluginKind::Llm),
+    ("database", PluginKind::Database),
+    ("embedder", PluginKind::Embedder),
+    ("reasoning_strategy", PluginKind::Reasoning),
+];
+
+/// Every plugin an agent names must be configured (or discovered) with the right type.
+fn validate_agents(value: &serde_json::Value, specs: &[PluginSpec]) -> std::result::Result<(), String> {
+    let agents = match value {
+        serde_json::Value::Null => return Ok(()),
+        serde_json::Value::Object(map) => map,
+        _ => return Err("`agents` must map agent names to agents".into()),
+    };
+    let check = |at: String, name: &serde_json::Value, kind: PluginKind| -> std::result::Result<(), String> {
+        let name = name.as_str().ok_or_else(|| format!("{at}: must be a plugin name (a string)"))?;
+        match specs.iter().find(|s| s.name == name) {
+            Some(spec) if spec.kind == kind => Ok(()),
+            Some(spec) => Err(format!("{at}: plugin {name:?} is a {}, not a {kind}", spec.kind)),
+            None => {
+                let known: Vec<&str> = specs.iter().filter(|s| s.kind == kind).map(|s| s.name.as_str()).collect();
+                Err(format!("{at}: no {kind} plugin named {name:?} is configured (configured: {})", if known.is_empty() { "none".into() } else { known.join(", ") }))
+            }
+        }
+    };
+    for (agent, body) in agents {
+        let body = body.as_object().ok_or_else(|| format!("agents.{agent}: must be a mapping"))?;
+        for (role, kind) in AGENT_ROLES {
+            if let Some(name) = body.get(role).filter(|v| !v.is_null()) {
+                check(format!("agents.{agent}.{role}"), name, kind)?;
+            }
+        }
+        if let Some(tools) = body.get("tools").filter(|v| !v.is_null()) {
+            let tools = tools.as_array().ok_or_else(|| format!("agents.{agent}.tools: must be a list"))?;
+            for (i, tool) in tools.iter().enumerate() {
+                // Only plugin tools name a plugin; other tool types belong to the orchestrator.
+                if tool.get("type").and_then(|t| t.as_str()) == Some("plugin") {
+                    let provider = tool.get("provider").ok_or_else(|| format!("agents.{agent}.tools[{i}]: a plugin tool needs a provider"))?;
+                    check(format!("agents.{agent}.tools[{i}].provider"), provider, PluginKind::Tool)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `plugin_discovery`: where to look for `<executable>.plugin.yaml` manifests.
