@@ -56,7 +56,7 @@ const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
 /// Reads a hector.yaml file. Relative plugin paths are relative to the file's directory. The
 /// YAML parser runs with budgets (nodes, aliases, depth), so an alias bomb fails fast.
-pub fn load_file(path: &Path) -> Result<Vec<PluginSpec>> {
+pub fn load_file(path: &Path, entry_points: EntryPoints<'_>) -> Result<Vec<PluginSpec>> {
     let origin = path.display().to_string();
     let config_error = |message: String, line: Option<usize>, column: Option<usize>| Error::Config {
         message,
@@ -78,11 +78,21 @@ pub fn load_file(path: &Path) -> Result<Vec<PluginSpec>> {
         })?
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    from_value(&value, &origin, &base)
+    from_value(&value, &origin, &base, entry_points)
+}
+
+/// Lists plugins that installed packages advertise (Python entry points, group
+/// `hector_plugins`), as (label for messages, executable path). Supplied by the embedding
+/// layer, since the core knows nothing of Python packaging.
+pub type EntryPoints<'a> = &'a mut dyn FnMut() -> std::result::Result<Vec<(String, PathBuf)>, String>;
+
+/// For embedders without entry points.
+pub fn no_entry_points() -> std::result::Result<Vec<(String, PathBuf)>, String> {
+    Ok(Vec::new())
 }
 
 /// Reads the configuration structure (already parsed, e.g. from a Python dict).
-pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path) -> Result<Vec<PluginSpec>> {
+pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_points: EntryPoints<'_>) -> Result<Vec<PluginSpec>> {
     let err = |message: String| Error::Config { message: format!("{origin}: {message}"), file: Some(origin.into()), line: None, column: None };
     let root = match value {
         serde_json::Value::Null => return Ok(Vec::new()),
@@ -136,7 +146,20 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path) -> Resul
         let settings: Discovery = serde_json::from_value(settings.clone()).map_err(|e| err(format!("{at}: {e}")))?;
         if settings.enabled {
             let mut found: Vec<PluginSpec> = Vec::new();
-            for spec in discover(&settings, base)? {
+            let mut discovered = discover(&settings, base)?;
+            if settings.entry_points {
+                for (label, executable) in entry_points().map_err(|e| err(format!("{at}: entry points: {e}")))? {
+                    let manifest = crate::manifest::read_for(&executable)?.ok_or_else(|| {
+                        err(format!(
+                            "{at}: entry point {label} names {}, which has no manifest {}",
+                            executable.display(),
+                            crate::manifest::path_for(&executable).display()
+                        ))
+                    })?;
+                    discovered.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
+                }
+            }
+            for spec in discovered {
                 // Explicit entries win over discovered plugins of the same name.
                 if specs.iter().any(|s| s.name == spec.name) {
                     continue;
@@ -246,6 +269,9 @@ struct Discovery {
     paths: Vec<String>,
     #[serde(default)]
     scan_subdirectories: bool,
+    /// Also plugins that installed Python packages advertise (entry point group `hector_plugins`).
+    #[serde(default = "yes")]
+    entry_points: bool,
 }
 
 /// How deep `scan_subdirectories` goes; symlinked directories are not followed.
@@ -331,7 +357,7 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<Vec<PluginSpec>> {
-        from_value(&serde_json::from_str(json).unwrap(), "test", Path::new("/base"))
+        from_value(&serde_json::from_str(json).unwrap(), "test", Path::new("/base"), &mut no_entry_points)
     }
 
     #[test]

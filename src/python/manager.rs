@@ -75,16 +75,25 @@ impl PyPluginManager {
     #[new]
     #[pyo3(signature = (config=None))]
     fn py_new(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        // Installed packages advertise plugins through Python entry points.
+        let mut entry_points = || -> Result<Vec<(String, PathBuf)>, String> {
+            let found = py
+                .import("hector_plugins._entry_points")
+                .and_then(|m| m.getattr("discover")?.call0())
+                .and_then(|found| found.extract::<Vec<(String, PathBuf)>>())
+                .map_err(|e| e.to_string())?;
+            Ok(found)
+        };
         let specs = match config {
             None => Vec::new(),
             Some(value) if value.is_instance_of::<PyDict>() => {
                 let value = to_json_value(value)?;
                 let cwd = std::env::current_dir().unwrap_or_default();
-                config::from_value(&value, "config dict", &cwd).py_err(py)?
+                config::from_value(&value, "config dict", &cwd, &mut entry_points).py_err(py)?
             }
             Some(value) => {
                 let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((value,))?.extract()?;
-                config::load_file(&path).py_err(py)?
+                config::load_file(&path, &mut entry_points).py_err(py)?
             }
         };
         Ok(PyPluginManager { inner: Arc::new(Manager::new(specs, super::logging::sink())) })
