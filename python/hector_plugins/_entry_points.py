@@ -23,7 +23,7 @@ def discover() -> List[Tuple[str, str]]:
     try:
         advertised = entry_points(group=GROUP)
     except TypeError:  # Python 3.9: entry_points() returns a dict of groups
-        advertised = entry_points().get(GROUP, [])  # type: ignore[attr-defined]
+        advertised = entry_points().get(GROUP, [])  # type: ignore[attr-defined,arg-type]
     found = []
     for entry_point in advertised:
         distribution = getattr(entry_point, "dist", None)
