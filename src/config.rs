@@ -27,7 +27,13 @@ const SECTIONS: [(&str, PluginKind); 5] = [
 struct Entry {
     #[serde(rename = "type", default = "grpc")]
     protocol: String,
-    path: String,
+    /// The executable. An entry has exactly one of `path`, `alias` and `fallbacks`.
+    path: Option<String>,
+    /// Another plugin of the same section, launched again under this name with `config`
+    /// merged over its own.
+    alias: Option<String>,
+    /// An ordered chain of plugins of the same section: the first that is ready serves.
+    fallbacks: Option<Vec<String>>,
     #[serde(default = "yes")]
     enabled: bool,
     #[serde(default)]
@@ -54,9 +60,24 @@ fn yes() -> bool {
 /// A configuration file larger than this is refused without being read.
 const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
+/// What a configuration declares: plugins to launch and fallback chains over them.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub plugins: Vec<PluginSpec>,
+    pub fallbacks: Vec<Fallback>,
+}
+
+/// A name that means "the first ready plugin of `members`".
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    pub name: String,
+    pub kind: PluginKind,
+    pub members: Vec<String>,
+}
+
 /// Reads a hector.yaml file. Relative plugin paths are relative to the file's directory. The
 /// YAML parser runs with budgets (nodes, aliases, depth), so an alias bomb fails fast.
-pub fn load_file(path: &Path, entry_points: EntryPoints<'_>) -> Result<Vec<PluginSpec>> {
+pub fn load_file(path: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
     let origin = path.display().to_string();
     let config_error = |message: String, line: Option<usize>, column: Option<usize>| Error::Config {
         message,
@@ -92,10 +113,10 @@ pub fn no_entry_points() -> std::result::Result<Vec<(String, PathBuf)>, String> 
 }
 
 /// Reads the configuration structure (already parsed, e.g. from a Python dict).
-pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_points: EntryPoints<'_>) -> Result<Vec<PluginSpec>> {
+pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
     let err = |message: String| Error::Config { message: format!("{origin}: {message}"), file: Some(origin.into()), line: None, column: None };
     let root = match value {
-        serde_json::Value::Null => return Ok(Vec::new()),
+        serde_json::Value::Null => return Ok(Config::default()),
         serde_json::Value::Object(map) => map,
         _ => return Err(err("the top level must be a mapping".into())),
     };
@@ -113,6 +134,9 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
         return Err(err(format!("plugins.{unknown}: unknown section (expected one of: {})", known.join(", "))));
     }
     let mut specs = Vec::new();
+    let mut aliases: Vec<(String, PluginKind, String, Entry, String)> = Vec::new();
+    let mut fallbacks: Vec<(Fallback, String)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for (section, kind) in SECTIONS {
         let Some(entries) = plugins.get(section) else { continue };
         let entries = match entries {
@@ -129,12 +153,41 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
             if !entry.enabled {
                 continue;
             }
-            if specs.iter().any(|s: &PluginSpec| s.name == *name) {
+            if names.contains(name) {
                 return Err(err(format!("{at}: the name {name:?} is used twice")));
             }
-            specs.push(to_spec(name, kind, entry, base, &at).map_err(err)?);
+            names.push(name.clone());
+            match (entry.path.is_some(), entry.alias.clone(), entry.fallbacks.clone()) {
+                (true, None, None) => specs.push(to_spec(name, kind, entry, base, &at).map_err(err)?),
+                (false, Some(target), None) => aliases.push((name.clone(), kind, target, entry, at)),
+                (false, None, Some(members)) => {
+                    if members.is_empty() {
+                        return Err(err(format!("{at}.fallbacks: the chain is empty")));
+                    }
+                    fallbacks.push((Fallback { name: name.clone(), kind, members }, at));
+                }
+                _ => return Err(err(format!("{at}: give exactly one of `path`, `alias` and `fallbacks`"))),
+            }
         }
     }
+    for (name, kind, target, entry, at) in &aliases {
+        let spec = resolve_alias(name, *kind, target, entry, &specs, &aliases, at).map_err(err)?;
+        specs.push(spec);
+    }
+    for (chain, at) in &fallbacks {
+        for (i, member) in chain.members.iter().enumerate() {
+            let at = format!("{at}.fallbacks[{i}]");
+            if fallbacks.iter().any(|(other, _)| other.name == *member) {
+                return Err(err(format!("{at}: {member:?} is itself a fallback chain; chains cannot nest")));
+            }
+            match specs.iter().find(|s| s.name == *member) {
+                Some(spec) if spec.kind == chain.kind => {}
+                Some(spec) => return Err(err(format!("{at}: plugin {member:?} is a {}, not a {}", spec.kind, chain.kind))),
+                None => return Err(err(format!("{at}: no {} plugin named {member:?} is configured", chain.kind))),
+            }
+        }
+    }
+    let fallbacks: Vec<Fallback> = fallbacks.into_iter().map(|(chain, _)| chain).collect();
     // Hector accepted the discovery settings at the top level or under `plugins:`.
     let discovery = match (root.get("plugin_discovery"), plugins.get("plugin_discovery")) {
         (Some(_), Some(_)) => return Err(err("plugin_discovery is given both at the top level and under plugins".into())),
@@ -161,7 +214,7 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
             }
             for spec in discovered {
                 // Explicit entries win over discovered plugins of the same name.
-                if specs.iter().any(|s| s.name == spec.name) {
+                if names.contains(&spec.name) {
                     continue;
                 }
                 if let Some(other) = found.iter().find(|s| s.name == spec.name) {
@@ -181,9 +234,53 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
         validate_security(security).map_err(|e| err(format!("plugin_security: {e}")))?;
     }
     if let Some(agents) = root.get("agents") {
-        validate_agents(agents, &specs).map_err(err)?;
+        let mut known: Vec<(&str, PluginKind)> = specs.iter().map(|s| (s.name.as_str(), s.kind)).collect();
+        known.extend(fallbacks.iter().map(|f| (f.name.as_str(), f.kind)));
+        validate_agents(agents, &known).map_err(err)?;
     }
-    Ok(specs)
+    Ok(Config { plugins: specs, fallbacks })
+}
+
+/// An alias is its target's spec under a new name, with config overrides merged in. Aliases of
+/// aliases are followed; a cycle is an error that shows it.
+fn resolve_alias(
+    name: &str,
+    kind: PluginKind,
+    target: &str,
+    entry: &Entry,
+    specs: &[PluginSpec],
+    aliases: &[(String, PluginKind, String, Entry, String)],
+    at: &str,
+) -> std::result::Result<PluginSpec, String> {
+    let mut trail = vec![name.to_string()];
+    let mut overrides = vec![&entry.config];
+    let mut current = target.to_string();
+    loop {
+        if trail.contains(&current) {
+            trail.push(current);
+            return Err(format!("{at}.alias: alias cycle {}", trail.join(" -> ")));
+        }
+        if let Some(spec) = specs.iter().find(|s| s.name == current) {
+            if spec.kind != kind {
+                return Err(format!("{at}.alias: plugin {current:?} is a {}, not a {kind}", spec.kind));
+            }
+            let mut aliased = spec.clone();
+            aliased.name = name.to_string();
+            // The nearest alias wins: apply the farthest overrides first.
+            for config in overrides.iter().rev() {
+                aliased.config.extend(config.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            return Ok(aliased);
+        }
+        match aliases.iter().find(|(alias, ..)| *alias == current) {
+            Some((_, _, next, next_entry, _)) => {
+                trail.push(current);
+                overrides.push(&next_entry.config);
+                current = next.clone();
+            }
+            None => return Err(format!("{at}.alias: no {kind} plugin named {current:?} is configured")),
+        }
+    }
 }
 
 /// `plugin_security` (enforced by its own component; here it must at least make sense).
@@ -221,7 +318,7 @@ const AGENT_ROLES: [(&str, PluginKind); 4] = [
 ];
 
 /// Every plugin an agent names must be configured (or discovered) with the right type.
-fn validate_agents(value: &serde_json::Value, specs: &[PluginSpec]) -> std::result::Result<(), String> {
+fn validate_agents(value: &serde_json::Value, specs: &[(&str, PluginKind)]) -> std::result::Result<(), String> {
     let agents = match value {
         serde_json::Value::Null => return Ok(()),
         serde_json::Value::Object(map) => map,
@@ -229,11 +326,11 @@ fn validate_agents(value: &serde_json::Value, specs: &[PluginSpec]) -> std::resu
     };
     let check = |at: String, name: &serde_json::Value, kind: PluginKind| -> std::result::Result<(), String> {
         let name = name.as_str().ok_or_else(|| format!("{at}: must be a plugin name (a string)"))?;
-        match specs.iter().find(|s| s.name == name) {
-            Some(spec) if spec.kind == kind => Ok(()),
-            Some(spec) => Err(format!("{at}: plugin {name:?} is a {}, not a {kind}", spec.kind)),
+        match specs.iter().find(|(known, _)| *known == name) {
+            Some((_, found)) if *found == kind => Ok(()),
+            Some((_, found)) => Err(format!("{at}: plugin {name:?} is a {found}, not a {kind}")),
             None => {
-                let known: Vec<&str> = specs.iter().filter(|s| s.kind == kind).map(|s| s.name.as_str()).collect();
+                let known: Vec<&str> = specs.iter().filter(|(_, k)| *k == kind).map(|(n, _)| *n).collect();
                 Err(format!("{at}: no {kind} plugin named {name:?} is configured (configured: {})", if known.is_empty() { "none".into() } else { known.join(", ") }))
             }
         }
@@ -335,7 +432,7 @@ fn to_spec(name: &str, kind: PluginKind, entry: Entry, base: &Path, at: &str) ->
         },
     };
     let defaults = LaunchOptions::default();
-    let path = PathBuf::from(&entry.path);
+    let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());
     let mut spec = PluginSpec::new(name, if path.is_absolute() { path } else { base.join(path) }, kind);
     spec.config = entry.config;
     spec.start_timeout = seconds(entry.start_timeout, "start_timeout", DEFAULT_START_TIMEOUT)?;
@@ -357,7 +454,7 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<Vec<PluginSpec>> {
-        from_value(&serde_json::from_str(json).unwrap(), "test", Path::new("/base"), &mut no_entry_points)
+        from_value(&serde_json::from_str(json).unwrap(), "test", Path::new("/base"), &mut no_entry_points).map(|c| c.plugins)
     }
 
     #[test]

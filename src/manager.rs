@@ -15,6 +15,8 @@ pub struct Manager {
     loading: Mutex<HashSet<String>>,
     /// Plugins from the configuration, started by `load_all`.
     configured: Vec<PluginSpec>,
+    /// Names that mean "the first ready plugin of this chain".
+    fallbacks: Vec<crate::config::Fallback>,
     sink: Arc<dyn LogSink>,
     /// Set by `shutdown`: no new load may start, and one that finishes late is stopped.
     closed: AtomicBool,
@@ -30,11 +32,12 @@ pub struct LoadReport {
 }
 
 impl Manager {
-    pub fn new(configured: Vec<PluginSpec>, sink: Arc<dyn LogSink>) -> Self {
+    pub fn new(config: crate::config::Config, sink: Arc<dyn LogSink>) -> Self {
         Manager {
             plugins: Mutex::new(Vec::new()),
             loading: Mutex::new(HashSet::new()),
-            configured,
+            configured: config.plugins,
+            fallbacks: config.fallbacks,
             sink,
             closed: AtomicBool::new(false),
             load_finished: tokio::sync::Notify::new(),
@@ -72,6 +75,15 @@ impl Manager {
     /// Starts every configured plugin not yet loaded (or only those named in `only`), all at
     /// once; one failure stops no other.
     pub async fn load_all(&self, only: Option<&[String]>) -> Vec<LoadReport> {
+        // Naming a chain loads its members.
+        let expanded: Option<Vec<String>> = only.map(|names| {
+            let mut all = names.to_vec();
+            for chain in self.fallbacks.iter().filter(|f| names.contains(&f.name)) {
+                all.extend(chain.members.iter().cloned());
+            }
+            all
+        });
+        let only = expanded.as_deref();
         let pending: Vec<PluginSpec> = {
             let loaded = self.plugins.lock().unwrap();
             self.configured
@@ -85,11 +97,28 @@ impl Manager {
             let (name, kind) = (spec.name.clone(), spec.kind);
             LoadReport { name, kind, result: self.load(spec).await }
         });
-        futures_util::future::join_all(loads).await
+        let mut reports = futures_util::future::join_all(loads).await;
+        // Each chain reports the member that serves it (the members' own reports say why the
+        // ones before it do not).
+        for chain in &self.fallbacks {
+            if only.is_none_or(|names| names.contains(&chain.name)) {
+                reports.push(LoadReport { name: chain.name.clone(), kind: chain.kind, result: self.first_ready(chain) });
+            }
+        }
+        reports
     }
 
-    /// The plugin called `name`, checked to be of `kind` when one is given.
+    /// Whether `name` is a fallback chain (resolved again on every call by typed clients).
+    pub fn is_fallback(&self, name: &str) -> bool {
+        self.fallbacks.iter().any(|f| f.name == name)
+    }
+
+    /// The plugin called `name`, checked to be of `kind` when one is given. For a fallback
+    /// chain: its first member that is loaded and ready.
     pub fn get(&self, name: &str, kind: Option<PluginKind>) -> Result<Arc<Plugin>> {
+        if let Some(chain) = self.fallbacks.iter().find(|f| f.name == name && kind.is_none_or(|k| k == f.kind)) {
+            return self.first_ready(chain);
+        }
         let plugins = self.plugins.lock().unwrap();
         let wanted = |p: &&Arc<Plugin>| kind.is_none_or(|k| p.kind == k);
         if let Some(plugin) = plugins.iter().find(|p| p.name == name) {
@@ -100,6 +129,19 @@ impl Manager {
         let kind_name = kind.map(|k| k.as_str().to_string()).unwrap_or_else(|| "plugin".into());
         let known = plugins.iter().filter(wanted).map(|p| p.name.clone()).collect();
         Err(Error::NotFound { name: name.into(), kind: kind_name, known })
+    }
+
+    fn first_ready(&self, chain: &crate::config::Fallback) -> Result<Arc<Plugin>> {
+        let plugins = self.plugins.lock().unwrap();
+        let mut why = Vec::new();
+        for member in &chain.members {
+            match plugins.iter().find(|p| p.name == *member) {
+                Some(plugin) if plugin.state() == crate::plugin::State::Ready => return Ok(plugin.clone()),
+                Some(plugin) => why.push(format!("{member} is {}", plugin.state().as_str())),
+                None => why.push(format!("{member} is not loaded")),
+            }
+        }
+        Err(Error::Closed { plugin: chain.name.clone(), state: format!("a fallback chain with no ready member ({})", why.join(", ")) })
     }
 
     pub fn statuses(&self) -> Vec<PluginStatus> {

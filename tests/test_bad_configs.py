@@ -18,7 +18,7 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "plugins is a list": ("plugins: [a, b]\n", "`plugins` must be a mapping"),
     "section is a list": ("plugins:\n  llm_providers: [x]\n", "`plugins.llm_providers` must map plugin names to entries"),
     "unknown section": ("plugins:\n  llm_provider: {}\n", "plugins.llm_provider: unknown section"),
-    "entry without path": (ENTRY.format("type: grpc"), "plugins.llm_providers.x: missing field `path`"),
+    "entry without path": (ENTRY.format("type: grpc"), "plugins.llm_providers.x: give exactly one of `path`, `alias` and `fallbacks`"),
     "unknown entry field": (ENTRY.format("path: ./x, confg: {}"), "plugins.llm_providers.x: unknown field `confg`"),
     "path is a list": (ENTRY.format("path: [a]"), "plugins.llm_providers.x: invalid type"),
     "enabled is a string": (ENTRY.format("path: ./x, enabled: 'sometimes'"), "plugins.llm_providers.x: invalid type"),
@@ -52,6 +52,26 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "agent plugin tool without provider": ("agents:\n  main: {tools: [{type: plugin}]}\n", "agents.main.tools[0]: a plugin tool needs a provider"),
     "agent tool provider missing": ("agents:\n  main: {tools: [{type: plugin, provider: t}]}\n", 'agents.main.tools[0].provider: no tool_provider plugin named "t"'),
     "agent tools not a list": ("agents:\n  main: {tools: web}\n", "agents.main.tools: must be a list"),
+    "path and alias": (ENTRY.format("path: ./x, alias: other"), "plugins.llm_providers.x: give exactly one of `path`, `alias` and `fallbacks`"),
+    "alias to nothing": (ENTRY.format("alias: ghost"), 'plugins.llm_providers.x.alias: no llm_provider plugin named "ghost"'),
+    "alias cycle": (
+        "plugins:\n  llm_providers:\n    a: {alias: b}\n    b: {alias: c}\n    c: {alias: a}\n",
+        "plugins.llm_providers.a.alias: alias cycle a -> b -> c -> a",
+    ),
+    "alias across types": (
+        "plugins:\n  embedder_providers: {e: {path: ./e}}\n  llm_providers: {x: {alias: e}}\n",
+        'plugins.llm_providers.x.alias: plugin "e" is a embedder_provider, not a llm_provider',
+    ),
+    "empty fallback chain": (ENTRY.format("fallbacks: []"), "plugins.llm_providers.x.fallbacks: the chain is empty"),
+    "fallback to nothing": (ENTRY.format("fallbacks: [ghost]"), 'plugins.llm_providers.x.fallbacks[0]: no llm_provider plugin named "ghost"'),
+    "nested fallback chains": (
+        "plugins:\n  llm_providers:\n    a: {path: ./a}\n    x: {fallbacks: [a]}\n    y: {fallbacks: [x, a]}\n",
+        'plugins.llm_providers.y.fallbacks[0]: "x" is itself a fallback chain; chains cannot nest',
+    ),
+    "fallback cycle": (
+        "plugins:\n  llm_providers:\n    x: {fallbacks: [x]}\n",
+        'plugins.llm_providers.x.fallbacks[0]: "x" is itself a fallback chain',
+    ),
 }
 
 

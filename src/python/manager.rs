@@ -2,7 +2,7 @@
 
 use super::bridge::{self, Ready};
 use super::errors::{to_exception, to_pyerr, IntoPyResult};
-use super::llm::PyLlmClient;
+use super::llm::{LlmTarget, PyLlmClient};
 use super::raw::PyRawClient;
 use super::types::{to_json_value, PluginInfo};
 use hector_plugins::clients::{llm::LlmClient, raw::RawClient};
@@ -85,7 +85,7 @@ impl PyPluginManager {
             Ok(found)
         };
         let specs = match config {
-            None => Vec::new(),
+            None => config::Config::default(),
             Some(value) if value.is_instance_of::<PyDict>() => {
                 let value = to_json_value(value)?;
                 let cwd = std::env::current_dir().unwrap_or_default();
@@ -156,7 +156,7 @@ impl PyPluginManager {
         let manager = self.inner.clone();
         if let Some(names) = &only {
             let known: Vec<&str> = manager.configured().iter().map(|s| s.name.as_str()).collect();
-            if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
+            if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str()) && !manager.is_fallback(n)) {
                 let error = Error::config(format!("no plugin named {unknown:?} is configured (configured: {})", known.join(", ")));
                 return Err(to_pyerr(py, &error));
             }
@@ -207,7 +207,10 @@ impl PyPluginManager {
     /// The LLM plugin called `name`.
     fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
         let plugin = self.inner.get(name, Some(PluginKind::Llm)).py_err(py)?;
-        Ok(PyLlmClient { client: LlmClient::new(plugin) })
+        if self.inner.is_fallback(name) {
+            return Ok(PyLlmClient { target: LlmTarget::Fallback { manager: self.inner.clone(), name: name.to_string() } });
+        }
+        Ok(PyLlmClient { target: LlmTarget::Plugin(LlmClient::new(plugin)) })
     }
 
     /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).
