@@ -85,7 +85,11 @@ pub fn load_file(path: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
         line,
         column,
     };
-    let size = std::fs::metadata(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?.len();
+    let metadata = std::fs::metadata(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?;
+    if !metadata.is_file() {
+        return Err(config_error(format!("{origin}: not a regular file"), None, None));
+    }
+    let size = metadata.len();
     if size > MAX_CONFIG_BYTES {
         return Err(config_error(format!("{origin}: the file is {size} bytes; a configuration may be at most {MAX_CONFIG_BYTES}"), None, None));
     }
@@ -120,9 +124,7 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
         serde_json::Value::Object(map) => map,
         _ => return Err(err("the top level must be a mapping".into())),
     };
-    let mut expanded = serde_json::Value::Object(root.clone());
-    crate::envexpand::expand_value(&mut expanded, "", &|name| std::env::var(name).ok()).map_err(err)?;
-    let serde_json::Value::Object(root) = expanded else { unreachable!("still a mapping") };
+    let root = expand_plugin_sections(root).map_err(err)?;
     let empty = serde_json::Map::new();
     let plugins = match root.get("plugins") {
         None | Some(serde_json::Value::Null) => &empty,
@@ -150,13 +152,14 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
             if entry.protocol != "grpc" {
                 return Err(err(format!("{at}.type: only \"grpc\" plugins are supported, not {:?}", entry.protocol)));
             }
-            if !entry.enabled {
-                continue;
-            }
             if names.contains(name) {
                 return Err(err(format!("{at}: the name {name:?} is used twice")));
             }
+            // A disabled entry still claims its name: discovery must not load it either.
             names.push(name.clone());
+            if !entry.enabled {
+                continue;
+            }
             match (entry.path.is_some(), entry.alias.clone(), entry.fallbacks.clone()) {
                 (true, None, None) => specs.push(to_spec(name, kind, entry, base, &at).map_err(err)?),
                 (false, Some(target), None) => aliases.push((name.clone(), kind, target, entry, at)),
@@ -212,6 +215,10 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
                     discovered.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
                 }
             }
+            // The same file reached by a path and an entry point is one plugin. (Two names that
+            // link to one binary are two plugins: each has its own manifest.)
+            let mut seen = std::collections::HashSet::new();
+            discovered.retain(|spec| seen.insert(file_identity(&spec.path)));
             for spec in discovered {
                 // Explicit entries win over discovered plugins of the same name.
                 if names.contains(&spec.name) {
@@ -236,9 +243,42 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
     if let Some(agents) = root.get("agents") {
         let mut known: Vec<(&str, PluginKind)> = specs.iter().map(|s| (s.name.as_str(), s.kind)).collect();
         known.extend(fallbacks.iter().map(|f| (f.name.as_str(), f.kind)));
+        // Agents may also name the orchestrator's own providers (Hector's `llms:`, ...).
+        for (role, section) in [(PluginKind::Llm, "llms"), (PluginKind::Database, "databases"), (PluginKind::Embedder, "embedders")] {
+            if let Some(serde_json::Value::Object(own)) = root.get(section) {
+                known.extend(own.keys().map(|name| (name.as_str(), role)));
+            }
+        }
         validate_agents(agents, &known).map_err(err)?;
     }
     Ok(Config { plugins: specs, fallbacks })
+}
+
+/// Expands `${VAR}` in the sections this library reads (`plugins`, `plugin_discovery`),
+/// skipping disabled entries: other sections belong to the orchestrator, and a variable that
+/// only a disabled plugin uses need not be set.
+fn expand_plugin_sections(root: &serde_json::Map<String, serde_json::Value>) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let mut root = root.clone();
+    if let Some(discovery) = root.get_mut("plugin_discovery") {
+        crate::envexpand::expand_value(discovery, "plugin_discovery", &lookup)?;
+    }
+    let Some(serde_json::Value::Object(plugins)) = root.get_mut("plugins") else { return Ok(root) };
+    for (section, value) in plugins.iter_mut() {
+        let at = format!("plugins.{section}");
+        match value {
+            serde_json::Value::Object(entries) if section != "plugin_discovery" => {
+                for (name, entry) in entries.iter_mut() {
+                    let disabled = entry.get("enabled") == Some(&serde_json::Value::Bool(false));
+                    if !disabled {
+                        crate::envexpand::expand_value(entry, &format!("{at}.{name}"), &lookup)?;
+                    }
+                }
+            }
+            other => crate::envexpand::expand_value(other, &at, &lookup)?,
+        }
+    }
+    Ok(root)
 }
 
 /// An alias is its target's spec under a new name, with config overrides merged in. Aliases of
@@ -396,6 +436,14 @@ fn discover(settings: &Discovery, base: &Path) -> Result<Vec<PluginSpec>> {
         specs.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
     }
     Ok(specs)
+}
+
+/// A path with its directory resolved, but not the file itself (which may be a symlink).
+fn file_identity(path: &Path) -> PathBuf {
+    match (path.parent().and_then(|dir| std::fs::canonicalize(dir).ok()), path.file_name()) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
+    }
 }
 
 fn collect_manifests(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {

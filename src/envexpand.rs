@@ -20,6 +20,9 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Str
                 Some((name, default)) => (name, Some(default)),
                 None => (inner, None),
             };
+            if default.is_some_and(|d| d.contains("${")) {
+                return Err(format!("nested variables in a default are not supported in {text:?}"));
+            }
             if !is_name(name) {
                 return Err(format!("bad variable name {name:?} in {text:?}"));
             }

@@ -77,18 +77,57 @@ impl LaunchOptions {
 
 const SOCKET_DIR_PREFIX: &str = "hplug-";
 
-/// A private directory (mode 0700) for the plugin's socket, removed when dropped. Its name
-/// carries the host's pid, so directories of hosts that died without cleaning up (SIGKILL,
-/// SIGTERM without handler) are swept by the next host.
-pub fn make_socket_dir() -> std::io::Result<tempfile::TempDir> {
+/// A private directory (mode 0700) for one plugin's socket, removed when dropped. The host
+/// holds an flock on it while it lives: another host's sweep (see below) never takes it,
+/// even from another pid namespace where our pid means nothing.
+#[derive(Debug)]
+pub struct SocketDir {
+    dir: tempfile::TempDir,
+    _lock: std::fs::File,
+}
+
+impl SocketDir {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Removes the directory and what is in it.
+    pub fn close(self) -> std::io::Result<()> {
+        self.dir.close()
+    }
+
+    /// Leaves the directory in place (it belongs to another process).
+    pub fn keep(self) {
+        let _ = self.dir.keep();
+    }
+}
+
+/// Creates a socket directory. Its name carries the host's pid, so directories of hosts that
+/// died without cleaning up (SIGKILL, SIGTERM without handler) are swept by the next host.
+pub fn make_socket_dir() -> std::io::Result<SocketDir> {
     static SWEPT: std::sync::Once = std::sync::Once::new();
     SWEPT.call_once(sweep_stale_socket_dirs);
     // Short name: unix socket paths are limited to ~107 bytes.
-    tempfile::Builder::new()
+    let dir = tempfile::Builder::new()
         .prefix(&format!("{SOCKET_DIR_PREFIX}{}-", std::process::id()))
         .permissions(std::fs::Permissions::from_mode(0o700))
-        .tempdir()
+        .tempdir()?;
+    let lock = std::fs::File::open(dir.path())?;
+    if !try_lock(&lock) {
+        return Err(std::io::Error::other("cannot lock the new socket directory"));
+    }
+    Ok(SocketDir { dir, _lock: lock })
 }
+
+/// A non-blocking exclusive flock; false if someone else holds it.
+fn try_lock(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain syscall on an fd we own.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+/// Directories younger than this are never swept (their host may be locking them right now).
+const SWEEP_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Removes our socket directories whose host process no longer exists.
 fn sweep_stale_socket_dirs() {
@@ -103,7 +142,12 @@ fn sweep_stale_socket_dirs() {
         if !metadata.is_dir() || metadata.uid() != uid || process_exists(pid) {
             continue;
         }
-        let _ = std::fs::remove_dir_all(entry.path());
+        let old = metadata.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age >= SWEEP_MIN_AGE);
+        let Ok(handle) = std::fs::File::open(entry.path()) else { continue };
+        // A live host (in any pid namespace) holds the lock: leave its directory alone.
+        if old && try_lock(&handle) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -259,8 +303,24 @@ mod tests {
         // A pid far above pid_max cannot exist.
         let stale = std::env::temp_dir().join("hplug-999999999-test");
         std::fs::create_dir_all(&stale).unwrap();
+        let old = std::time::SystemTime::now() - 2 * SWEEP_MIN_AGE;
+        std::fs::File::open(&stale).unwrap().set_modified(old).unwrap();
         sweep_stale_socket_dirs();
         assert!(!stale.exists());
+
+        // A directory whose host lives elsewhere (here: a pid that does not exist for us) but
+        // holds its lock is kept.
+        let locked = std::env::temp_dir().join("hplug-999999998-test");
+        std::fs::create_dir_all(&locked).unwrap();
+        std::fs::File::open(&locked).unwrap().set_modified(old).unwrap();
+        let holder = std::fs::File::open(&locked).unwrap();
+        assert!(try_lock(&holder));
+        sweep_stale_socket_dirs();
+        assert!(locked.exists());
+        drop(holder);
+        sweep_stale_socket_dirs();
+        assert!(!locked.exists());
+
         let live = make_socket_dir().unwrap();
         sweep_stale_socket_dirs();
         assert!(live.path().exists());

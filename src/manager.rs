@@ -18,8 +18,10 @@ pub struct Manager {
     /// Names that mean "the first ready plugin of this chain".
     fallbacks: Vec<crate::config::Fallback>,
     sink: Arc<dyn LogSink>,
-    /// Set by `shutdown`: no new load may start, and one that finishes late is stopped.
+    /// Set by `shutdown` (under the `loading` lock): no new load may start, and loads in
+    /// flight are abandoned (which kills what they started).
     closed: AtomicBool,
+    closing: tokio::sync::watch::Sender<bool>,
     /// Signalled whenever a load ends, so shutdown can wait for loads in flight.
     load_finished: tokio::sync::Notify,
 }
@@ -40,6 +42,7 @@ impl Manager {
             fallbacks: config.fallbacks,
             sink,
             closed: AtomicBool::new(false),
+            closing: tokio::sync::watch::Sender::new(false),
             load_finished: tokio::sync::Notify::new(),
         }
     }
@@ -49,19 +52,25 @@ impl Manager {
         if name.is_empty() {
             return Err(Error::config(format!("plugin at {} needs a non-empty name", spec.path.display())));
         }
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed { plugin: name, state: "not loaded: the manager was shut down".into() });
-        }
+        let shut_down = || Error::Closed { plugin: name.clone(), state: "not loaded: the manager was shut down".into() };
         {
             let loaded = self.plugins.lock().unwrap();
             let mut loading = self.loading.lock().unwrap();
+            if self.closed.load(Ordering::SeqCst) {
+                return Err(shut_down());
+            }
             if loaded.iter().any(|p| p.name == name) || !loading.insert(name.clone()) {
                 return Err(Error::config(format!("a plugin named {name:?} is already loaded")));
             }
         }
         let _reservation = Reservation { manager: self, name: name.clone() };
         let grace = spec.shutdown_grace;
-        let plugin = Plugin::start(spec, self.sink.clone()).await?;
+        let mut closing = self.closing.subscribe();
+        let plugin = tokio::select! {
+            started = Plugin::start(spec, self.sink.clone()) => started?,
+            // Dropping the start future kills whatever it launched.
+            () = async { let _ = closing.wait_for(|closing| *closing).await; } => return Err(shut_down()),
+        };
         let mut plugins = self.plugins.lock().unwrap();
         if self.closed.load(Ordering::SeqCst) {
             drop(plugins);
@@ -163,7 +172,11 @@ impl Manager {
     /// Stops every plugin concurrently (each: graceful, then killed after `grace`, or after
     /// its own configured grace period). Loads still in flight are waited for and stopped.
     pub async fn shutdown(&self, grace: Option<Duration>) {
-        self.closed.store(true, Ordering::SeqCst);
+        {
+            let _loading = self.loading.lock().unwrap();
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        self.closing.send_replace(true);
         loop {
             let finished = self.load_finished.notified();
             if self.loading.lock().unwrap().is_empty() {

@@ -61,6 +61,7 @@ pub fn read_for(executable: &Path) -> Result<Option<Manifest>> {
     match std::fs::metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(manifest_error(&path, format!("cannot read it: {e}"))),
+        Ok(meta) if !meta.is_file() => Err(manifest_error(&path, "it is not a regular file".into())),
         Ok(meta) if meta.len() > MAX_MANIFEST_BYTES => Err(manifest_error(
             &path,
             format!("it is {} bytes; a manifest may be at most {MAX_MANIFEST_BYTES}", meta.len()),

@@ -132,7 +132,7 @@ pub struct Plugin {
     exit: watch::Receiver<Option<ExitInfo>>,
     stderr_tail: StderrTail,
     /// Removed (with the socket in it) at shutdown or drop.
-    socket_dir: Mutex<Option<tempfile::TempDir>>,
+    socket_dir: Mutex<Option<launch::SocketDir>>,
     sink: Arc<dyn LogSink>,
 }
 
@@ -229,8 +229,8 @@ impl Plugin {
         }
 
         let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
-        let channel = match crate::transport::connect(&handshake.address, remaining).await {
-            Ok(channel) => channel,
+        let (channel, connection_closed) = match crate::transport::connect(&handshake.address, remaining).await {
+            Ok(connected) => connected,
             Err(e) => return Err(failure(e, false, stderr_done, stderr_tail.clone()).await),
         };
 
@@ -256,6 +256,7 @@ impl Plugin {
         });
         register_live(&plugin);
         tokio::spawn(watch_for_crash(Arc::downgrade(&plugin)));
+        tokio::spawn(watch_connection(Arc::downgrade(&plugin), connection_closed));
         tokio::spawn(stdio::forward(plugin.channel.clone(), name.clone(), sink));
 
         // Initialize shares the start timeout: a plugin that accepts connections but never
@@ -330,7 +331,7 @@ impl Plugin {
     }
 
     fn crashed(&self, method: &str) -> Error {
-        let exit = self.exit.borrow().map(|e| e.to_string()).unwrap_or_else(|| "exited".into());
+        let exit = self.exit.borrow().map(|e| e.to_string()).unwrap_or_else(|| "it closed its gRPC connection".into());
         Error::Crashed { plugin: self.name.clone(), method: method.into(), exit, stderr: self.stderr_tail.lines() }
     }
 
@@ -339,12 +340,13 @@ impl Plugin {
         // A transport failure (no gRPC status from the plugin: the status wraps an I/O error)
         // may be a crash whose exit is not reaped yet. A plugin's own error codes are not.
         let transport_failure = std::error::Error::source(&status).is_some()
+            || self.channel.is_closed()
             || matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled);
         if self.has_exited() || transport_failure {
             // The connection usually breaks a moment before the exit is reaped.
             let mut exit = self.exit.clone();
             let _ = tokio::time::timeout(Duration::from_millis(250), exit.wait_for(Option::is_some)).await;
-            if self.exit.borrow().is_some() {
+            if self.exit.borrow().is_some() || self.state() == State::Crashed || self.channel.is_closed() {
                 if self.stopping.load(Ordering::SeqCst) {
                     return Error::Closed { plugin: self.name.clone(), state: self.state().as_str().into() };
                 }
@@ -630,6 +632,26 @@ async fn read_lines(mut reader: impl AsyncRead + Unpin, max: usize, on_line: &mu
     }
     splitter.finish(&mut lines);
     lines.drain(..).for_each(on_line);
+}
+
+/// A plugin that closes its gRPC connection while it should be serving can never answer
+/// again: it is marked crashed and its process group is killed.
+async fn watch_connection(plugin: Weak<Plugin>, closed: crate::transport::ConnectionClosed) {
+    let _ = closed.await;
+    // An exit explains it better: let the exit watcher report that.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let Some(plugin) = plugin.upgrade() else { return };
+    let lost = plugin.state.send_if_modified(|state| {
+        let unexpected = *state == State::Ready && !plugin.stopping.load(Ordering::SeqCst) && !plugin.has_exited();
+        if unexpected {
+            *state = State::Crashed;
+        }
+        unexpected
+    });
+    if lost {
+        plugin.log(crate::logs::Level::Error, "plugin closed its gRPC connection while running; it was killed".into());
+        plugin.kill_group_if_running();
+    }
 }
 
 /// Marks the plugin crashed when its process exits while nobody asked it to.

@@ -22,6 +22,13 @@ pub struct PluginChannel {
     sender: http2::SendRequest<tonic::body::Body>,
 }
 
+impl PluginChannel {
+    /// True once the HTTP/2 connection is gone: no call can succeed any more.
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+}
+
 /// The `:scheme`/`:authority` every request carries (plugins listen on local sockets).
 pub fn origin() -> http::Uri {
     http::Uri::from_static("http://localhost")
@@ -43,7 +50,10 @@ impl tower::Service<http::Request<tonic::body::Body>> for PluginChannel {
 
 /// Opens the HTTP/2 connection to the address a plugin printed. Plaintext: automatic mTLS is
 /// not requested by this host yet.
-pub async fn connect(address: &Address, timeout: Duration) -> Result<PluginChannel, String> {
+/// Resolves when the connection ends (the plugin closed it, or exited).
+pub type ConnectionClosed = tokio::sync::oneshot::Receiver<()>;
+
+pub async fn connect(address: &Address, timeout: Duration) -> Result<(PluginChannel, ConnectionClosed), String> {
     let connecting = async {
         match address {
             Address::Unix(path) => {
@@ -63,22 +73,29 @@ pub async fn connect(address: &Address, timeout: Duration) -> Result<PluginChann
     }
 }
 
-async fn handshake<IO>(io: IO) -> Result<PluginChannel, String>
+async fn handshake<IO>(io: IO) -> Result<(PluginChannel, ConnectionClosed), String>
 where
     IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    // The connection window is many stream windows: a stream nobody reads holds its window's
+    // worth of the connection's, and must not freeze every other call to the plugin.
     let (sender, connection) = http2::Builder::new(TokioExecutor::new())
-        .initial_stream_window_size(4 << 20)
-        .initial_connection_window_size(8 << 20)
+        .initial_stream_window_size(2 << 20)
+        .initial_connection_window_size(128 << 20)
         .max_frame_size(1 << 20)
+        // gRPC carries error messages in headers; hyper's 16 KiB default would turn a long
+        // plugin error (a traceback) into a connection error. grpc-go allows 16 MiB.
+        .max_header_list_size(16 << 20)
         .handshake(io)
         .await
         .map_err(|e| describe(&e))?;
-    // Drives the connection until the plugin closes it; calls then fail with UNAVAILABLE.
+    // Drives the connection until the plugin closes it; the plugin is told so.
+    let (closed_tx, closed) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let _ = connection.await;
+        let _ = closed_tx.send(());
     });
-    Ok(PluginChannel { sender })
+    Ok((PluginChannel { sender }, closed))
 }
 
 /// Errors hide their cause behind a generic text; show the chain.

@@ -162,3 +162,19 @@ def test_syntax_errors_carry_line_and_column(tmp_path: Path) -> None:
         PluginManager(path)
     assert caught.value.line is not None and caught.value.line >= 3
     assert caught.value.column is not None
+
+
+async def test_variables_outside_plugin_sections_and_disabled_entries(rust_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UNSET_FOR_OTHERS", raising=False)
+    _install(rust_plugin, tmp_path / "found", ECHO_MANIFEST.format(name="off"))
+    config = {
+        "llms": {"openai": {"api_key": "${UNSET_FOR_OTHERS}"}},  # the orchestrator's, not ours
+        "agents": {"a": {"llm": "openai", "prompt": "Price is $UNSET_FOR_OTHERS"}},
+        "plugins": {
+            "plugin_discovery": {"paths": [str(tmp_path / "found")]},
+            "llm_providers": {"off": {"path": "${UNSET_FOR_OTHERS}", "enabled": False}},
+        },
+    }
+    async with PluginManager(config) as pm:
+        # The disabled entry keeps its name: the discovered plugin of that name is not loaded.
+        assert await pm.load_all() == []

@@ -63,7 +63,8 @@ async def test_a_load_racing_shutdown_leaves_nothing_running(py_plugin, tmp_path
     await pm.shutdown()
     with pytest.raises(PluginClosedError):
         await loading
-    assert process_gone(int(pidfile.read_text()))
+    if pidfile.exists() and pidfile.read_text():  # it may have been stopped before it started
+        assert process_gone(int(pidfile.read_text()))
     with pytest.raises(PluginClosedError):
         await pm.load(py_plugin(), name="after")
 
@@ -154,3 +155,55 @@ async def test_event_loops_in_short_lived_threads_leak_no_descriptors(rust_plugi
         after = len(os.listdir("/proc/self/fd"))
         assert after - before < 10, f"{after - before} descriptors leaked by 100 threads"
         assert (await llm.generate([Message.user("main")])).text == "Echo: main"
+
+
+async def test_cancelling_a_call_before_it_starts(rust_plugin: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="r")
+        llm = pm.llm("r")
+        task = asyncio.create_task(llm.generate([Message.user("never")]))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(llm.generate([Message.user("zero")]), 0)
+        assert (await llm.generate([Message.user("after")])).text == "Echo: after"
+
+
+async def test_anext_on_a_temporary_stream(rust_plugin: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="r", config={"stream_delay_ms": 50})
+        first = await anext(pm.llm("r").generate_stream([Message.user("a b")]))
+        assert first.text == "Echo: "
+
+
+async def test_many_unread_streams_do_not_freeze_the_plugin(rust_plugin: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(rust_plugin, name="r")
+        llm = pm.llm("r")
+        words = " ".join(["word" * 50] * 20000)  # ~4 MB streamed per call
+        streams = [llm.generate_stream([Message.user(words)]) for _ in range(6)]
+        for stream in streams:
+            await anext(stream)  # started, then left unread
+        info = await asyncio.wait_for(llm.model_info(), 10)
+        assert info.model_name == "echo-llm-v1.0"
+        total = sum([len(c.text) async for c in streams[0]])
+        assert total > 4_000_000
+        for stream in streams:
+            await stream.aclose()
+
+
+async def test_shutdown_abandons_a_slow_start(py_plugin, tmp_path: Path) -> None:
+    import time
+
+    pidfile = tmp_path / "pid"
+    pm = PluginManager()
+    loading = asyncio.create_task(pm.load(py_plugin(sleep="30", pidfile=pidfile), name="slow", start_timeout=30))
+    while not pidfile.exists() or not pidfile.read_text():
+        await asyncio.sleep(0.02)
+    started = time.monotonic()
+    await pm.shutdown()
+    assert time.monotonic() - started < 10, "shutdown must not wait out a start timeout"
+    with pytest.raises(PluginClosedError):
+        await loading
+    assert process_gone(int(pidfile.read_text()))

@@ -15,7 +15,7 @@ use pyo3::types::{PyCFunction, PyWeakrefReference};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::mem::ManuallyDrop;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -39,8 +39,12 @@ impl CompletionQueue {
             items.len() == 1
         };
         if first {
-            // A full socket buffer already means "wake up": WouldBlock is fine.
-            let _ = (&self.wake).write(&[1]);
+            // A full socket buffer already means "wake up": EAGAIN is fine. MSG_NOSIGNAL: a
+            // closed loop must not raise SIGPIPE in a host that restored its default action.
+            // SAFETY: a one-byte send on a socket we own.
+            unsafe {
+                libc::send(self.wake.as_raw_fd(), [1u8].as_ptr().cast(), 1, libc::MSG_NOSIGNAL);
+            }
         }
     }
 }
@@ -305,9 +309,14 @@ impl Call {
             }
             None => {
                 *self.state.lock().unwrap() = CallState::Finished;
-                let error = match value {
-                    Some(value) if !value.is_none() => PyErr::from_value(value),
-                    _ => PyErr::from_value(exception.call0()?),
+                // asyncio passes an exception instance; the old protocol a type plus a value.
+                let error = if exception.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+                    PyErr::from_value(exception)
+                } else {
+                    match value {
+                        Some(value) if !value.is_none() => PyErr::from_value(value),
+                        _ => PyErr::from_value(exception.call0()?),
+                    }
                 };
                 Err(error)
             }
@@ -373,9 +382,11 @@ const STREAM_BUFFER: usize = 1024;
 struct StreamState {
     items: VecDeque<Resolve>,
     finished: bool,
-    /// Set when Python cancelled or closed the stream: later reads say so instead of
-    /// looking like a normal end.
+    /// Set when Python cancelled the stream: later reads say so instead of looking like a
+    /// normal end.
     cancelled: bool,
+    /// Set when Python closed or cancelled the stream: nothing more is buffered.
+    closed: bool,
     /// The future an `__anext__` is waiting on, and the queue of its loop.
     waiter: Option<(u64, Arc<CompletionQueue>)>,
 }
@@ -479,6 +490,7 @@ impl AsyncStream {
         let waiter = {
             let mut state = self.shared.state.lock().unwrap();
             state.finished = true;
+            state.closed = true;
             state.cancelled |= cancelled;
             state.items.clear();
             state.waiter.take()
@@ -491,7 +503,7 @@ impl AsyncStream {
 fn deliver(shared: &Arc<StreamShared>, resolve: Resolve, last: bool) {
     let waiter = {
         let mut state = shared.state.lock().unwrap();
-        if state.cancelled {
+        if state.closed {
             return;
         }
         state.items.push_back(resolve);
@@ -532,15 +544,16 @@ impl AsyncStream {
         slf
     }
 
-    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(resolve) = self.shared.pop() {
+    fn __anext__<'py>(slf: &Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let this = slf.get();
+        if let Some(resolve) = this.shared.pop() {
             return Ok(Bound::new(py, Ready::new(resolve(py)))?.into_any());
         }
         // Registered before taking the state lock: never call into Python while holding it.
         let completer = completer_for_running_loop(py)?;
         let completer = completer.get();
         let (id, future) = completer.register(py)?;
-        let mut state = self.shared.state.lock().unwrap();
+        let mut state = this.shared.state.lock().unwrap();
         let early = if let Some(resolve) = state.items.pop_front() {
             // The producer pushed between pop() and this lock.
             Some(Ok(resolve))
@@ -561,22 +574,27 @@ impl AsyncStream {
             completer.pending.lock().unwrap().remove(&id);
             let outcome = match early {
                 Ok(resolve) => {
-                    self.shared.space.notify_one();
+                    this.shared.space.notify_one();
                     resolve(py)
                 }
-                Err(cancelled) => Err(self.shared.end(cancelled)),
+                Err(cancelled) => Err(this.shared.end(cancelled)),
             };
             return Ok(Bound::new(py, Ready::new(outcome))?.into_any());
         }
-        // Cancelling the waiting task cancels the whole stream (and the gRPC call).
-        let shared = self.shared.clone();
-        let task = self.task.clone();
+        // Cancelling the waiting task cancels the whole stream (and the gRPC call). The
+        // callback also keeps the stream alive while the read is pending, so that
+        // `await anext(llm.generate_stream(...))` works on a temporary stream.
+        let shared = this.shared.clone();
+        let task = this.task.clone();
         let pending = completer.pending.clone();
+        let keep_alive = slf.clone().unbind();
         on_cancel(py, &future, move || {
+            let _stream = &keep_alive;
             task.abort();
             pending.lock().unwrap().remove(&id);
             let mut state = shared.state.lock().unwrap();
             state.finished = true;
+            state.closed = true;
             state.cancelled = true;
             state.items.clear();
             state.waiter = None;

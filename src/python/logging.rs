@@ -36,7 +36,8 @@ pub struct PythonLogSink {
 }
 
 fn record_bytes(record: &LogRecord) -> usize {
-    record.message.len() + record.plugin.len() + if record.fields.is_empty() { 0 } else { 256 }
+    let fields: usize = record.fields.iter().map(|(key, value)| key.len() + value.to_string().len()).sum();
+    record.message.len() + record.plugin.len() + fields
 }
 
 impl LogSink for PythonLogSink {
