@@ -103,7 +103,57 @@ pub fn load_file(path: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
         })?
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    from_value(&value, &origin, &base, entry_points)
+    from_value(&value, &origin, &base, entry_points).map_err(|error| locate_in(error, &text))
+}
+
+/// Gives a configuration error the line and column of the key it names, when the message
+/// starts with a key path (`plugins.llm_providers.x.config: ...`).
+fn locate_in(error: Error, text: &str) -> Error {
+    let Error::Config { message, file, line: None, column: None } = error else { return error };
+    let origin = file.clone().unwrap_or_default();
+    let rest = message.strip_prefix(&format!("{origin}: ")).unwrap_or(&message);
+    let key_path = rest.split(": ").next().unwrap_or_default();
+    let looks_like_path = !key_path.is_empty() && !key_path.contains(' ');
+    match looks_like_path.then(|| locate_key(text, key_path)).flatten() {
+        Some((line, column)) => {
+            let message = format!("{origin}:{line}:{column}: {rest}");
+            Error::Config { message, file, line: Some(line), column: Some(column) }
+        }
+        None => Error::Config { message, file, line: None, column: None },
+    }
+}
+
+/// Best-effort position (1-based line and column) of the last key of `key_path` in YAML text,
+/// found by looking for each key in turn after the previous one. Works for block and flow style.
+pub fn locate_key(text: &str, key_path: &str) -> Option<(usize, usize)> {
+    let keys = key_path.split('.').map(|part| part.split('[').next().unwrap_or(part)).filter(|k| !k.is_empty());
+    let mut offset = 0;
+    let mut found = None;
+    for key in keys {
+        let at = find_key(text, key, offset)?;
+        found = Some(at);
+        offset = at + key.len();
+    }
+    let at = found?;
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |newline| newline + 1) + 1;
+    Some((line, column))
+}
+
+/// The byte offset of `key` used as a mapping key (`key:`), at or after `from`.
+fn find_key(text: &str, key: &str, from: usize) -> Option<usize> {
+    let mut search = from;
+    while let Some(relative) = text.get(search..)?.find(key) {
+        let at = search + relative;
+        let before = text[..at].chars().next_back();
+        let after = text[at + key.len()..].trim_start_matches([' ', '"', '\'']);
+        let starts_key = matches!(before, None | Some(' ' | '\n' | '{' | ',' | '"' | '\'' | '\t'));
+        if starts_key && after.starts_with(':') {
+            return Some(at);
+        }
+        search = at + key.len();
+    }
+    None
 }
 
 /// Lists plugins that installed packages advertise (Python entry points, group
@@ -517,6 +567,15 @@ mod tests {
         assert_eq!(specs[0].path, PathBuf::from("/base/bin/a"));
         assert_eq!(specs[0].kind, PluginKind::Llm);
         assert_eq!(specs[1].path, PathBuf::from("/abs/e"));
+    }
+
+    #[test]
+    fn keys_are_located_in_block_and_flow_yaml() {
+        let text = "plugins:\n  llm_providers:\n    a: {path: ./a}\n    x:\n      path: ./x\n      config: {api_key: k}\n";
+        assert_eq!(locate_key(text, "plugins.llm_providers.x"), Some((4, 5)));
+        assert_eq!(locate_key(text, "plugins.llm_providers.x.config.api_key"), Some((6, 16)));
+        assert_eq!(locate_key(text, "plugins.llm_providers.a.path"), Some((3, 9)));
+        assert_eq!(locate_key(text, "plugins.nothing"), None);
     }
 
     #[test]

@@ -154,3 +154,12 @@ async def test_missing_and_non_executable_binaries_from_config(tmp_path: Path) -
     assert isinstance(report["gone"].error, PluginStartError) and "not found" in str(report["gone"].error)
     assert "not executable" in str(report["plain"].error)
     assert pm.plugins == []
+
+
+def test_errors_point_at_the_line_and_column_of_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "hector.yaml"
+    path.write_text("plugins:\n  llm_providers:\n    ok: {path: ./ok}\n    x:\n      path: ./x\n      start_timeout: -3\n")
+    with pytest.raises(ConfigError) as caught:
+        PluginManager(path)
+    assert (caught.value.line, caught.value.column) == (6, 7)
+    assert str(caught.value).startswith(f"{path}:6:7: plugins.llm_providers.x.start_timeout")
