@@ -145,7 +145,7 @@ impl Manager {
         let mut why = Vec::new();
         for member in &chain.members {
             match plugins.iter().find(|p| p.name == *member) {
-                Some(plugin) if plugin.state() == crate::plugin::State::Ready => return Ok(plugin.clone()),
+                Some(plugin) if plugin.is_serving() => return Ok(plugin.clone()),
                 Some(plugin) => why.push(format!("{member} is {}", plugin.state().as_str())),
                 None => why.push(format!("{member} is not loaded")),
             }

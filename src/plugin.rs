@@ -323,11 +323,31 @@ impl Plugin {
 
     /// Refuses calls to a plugin that is gone, before any network round trip.
     pub fn ensure_callable(&self, method: &str) -> Result<()> {
+        if self.state() == State::Ready && (self.has_exited() || self.channel.is_closed()) {
+            // Gone, but the watcher tasks have not said so yet.
+            self.mark_crashed();
+        }
         match self.state() {
             State::Ready => Ok(()),
             State::Crashed => Err(self.crashed(method)),
             state => Err(Error::Closed { plugin: self.name.clone(), state: state.as_str().into() }),
         }
+    }
+
+    /// Ready → Crashed, unless a shutdown is under way. True if this call made the change.
+    fn mark_crashed(&self) -> bool {
+        self.state.send_if_modified(|state| {
+            let unexpected = *state == State::Ready && !self.stopping.load(Ordering::SeqCst);
+            if unexpected {
+                *state = State::Crashed;
+            }
+            unexpected
+        })
+    }
+
+    /// Ready and, as far as this host can tell, still able to answer.
+    pub fn is_serving(&self) -> bool {
+        self.state() == State::Ready && !self.has_exited() && !self.channel.is_closed()
     }
 
     fn crashed(&self, method: &str) -> Error {
@@ -350,6 +370,7 @@ impl Plugin {
                 if self.stopping.load(Ordering::SeqCst) {
                     return Error::Closed { plugin: self.name.clone(), state: self.state().as_str().into() };
                 }
+                self.mark_crashed();
                 return self.crashed(method);
             }
         }
@@ -662,14 +683,8 @@ async fn watch_for_crash(plugin: Weak<Plugin>) {
     };
     let _ = exit.wait_for(Option::is_some).await;
     let Some(plugin) = plugin.upgrade() else { return };
-    let crashed = plugin.state.send_if_modified(|state| {
-        let unexpected = *state == State::Ready && !plugin.stopping.load(Ordering::SeqCst);
-        if unexpected {
-            *state = State::Crashed;
-        }
-        unexpected
-    });
-    if !crashed {
+    plugin.mark_crashed();
+    if plugin.stopping.load(Ordering::SeqCst) || plugin.state() != State::Crashed {
         return;
     }
     let exit = exit.borrow().map(|e| e.to_string()).unwrap_or_default();
