@@ -249,10 +249,10 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
         (None, None) => None,
     };
     if let Some((at, settings)) = discovery {
-        let settings: Discovery = serde_json::from_value(settings.clone()).map_err(|e| err(format!("{at}: {e}")))?;
+        let settings: crate::discovery::Discovery = serde_json::from_value(settings.clone()).map_err(|e| err(format!("{at}: {e}")))?;
         if settings.enabled {
             let mut found: Vec<PluginSpec> = Vec::new();
-            let mut discovered = discover(&settings, base)?;
+            let mut discovered = crate::discovery::discover(&settings, base)?;
             if settings.entry_points {
                 for (label, executable) in entry_points().map_err(|e| err(format!("{at}: entry points: {e}")))? {
                     let manifest = crate::manifest::read_for(&executable)?.ok_or_else(|| {
@@ -268,7 +268,7 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
             // The same file reached by a path and an entry point is one plugin. (Two names that
             // link to one binary are two plugins: each has its own manifest.)
             let mut seen = std::collections::HashSet::new();
-            discovered.retain(|spec| seen.insert(file_identity(&spec.path)));
+            discovered.retain(|spec| seen.insert(crate::discovery::file_identity(&spec.path)));
             for spec in discovered {
                 // Explicit entries win over discovered plugins of the same name.
                 if names.contains(&spec.name) {
@@ -444,81 +444,6 @@ fn validate_agents(value: &serde_json::Value, specs: &[(&str, PluginKind)]) -> s
         }
     }
     Ok(())
-}
-
-/// `plugin_discovery`: where to look for `<executable>.plugin.yaml` manifests.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Discovery {
-    #[serde(default = "yes")]
-    enabled: bool,
-    #[serde(default)]
-    paths: Vec<String>,
-    #[serde(default)]
-    scan_subdirectories: bool,
-    /// Also plugins that installed Python packages advertise (entry point group `hector_plugins`).
-    #[serde(default = "yes")]
-    entry_points: bool,
-}
-
-/// How deep `scan_subdirectories` goes; symlinked directories are not followed.
-const MAX_SCAN_DEPTH: usize = 8;
-
-/// Finds manifests in the discovery paths; each names its executable (the manifest path minus
-/// `.plugin.yaml`). Missing directories are skipped; a broken manifest is an error.
-fn discover(settings: &Discovery, base: &Path) -> Result<Vec<PluginSpec>> {
-    let mut manifests = Vec::new();
-    for raw in &settings.paths {
-        let dir = expand_home(raw);
-        let dir = if dir.is_absolute() { dir } else { base.join(dir) };
-        collect_manifests(&dir, if settings.scan_subdirectories { MAX_SCAN_DEPTH } else { 0 }, &mut manifests);
-    }
-    let mut seen = std::collections::HashSet::new();
-    let mut specs = Vec::new();
-    for manifest_path in manifests {
-        let executable = PathBuf::from(manifest_path.to_string_lossy().trim_end_matches(".plugin.yaml").to_string());
-        // The same plugin reached through two paths is loaded once.
-        let identity = std::fs::canonicalize(&manifest_path).unwrap_or_else(|_| manifest_path.clone());
-        if !seen.insert(identity) {
-            continue;
-        }
-        let Some(manifest) = crate::manifest::read_for(&executable)? else { continue };
-        specs.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
-    }
-    Ok(specs)
-}
-
-/// A path with its directory resolved, but not the file itself (which may be a symlink).
-fn file_identity(path: &Path) -> PathBuf {
-    match (path.parent().and_then(|dir| std::fs::canonicalize(dir).ok()), path.file_name()) {
-        (Some(dir), Some(name)) => dir.join(name),
-        _ => path.to_path_buf(),
-    }
-}
-
-fn collect_manifests(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<_> = entries.flatten().collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let Ok(file_type) = entry.file_type() else { continue };
-        if file_type.is_dir() {
-            if depth > 0 {
-                collect_manifests(&path, depth - 1, out);
-            }
-        } else if path.to_string_lossy().ends_with(".plugin.yaml") {
-            out.push(path);
-        }
-    }
-}
-
-fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ if path == "~" => std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(path)),
-        _ => PathBuf::from(path),
-    }
 }
 
 fn to_spec(name: &str, kind: PluginKind, entry: Entry, base: &Path, at: &str) -> std::result::Result<PluginSpec, String> {

@@ -6,6 +6,7 @@
 
 pub mod clients;
 pub mod config;
+pub mod discovery;
 pub mod envexpand;
 pub mod error;
 pub mod handshake;

@@ -478,7 +478,7 @@ impl Drop for Plugin {
         if !self.owned_by_this_process() {
             // A forked child dropping its copy: the directory is the parent's, keep it.
             if let Some(dir) = self.socket_dir.lock().unwrap().take() {
-                let _ = dir.keep();
+                dir.keep();
             }
             return;
         }
