@@ -167,10 +167,11 @@ impl Plugin {
             .await
             .map_err(|e| Error::start(&name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
         let pid = child.id().unwrap_or(0);
-        let mut guard = KillOnDrop { pgid: pid, armed: true };
+        let (exit_tx, exit) = watch::channel(None);
+        let mut guard = KillOnDrop { pgid: pid, exit: exit.clone(), armed: true };
 
         let stderr_tail = StderrTail::default();
-        let (stderr_done_tx, mut stderr_done) = watch::channel(false);
+        let (stderr_done_tx, stderr_done) = watch::channel(false);
         let stderr = child.stderr.take().expect("stderr is piped");
         tokio::spawn(forward_stderr(stderr, name.clone(), sink.clone(), stderr_tail.clone(), stderr_done_tx));
 
@@ -178,7 +179,6 @@ impl Plugin {
         let stdout = child.stdout.take().expect("stdout is piped");
         tokio::spawn(read_stdout(stdout, name.clone(), sink.clone(), first_line_tx));
 
-        let (exit_tx, exit) = watch::channel(None);
         tokio::spawn(async move {
             let status = child.wait().await.ok().map(ExitInfo::from);
             // Sweep what the plugin left in its group right away: the pid is free from now on,
@@ -188,14 +188,19 @@ impl Plugin {
         });
 
         let started = Instant::now();
-        let failure = |message: String, handshake: bool, stderr_done: watch::Receiver<bool>, tail: StderrTail| {
-            fail_start(name.clone(), pid, message, handshake, stderr_done, tail)
+        // Kills the plugin, then quotes every last stderr line it wrote.
+        let failure = |message: String, handshake: bool| {
+            kill_unless_exited(pid, &exit);
+            let (stderr_done, tail, plugin) = (stderr_done.clone(), stderr_tail.clone(), name.clone());
+            async move {
+                drain_stderr(stderr_done).await;
+                Error::Start { plugin, message, stderr: tail.lines(), handshake }
+            }
         };
 
         let line = match wait_for_line(first_line, exit.clone(), spec.start_timeout).await {
             LineOutcome::Line(line) => line,
             LineOutcome::Closed(exit_info) => {
-                let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done.wait_for(|d| *d)).await;
                 let exit_text = exit_info.map(|e| format!(" ({e})")).unwrap_or_default();
                 let message = format!(
                     "it exited{exit_text} without printing a handshake line on stdout. Likely causes: \
@@ -203,11 +208,11 @@ impl Plugin {
                      missing, or it crashed at startup",
                     spec.launch.magic_cookie_key, spec.launch.magic_cookie_value
                 );
-                return Err(failure(message, true, stderr_done, stderr_tail.clone()).await);
+                return Err(failure(message, true).await);
             }
             LineOutcome::TimedOut => {
-                launch::kill_process_group(pid);
-                let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done.wait_for(|d| *d)).await;
+                kill_unless_exited(pid, &exit);
+                drain_stderr(stderr_done.clone()).await;
                 return Err(Error::StartTimeout {
                     plugin: name.clone(),
                     after: spec.start_timeout,
@@ -219,19 +224,19 @@ impl Plugin {
 
         let handshake = match handshake::parse(&line, &spec.launch.protocol_versions) {
             Ok(handshake) => handshake,
-            Err(e) => return Err(failure(e.to_string(), true, stderr_done, stderr_tail.clone()).await),
+            Err(e) => return Err(failure(e.to_string(), true).await),
         };
         if handshake.server_cert.is_some() {
             let message = format!(
                 "it requires TLS (it printed a server certificate), but this host did not request automatic mTLS; line: {line:?}"
             );
-            return Err(failure(message, true, stderr_done, stderr_tail.clone()).await);
+            return Err(failure(message, true).await);
         }
 
         let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
         let (channel, connection_closed) = match crate::transport::connect(&handshake.address, remaining).await {
             Ok(connected) => connected,
-            Err(e) => return Err(failure(e, false, stderr_done, stderr_tail.clone()).await),
+            Err(e) => return Err(failure(e, false).await),
         };
 
         guard.armed = false;
@@ -250,7 +255,7 @@ impl Plugin {
             shutdown_grace: spec.shutdown_grace,
             killed: AtomicBool::new(false),
             exit,
-            stderr_tail,
+            stderr_tail: stderr_tail.clone(),
             socket_dir: Mutex::new(Some(socket_dir)),
             sink: sink.clone(),
         });
@@ -435,8 +440,8 @@ impl Plugin {
     /// Once the leader is reaped its pid may be reused: the reaper task already swept the
     /// group at that moment, so from then on the pid is never signalled again.
     fn kill_group_if_running(&self) {
-        if !self.has_exited() && self.owned_by_this_process() {
-            launch::kill_process_group(self.pid);
+        if self.owned_by_this_process() {
+            kill_unless_exited(self.pid, &self.exit);
         }
     }
 
@@ -490,32 +495,32 @@ impl Drop for Plugin {
     }
 }
 
+/// Kills a plugin's process group unless its leader was already reaped: the reaper task swept
+/// the group at that moment, and from then on the pid may belong to someone else.
+fn kill_unless_exited(pid: u32, exit: &watch::Receiver<Option<ExitInfo>>) {
+    if exit.borrow().is_none() {
+        launch::kill_process_group(pid);
+    }
+}
+
+/// Waits (briefly) until a killed plugin's stderr is read to the end, so errors quote it all.
+async fn drain_stderr(mut done: watch::Receiver<bool>) {
+    let _ = tokio::time::timeout(Duration::from_millis(500), done.wait_for(|done| *done)).await;
+}
+
 /// Kills a half-started plugin if start() returns early or is cancelled.
 struct KillOnDrop {
     pgid: u32,
+    exit: watch::Receiver<Option<ExitInfo>>,
     armed: bool,
 }
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         if self.armed {
-            launch::kill_process_group(self.pgid);
+            kill_unless_exited(self.pgid, &self.exit);
         }
     }
-}
-
-/// Kills a plugin that failed to start, then quotes every last stderr line it wrote.
-async fn fail_start(
-    plugin: String,
-    pid: u32,
-    message: String,
-    handshake: bool,
-    mut stderr_done: watch::Receiver<bool>,
-    tail: StderrTail,
-) -> Error {
-    launch::kill_process_group(pid);
-    let _ = tokio::time::timeout(Duration::from_millis(500), stderr_done.wait_for(|done| *done)).await;
-    Error::Start { plugin, message, stderr: tail.lines(), handshake }
 }
 
 /// Everything that can be checked without launching: options, path, working directory,
@@ -662,14 +667,7 @@ async fn watch_connection(plugin: Weak<Plugin>, closed: crate::transport::Connec
     // An exit explains it better: let the exit watcher report that.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let Some(plugin) = plugin.upgrade() else { return };
-    let lost = plugin.state.send_if_modified(|state| {
-        let unexpected = *state == State::Ready && !plugin.stopping.load(Ordering::SeqCst) && !plugin.has_exited();
-        if unexpected {
-            *state = State::Crashed;
-        }
-        unexpected
-    });
-    if lost {
+    if !plugin.has_exited() && plugin.mark_crashed() {
         plugin.log(crate::logs::Level::Error, "plugin closed its gRPC connection while running; it was killed".into());
         plugin.kill_group_if_running();
     }
