@@ -30,7 +30,8 @@ pub fn stop_delivery(py: Python<'_>) {
 }
 
 pub struct PythonLogSink {
-    sender: SyncSender<LogRecord>,
+    /// Each record travels with its size, counted once when it is queued.
+    sender: SyncSender<(LogRecord, usize)>,
     dropped: AtomicU64,
     queued_bytes: AtomicUsize,
 }
@@ -48,7 +49,7 @@ impl LogSink for PythonLogSink {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.sender.try_send(record) {
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.sender.try_send((record, size)) {
             self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -84,7 +85,7 @@ fn python_level(level: Level) -> i64 {
     }
 }
 
-fn forward(receiver: Receiver<LogRecord>, sink: &PythonLogSink) {
+fn forward(receiver: Receiver<(LogRecord, usize)>, sink: &PythonLogSink) {
     // Records below their logger's level are dropped here, without taking the GIL: a plugin
     // that logs a debug line per call would otherwise cost a GIL round trip per call.
     let mut levels: HashMap<String, (i64, Instant)> = HashMap::new();
@@ -93,10 +94,11 @@ fn forward(receiver: Receiver<LogRecord>, sink: &PythonLogSink) {
         _ => true,
     };
     while let Ok(first) = receiver.recv() {
-        let received: Vec<LogRecord> = std::iter::once(first).chain(receiver.try_iter().take(BATCH - 1)).collect();
-        let size: usize = received.iter().map(record_bytes).sum();
+        let received: Vec<(LogRecord, usize)> = std::iter::once(first).chain(receiver.try_iter().take(BATCH - 1)).collect();
+        let size: usize = received.iter().map(|(_, size)| size).sum();
         sink.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-        let mut batch: Vec<LogRecord> = received.into_iter().filter(|record| enabled(&levels, record)).collect();
+        let mut batch: Vec<LogRecord> =
+            received.into_iter().map(|(record, _)| record).filter(|record| enabled(&levels, record)).collect();
         let dropped = sink.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             batch.push(LogRecord {
