@@ -53,7 +53,7 @@ fn grpc() -> String {
     "grpc".into()
 }
 
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
 
@@ -446,13 +446,15 @@ fn validate_agents(value: &serde_json::Value, specs: &[(&str, PluginKind)]) -> s
     Ok(())
 }
 
+/// A duration given in seconds: positive and finite (and small enough for a `Duration`).
+pub fn positive_seconds(seconds: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(seconds).ok().filter(|_| seconds > 0.0)
+}
+
 fn to_spec(name: &str, kind: PluginKind, entry: Entry, base: &Path, at: &str) -> std::result::Result<PluginSpec, String> {
     let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
         None => Ok(default),
-        Some(s) => match Duration::try_from_secs_f64(s) {
-            Ok(duration) if s > 0.0 => Ok(duration),
-            _ => Err(format!("{at}.{field}: must be a positive, finite number of seconds, not {s}")),
-        },
+        Some(s) => positive_seconds(s).ok_or_else(|| format!("{at}.{field}: must be a positive, finite number of seconds, not {s}")),
     };
     let defaults = LaunchOptions::default();
     let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());

@@ -7,22 +7,18 @@ use crate::plugin::PluginSpec;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-fn yes() -> bool {
-    true
-}
-
 /// `plugin_discovery`: where to look for `<executable>.plugin.yaml` manifests.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Discovery {
-    #[serde(default = "yes")]
+    #[serde(default = "crate::config::yes")]
     pub enabled: bool,
     #[serde(default)]
     pub paths: Vec<String>,
     #[serde(default)]
     pub scan_subdirectories: bool,
     /// Also plugins that installed Python packages advertise (entry point group `hector_plugins`).
-    #[serde(default = "yes")]
+    #[serde(default = "crate::config::yes")]
     pub entry_points: bool,
 }
 

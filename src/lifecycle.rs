@@ -52,9 +52,7 @@ where
     Req: prost::Message + Send + Sync + 'static,
     Resp: prost::Message + Default + Send + Sync + 'static,
 {
-    let mut grpc = tonic::client::Grpc::with_origin(plugin.channel(), crate::transport::origin())
-        .max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(crate::transport::MAX_MESSAGE_BYTES);
+    let mut grpc = plugin.channel().grpc();
     grpc.ready().await.map_err(|e| Error::Call {
         plugin: plugin.name.clone(),
         method: method.into(),

@@ -23,6 +23,13 @@ pub struct PluginChannel {
 }
 
 impl PluginChannel {
+    /// A generic gRPC client on this connection, with the message limits raised.
+    pub fn grpc(&self) -> tonic::client::Grpc<PluginChannel> {
+        tonic::client::Grpc::with_origin(self.clone(), origin())
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
     /// True once the HTTP/2 connection is gone: no call can succeed any more.
     pub fn is_closed(&self) -> bool {
         self.sender.is_closed()

@@ -48,18 +48,7 @@ impl LlmClient {
             grpc.generate_streaming(request).await.map(|r| r.into_inner())
         })
         .await?;
-        let plugin = self.plugin.clone();
-        Ok(stream
-            .then(move |item| {
-                let plugin = plugin.clone();
-                async move {
-                    match item {
-                        Ok(chunk) => Ok(chunk),
-                        Err(status) => Err(plugin.call_error("GenerateStreaming", status).await),
-                    }
-                }
-            })
-            .boxed())
+        Ok(super::map_stream_errors(&self.plugin, "GenerateStreaming", stream))
     }
 
     pub async fn model_info(&self, timeout: Option<Duration>) -> Result<ModelInfo> {

@@ -6,8 +6,31 @@ pub mod raw;
 
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// A server stream whose failures are mapped through the plugin (a crash becomes `Crashed`).
+pub(crate) fn map_stream_errors<T: Send + 'static>(
+    plugin: &Arc<Plugin>,
+    method: &str,
+    stream: tonic::Streaming<T>,
+) -> BoxStream<'static, Result<T>> {
+    let (plugin, method) = (plugin.clone(), method.to_string());
+    stream
+        .then(move |item| {
+            let (plugin, method) = (plugin.clone(), method.clone());
+            async move {
+                match item {
+                    Ok(item) => Ok(item),
+                    Err(status) => Err(plugin.call_error(&method, status).await),
+                }
+            }
+        })
+        .boxed()
+}
 
 /// Runs one call with an optional deadline, mapping its status through the plugin.
 pub(crate) async fn call<T, F>(plugin: &Plugin, method: &str, timeout: Option<Duration>, call: F) -> Result<T>

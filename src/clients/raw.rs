@@ -5,7 +5,7 @@ use super::call;
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use bytes::{Buf, BufMut, Bytes};
-use futures_util::{Stream, StreamExt};
+use futures_util::stream::BoxStream;
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -26,7 +26,7 @@ impl RawClient {
 
     pub async fn unary(&self, method: &str, request: Bytes, timeout: Option<Duration>) -> Result<Bytes> {
         let path = method_path(&self.plugin, method)?;
-        let mut grpc = self.grpc();
+        let mut grpc = self.plugin.channel().grpc();
         call(&self.plugin, method, timeout, async move {
             grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
             grpc.unary(tonic::Request::new(request), path, BytesCodec).await.map(|r| r.into_inner())
@@ -38,32 +38,15 @@ impl RawClient {
         &self,
         method: &str,
         request: Bytes,
-    ) -> Result<impl Stream<Item = Result<Bytes>> + Send + 'static> {
+    ) -> Result<BoxStream<'static, Result<Bytes>>> {
         let path = method_path(&self.plugin, method)?;
-        let mut grpc = self.grpc();
+        let mut grpc = self.plugin.channel().grpc();
         let stream = call(&self.plugin, method, None, async move {
             grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
             grpc.server_streaming(tonic::Request::new(request), path, BytesCodec).await.map(|r| r.into_inner())
         })
         .await?;
-        let plugin = self.plugin.clone();
-        let method = method.to_string();
-        Ok(stream.then(move |item| {
-            let plugin = plugin.clone();
-            let method = method.clone();
-            async move {
-                match item {
-                    Ok(bytes) => Ok(bytes),
-                    Err(status) => Err(plugin.call_error(&method, status).await),
-                }
-            }
-        }))
-    }
-
-    fn grpc(&self) -> tonic::client::Grpc<crate::transport::PluginChannel> {
-        tonic::client::Grpc::with_origin(self.plugin.channel(), crate::transport::origin())
-            .max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(crate::transport::MAX_MESSAGE_BYTES)
+        Ok(super::map_stream_errors(&self.plugin, method, stream))
     }
 }
 

@@ -37,13 +37,7 @@ impl PyLlmClient {
 }
 
 pub fn timeout_arg(timeout: Option<f64>) -> PyResult<Option<Duration>> {
-    match timeout {
-        None => Ok(None),
-        Some(s) => match Duration::try_from_secs_f64(s) {
-            Ok(limit) if s > 0.0 => Ok(Some(limit)),
-            _ => Err(pyo3::exceptions::PyValueError::new_err(format!("timeout must be a positive, finite number of seconds, not {s}"))),
-        },
-    }
+    timeout.map(|s| super::manager::seconds(s, "timeout")).transpose()
 }
 
 #[pymethods]

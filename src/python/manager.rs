@@ -58,11 +58,9 @@ impl ConfiguredPlugin {
     }
 }
 
-fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    match Duration::try_from_secs_f64(value) {
-        Ok(duration) if value > 0.0 => Ok(duration),
-        _ => Err(PyValueError::new_err(format!("{what} must be a positive, finite number of seconds, not {value}"))),
-    }
+pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
+    config::positive_seconds(value)
+        .ok_or_else(|| PyValueError::new_err(format!("{what} must be a positive, finite number of seconds, not {value}")))
 }
 
 fn default_name(path: &Path) -> String {

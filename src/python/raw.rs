@@ -3,7 +3,6 @@
 use super::bridge::{self, AsyncStream};
 use super::llm::timeout_arg;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use hector_plugins::clients::raw::RawClient;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -49,7 +48,7 @@ impl PyRawClient {
         bridge::ensure_runtime_usable()?;
         let request = request.map(request_bytes).transpose()?.unwrap_or_default();
         let client = self.client.clone();
-        let opener = async move { client.server_stream(&method, request).await.map(|s| s.boxed()) };
+        let opener = async move { client.server_stream(&method, request).await };
         Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, bytes: Bytes| Ok(PyBytes::new(py, &bytes).into_any().unbind())))
     }
 
