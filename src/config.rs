@@ -1,7 +1,8 @@
 //! hector.yaml (or the same structure as a dict): the explicitly configured plugins.
 //!
 //! Sections `plugins.{llm_providers, database_providers, embedder_providers, tool_providers,
-//! reasoning_strategies}` map names to entries `{type: grpc, path, enabled, config, ...}`.
+//! reasoning_strategies}` map names to entries `{type: grpc, path, enabled, config, ...}`, or to
+//! `{type: builtin}`: a provider the orchestrator registers in-process, usable in fallback chains.
 //! `${VAR}`, `${VAR:-default}` and `$VAR` in any string are expanded from the environment.
 
 use crate::error::{Error, Result};
@@ -60,11 +61,24 @@ pub(crate) fn yes() -> bool {
 /// A configuration file larger than this is refused without being read.
 const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
-/// What a configuration declares: plugins to launch and fallback chains over them.
+/// What a configuration declares: plugins to launch, in-process providers, and fallback chains
+/// over both.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub plugins: Vec<PluginSpec>,
     pub fallbacks: Vec<Fallback>,
+    /// Names declared `type: builtin`: their providers must be registered before `load_all`.
+    pub builtins: Vec<Builtin>,
+}
+
+/// The `type` of an entry that names an in-process provider instead of a plugin process.
+pub const BUILTIN: &str = "builtin";
+
+/// A provider that lives in the orchestrator's process (registered in code, not launched).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Builtin {
+    pub name: String,
+    pub kind: PluginKind,
 }
 
 /// A name that means "the first ready plugin of `members`".
@@ -188,6 +202,7 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
     let mut specs = Vec::new();
     let mut aliases: Vec<(String, PluginKind, String, Entry, String)> = Vec::new();
     let mut fallbacks: Vec<(Fallback, String)> = Vec::new();
+    let mut builtins: Vec<Builtin> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for (section, kind) in SECTIONS {
         let Some(entries) = plugins.get(section) else { continue };
@@ -199,8 +214,8 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
         for (name, entry) in entries {
             let at = format!("plugins.{section}.{name}");
             let entry: Entry = serde_json::from_value(entry.clone()).map_err(|e| err(format!("{at}: {e}")))?;
-            if entry.protocol != "grpc" {
-                return Err(err(format!("{at}.type: only \"grpc\" plugins are supported, not {:?}", entry.protocol)));
+            if entry.protocol != "grpc" && entry.protocol != BUILTIN {
+                return Err(err(format!("{at}.type: must be \"grpc\" (a plugin process) or \"builtin\" (registered in-process), not {:?}", entry.protocol)));
             }
             if names.contains(name) {
                 return Err(err(format!("{at}: the name {name:?} is used twice")));
@@ -208,6 +223,10 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
             // A disabled entry still claims its name: discovery must not load it either.
             names.push(name.clone());
             if !entry.enabled {
+                continue;
+            }
+            if entry.protocol == BUILTIN {
+                builtins.push(builtin_entry(name, kind, &entry, &at).map_err(err)?);
                 continue;
             }
             match (entry.path.is_some(), entry.alias.clone(), entry.fallbacks.clone()) {
@@ -233,9 +252,10 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
             if fallbacks.iter().any(|(other, _)| other.name == *member) {
                 return Err(err(format!("{at}: {member:?} is itself a fallback chain; chains cannot nest")));
             }
-            match specs.iter().find(|s| s.name == *member) {
-                Some(spec) if spec.kind == chain.kind => {}
-                Some(spec) => return Err(err(format!("{at}: plugin {member:?} is a {}, not a {}", spec.kind, chain.kind))),
+            let found = specs.iter().map(|s| (&s.name, s.kind)).chain(builtins.iter().map(|b| (&b.name, b.kind))).find(|(name, _)| *name == member);
+            match found {
+                Some((_, kind)) if kind == chain.kind => {}
+                Some((_, kind)) => return Err(err(format!("{at}: plugin {member:?} is a {kind}, not a {}", chain.kind))),
                 None => return Err(err(format!("{at}: no {} plugin named {member:?} is configured", chain.kind))),
             }
         }
@@ -293,6 +313,7 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
     if let Some(agents) = root.get("agents") {
         let mut known: Vec<(&str, PluginKind)> = specs.iter().map(|s| (s.name.as_str(), s.kind)).collect();
         known.extend(fallbacks.iter().map(|f| (f.name.as_str(), f.kind)));
+        known.extend(builtins.iter().map(|b| (b.name.as_str(), b.kind)));
         // Agents may also name the orchestrator's own providers (Hector's `llms:`, ...).
         for (role, section) in [(PluginKind::Llm, "llms"), (PluginKind::Database, "databases"), (PluginKind::Embedder, "embedders")] {
             if let Some(serde_json::Value::Object(own)) = root.get(section) {
@@ -301,7 +322,23 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
         }
         validate_agents(agents, &known).map_err(err)?;
     }
-    Ok(Config { plugins: specs, fallbacks })
+    Ok(Config { plugins: specs, fallbacks, builtins })
+}
+
+/// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
+fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> std::result::Result<Builtin, String> {
+    let launch_fields = [
+        ("path", entry.path.is_some()),
+        ("alias", entry.alias.is_some()),
+        ("fallbacks", entry.fallbacks.is_some()),
+        ("config", !entry.config.is_empty()),
+        ("env", !entry.env.is_empty()),
+        ("start_timeout", entry.start_timeout.is_some()),
+    ];
+    if let Some((field, _)) = launch_fields.iter().find(|(_, given)| *given) {
+        return Err(format!("{at}.{field}: a built-in provider is created and configured in code, so it takes no `{field}`"));
+    }
+    Ok(Builtin { name: name.into(), kind })
 }
 
 /// Expands `${VAR}` in the sections this library reads (`plugins`, `plugin_discovery`),

@@ -1,5 +1,7 @@
-//! Names → running plugins. Loads concurrently, refuses duplicates, shuts everything down.
+//! Names → running plugins and in-process providers. Loads concurrently, refuses duplicates,
+//! resolves fallback chains, shuts everything down.
 
+use crate::config::Builtin;
 use crate::error::{Error, Result};
 use crate::kind::PluginKind;
 use crate::logs::LogSink;
@@ -17,6 +19,11 @@ pub struct Manager {
     configured: Vec<PluginSpec>,
     /// Names that mean "the first ready plugin of this chain".
     fallbacks: Vec<crate::config::Fallback>,
+    /// In-process providers the configuration declares (`type: builtin`).
+    declared_builtins: Vec<Builtin>,
+    /// In-process providers registered so far. The core only tracks their names: calling them
+    /// is the embedding layer's business.
+    builtins: Mutex<Vec<Builtin>>,
     sink: Arc<dyn LogSink>,
     /// Set by `shutdown` (under the `loading` lock): no new load may start, and loads in
     /// flight are abandoned (which kills what they started).
@@ -26,11 +33,27 @@ pub struct Manager {
     load_finished: tokio::sync::Notify,
 }
 
-/// Outcome of loading one configured plugin.
+/// What a name resolves to: a plugin process or an in-process provider.
+#[derive(Clone)]
+pub enum Provider {
+    Plugin(Arc<Plugin>),
+    Builtin(Builtin),
+}
+
+impl Provider {
+    pub fn name(&self) -> &str {
+        match self {
+            Provider::Plugin(plugin) => &plugin.name,
+            Provider::Builtin(builtin) => &builtin.name,
+        }
+    }
+}
+
+/// Outcome of loading one configured plugin (for a chain: the member that serves it).
 pub struct LoadReport {
     pub name: String,
     pub kind: PluginKind,
-    pub result: Result<Arc<Plugin>>,
+    pub result: Result<Provider>,
 }
 
 impl Manager {
@@ -40,6 +63,8 @@ impl Manager {
             loading: Mutex::new(HashSet::new()),
             configured: config.plugins,
             fallbacks: config.fallbacks,
+            declared_builtins: config.builtins,
+            builtins: Mutex::new(Vec::new()),
             sink,
             closed: AtomicBool::new(false),
             closing: tokio::sync::watch::Sender::new(false),
@@ -58,6 +83,9 @@ impl Manager {
             let mut loading = self.loading.lock().unwrap();
             if self.closed.load(Ordering::SeqCst) {
                 return Err(shut_down());
+            }
+            if self.builtins.lock().unwrap().iter().any(|b| b.name == name) {
+                return Err(Error::config(format!("{name:?} is already the name of an in-process provider")));
             }
             if loaded.iter().any(|p| p.name == name) || !loading.insert(name.clone()) {
                 return Err(Error::config(format!("a plugin named {name:?} is already loaded")));
@@ -104,9 +132,15 @@ impl Manager {
         };
         let loads = pending.into_iter().map(|spec| async move {
             let (name, kind) = (spec.name.clone(), spec.kind);
-            LoadReport { name, kind, result: self.load(spec).await }
+            LoadReport { name, kind, result: self.load(spec).await.map(Provider::Plugin) }
         });
         let mut reports = futures_util::future::join_all(loads).await;
+        // Declared in-process providers are "loaded" when the orchestrator registered them.
+        for declared in &self.declared_builtins {
+            if only.is_none_or(|names| names.contains(&declared.name)) {
+                reports.push(LoadReport { name: declared.name.clone(), kind: declared.kind, result: self.registered_builtin(declared) });
+            }
+        }
         // Each chain reports the member that serves it (the members' own reports say why the
         // ones before it do not).
         for chain in &self.fallbacks {
@@ -117,36 +151,114 @@ impl Manager {
         reports
     }
 
+    /// Registers an in-process provider under `name`. A name the configuration declares
+    /// `type: builtin` must be registered with the declared type; any other name must be free.
+    pub fn register_builtin(&self, name: &str, kind: PluginKind) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::config("an in-process provider needs a non-empty name"));
+        }
+        let plugins = self.plugins.lock().unwrap();
+        let loading = self.loading.lock().unwrap();
+        let mut builtins = self.builtins.lock().unwrap();
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed { plugin: name.into(), state: "not registered: the manager was shut down".into() });
+        }
+        let taken_by = if builtins.iter().any(|b| b.name == name) {
+            Some("an in-process provider already registered")
+        } else if plugins.iter().any(|p| p.name == name) || loading.contains(name) || self.configured.iter().any(|s| s.name == name) {
+            Some("a plugin")
+        } else if self.is_fallback(name) {
+            Some("a fallback chain")
+        } else {
+            None
+        };
+        if let Some(what) = taken_by {
+            return Err(Error::config(format!("cannot register {name:?}: the name is {what}")));
+        }
+        if let Some(declared) = self.declared_builtins.iter().find(|b| b.name == name) {
+            if declared.kind != kind {
+                return Err(Error::config(format!("cannot register {name:?} as a {kind}: the configuration declares it a {}", declared.kind)));
+            }
+        }
+        builtins.push(Builtin { name: name.into(), kind });
+        Ok(())
+    }
+
+    /// Removes an in-process provider; fallback chains skip it from the next call on.
+    pub fn unregister_builtin(&self, name: &str) -> bool {
+        let mut builtins = self.builtins.lock().unwrap();
+        let before = builtins.len();
+        builtins.retain(|b| b.name != name);
+        builtins.len() != before
+    }
+
+    fn registered_builtin(&self, declared: &Builtin) -> Result<Provider> {
+        match self.builtins.lock().unwrap().iter().find(|b| b.name == declared.name) {
+            Some(builtin) => Ok(Provider::Builtin(builtin.clone())),
+            None => Err(Error::config(format!(
+                "{:?} is declared `type: builtin` but no in-process provider was registered under that name",
+                declared.name
+            ))),
+        }
+    }
+
     /// Whether `name` is a fallback chain (resolved again on every call by typed clients).
     pub fn is_fallback(&self, name: &str) -> bool {
         self.fallbacks.iter().any(|f| f.name == name)
     }
 
-    /// The plugin called `name`, checked to be of `kind` when one is given. For a fallback
-    /// chain: its first member that is loaded and ready.
-    pub fn get(&self, name: &str, kind: Option<PluginKind>) -> Result<Arc<Plugin>> {
+    /// What `name` means now, checked to be of `kind` when one is given: a loaded plugin, an
+    /// in-process provider, or, for a fallback chain, its first member that is ready.
+    pub fn resolve(&self, name: &str, kind: Option<PluginKind>) -> Result<Provider> {
         if let Some(chain) = self.fallbacks.iter().find(|f| f.name == name && kind.is_none_or(|k| k == f.kind)) {
             return self.first_ready(chain);
         }
         let plugins = self.plugins.lock().unwrap();
-        let wanted = |p: &&Arc<Plugin>| kind.is_none_or(|k| p.kind == k);
-        if let Some(plugin) = plugins.iter().find(|p| p.name == name) {
-            if wanted(&plugin) {
-                return Ok(plugin.clone());
-            }
+        let builtins = self.builtins.lock().unwrap();
+        let wanted = |k: PluginKind| kind.is_none_or(|wanted| wanted == k);
+        if let Some(plugin) = plugins.iter().find(|p| p.name == name && wanted(p.kind)) {
+            return Ok(Provider::Plugin(plugin.clone()));
+        }
+        if let Some(builtin) = builtins.iter().find(|b| b.name == name && wanted(b.kind)) {
+            return Ok(Provider::Builtin(builtin.clone()));
         }
         let kind_name = kind.map(|k| k.as_str().to_string()).unwrap_or_else(|| "plugin".into());
-        let known = plugins.iter().filter(wanted).map(|p| p.name.clone()).collect();
+        let known = plugins
+            .iter()
+            .filter(|p| wanted(p.kind))
+            .map(|p| p.name.clone())
+            .chain(builtins.iter().filter(|b| wanted(b.kind)).map(|b| b.name.clone()))
+            .collect();
         Err(Error::NotFound { name: name.into(), kind: kind_name, known })
     }
 
-    fn first_ready(&self, chain: &crate::config::Fallback) -> Result<Arc<Plugin>> {
+    /// The plugin process called `name` (or serving the chain `name`); an in-process provider
+    /// is refused, since the caller needs a process to talk to.
+    pub fn get(&self, name: &str, kind: Option<PluginKind>) -> Result<Arc<Plugin>> {
+        match self.resolve(name, kind)? {
+            Provider::Plugin(plugin) => Ok(plugin),
+            Provider::Builtin(builtin) => Err(Error::config(format!(
+                "{:?} is served by the in-process provider {:?}, not by a plugin process",
+                name, builtin.name
+            ))),
+        }
+    }
+
+    fn first_ready(&self, chain: &crate::config::Fallback) -> Result<Provider> {
         let plugins = self.plugins.lock().unwrap();
+        let builtins = self.builtins.lock().unwrap();
         let mut why = Vec::new();
         for member in &chain.members {
+            if let Some(builtin) = builtins.iter().find(|b| b.name == *member) {
+                // In-process providers cannot crash away from us: registered means ready.
+                return Ok(Provider::Builtin(builtin.clone()));
+            }
             match plugins.iter().find(|p| p.name == *member) {
-                Some(plugin) if plugin.is_serving() => return Ok(plugin.clone()),
+                Some(plugin) if plugin.is_serving() => return Ok(Provider::Plugin(plugin.clone())),
                 Some(plugin) => why.push(format!("{member} is {}", plugin.state().as_str())),
+                None if self.declared_builtins.iter().any(|b| b.name == *member) => {
+                    why.push(format!("{member} (in-process) is not registered"))
+                }
                 None => why.push(format!("{member} is not loaded")),
             }
         }
@@ -159,6 +271,11 @@ impl Manager {
 
     pub fn configured(&self) -> &[PluginSpec] {
         &self.configured
+    }
+
+    /// The names the configuration declares `type: builtin`.
+    pub fn declared_builtins(&self) -> &[Builtin] {
+        &self.declared_builtins
     }
 
     /// Checks every configured plugin as far as possible without launching it.

@@ -69,6 +69,9 @@ class ToolDefinition:
 
 @final
 class GenerateResponse:
+    def __new__(
+        cls, text: str = ..., tool_calls: Sequence[ToolCall | Mapping[str, Any]] | None = None, tokens_used: int = 0
+    ) -> GenerateResponse: ...
     @property
     def text(self) -> str: ...
     @property
@@ -78,6 +81,14 @@ class GenerateResponse:
 
 @final
 class StreamChunk:
+    def __new__(
+        cls,
+        type: str,
+        text: str = ...,
+        tool_call: ToolCall | Mapping[str, Any] | None = None,
+        error: str = ...,
+        tokens_used: int = 0,
+    ) -> StreamChunk: ...
     @property
     def type(self) -> str:
         """"text", "tool_call", "done" or "error"."""
@@ -92,6 +103,7 @@ class StreamChunk:
 
 @final
 class ModelInfo:
+    def __new__(cls, model_name: str = ..., max_tokens: int = 0, temperature: float = 0.0) -> ModelInfo: ...
     @property
     def model_name(self) -> str: ...
     @property
@@ -101,6 +113,7 @@ class ModelInfo:
 
 @final
 class HealthStatus:
+    def __new__(cls, healthy: bool = True, message: str = ...) -> HealthStatus: ...
     @property
     def healthy(self) -> bool: ...
     @property
@@ -153,6 +166,12 @@ class LoadResult:
     def plugin(self) -> PluginInfo | None: ...
     @property
     def error(self) -> Exception | None: ...
+    @property
+    def served_by(self) -> str | None:
+        """The plugin or in-process provider serving this name (a chain's serving member)."""
+    @property
+    def in_process(self) -> bool:
+        """True when ``served_by`` is an in-process provider."""
 
 @final
 class ConfiguredPlugin:
@@ -232,6 +251,9 @@ class PluginManager:
     ) -> Awaitable[PluginInfo]: ...
     def load_all(self, *, strict: bool = False, only: Sequence[str] | None = None) -> Awaitable[list[LoadResult]]: ...
     def validate(self) -> list[ConfiguredPlugin]: ...
+    def register(self, name: str, provider: object, *, type: str = "llm_provider") -> None:
+        """Registers an in-process provider (see ``hector_plugins._builtin``) under ``name``."""
+    def unregister(self, name: str) -> bool: ...
     def llm(self, name: str) -> LLMClient: ...
     def raw(self, name: str) -> RawClient: ...
     @property

@@ -1,12 +1,15 @@
 //! `LLMClient`: Python face of [`hector_plugins::clients::llm::LlmClient`].
 
 use super::bridge::{self, AsyncStream};
-use super::types::{generate_request, GenerateResponse, HealthStatus, ModelInfo, StreamChunk};
 use super::errors::IntoPyResult;
+use super::manager::InProcessProviders;
+use super::types::{generate_request, request_to_py, GenerateResponse, HealthStatus, ModelInfo, StreamChunk};
 use hector_plugins::clients::llm::LlmClient;
+use hector_plugins::manager::Provider;
 use hector_plugins::{Manager, PluginKind};
-use std::sync::Arc;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[pyclass(module = "hector_plugins", frozen, name = "LLMClient")]
@@ -14,24 +17,45 @@ pub struct PyLlmClient {
     pub target: LlmTarget,
 }
 
-/// A plugin, or a fallback chain whose serving member is looked up again on every call.
+/// A plugin, an in-process provider, or a fallback chain whose serving member is looked up
+/// again on every call.
 pub enum LlmTarget {
     Plugin(LlmClient),
-    Fallback { manager: Arc<Manager>, name: String },
+    InProcess { name: String, provider: Py<PyAny> },
+    Fallback { manager: Arc<Manager>, providers: InProcessProviders, name: String },
+}
+
+/// Who answers one call.
+enum Callee {
+    Plugin(LlmClient),
+    /// Served by `hector_plugins._builtin`, on the caller's event loop.
+    InProcess { name: String, provider: Py<PyAny> },
+}
+
+fn builtin_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    MODULE.get_or_try_init(py, || PyResult::Ok(py.import("hector_plugins._builtin")?.unbind())).map(|m| m.bind(py))
 }
 
 impl PyLlmClient {
-    fn client(&self, py: Python<'_>) -> PyResult<LlmClient> {
+    fn callee(&self, py: Python<'_>) -> PyResult<Callee> {
         match &self.target {
-            LlmTarget::Plugin(client) => Ok(client.clone()),
-            LlmTarget::Fallback { manager, name } => Ok(LlmClient::new(manager.get(name, Some(PluginKind::Llm)).py_err(py)?)),
+            LlmTarget::Plugin(client) => Ok(Callee::Plugin(client.clone())),
+            LlmTarget::InProcess { name, provider } => Ok(Callee::InProcess { name: name.clone(), provider: provider.clone_ref(py) }),
+            LlmTarget::Fallback { manager, providers, name } => match manager.resolve(name, Some(PluginKind::Llm)).py_err(py)? {
+                Provider::Plugin(plugin) => Ok(Callee::Plugin(LlmClient::new(plugin))),
+                Provider::Builtin(builtin) => {
+                    let provider = providers.get(py, &builtin.name)?;
+                    Ok(Callee::InProcess { name: builtin.name, provider })
+                }
+            },
         }
     }
 
     fn target_name(&self) -> &str {
         match &self.target {
             LlmTarget::Plugin(client) => &client.plugin().name,
-            LlmTarget::Fallback { name, .. } => name,
+            LlmTarget::InProcess { name, .. } | LlmTarget::Fallback { name, .. } => name,
         }
     }
 }
@@ -51,34 +75,60 @@ impl PyLlmClient {
     #[pyo3(signature = (messages, tools=None, *, timeout=None))]
     fn generate<'py>(&self, py: Python<'py>, messages: &Bound<'py, PyAny>, tools: Option<&Bound<'py, PyAny>>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let request = generate_request(messages, tools)?;
+        let seconds = timeout;
         let timeout = timeout_arg(timeout)?;
-        let client = self.client(py)?;
-        bridge::spawn(py, async move { client.generate(request, timeout).await }, |py, response| {
-            Ok(Py::new(py, GenerateResponse::from(response))?.into_any())
-        })
+        match self.callee(py)? {
+            Callee::Plugin(client) => bridge::spawn(py, async move { client.generate(request, timeout).await }, |py, response| {
+                Ok(Py::new(py, GenerateResponse::from(response))?.into_any())
+            }),
+            Callee::InProcess { name, provider } => {
+                let (messages, tools) = request_to_py(request);
+                builtin_module(py)?.getattr("generate")?.call1((name, provider, messages, tools, seconds))
+            }
+        }
     }
 
+    /// An `AsyncStream` for a plugin; an async generator with the same chunks for an
+    /// in-process provider.
     #[pyo3(signature = (messages, tools=None))]
-    fn generate_stream(&self, py: Python<'_>, messages: &Bound<'_, PyAny>, tools: Option<&Bound<'_, PyAny>>) -> PyResult<AsyncStream> {
-        bridge::ensure_runtime_usable()?;
+    fn generate_stream<'py>(&self, py: Python<'py>, messages: &Bound<'py, PyAny>, tools: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
         let request = generate_request(messages, tools)?;
-        let client = self.client(py)?;
-        let opener = async move { client.generate_stream(request).await };
-        Ok(AsyncStream::start(self.target_name(), opener, |py, chunk| Ok(Py::new(py, StreamChunk::from(chunk))?.into_any())))
+        match self.callee(py)? {
+            Callee::Plugin(client) => {
+                bridge::ensure_runtime_usable()?;
+                let opener = async move { client.generate_stream(request).await };
+                let stream = AsyncStream::start(self.target_name(), opener, |py, chunk| Ok(Py::new(py, StreamChunk::from(chunk))?.into_any()));
+                Ok(Bound::new(py, stream)?.into_any())
+            }
+            Callee::InProcess { name, provider } => {
+                let (messages, tools) = request_to_py(request);
+                builtin_module(py)?.getattr("generate_stream")?.call1((name, provider, messages, tools))
+            }
+        }
     }
 
     #[pyo3(signature = (*, timeout=None))]
     fn model_info<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let seconds = timeout;
         let timeout = timeout_arg(timeout)?;
-        let client = self.client(py)?;
-        bridge::spawn(py, async move { client.model_info(timeout).await }, |py, info| Ok(Py::new(py, ModelInfo::from(info))?.into_any()))
+        match self.callee(py)? {
+            Callee::Plugin(client) => {
+                bridge::spawn(py, async move { client.model_info(timeout).await }, |py, info| Ok(Py::new(py, ModelInfo::from(info))?.into_any()))
+            }
+            Callee::InProcess { name, provider } => builtin_module(py)?.getattr("model_info")?.call1((name, provider, seconds)),
+        }
     }
 
     #[pyo3(signature = (*, timeout=None))]
     fn health<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let seconds = timeout;
         let timeout = timeout_arg(timeout)?;
-        let client = self.client(py)?;
-        bridge::spawn(py, async move { client.health(timeout).await }, |py, h| Ok(Py::new(py, HealthStatus::from(h))?.into_any()))
+        match self.callee(py)? {
+            Callee::Plugin(client) => {
+                bridge::spawn(py, async move { client.health(timeout).await }, |py, h| Ok(Py::new(py, HealthStatus::from(h))?.into_any()))
+            }
+            Callee::InProcess { name, provider } => builtin_module(py)?.getattr("health")?.call1((name, provider, seconds)),
+        }
     }
 
     fn __repr__(&self) -> String {

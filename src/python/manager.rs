@@ -6,18 +6,44 @@ use super::llm::{LlmTarget, PyLlmClient};
 use super::raw::PyRawClient;
 use super::types::{to_json_value, PluginInfo};
 use hector_plugins::clients::{llm::LlmClient, raw::RawClient};
+use hector_plugins::manager::Provider;
 use hector_plugins::plugin::PluginSpec;
 use hector_plugins::{config, Error, Manager, PluginKind};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[pyclass(module = "hector_plugins", frozen, name = "PluginManager")]
 pub struct PyPluginManager {
     inner: Arc<Manager>,
+    providers: InProcessProviders,
+}
+
+/// The Python objects registered as in-process providers, by name. The core tracks the names
+/// (for fallback chains); the objects stay on this side.
+#[derive(Clone, Default)]
+pub struct InProcessProviders(Arc<Mutex<HashMap<String, Py<PyAny>>>>);
+
+impl InProcessProviders {
+    pub fn get(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        let providers = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let provider = providers.get(name).ok_or_else(|| {
+            to_pyerr(py, &Error::Closed { plugin: name.into(), state: "the in-process provider was unregistered".into() })
+        })?;
+        Ok(provider.clone_ref(py))
+    }
+
+    fn insert(&self, name: String, provider: Py<PyAny>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(name, provider);
+    }
+
+    fn remove(&self, name: &str) -> Option<Py<PyAny>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(name)
+    }
 }
 
 /// One entry of the `load_all()` report.
@@ -29,6 +55,11 @@ pub struct LoadResult {
     pub ok: bool,
     pub plugin: Option<Py<PluginInfo>>,
     pub error: Option<Py<PyAny>>,
+    /// The plugin or in-process provider that serves this name (for a fallback chain, the
+    /// member that answers calls); None when nothing does.
+    pub served_by: Option<String>,
+    /// True when `served_by` is an in-process provider.
+    pub in_process: bool,
 }
 
 #[pymethods]
@@ -94,7 +125,7 @@ impl PyPluginManager {
                 config::load_file(&path, &mut entry_points).py_err(py)?
             }
         };
-        Ok(PyPluginManager { inner: Arc::new(Manager::new(specs, super::logging::sink())) })
+        Ok(PyPluginManager { inner: Arc::new(Manager::new(specs, super::logging::sink())), providers: InProcessProviders::default() })
     }
 
     /// Launches one plugin and waits until it is ready.
@@ -153,7 +184,8 @@ impl PyPluginManager {
     fn load_all<'py>(&self, py: Python<'py>, strict: bool, only: Option<Vec<String>>) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
         if let Some(names) = &only {
-            let known: Vec<&str> = manager.configured().iter().map(|s| s.name.as_str()).collect();
+            let known: Vec<&str> =
+                manager.configured().iter().map(|s| s.name.as_str()).chain(manager.declared_builtins().iter().map(|b| b.name.as_str())).collect();
             if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str()) && !manager.is_fallback(n)) {
                 let error = Error::config(format!("no plugin named {unknown:?} is configured (configured: {})", known.join(", ")));
                 return Err(to_pyerr(py, &error));
@@ -169,10 +201,14 @@ impl PyPluginManager {
             let list = PyList::empty(py);
             for report in reports {
                 let (plugin, error) = match &report.result {
-                    Ok(plugin) => (Some(Py::new(py, PluginInfo::from(plugin.status()))?), None),
+                    Ok(Provider::Plugin(plugin)) => (Some(Py::new(py, PluginInfo::from(plugin.status()))?), None),
+                    Ok(Provider::Builtin(_)) => (None, None),
                     Err(e) => (None, Some(to_exception(py, e)?.unbind())),
                 };
-                let result = LoadResult { name: report.name, kind: report.kind.as_str().into(), ok: error.is_none(), plugin, error };
+                let served_by = report.result.as_ref().ok().map(|p| p.name().to_string());
+                let in_process = matches!(report.result, Ok(Provider::Builtin(_)));
+                let result =
+                    LoadResult { name: report.name, kind: report.kind.as_str().into(), ok: error.is_none(), plugin, error, served_by, in_process };
                 list.append(Py::new(py, result)?)?;
             }
             Ok(list.into_any().unbind())
@@ -202,13 +238,37 @@ impl PyPluginManager {
             .collect()
     }
 
-    /// The LLM plugin called `name`.
+    /// Registers `provider`, an object living in this process, under `name`: `pm.llm(name)`
+    /// calls it, and fallback chains may name it (the configuration declares such names with
+    /// `type: builtin`). See `hector_plugins._builtin` for what the object must provide.
+    #[pyo3(signature = (name, provider, *, r#type="llm_provider"))]
+    fn register(&self, py: Python<'_>, name: String, provider: Bound<'_, PyAny>, r#type: &str) -> PyResult<()> {
+        let kind: PluginKind = r#type.parse().map_err(|e: String| to_pyerr(py, &Error::config(e)))?;
+        py.import("hector_plugins._builtin")?.getattr("check_provider")?.call1((&name, kind.as_str(), &provider))?;
+        self.inner.register_builtin(&name, kind).py_err(py)?;
+        self.providers.insert(name, provider.unbind());
+        Ok(())
+    }
+
+    /// Removes an in-process provider; returns whether there was one. Fallback chains skip it
+    /// from the next call on.
+    fn unregister(&self, name: &str) -> bool {
+        let removed = self.inner.unregister_builtin(name);
+        self.providers.remove(name);
+        removed
+    }
+
+    /// The LLM plugin (or in-process provider, or fallback chain) called `name`.
     fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
-        let plugin = self.inner.get(name, Some(PluginKind::Llm)).py_err(py)?;
-        if self.inner.is_fallback(name) {
-            return Ok(PyLlmClient { target: LlmTarget::Fallback { manager: self.inner.clone(), name: name.to_string() } });
-        }
-        Ok(PyLlmClient { target: LlmTarget::Plugin(LlmClient::new(plugin)) })
+        let resolved = self.inner.resolve(name, Some(PluginKind::Llm)).py_err(py)?;
+        let target = match resolved {
+            _ if self.inner.is_fallback(name) => {
+                LlmTarget::Fallback { manager: self.inner.clone(), providers: self.providers.clone(), name: name.to_string() }
+            }
+            Provider::Plugin(plugin) => LlmTarget::Plugin(LlmClient::new(plugin)),
+            Provider::Builtin(builtin) => LlmTarget::InProcess { provider: self.providers.get(py, &builtin.name)?, name: builtin.name },
+        };
+        Ok(PyLlmClient { target })
     }
 
     /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).

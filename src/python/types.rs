@@ -218,6 +218,26 @@ impl ToolDefinition {
     }
 }
 
+/// A `GenerateRequest` → the (messages, tools) lists an in-process provider receives.
+pub fn request_to_py(request: pb::GenerateRequest) -> (Vec<Message>, Vec<ToolDefinition>) {
+    let messages = request
+        .messages
+        .into_iter()
+        .map(|m| Message {
+            role: m.role,
+            content: m.content,
+            tool_calls: m.tool_calls.into_iter().map(ToolCall::from_proto).collect(),
+            tool_call_id: m.tool_call_id,
+        })
+        .collect();
+    let tools = request
+        .tools
+        .into_iter()
+        .map(|t| ToolDefinition { name: t.name, description: t.description, parameters_json: t.parameters_json })
+        .collect();
+    (messages, tools)
+}
+
 /// Messages and tools from Python → a `GenerateRequest`.
 pub fn generate_request(messages: &Bound<'_, PyAny>, tools: Option<&Bound<'_, PyAny>>) -> PyResult<pb::GenerateRequest> {
     if messages.is_instance_of::<PyString>() {
@@ -249,6 +269,14 @@ pub struct GenerateResponse {
 
 #[pymethods]
 impl GenerateResponse {
+    /// For in-process providers and tests; plugins' answers are built by the host.
+    #[new]
+    #[pyo3(signature = (text="".to_string(), tool_calls=None, tokens_used=0))]
+    fn py_new(text: String, tool_calls: Option<Vec<Bound<'_, PyAny>>>, tokens_used: i32) -> PyResult<Self> {
+        let tool_calls = tool_calls.unwrap_or_default().iter().map(ToolCall::from_py).collect::<PyResult<_>>()?;
+        Ok(GenerateResponse { text, tool_calls, tokens_used })
+    }
+
     fn __repr__(&self) -> String {
         format!("GenerateResponse(text={:?}, tool_calls={}, tokens_used={})", self.text, self.tool_calls.len(), self.tokens_used)
     }
@@ -272,8 +300,21 @@ pub struct StreamChunk {
     pub tokens_used: i32,
 }
 
+const CHUNK_TYPES: [&str; 4] = ["text", "tool_call", "done", "error"];
+
 #[pymethods]
 impl StreamChunk {
+    #[new]
+    #[pyo3(signature = (r#type, text="".to_string(), tool_call=None, error="".to_string(), tokens_used=0))]
+    fn py_new(r#type: &str, text: String, tool_call: Option<&Bound<'_, PyAny>>, error: String, tokens_used: i32) -> PyResult<Self> {
+        let kind = CHUNK_TYPES
+            .into_iter()
+            .find(|k| *k == r#type)
+            .ok_or_else(|| PyValueError::new_err(format!("a chunk's type is one of {}, not {:?}", CHUNK_TYPES.join(", "), r#type)))?;
+        let tool_call = tool_call.filter(|c| !c.is_none()).map(ToolCall::from_py).transpose()?;
+        Ok(StreamChunk { kind, text, tool_call, error, tokens_used })
+    }
+
     fn __repr__(&self) -> String {
         match self.kind {
             "text" => format!("StreamChunk(type='text', text={:?})", self.text),
@@ -308,6 +349,12 @@ pub struct ModelInfo {
 
 #[pymethods]
 impl ModelInfo {
+    #[new]
+    #[pyo3(signature = (model_name="".to_string(), max_tokens=0, temperature=0.0))]
+    fn py_new(model_name: String, max_tokens: i32, temperature: f64) -> Self {
+        ModelInfo { model_name, max_tokens, temperature }
+    }
+
     fn __repr__(&self) -> String {
         format!("ModelInfo(model_name={:?}, max_tokens={}, temperature={})", self.model_name, self.max_tokens, self.temperature)
     }
@@ -328,6 +375,12 @@ pub struct HealthStatus {
 
 #[pymethods]
 impl HealthStatus {
+    #[new]
+    #[pyo3(signature = (healthy=true, message="".to_string()))]
+    fn py_new(healthy: bool, message: String) -> Self {
+        HealthStatus { healthy, message }
+    }
+
     fn __bool__(&self) -> bool {
         self.healthy
     }

@@ -1,0 +1,187 @@
+"""Calls into in-process providers registered with ``PluginManager.register``.
+
+An in-process provider is any object with the methods of its service; ``LLMClient`` routes a
+call here instead of to a plugin process when the name (or the fallback chain's serving member)
+is such a provider. Results are converted to the same types a plugin's answer gets, and
+failures to the same errors, so callers cannot tell the two apart:
+
+* ``generate(messages, tools)`` (required) returns a ``GenerateResponse``, a ``str`` or a dict
+  with ``text``, ``tool_calls``, ``tokens_used``; it may be ``async def`` or plain ``def``.
+* ``generate_stream(messages, tools)`` (optional) is an async or plain iterable of
+  ``StreamChunk``, ``str`` (a text chunk) or ``ToolCall``; without it, streaming is emulated
+  from ``generate``, as for plugins whose manifest says ``streaming: false``.
+* ``model_info()`` and ``health()`` (optional) return ``ModelInfo`` (or a dict) and
+  ``HealthStatus`` (or a bool); without them the provider reports its name and healthy.
+
+Any other exception a provider raises reaches the caller as ``PluginCallError`` (code
+``UNKNOWN``) with the original as ``__cause__``; a timeout as ``CallTimeoutError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any, AsyncIterator, Callable
+
+from ._core import GenerateResponse, HealthStatus, Message, ModelInfo, StreamChunk, ToolCall, ToolDefinition
+from .errors import CallTimeoutError, PluginCallError, PluginError
+
+# What each type of in-process provider must be able to do.
+REQUIRED_METHODS = {"llm_provider": ("generate",)}
+
+
+def check_provider(name: str, kind: str, provider: object) -> None:
+    """Refuses, at registration, an object that cannot serve as a provider of ``kind``."""
+    required = REQUIRED_METHODS.get(kind)
+    if required is None:
+        supported = ", ".join(sorted(REQUIRED_METHODS))
+        raise PluginError(
+            f"cannot register {name!r}: in-process providers of type {kind!r} are not supported yet "
+            f"(supported: {supported})",
+            plugin=name,
+        )
+    missing = [method for method in required if not callable(getattr(provider, method, None))]
+    if missing:
+        raise PluginError(
+            f"cannot register {name!r} as a {kind}: {type(provider).__name__} has no method {', '.join(missing)}()",
+            plugin=name,
+        )
+
+
+async def _settle(value: Any) -> Any:
+    """Lets provider methods be ``async def`` or plain functions."""
+    return await value if inspect.isawaitable(value) else value
+
+
+async def _invoke(name: str, method: str, call: Callable[[], Any], timeout: float | None) -> Any:
+    try:
+        if timeout is None:
+            return await _settle(call())
+        return await asyncio.wait_for(_settle(call()), timeout)
+    except PluginError:
+        raise
+    except asyncio.TimeoutError:
+        if timeout is None:
+            raise
+        raise CallTimeoutError(
+            f"{name}: {method} did not answer within {timeout:g} s",
+            plugin=name, method=method, code="DEADLINE_EXCEEDED",
+        ) from None
+    except Exception as error:
+        raise _call_error(name, method, error) from error
+
+
+def _call_error(name: str, method: str, error: BaseException) -> PluginCallError:
+    return PluginCallError(
+        f"{name}: in-process provider's {method} raised {type(error).__name__}: {error}",
+        plugin=name, method=method, code="UNKNOWN",
+    )
+
+
+def _response(name: str, value: Any) -> GenerateResponse:
+    if isinstance(value, GenerateResponse):
+        return value
+    if isinstance(value, str):
+        return GenerateResponse(text=value)
+    if isinstance(value, dict):
+        return GenerateResponse(
+            text=value.get("text", ""),
+            tool_calls=value.get("tool_calls"),
+            tokens_used=value.get("tokens_used", 0),
+        )
+    raise PluginCallError(
+        f"{name}: generate returned {type(value).__name__}; expected GenerateResponse, str or dict",
+        plugin=name, method="generate", code="UNKNOWN",
+    )
+
+
+def _chunk(name: str, value: Any) -> StreamChunk:
+    if isinstance(value, StreamChunk):
+        return value
+    if isinstance(value, str):
+        return StreamChunk("text", text=value)
+    if isinstance(value, ToolCall):
+        return StreamChunk("tool_call", tool_call=value)
+    raise PluginCallError(
+        f"{name}: generate_stream yielded {type(value).__name__}; expected StreamChunk, str or ToolCall",
+        plugin=name, method="generate_stream", code="UNKNOWN",
+    )
+
+
+async def generate(
+    name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition], timeout: float | None
+) -> GenerateResponse:
+    result = await _invoke(name, "generate", lambda: provider.generate(messages, tools), timeout)
+    return _response(name, result)
+
+
+async def generate_stream(
+    name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition]
+) -> AsyncIterator[StreamChunk]:
+    stream_method = getattr(provider, "generate_stream", None)
+    if not callable(stream_method):
+        async for chunk in _emulated_stream(name, provider, messages, tools):
+            yield chunk
+        return
+    done = False
+    try:
+        source = stream_method(messages, tools)
+        if hasattr(source, "__aiter__"):
+            async for item in source:
+                chunk = _chunk(name, item)
+                done = chunk.type == "done"
+                yield chunk
+        else:
+            for item in source:
+                chunk = _chunk(name, item)
+                done = chunk.type == "done"
+                yield chunk
+    except (PluginError, GeneratorExit):
+        raise
+    except Exception as error:
+        raise _call_error(name, "generate_stream", error) from error
+    # A plugin's stream always ends with DONE; so does a provider's that forgot it.
+    if not done:
+        yield StreamChunk("done")
+
+
+async def _emulated_stream(
+    name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition]
+) -> AsyncIterator[StreamChunk]:
+    response = await generate(name, provider, messages, tools, None)
+    if response.text:
+        yield StreamChunk("text", text=response.text)
+    for call in response.tool_calls:
+        yield StreamChunk("tool_call", tool_call=call)
+    yield StreamChunk("done", tokens_used=response.tokens_used)
+
+
+async def model_info(name: str, provider: Any, timeout: float | None) -> ModelInfo:
+    method: Callable[[], Any] | None = getattr(provider, "model_info", None)
+    if not callable(method):
+        return ModelInfo(model_name=name)
+    info = await _invoke(name, "model_info", method, timeout)
+    if isinstance(info, ModelInfo):
+        return info
+    if isinstance(info, dict):
+        return ModelInfo(**info)
+    raise PluginCallError(
+        f"{name}: model_info returned {type(info).__name__}; expected ModelInfo or dict",
+        plugin=name, method="model_info", code="UNKNOWN",
+    )
+
+
+async def health(name: str, provider: Any, timeout: float | None) -> HealthStatus:
+    method: Callable[[], Any] | None = getattr(provider, "health", None)
+    if not callable(method):
+        return HealthStatus(True, "in-process provider")
+    status = await _invoke(name, "health", method, timeout)
+    if isinstance(status, HealthStatus):
+        return status
+    if isinstance(status, bool):
+        return HealthStatus(status)
+    raise PluginCallError(
+        f"{name}: health returned {type(status).__name__}; expected HealthStatus or bool",
+        plugin=name, method="health", code="UNKNOWN",
+    )
+
