@@ -1,0 +1,101 @@
+"""Timing primitives shared by the benchmark workloads. Nothing here knows which client it times."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import resource
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+Call = Callable[[], Awaitable[object]]
+CONCURRENCY = (16, 256)
+
+
+def percentile(sorted_values: list[int], q: float) -> float:
+    """Nearest-rank percentile (the same rule the Go and Rust peers use)."""
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return float(sorted_values[index])
+
+
+def host_cpu_seconds() -> float:
+    """CPU time of this whole process (every thread: the event loop and the tokio workers)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def sequential(call: Call, n: int) -> tuple[list[int], float, float]:
+    """n awaited calls one after another: (latencies in ns, calls/s, host CPU µs per call)."""
+    latencies = [0] * n
+    clock = time.perf_counter_ns
+    cpu_before = host_cpu_seconds()
+    start = clock()
+    for i in range(n):
+        t0 = clock()
+        await call()
+        latencies[i] = clock() - t0
+    elapsed = clock() - start
+    cpu = host_cpu_seconds() - cpu_before
+    return latencies, n * 1e9 / elapsed, cpu * 1e6 / n
+
+
+async def concurrent(call: Call, n: int, tasks: int) -> float:
+    """n calls spread over `tasks` asyncio tasks, each calling sequentially: total calls/s."""
+    per_task = [n // tasks + (1 if i < n % tasks else 0) for i in range(tasks)]
+
+    async def worker(count: int) -> None:
+        for _ in range(count):
+            await call()
+
+    start = time.perf_counter_ns()
+    await asyncio.gather(*(worker(count) for count in per_task))
+    return n * 1e9 / (time.perf_counter_ns() - start)
+
+
+@dataclass
+class UnarySamples:
+    """Per-round results of one client; reported as medians across rounds."""
+
+    p50_us: list[float] = field(default_factory=list)
+    p99_us: list[float] = field(default_factory=list)
+    seq_rate: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)
+    conc_rate: dict[int, list[float]] = field(default_factory=lambda: {c: [] for c in CONCURRENCY})
+    last_latencies_ns: list[int] = field(default_factory=list)
+
+    def median(self, metric: str) -> float:
+        return statistics.median(getattr(self, metric))
+
+
+async def measure_unary(call: Call, n: int, warm: int, into: UnarySamples, *, with_concurrency: bool = True) -> None:
+    """One round for one client: sequential latencies, then each concurrency level."""
+    await sequential(call, warm)
+    await concurrent(call, warm, 16)
+    gc.collect()
+    latencies, rate, cpu = await sequential(call, n)
+    latencies.sort()
+    into.p50_us.append(percentile(latencies, 0.50) / 1000)
+    into.p99_us.append(percentile(latencies, 0.99) / 1000)
+    into.seq_rate.append(rate)
+    into.cpu_us.append(cpu)
+    into.last_latencies_ns = latencies
+    if with_concurrency:
+        for tasks in CONCURRENCY:
+            await concurrent(call, warm, tasks)
+            gc.collect()
+            into.conc_rate[tasks].append(await concurrent(call, n, tasks))
+
+
+async def chunks_per_second(open_stream: Callable[[], object], expected: int, is_text: Callable[[object], bool]) -> float:
+    """Consumes one stream; checks it carried `expected` text chunks; returns chunks/s."""
+    start = time.perf_counter_ns()
+    count = 0
+    async for chunk in open_stream():  # type: ignore[attr-defined]
+        if is_text(chunk):
+            count += 1
+    elapsed = time.perf_counter_ns() - start
+    if count != expected:
+        raise RuntimeError(f"the stream carried {count} text chunks, expected {expected}")
+    return count * 1e9 / elapsed

@@ -1,0 +1,116 @@
+"""The peers hector_plugins is measured against: a Python grpc.aio client, go-plugin's own Go host
+(benchmarks/go-host) and the native Rust floors (benchmarks/rust-floor). Builds them and runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "benchmarks" / "_generated"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+GO_HOST = TARGET / "bench-go-host"
+RUST_FLOOR = TARGET / "release" / "bench-floor"
+
+
+def run(command: list[str], cwd: Path = ROOT) -> None:
+    print("+", " ".join(command), file=sys.stderr, flush=True)
+    subprocess.run(command, cwd=cwd, check=True)
+
+
+def build_all() -> None:
+    """The example plugins (release), the Go host and the Rust floor. Incremental: cheap when built."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    import build_plugins
+
+    build_plugins.build_all(release=True)
+    if shutil.which("go") is None:
+        sys.exit("the go-plugin host benchmark needs Go (https://go.dev/dl/)")
+    run(["go", "build", "-o", str(GO_HOST), "."], cwd=ROOT / "benchmarks" / "go-host")
+    run(["cargo", "build", "--quiet", "--release", "-p", "bench-floor"])
+
+
+# --------------------------------------------------------------------------- grpc.aio
+
+
+def generate_stubs() -> None:
+    """grpc_tools.protoc on proto/hector/plugin/*.proto into benchmarks/_generated/ (gitignored)."""
+    from grpc_tools import protoc
+
+    GENERATED.mkdir(exist_ok=True)
+    protos = sorted(str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto" / "hector" / "plugin").glob("*.proto"))
+    include = str(Path(protoc.__file__).parent / "_proto")
+    args = ["protoc", f"-I{ROOT / 'proto'}", f"-I{include}", f"--python_out={GENERATED}", f"--grpc_python_out={GENERATED}"]
+    if protoc.main(args + protos) != 0:
+        sys.exit("grpc_tools.protoc failed")
+    for package in (GENERATED / "hector", GENERATED / "hector" / "plugin"):
+        (package / "__init__.py").touch()
+    sys.path.insert(0, str(GENERATED))
+
+
+class GrpcAioClient:
+    """A Python grpc.aio client with generated stubs on a plugin's unix socket."""
+
+    def __init__(self, address: str) -> None:
+        import grpc
+        from hector.plugin import llm_pb2, llm_pb2_grpc
+
+        self._pb = llm_pb2
+        # grpcio's default :authority over unix sockets is rejected by hyper servers.
+        self.channel = grpc.aio.insecure_channel(
+            "unix:" + address.removeprefix("unix:"), options=[("grpc.default_authority", "localhost")]
+        )
+        self.stub = llm_pb2_grpc.LLMProviderStub(self.channel)
+
+    def request(self, content: str) -> Any:
+        return self._pb.GenerateRequest(messages=[self._pb.Message(role="user", content=content)])
+
+    def generate(self) -> Callable[[], Awaitable[object]]:
+        request = self.request("hi")
+        return lambda: self.stub.Generate(request)
+
+    def stream(self, content: str) -> Callable[[], AsyncIterator[Any]]:
+        request = self.request(content)
+        return lambda: self.stub.GenerateStreaming(request)
+
+    def is_text(self, chunk: Any) -> bool:
+        return bool(chunk.type == self._pb.StreamChunk.TEXT)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+
+# --------------------------------------------------------------------------- external hosts
+
+
+def _json_from(command: list[str]) -> dict[str, Any]:
+    print("+", " ".join(command), file=sys.stderr, flush=True)
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, check=True)
+    return json.loads(done.stdout)
+
+
+def go_host(plugin: Path, *, calls: int, rounds: int, chunks: int, startup: str | None, samples: Path | None) -> dict[str, Any]:
+    """go-plugin's Go host launching and calling `plugin` (see benchmarks/go-host/README.md)."""
+    command = [str(GO_HOST), "-plugin", str(plugin), "-calls", str(calls), "-rounds", str(rounds), "-stream-chunks", str(chunks)]
+    command += ["-startup", startup] if startup else ["-skip-startup"]
+    if samples:
+        command += ["-samples", str(samples)]
+    return _json_from(command)
+
+
+def rust_floor(address: str, *, calls: int, rounds: int, chunks: int, samples_dir: Path | None) -> dict[str, Any]:
+    """Raw socket, tonic and hector's own Rust client on the plugin at `address`."""
+    command = [str(RUST_FLOOR), "--address", address, "--calls", str(calls), "--rounds", str(rounds), "--stream-chunks", str(chunks)]
+    if samples_dir:
+        command += ["--samples-dir", str(samples_dir)]
+    return _json_from(command)
+
+
+def read_samples(path: Path) -> list[int]:
+    """Per-call latencies in ns, one per line, as the peers write them."""
+    return sorted(int(line) for line in path.read_text().split())

@@ -1,0 +1,149 @@
+"""Turns measured figures into benchmarks/RESULTS.md and the latency chart. No measuring here."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Goal:
+    text: str
+    achieved: float | None  # None: could not be measured
+    target: float
+    higher_is_better: bool
+    detail: str
+    unit: str = "×"
+
+    @property
+    def shown(self) -> str:
+        return "–" if self.achieved is None else f"{self.achieved:.2f}{self.unit}"
+
+    @property
+    def verdict(self) -> str:
+        if self.achieved is None:
+            return "not measured"
+        met = self.achieved >= self.target if self.higher_is_better else self.achieved <= self.target
+        return "MET" if met else "NOT MET"
+
+
+def fmt(value: float | None, spec: str = ",.0f") -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def ratio(better_when_higher: bool, ours: float | None, theirs: float | None) -> str:
+    """How many times better we are (above 1× = better)."""
+    if not ours or not theirs:
+        return "–"
+    return f"{(ours / theirs if better_when_higher else theirs / ours):.2f}×"
+
+
+def median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    align = "|---|" + "---:|" * (len(header) - 1)
+    return [f"| {' | '.join(header)} |", align, *(f"| {' | '.join(row)} |" for row in rows)]
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def elf_section_names(path: Path) -> set[str]:
+    """Section names of a little-endian ELF64 file (empty set if it is something else)."""
+    data = path.read_bytes()
+    if data[:6] != b"\x7fELF\x02\x01":
+        return set()
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    headers = [struct.unpack_from("<I20xQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    _, strtab, _ = headers[shstrndx]
+    return {data[strtab + name : data.index(b"\0", strtab + name)].decode() for name, _, _ in headers}
+
+
+def extension_is_release() -> bool:
+    """Debug builds of hector_plugins._core carry DWARF sections; release builds do not."""
+    from hector_plugins import _core
+
+    return ".debug_info" not in elf_section_names(Path(_core.__file__))
+
+
+def machine(load_at_start: tuple[float, float, float], go_version: str) -> list[tuple[str, str]]:
+    import grpc
+    import hector_plugins
+
+    build = "release build" if extension_is_release() else "DEBUG build (figures not representative)"
+    return [
+        ("CPUs (nproc)", str(os.cpu_count())),
+        ("CPU model", cpu_model()),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
+        ("hector_plugins", f"{hector_plugins.__version__}, {build}"),
+        ("grpcio", grpc.__version__),
+        ("Go host", go_version),
+        ("tokio workers", os.environ.get("HECTOR_PLUGINS_WORKER_THREADS", "default (2)")),
+        ("load average at start (1/5/15 min)", " ".join(f"{x:.2f}" for x in load_at_start)),
+    ]
+
+
+# --------------------------------------------------------------------------- chart
+
+
+def latency_chart(path: Path, panels: dict[str, dict[str, list[int]]]) -> None:
+    """One panel per plugin: the distribution (CDF) of sequential call latencies per client."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), squeeze=False)
+    for axis, (title, series) in zip(axes[0], panels.items()):
+        for label, latencies in series.items():
+            if not latencies:
+                continue
+            values = sorted(latencies)
+            # Up to p99.9: the last few outliers would squash the rest of the curve.
+            cut = values[: max(1, int(len(values) * 0.999))]
+            ys = [(i + 1) / len(values) for i in range(len(cut))]
+            axis.plot([v / 1000 for v in cut], ys, label=f"{label} (p50 {values[len(values) // 2] / 1000:.0f} µs)")
+        axis.set_xscale("log")
+        axis.set_xlabel("latency of one sequential call (µs, log scale)")
+        axis.set_ylabel("fraction of calls")
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(path: Path, lines: list[str], now: datetime.datetime | None = None) -> None:
+    stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        "# Benchmark results",
+        "",
+        "Generated by `python benchmarks/run.py`; do not edit by hand. See benchmarks/README.md for what each",
+        "figure means.",
+        "",
+        f"- date: {stamp}",
+    ]
+    path.write_text("\n".join(header + lines) + "\n")

@@ -1,0 +1,467 @@
+"""The benchmark harness: hector_plugins against its peers, side by side, in one run.
+
+    python benchmarks/run.py            # full run (~3 minutes on 2 cores); writes RESULTS.md + latency.png
+    python benchmarks/run.py --quick    # a short smoke run (same workloads, fewer calls)
+
+Peers, on the same plugin process where it applies:
+  * hector       `await llm.generate(...)` from Python (this package)
+  * grpc.aio     a Python grpc.aio client with generated stubs, on the same plugin's socket
+  * go-host      go-plugin's own Go host (benchmarks/go-host) on the Go echo plugin
+  * floors       Rust (benchmarks/rust-floor, on the same plugin): a raw unix-socket round
+                 trip, a tonic client, hector's own Rust client; and an in-process Python call
+
+Workloads: tiny unary Generate (p50/p99, calls/s at concurrency 1, 16, 256, host CPU per call),
+a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin.
+Rounds alternate the clients so machine noise hits them alike; tables show medians across
+rounds. Nothing here asserts on times; the goals are reported, met or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import peers  # noqa: E402
+import report  # noqa: E402
+from measure import CONCURRENCY, UnarySamples, chunks_per_second, measure_unary  # noqa: E402
+from report import Goal, fmt, median, ratio, table  # noqa: E402
+
+ROOT = peers.ROOT
+PLUGINS = ROOT / "examples" / "plugins"
+RUST_PLUGIN = PLUGINS / "echo-llm-rust"
+GO_PLUGIN = PLUGINS / "echo-llm-go"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+CHART = ROOT / "benchmarks" / "latency.png"
+LOAD_AT_START = os.getloadavg()
+IDLE_PLUGINS = 50
+
+
+def words(chunks: int) -> str:
+    """A message the echo plugins answer with exactly `chunks` TEXT chunks ("Echo: " + one per word)."""
+    return " ".join(["w"] * (chunks - 1))
+
+
+class InProcessEcho:
+    """The in-process floor: the same echo, as a plain Python object awaited in the same loop."""
+
+    async def generate(self, messages: list[Any]) -> Any:
+        from hector_plugins import GenerateResponse
+
+        return GenerateResponse(text="Echo: " + messages[-1].content, tokens_used=2)
+
+
+def hector_generate(llm: Any) -> Callable[[], Any]:
+    from hector_plugins import Message
+
+    return lambda: llm.generate([Message.user("hi")])
+
+
+def hector_stream(llm: Any, content: str) -> Callable[[], Any]:
+    from hector_plugins import Message
+
+    return lambda: llm.generate_stream([Message.user(content)])
+
+
+def is_text(chunk: Any) -> bool:
+    return bool(chunk.type == "text")
+
+
+# --------------------------------------------------------------------------- workloads
+
+
+async def unary_rounds(clients: dict[str, Callable[[], Any]], args: argparse.Namespace) -> dict[str, UnarySamples]:
+    samples = {name: UnarySamples() for name in clients}
+    names = list(clients)
+    for r in range(args.rounds):
+        order = names if r % 2 == 0 else names[::-1]
+        print(f"  unary round {r + 1}/{args.rounds} ({' / '.join(order)})", file=sys.stderr, flush=True)
+        for name in order:
+            await measure_unary(clients[name], args.calls, args.warmup, samples[name])
+    return samples
+
+
+async def stream_rounds(streams: dict[str, tuple[Callable[[], Any], Callable[[Any], bool]]], args: argparse.Namespace) -> dict[str, list[float]]:
+    rates: dict[str, list[float]] = {name: [] for name in streams}
+    names = list(streams)
+    for name, (open_stream, text) in streams.items():  # warm-up: one full stream each
+        await chunks_per_second(open_stream, args.chunks, text)
+    for r in range(args.rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            open_stream, text = streams[name]
+            rates[name].append(await chunks_per_second(open_stream, args.chunks, text))
+    return rates
+
+
+async def rust_plugin_workloads(args: argparse.Namespace) -> dict[str, Any]:
+    """Unary and streaming on one Rust echo plugin: hector, grpc.aio, the floors."""
+    from hector_plugins import Message, PluginManager
+
+    async with PluginManager() as pm:
+        info = await pm.load(RUST_PLUGIN, name="echo-rust")
+        llm = pm.llm("echo-rust")
+        grpc_client = peers.GrpcAioClient(info.address)
+        try:
+            local = InProcessEcho()
+            message = [Message.user("hi")]
+            clients = {
+                "hector": hector_generate(llm),
+                "grpc.aio": grpc_client.generate(),
+                "in-process Python": lambda: local.generate(message),
+            }
+            unary = await unary_rounds(clients, args)
+            long_message = words(args.chunks)
+            streams = await stream_rounds(
+                {
+                    "hector": (hector_stream(llm, long_message), is_text),
+                    "grpc.aio": (grpc_client.stream(long_message), grpc_client.is_text),
+                },
+                args,
+            )
+        finally:
+            await grpc_client.close()
+        # The Rust floors call the same plugin process, after the Python clients are done.
+        samples_dir = Path(tempfile.mkdtemp(prefix="hector-bench-"))
+        floors = peers.rust_floor(info.address, calls=args.calls, rounds=args.rounds, chunks=args.chunks, samples_dir=samples_dir)
+        floor_samples = {name: peers.read_samples(samples_dir / f"{name}.txt") for name in ("raw-socket", "tonic", "hector-core") if (samples_dir / f"{name}.txt").exists()}
+    return {"unary": unary, "streams": streams, "floors": floors, "floor_samples": floor_samples}
+
+
+async def go_plugin_workloads(args: argparse.Namespace, samples_file: Path) -> dict[str, Any]:
+    """hector and go-plugin's Go host on the Go echo plugin, round by round, alternating."""
+    from hector_plugins import PluginManager
+
+    hector = UnarySamples()
+    hector_streams: list[float] = []
+    go_rounds: list[dict[str, Any]] = []
+    async with PluginManager() as pm:
+        await pm.load(GO_PLUGIN, name="echo-go")
+        llm = pm.llm("echo-go")
+        call, stream = hector_generate(llm), hector_stream(llm, words(args.chunks))
+        await chunks_per_second(stream, args.chunks, is_text)  # warm-up
+        for r in range(args.rounds):
+            print(f"  go plugin round {r + 1}/{args.rounds}", file=sys.stderr, flush=True)
+            go_first = r % 2 == 1
+            if go_first:
+                go_rounds.append(await asyncio.to_thread(go_round, args, samples_file))
+            await measure_unary(call, args.calls, args.warmup, hector)
+            hector_streams.append(await chunks_per_second(stream, args.chunks, is_text))
+            if not go_first:
+                go_rounds.append(await asyncio.to_thread(go_round, args, samples_file))
+    return {"hector": hector, "hector_streams": hector_streams, "go": go_rounds, "go_samples": peers.read_samples(samples_file)}
+
+
+def go_round(args: argparse.Namespace, samples_file: Path) -> dict[str, Any]:
+    return peers.go_host(GO_PLUGIN, calls=args.calls, rounds=1, chunks=args.chunks, startup=None, samples=samples_file)
+
+
+async def hector_startup(plugin: Path, counts: list[int], repetitions: int) -> dict[int, dict[str, float]]:
+    """Time until `load_all` has every one of K plugins ready, and the plugins' own CPU per start."""
+    from hector_plugins import PluginManager
+
+    results: dict[int, dict[str, float]] = {}
+    for count in counts:
+        times, cpu = [], []
+        for _ in range(repetitions):
+            config = {"plugins": {"llm_providers": {f"p{i}": {"path": str(plugin)} for i in range(count)}}}
+            pm = PluginManager(config)
+            children_before = children_cpu_seconds()
+            start = time.perf_counter()
+            await pm.load_all(strict=True)
+            times.append((time.perf_counter() - start) * 1000)
+            await pm.shutdown()
+            # Reaped plugins' CPU (start to exit): what K starts cost the machine.
+            cpu.append((children_cpu_seconds() - children_before) * 1000 / count)
+        results[count] = {"ms": statistics.median(times), "plugin_cpu_ms": statistics.median(cpu)}
+    return results
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+async def memory_probe(plugin: Path, count: int) -> dict[str, float]:
+    """In a fresh interpreter: host RSS before and after `count` idle plugins are loaded."""
+    import gc
+
+    from hector_plugins import PluginManager
+
+    async with PluginManager() as warm:  # the runtime, threads and first-use allocations
+        await warm.load(plugin, name="warm-up")
+    gc.collect()
+    await asyncio.sleep(0.5)
+    before = rss_bytes()
+    config = {"plugins": {"llm_providers": {f"p{i}": {"path": str(plugin)} for i in range(count)}}}
+    async with PluginManager(config) as pm:
+        await pm.load_all(strict=True)
+        await asyncio.sleep(1.0)  # idle: log readers and connections settled
+        gc.collect()
+        after = rss_bytes()
+    return {"before_mib": before / 2**20, "after_mib": after / 2**20, "per_plugin_kib": (after - before) / count / 1024}
+
+
+def memory(plugin: Path) -> dict[str, float]:
+    command = [sys.executable, __file__, "--memory-probe", str(plugin)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, check=True)
+    return dict(json.loads(done.stdout))
+
+
+# --------------------------------------------------------------------------- report
+
+
+def build_report(args: argparse.Namespace, rust: dict[str, Any], go: dict[str, Any], startup: dict[str, Any], mem: dict[str, Any]) -> tuple[list[str], list[Goal]]:
+    unary: dict[str, UnarySamples] = rust["unary"]
+    floors = rust["floors"]
+    h, g = unary["hector"], unary["grpc.aio"]
+
+    def floor(name: str, key: str) -> float | None:
+        value = floors.get(name, {}).get(key)
+        return float(value) if value is not None else None
+
+    # -- unary on the Rust plugin
+    rows = []
+    for name, s in unary.items():
+        rows.append([name, fmt(s.median("p50_us"), ".1f"), fmt(s.median("p99_us"), ".1f"), fmt(s.median("seq_rate")),
+                     fmt(median(s.conc_rate[16])), fmt(median(s.conc_rate[256])), fmt(s.median("cpu_us"), ".1f")])
+    for name in ("hector-core", "tonic", "raw-socket"):
+        if name in floors:
+            rows.append([f"{name} (Rust)", fmt(floor(name, "p50_us"), ".1f"), fmt(floor(name, "p99_us"), ".1f"), fmt(floor(name, "seq_calls_per_s")),
+                         fmt(floor(name, "c16_calls_per_s")), fmt(floor(name, "c256_calls_per_s")), "–"])
+    if floor("raw-socket", "cross_cpu_p50_us") is not None:
+        # The same round trip with its two ends on different CPUs: what waking the other CPU costs.
+        rows.append(["raw-socket across CPUs (Rust)", fmt(floor("raw-socket", "cross_cpu_p50_us"), ".1f"), fmt(floor("raw-socket", "cross_cpu_p99_us"), ".1f"),
+                     fmt(floor("raw-socket", "cross_cpu_calls_per_s")), "–", "–", "–"])
+    hector_p50, grpc_p50, tonic_p50 = h.median("p50_us"), g.median("p50_us"), floor("tonic", "p50_us")
+    lines = [
+        "",
+        "## Unary `Generate`, Rust echo plugin (one process; every client on its unix socket)",
+        "",
+        *table(["client", "p50 µs", "p99 µs", "sequential calls/s", "c16 calls/s", "c256 calls/s", "host CPU µs/call"], rows),
+        "",
+        "| hector compared with | p50 | p99 | sequential | c16 | c256 | host CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| grpc.aio | {ratio(False, hector_p50, grpc_p50)} | {ratio(False, h.median('p99_us'), g.median('p99_us'))} | "
+        f"{ratio(True, h.median('seq_rate'), g.median('seq_rate'))} | {ratio(True, median(h.conc_rate[16]), median(g.conc_rate[16]))} | "
+        f"{ratio(True, median(h.conc_rate[256]), median(g.conc_rate[256]))} | {ratio(False, h.median('cpu_us'), g.median('cpu_us'))} |",
+        f"| tonic (Rust floor) | {ratio(False, hector_p50, tonic_p50)} | {ratio(False, h.median('p99_us'), floor('tonic', 'p99_us'))} | "
+        f"{ratio(True, h.median('seq_rate'), floor('tonic', 'seq_calls_per_s'))} | {ratio(True, median(h.conc_rate[16]), floor('tonic', 'c16_calls_per_s'))} | "
+        f"{ratio(True, median(h.conc_rate[256]), floor('tonic', 'c256_calls_per_s'))} | – |",
+        "",
+        "Ratios say how many times better hector is (below 1× = worse). Host CPU is this process's CPU time",
+        "(all threads) per sequential call; the plugin's CPU is not included.",
+    ]
+
+    # -- streaming
+    stream_rows = [[name, fmt(median(rates))] for name, rates in rust["streams"].items()]
+    stream_rows += [[f"{name} (Rust)", fmt(floor(name, "stream_chunks_per_s"))] for name in ("hector-core", "tonic") if name in floors]
+    hector_stream, grpc_stream = median(rust["streams"]["hector"]), median(rust["streams"]["grpc.aio"])
+    lines += [
+        "",
+        f"## Streaming: one `GenerateStreaming` of {args.chunks:,} chunks, Rust echo plugin",
+        "",
+        *table(["client", "chunks/s"], stream_rows),
+        "",
+        f"hector / grpc.aio: {ratio(True, hector_stream, grpc_stream)}; hector / tonic: {ratio(True, hector_stream, floor('tonic', 'stream_chunks_per_s'))}.",
+    ]
+
+    # -- Go plugin: hector vs go-plugin's host
+    go_rounds = go["go"]
+    go_unary = {key: [r["unary"][key] for r in go_rounds] for key in ("p50_us", "p99_us", "seq_calls_per_s", "c16_calls_per_s", "c256_calls_per_s")}
+    go_stream = [r["stream"]["chunks_per_s"] for r in go_rounds]
+    gh: UnarySamples = go["hector"]
+    go_rows = [
+        ["p50 µs", fmt(gh.median("p50_us"), ".1f"), fmt(median(go_unary["p50_us"]), ".1f"), ratio(False, gh.median("p50_us"), median(go_unary["p50_us"]))],
+        ["p99 µs", fmt(gh.median("p99_us"), ".1f"), fmt(median(go_unary["p99_us"]), ".1f"), ratio(False, gh.median("p99_us"), median(go_unary["p99_us"]))],
+        ["sequential calls/s", fmt(gh.median("seq_rate")), fmt(median(go_unary["seq_calls_per_s"])), ratio(True, gh.median("seq_rate"), median(go_unary["seq_calls_per_s"]))],
+    ]
+    for c in CONCURRENCY:
+        go_rows.append([f"c{c} calls/s", fmt(median(gh.conc_rate[c])), fmt(median(go_unary[f"c{c}_calls_per_s"])), ratio(True, median(gh.conc_rate[c]), median(go_unary[f"c{c}_calls_per_s"]))])
+    go_rows.append([f"stream chunks/s ({args.chunks:,})", fmt(median(go["hector_streams"])), fmt(median(go_stream)), ratio(True, median(go["hector_streams"]), median(go_stream))])
+    lines += [
+        "",
+        "## Go echo plugin: hector (Python) vs. go-plugin's own Go host",
+        "",
+        "The same plugin binary (examples/go/echo-llm); each host launches its own process. Rounds alternate.",
+        "",
+        *table(["metric", "hector", "go-plugin host", "ratio"], go_rows),
+    ]
+
+    # -- startup
+    cores = os.cpu_count() or 1
+    startup_rows = []
+    for label, figures in startup.items():
+        one, fifty = figures.get(1, {}).get("ms"), figures.get(max(args.startup), {}).get("ms")
+        cells = [fmt(figures.get(k, {}).get("ms"), ".1f") for k in args.startup]
+        cpu = figures.get(max(args.startup), {}).get("plugin_cpu_ms")
+        bound = max(args.startup) * cpu / cores if cpu else None
+        startup_rows.append([label, *cells, f"{fifty / one:.1f}×" if one and fifty else "–", fmt(cpu, ".1f"), fmt(bound, ".0f")])
+    lines += [
+        "",
+        f"## Startup: K plugins launched at once, until all are ready ({args.startup_reps} repetitions, median)",
+        "",
+        *table(["host / plugin", *(f"{k} plugin{'s' if k > 1 else ''} ms" for k in args.startup), f"{max(args.startup)} / 1", "plugin CPU ms per start", f"CPU bound for {max(args.startup)} ms"], startup_rows),
+        "",
+        f"\"Ready\" = handshake, connection and `Initialize` done. Plugin CPU per start: the plugins' own CPU",
+        f"time from launch to exit (reaped children), per plugin. CPU bound: {max(args.startup)} starts need at least",
+        f"{max(args.startup)} × that / {cores} cores of wall time, whatever the host does.",
+    ]
+
+    # -- memory
+    lines += [
+        "",
+        f"## Host memory per idle plugin ({IDLE_PLUGINS} Rust echo plugins, fresh interpreter)",
+        "",
+        f"RSS {mem['before_mib']:.1f} MiB before, {mem['after_mib']:.1f} MiB with {IDLE_PLUGINS} plugins loaded and idle: "
+        f"**{mem['per_plugin_kib']:.0f} KiB per plugin** (the plugins' own memory is not the host's).",
+    ]
+
+    # -- goals
+    rust_startup = startup.get("hector, Rust plugin", {})
+    one, many = rust_startup.get(1, {}).get("ms"), rust_startup.get(max(args.startup), {}).get("ms")
+    goals = [
+        Goal("p50 unary at least 2× faster than grpc.aio", grpc_p50 / hector_p50, 2.0, True, f"{hector_p50:.1f} vs {grpc_p50:.1f} µs"),
+        Goal("async call from Python ≤ 1.3× the native Rust tonic floor (p50)", hector_p50 / tonic_p50 if tonic_p50 else None, 1.3, False,
+             f"{hector_p50:.1f} vs {fmt(tonic_p50, '.1f')} µs"),
+        Goal("no slower than go-plugin's Go host on the same Go plugin (p50)", median(go_unary["p50_us"]) / gh.median("p50_us"), 1.0, True,
+             f"{gh.median('p50_us'):.1f} vs {median(go_unary['p50_us']):.1f} µs"),
+        Goal(f"{max(args.startup)} plugins ready in under 3× the time of one", many / one if one and many else None, 3.0, False,
+             f"{fmt(many, '.1f')} vs {fmt(one, '.1f')} ms (Rust plugin)"),
+        Goal("streaming at least 5× grpc.aio chunks/s", hector_stream / grpc_stream if hector_stream and grpc_stream else None, 5.0, True,
+             f"{fmt(hector_stream)} vs {fmt(grpc_stream)} chunks/s"),
+        Goal("`embed_batch` at least 10× a loop of `embed`", None, 10.0, True, "no embedder client exists yet: measured once it does"),
+        Goal("under 2 MiB of host memory per idle plugin", mem["per_plugin_kib"] / 1024, 2.0, False, f"{mem['per_plugin_kib']:.0f} KiB", unit=" MiB"),
+    ]
+    lines += [
+        "",
+        "## Goals",
+        "",
+        "| goal | achieved | verdict | figures |",
+        "|---|---:|---|---|",
+        *(f"| {goal.text} | {goal.shown} | **{goal.verdict}** | {goal.detail} |" for goal in goals),
+    ]
+
+    # -- per-round values
+    round_rows = []
+    for name, s in unary.items():
+        for label, values, spec in (("p50 µs", s.p50_us, ".1f"), ("p99 µs", s.p99_us, ".1f"), ("c256 calls/s", s.conc_rate[256], ",.0f")):
+            round_rows.append(f"| {name} | {label} | {' | '.join(format(v, spec) for v in values)} |")
+    for name, rates in rust["streams"].items():
+        round_rows.append(f"| {name} | stream chunks/s | {' | '.join(format(v, ',.0f') for v in rates)} |")
+    round_rows.append(f"| hector (Go plugin) | p50 µs | {' | '.join(format(v, '.1f') for v in gh.p50_us)} |")
+    round_rows.append(f"| go-plugin host | p50 µs | {' | '.join(format(v, '.1f') for v in go_unary['p50_us'])} |")
+    lines += [
+        "",
+        "## Per-round values",
+        "",
+        "Rust echo plugin unless the client says otherwise.",
+        "",
+        f"| client | metric | {' | '.join(f'round {r + 1}' for r in range(args.rounds))} |",
+        f"|---|---|{'---:|' * args.rounds}",
+        *round_rows,
+        "",
+        f"![latency distributions]({CHART.name})",
+    ]
+    return lines, goals
+
+
+# --------------------------------------------------------------------------- main
+
+
+async def measure_all(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    print("unary and streaming, Rust plugin", file=sys.stderr, flush=True)
+    rust = await rust_plugin_workloads(args)
+    print("unary and streaming, Go plugin (hector and go-plugin's host)", file=sys.stderr, flush=True)
+    with tempfile.NamedTemporaryFile(prefix="go-host-samples-") as samples:
+        go = await go_plugin_workloads(args, Path(samples.name))
+    print("startup", file=sys.stderr, flush=True)
+    counts = ",".join(str(k) for k in args.startup)
+    go_startup = peers.go_host(GO_PLUGIN, calls=50, rounds=1, chunks=10, startup=counts, samples=None)["startup_ms"]
+    startup = {
+        "hector, Rust plugin": await hector_startup(RUST_PLUGIN, args.startup, args.startup_reps),
+        "hector, Go plugin": await hector_startup(GO_PLUGIN, args.startup, args.startup_reps),
+        "go-plugin host, Go plugin": {int(k): {"ms": v} for k, v in go_startup.items()},
+    }
+    go["startup"] = startup
+    return rust, go, startup
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="short run: 500 calls, 2 rounds, 1,000-chunk streams")
+    parser.add_argument("--calls", type=int, help="calls per unary measurement (default 5000)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds (default 5)")
+    parser.add_argument("--chunks", type=int, help="chunks per stream (default 10000)")
+    parser.add_argument("--no-build", action="store_true", help="do not build the plugins, the Go host and the Rust floor")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the results (default benchmarks/RESULTS.md)")
+    parser.add_argument("--memory-probe", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.calls = args.calls or (500 if args.quick else 5000)
+    args.rounds = args.rounds or (2 if args.quick else 5)
+    args.chunks = args.chunks or (1000 if args.quick else 10_000)
+    args.warmup = max(50, args.calls // 10)
+    args.startup = [1, 10, 50]
+    args.startup_reps = 1 if args.quick else 3
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if args.memory_probe:
+        print(json.dumps(asyncio.run(memory_probe(args.memory_probe, IDLE_PLUGINS))))
+        return
+    command = " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
+    if not report.extension_is_release():
+        print("warning: hector_plugins is a debug build; run `maturin develop --release` for real figures", file=sys.stderr)
+    if not args.no_build:
+        peers.build_all()
+    peers.generate_stubs()
+    started = time.monotonic()
+    rust, go, startup = asyncio.run(measure_all(args))
+    print("memory", file=sys.stderr, flush=True)
+    mem = memory(RUST_PLUGIN)
+    body, goals = build_report(args, rust, go, startup, mem)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    chart = args.output.parent / CHART.name
+    report.latency_chart(chart, {
+        "Rust echo plugin (same process)": {
+            "hector (Python)": rust["unary"]["hector"].last_latencies_ns,
+            "grpc.aio (Python)": rust["unary"]["grpc.aio"].last_latencies_ns,
+            "in-process Python": rust["unary"]["in-process Python"].last_latencies_ns,
+            **{f"{name} (Rust)": samples for name, samples in rust["floor_samples"].items()},
+        },
+        "Go echo plugin": {"hector (Python)": go["hector"].last_latencies_ns, "go-plugin Go host": go["go_samples"]},
+    })
+    go_version = go["go"][0]["go"] if go["go"] else "?"
+    intro = [
+        *(f"- {key}: {value}" for key, value in report.machine(LOAD_AT_START, f"go-plugin v1.8.0, {go_version}")),
+        f"- command: `{command}` ({time.monotonic() - started:.0f} s of measuring)",
+        f"- {args.calls} calls per unary measurement after {args.warmup} warm-up calls, {args.rounds} rounds, "
+        f"{args.chunks:,}-chunk streams; figures are medians across rounds",
+        f"- chart: [{chart.name}]({chart.name}), distribution of sequential unary latencies (last round)",
+    ]
+    report.write(args.output, intro + body)
+    print(args.output.read_text())
+    print("goals: " + ", ".join(f"{g.text}: {g.verdict}" for g in goals), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
