@@ -1,9 +1,12 @@
-"""The ``hector-plugins`` command: list, validate, inspect and call configured plugins.
+"""The ``hector-plugins`` command: list, validate, inspect and call configured plugins, and
+start new ones.
 
     hector-plugins [-c hector.yaml] list [--json]
     hector-plugins [-c hector.yaml] validate [--json]      # exit status 1 on any problem
     hector-plugins [-c hector.yaml] inspect NAME [--json]  # launches the plugin
     hector-plugins [-c hector.yaml] call NAME generate "hello"   # also: stream, model_info, health
+    hector-plugins new --type llm|embedder|database --lang rust|python|go [--name NAME] [--dir DIR]
+                                                           # a plugin skeleton with a smoke test
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -145,6 +149,27 @@ def cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from . import _scaffold
+
+    try:
+        skeleton = _scaffold.create(args.type, args.lang, args.name, args.dir)
+    except _scaffold.ScaffoldError as error:
+        print(f"hector-plugins new: {error}", file=sys.stderr)
+        return error.exit_code
+    directory = skeleton.directory
+    print(f"created the {skeleton.lang} {skeleton.type.key} plugin {skeleton.name!r} in {directory}:")
+    for entry in sorted({path.relative_to(directory).parts[0] for path in skeleton.files}):
+        print(f"  {entry}{'/' if (directory / entry).is_dir() else ''}")
+    print("next:")
+    print(f"  cd {shlex.quote(str(directory))}")
+    if skeleton.lang == "python":
+        print("  pip install -r requirements.txt")
+    print(f"  {skeleton.build_command}")
+    print("  python -m pytest tests -q   # loads the plugin and calls it once")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="hector-plugins", description="Work with hector-plugins plugins.")
     top.add_argument("-c", "--config", help="hector.yaml to use (default: ./hector.yaml)")
@@ -165,6 +190,17 @@ def parser() -> argparse.ArgumentParser:
     call.add_argument("args", nargs="*", help="the user message for generate/stream")
     call.add_argument("--timeout", type=float, default=None, help="seconds")
     call.set_defaults(run=cmd_call)
+    new = commands.add_parser(
+        "new",
+        help="write a plugin skeleton: source, manifest, README and a smoke test",
+        description="Write a plugin skeleton that builds and runs at once: the service's source, its "
+        "<name>.plugin.yaml manifest, a README with the build command and a pytest smoke test.",
+    )
+    new.add_argument("--type", required=True, help="the service: llm, embedder or database")
+    new.add_argument("--lang", required=True, help="rust, python or go")
+    new.add_argument("--name", help="lowercase letters, digits and dashes (default: the directory's name, else my-<type>)")
+    new.add_argument("--dir", help="where to write it; must not exist or be empty (default: ./<name>)")
+    new.set_defaults(run=cmd_new)
     return top
 
 

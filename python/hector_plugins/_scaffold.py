@@ -1,0 +1,429 @@
+"""``hector-plugins new``: writes a plugin skeleton that builds and runs at once.
+
+A skeleton is a directory holding the plugin's source, its manifest ``<name>.plugin.yaml``, a
+README with the build command and a pytest smoke test that loads the built plugin with
+``PluginManager`` and calls it once. The executable is ``<dir>/<name>``, next to its manifest.
+
+Everything a skeleton needs ships inside this package, under ``_templates/``:
+
+* ``_templates/<lang>/*.tmpl`` and ``_templates/common/*.tmpl``: the files, with ``@@key@@``
+  placeholders;
+* ``_templates/shared/``: the ``.proto`` files (from the repository's ``proto/``) and the
+  generated Go code of ``hector.plugin`` with the Go module's ``go.mod``/``go.sum`` (from
+  ``examples/go/``). In the repository these are symbolic links to the one real copy; building
+  the wheel or the sdist stores the files they point to, so an installed package has them too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+TEMPLATES = Path(__file__).resolve().parent / "_templates"
+SHARED = TEMPLATES / "shared"
+
+LANGUAGES = ("python", "go", "rust")
+VERSION = "0.1.0"
+HECTOR_VERSION = ">=0.1"
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_NAME_MAX = 64
+# Names a skeleton uses for its own files and directories.
+_RESERVED = frozenset({"proto", "src", "target", "tests", "generated", "hectorpb", "plugin", "service"})
+
+
+class ScaffoldError(Exception):
+    """A ``new`` request that cannot be carried out. ``exit_code`` is 2 for bad arguments."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+_LANG_TITLES = {"python": "Python, grpcio", "go": "Go, hashicorp/go-plugin", "rust": "Rust, tonic"}
+_SAMPLES = {
+    "llm": "`Generate` answers `Echo: <last user message>` (the prefix is the `prefix` config key).",
+    "embedder": "`Embed` returns a normalized 8-dimensional count of the text's bytes by value "
+    "modulo 8 (the `dimension` config key changes the size).",
+    "database": "an in-memory store of collections, searched by cosine similarity (`top_k` is "
+    "capped by the `max_results` config key).",
+}
+_PREREQUISITES = {
+    "python": "Python 3.9 or newer with the packages of `requirements.txt` (`pip install -r requirements.txt`).\n"
+    "`build.py` generates the gRPC code from `proto/` with grpcio-tools.",
+    "go": "Go 1.26 or newer (the first build downloads the modules listed in `go.mod`).",
+    "rust": "A stable Rust toolchain (`cargo`). No `protoc` is needed: `build.rs` compiles `proto/` with protox.",
+}
+
+
+@dataclass(frozen=True)
+class PluginType:
+    short: str  # llm
+    key: str  # llm_provider: the manifest's type
+    service: str  # LLMProvider: the hector.plugin service
+    title: str  # for prose: "LLM provider"
+    capabilities: tuple[tuple[str, str], ...]  # manifest capabilities, as YAML scalars
+    optional: tuple[str, ...]  # config_schema.optional
+    defaults: tuple[tuple[str, str], ...]  # config_schema.defaults, as YAML scalars
+
+
+TYPES = {
+    "llm": PluginType(
+        "llm",
+        "llm_provider",
+        "LLMProvider",
+        "LLM provider",
+        capabilities=(("streaming", "true"), ("tools", "false")),
+        optional=("prefix",),
+        defaults=(("prefix", '"Echo: "'),),
+    ),
+    "embedder": PluginType(
+        "embedder",
+        "embedder_provider",
+        "EmbedderProvider",
+        "embedder",
+        capabilities=(("dimension", "8"),),
+        optional=("dimension",),
+        defaults=(("dimension", "8"),),
+    ),
+    "database": PluginType(
+        "database",
+        "database_provider",
+        "DatabaseProvider",
+        "vector database",
+        capabilities=(("persistent", "false"),),
+        optional=("max_results",),
+        defaults=(("max_results", "100"),),
+    ),
+}
+# Every spelling `hector-plugins` accepts elsewhere for a supported type.
+_TYPE_ALIASES = {**{t.short: t.short for t in TYPES.values()}, **{t.key: t.short for t in TYPES.values()}}
+# Types the host knows but that have no service in proto/hector/plugin yet.
+_NOT_YET = {"tool", "tools", "tool_provider", "reasoning", "reasoning_strategy"}
+
+
+def plugin_type(value: str) -> PluginType:
+    """The type named by ``value`` (``llm`` or ``llm_provider``, ...), or a ScaffoldError."""
+    supported = ", ".join(TYPES)
+    short = _TYPE_ALIASES.get(value.strip().lower())
+    if short is not None:
+        return TYPES[short]
+    if value.strip().lower() in _NOT_YET:
+        raise ScaffoldError(
+            f"plugin type {value!r} has no gRPC service yet (only the hector.plugin LLMProvider, "
+            f"EmbedderProvider and DatabaseProvider services exist); supported types: {supported}",
+            exit_code=2,
+        )
+    raise ScaffoldError(f"unknown plugin type {value!r}; supported types: {supported}", exit_code=2)
+
+
+def language(value: str) -> str:
+    lang = value.strip().lower()
+    if lang not in LANGUAGES:
+        raise ScaffoldError(f"unknown language {value!r}; supported languages: {', '.join(LANGUAGES)}", exit_code=2)
+    return lang
+
+
+def check_name(name: str) -> str:
+    """A plugin name: lowercase letters, digits and single dashes, starting with a letter."""
+    if not name:
+        raise ScaffoldError("the plugin name is empty", exit_code=2)
+    if len(name) > _NAME_MAX:
+        raise ScaffoldError(f"plugin name {name!r} is longer than {_NAME_MAX} characters", exit_code=2)
+    if not _NAME.match(name):
+        hint = " (use lowercase)" if name.lower() != name and _NAME.match(name.lower()) else ""
+        raise ScaffoldError(
+            f"invalid plugin name {name!r}{hint}: use lowercase letters, digits and dashes, starting with "
+            "a letter, with no leading, trailing or double dash (e.g. my-llm)",
+            exit_code=2,
+        )
+    if name in _RESERVED:
+        raise ScaffoldError(
+            f"plugin name {name!r} is taken by a file of the skeleton; choose another "
+            f"(reserved: {', '.join(sorted(_RESERVED))})",
+            exit_code=2,
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    directory: Path
+    name: str
+    type: PluginType
+    lang: str
+    build_command: str
+    files: tuple[Path, ...]
+
+
+def build_command(lang: str, name: str) -> str:
+    """The shell command, run in the skeleton's directory, that builds ``./<name>``."""
+    if lang == "python":
+        return "python build.py"
+    if lang == "go":
+        return f"go build -o {name} ."
+    return f"cargo build --release && cp target/release/{name} ."
+
+
+def create(
+    type: str,
+    lang: str,
+    name: str | None = None,
+    directory: str | os.PathLike[str] | None = None,
+    *,
+    python: str | None = None,
+) -> Skeleton:
+    """Writes a skeleton and returns what was written.
+
+    ``name`` defaults to the directory's name when ``directory`` is given, else ``my-<type>``;
+    ``directory`` defaults to ``./<name>``. The directory must not exist or be empty.
+    ``python`` is the interpreter a Python plugin's launcher runs (default: this one).
+    """
+    kind = plugin_type(type)
+    lang = language(lang)
+    if name is None:
+        name = Path(directory).resolve().name if directory is not None else f"my-{kind.short}"
+        try:
+            check_name(name)
+        except ScaffoldError as error:
+            raise ScaffoldError(f"{error} (the name comes from the directory: pass --name)", exit_code=2) from None
+    check_name(name)
+    target = Path(directory) if directory is not None else Path(name)
+    _check_target(target)
+
+    values = {
+        "name": name,
+        "type": kind.short,
+        "type_key": kind.key,
+        "service": kind.service,
+        "title": kind.title,
+        "description": f"{kind.title[0].upper()}{kind.title[1:]} plugin {name} ({_LANG_TITLES[lang]})",
+        "build_command": build_command(lang, name),
+        "python_sh": shlex.quote(python or sys.executable),
+        "version_floor": _package_version(),
+    }
+    files: dict[str, bytes] = {}
+    executable: set[str] = set()
+    _WRITERS[lang](kind, values, files, executable)
+    files[f"{name}.plugin.yaml"] = _manifest(kind, values).encode()
+    files["README.md"] = _render(
+        "common/README.md.tmpl",
+        values,
+        lang_title=_LANG_TITLES[lang],
+        sample=_SAMPLES[kind.short],
+        prerequisites=_PREREQUISITES[lang],
+        usage=_usage(kind, name),
+        layout=_layout(lang, name),
+    ).encode()
+    cargo = lang == "rust"
+    files["tests/test_plugin.py"] = _render(
+        f"common/test_{kind.short}.py.tmpl",
+        values,
+        imports="import os\nimport shutil\n" if cargo else "",
+        locate=_render(f"common/locate_{'cargo' if cargo else 'plain'}.py.tmpl", values),
+    ).encode()
+    if kind.short != "llm":
+        files["tests/wire.py"] = _render("common/wire.py.tmpl", values).encode()
+
+    created = target.exists()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for relative, data in sorted(files.items()):
+            path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            if relative in executable:
+                path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+            written.append(path)
+    except OSError as error:
+        if not created:
+            shutil.rmtree(target, ignore_errors=True)
+        raise ScaffoldError(f"cannot write the skeleton into {target}: {error}") from error
+    return Skeleton(target, name, kind, lang, values["build_command"], tuple(written))
+
+
+def _package_version() -> str:
+    from ._core import __version__
+
+    return str(__version__)
+
+
+def _check_target(target: Path) -> None:
+    if target.is_symlink() and not target.exists():
+        raise ScaffoldError(f"{target} is a broken symbolic link")
+    if target.exists():
+        if not target.is_dir():
+            raise ScaffoldError(f"{target} exists and is not a directory")
+        if any(target.iterdir()):
+            raise ScaffoldError(f"{target} exists and is not empty: choose a new directory with --dir")
+
+
+_PLACEHOLDER = re.compile(r"@@([a-z_]+)@@")
+
+
+def _render(template: str, values: dict[str, str], **extra: str) -> str:
+    text = (TEMPLATES / template).read_text()
+    merged = {**values, **extra}
+
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in merged:
+            raise KeyError(f"template {template} uses @@{key}@@, which has no value")
+        return merged[key]
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def _shared(relative: str) -> bytes:
+    path = SHARED / relative
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ScaffoldError(
+            f"this hector-plugins installation lacks {path} ({error}); reinstall the package"
+        ) from error
+
+
+def _protos(kind: PluginType) -> dict[str, bytes]:
+    names = [
+        "hector/plugin/common.proto",
+        f"hector/plugin/{kind.short}.proto",
+        "grpc/health/v1/health.proto",
+        "goplugin/grpc_controller.proto",
+    ]
+    return {f"proto/{n}": _shared(f"proto/{n}") for n in names}
+
+
+def _write_python(kind: PluginType, values: dict[str, str], files: dict[str, bytes], executable: set[str]) -> None:
+    name = values["name"]
+    files.update(_protos(kind))
+    files["plugin.py"] = _render("python/plugin.py.tmpl", values).encode()
+    files["service.py"] = _render(f"python/service_{kind.short}.py.tmpl", values).encode()
+    files["build.py"] = _render("python/build.py.tmpl", values).encode()
+    files["requirements.txt"] = _render("python/requirements.txt.tmpl", values).encode()
+    files[".gitignore"] = _render("python/gitignore.tmpl", values).encode()
+    files[name] = _render("python/launcher.sh.tmpl", values).encode()
+    executable.add(name)
+
+
+def _write_go(kind: PluginType, values: dict[str, str], files: dict[str, bytes], executable: set[str]) -> None:
+    module = f"example.com/{values['name']}"
+    files["go.mod"] = _go_mod(module).encode()
+    files["go.sum"] = _shared("go/go.sum")
+    for source in sorted((SHARED / "go" / "hectorpb").glob("*.go")):
+        files[f"hectorpb/{source.name}"] = _shared(f"go/hectorpb/{source.name}")
+    go_values = {**values, "module": module}
+    files["main.go"] = _render("go/main.go.tmpl", go_values).encode()
+    files["service.go"] = _render(f"go/service_{kind.short}.go.tmpl", go_values).encode()
+    files[".gitignore"] = _render("go/gitignore.tmpl", values).encode()
+
+
+def _go_mod(module: str) -> str:
+    """examples/go's go.mod (the versions our own Go plugins are built and tested with), renamed."""
+    text = _shared("go/go.mod").decode()
+    text, count = re.subn(r"(?m)^module\s+\S+", f"module {module}", text, count=1)
+    if count != 1:
+        raise ScaffoldError("the shipped go.mod has no module line")
+    return text
+
+
+def _write_rust(kind: PluginType, values: dict[str, str], files: dict[str, bytes], executable: set[str]) -> None:
+    files.update(_protos(kind))
+    files["Cargo.toml"] = _render("rust/Cargo.toml.tmpl", values).encode()
+    files["build.rs"] = _render("rust/build.rs.tmpl", values).encode()
+    files["src/main.rs"] = _render("rust/main.rs.tmpl", values).encode()
+    files["src/service.rs"] = _render(f"rust/service_{kind.short}.rs.tmpl", values).encode()
+    files[".gitignore"] = _render("rust/gitignore.tmpl", values).encode()
+
+
+_WRITERS: dict[str, Callable[[PluginType, dict[str, str], dict[str, bytes], set[str]], None]] = {
+    "python": _write_python,
+    "go": _write_go,
+    "rust": _write_rust,
+}
+
+
+def _manifest(kind: PluginType, values: dict[str, str]) -> str:
+    capabilities = ", ".join(f"{k}: {v}" for k, v in kind.capabilities)
+    optional = ", ".join(kind.optional)
+    defaults = ", ".join(f"{k}: {v}" for k, v in kind.defaults)
+    return (
+        f"# The manifest of {values['name']}: the host reads it before launching ./{values['name']}\n"
+        "# (the executable is this file's path without .plugin.yaml).\n"
+        "plugin:\n"
+        f"  name: {values['name']}\n"
+        f"  version: {VERSION}  # keep in step with the version the code reports\n"
+        f"  description: \"{values['description']}\"\n"
+        f"  type: {kind.key}\n"
+        "  protocol: grpc\n"
+        f"  hector_version: \"{HECTOR_VERSION}\"  # a semver requirement on the host's hector-plugins version\n"
+        f"  capabilities: {{{capabilities}}}\n"
+        "  config_schema:\n"
+        "    required: []  # keys a configuration must set: the load fails naming a missing one\n"
+        f"    optional: [{optional}]\n"
+        f"    defaults: {{{defaults}}}  # sent with Initialize unless the configuration sets them\n"
+    )
+
+
+_FIRST_CALL = {"embedder": "Embed", "database": "Search"}
+
+
+def _usage(kind: PluginType, name: str) -> str:
+    load = f'await pm.load("./{name}", type="{kind.key}", config={{...}})'
+    if kind.short == "llm":
+        call = f'reply = await pm.llm("{name}").generate([Message.user("hi")])'
+        imports = "from hector_plugins import Message, PluginManager"
+    else:
+        call = (
+            f'raw = pm.raw("{name}")  # protobuf bytes in and out, see tests/wire.py\n'
+            f'    reply = await raw.call("/hector.plugin.{kind.service}/{_FIRST_CALL[kind.short]}", request_bytes)'
+        )
+        imports = "from hector_plugins import PluginManager"
+    section = f"{kind.key.replace('_provider', '')}_providers"
+    return (
+        "From Python:\n\n```python\n"
+        f"{imports}\n\n"
+        "async with PluginManager() as pm:\n"
+        f"    {load}\n"
+        f"    {call}\n"
+        "```\n\n"
+        "or from a `hector.yaml` next to the plugin's directory (`await pm.load_all()` starts it):\n\n```yaml\n"
+        "plugins:\n"
+        f"  {section}:\n"
+        f"    {name}: {{type: grpc, path: ./{name}/{name}, config: {{}}}}\n"
+        "```\n"
+    )
+
+
+def _layout(lang: str, name: str) -> str:
+    rows = {
+        "python": [
+            ("service.py", "the service: your code goes here"),
+            ("plugin.py", "the plugin protocol: cookie check, socket, handshake line, health, shutdown"),
+            (name, "the executable the host starts (runs plugin.py with the Python that created the skeleton)"),
+            ("build.py", "generates the gRPC code from proto/ into generated/ (grpcio-tools)"),
+            ("proto/", "the service definitions"),
+        ],
+        "go": [
+            ("service.go", "the service: your code goes here"),
+            ("main.go", "serves it with hashicorp/go-plugin (handshake, health, shutdown)"),
+            ("hectorpb/", "the generated Go code of the hector.plugin services"),
+        ],
+        "rust": [
+            ("src/service.rs", "the service: your code goes here"),
+            ("src/main.rs", "the plugin protocol: cookie check, socket, handshake line, health, shutdown"),
+            ("build.rs", "compiles proto/ with protox (no system protoc needed)"),
+            ("proto/", "the service definitions"),
+        ],
+    }[lang]
+    rows.append((f"{name}.plugin.yaml", "the manifest, next to the executable"))
+    rows.append(("tests/test_plugin.py", "a smoke test: loads the built plugin and calls it once"))
+    return "\n".join(f"| `{path}` | {what} |" for path, what in rows)

@@ -1,0 +1,1 @@
+../../../../../../examples/go/proto/hectorpb/llm.pb.go

@@ -1,0 +1,1 @@
+../../../../../../examples/go/proto/hectorpb/llm_grpc.pb.go

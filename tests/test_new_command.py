@@ -1,0 +1,206 @@
+"""`hector-plugins new`: every language x type skeleton is generated, built with its own
+toolchain and passes its own smoke test (run as a user would, `python -m pytest tests`); bad
+requests fail with a clear message and a non-zero exit status."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hector_plugins import _scaffold
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "python" / "hector_plugins" / "_templates"
+IN_CI = os.environ.get("CI") == "true"
+
+LANGUAGES = ["python", "go", "rust"]
+TYPES = ["llm", "embedder", "database"]
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    # The console script installed with the package; `python -m` as a fallback.
+    script = shutil.which("hector-plugins", path=os.path.dirname(sys.executable))
+    command = [script] if script else [sys.executable, "-m", "hector_plugins.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def need(tool: str, why: str) -> None:
+    """Skips without the tool; in CI (CI=true) a missing toolchain fails the run instead."""
+    if shutil.which(tool) is None:
+        message = f"{tool} is not installed: {why}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900) -> float:
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(command)} failed in {cwd}:\n{done.stdout}\n{done.stderr}"
+    return time.monotonic() - started
+
+
+def build(lang: str, directory: Path, name: str, env: dict[str, str]) -> float:
+    """Builds a skeleton the way its README says; returns the seconds it took."""
+    if lang == "python":
+        return run([sys.executable, "build.py"], directory, env)
+    if lang == "go":
+        need("go", "the Go skeletons are built with `go build`")
+        return run(["go", "build", "-o", name, "."], directory, env)
+    need("cargo", "the Rust skeletons are built with `cargo build`")
+    # The repository's lock file and target directory (same versions, same release profile): most
+    # crates the repository compiled are reused; the few whose features differ (tokio, hyper, tonic,
+    # ...) are compiled once more for the first skeleton and reused by the next ones.
+    shutil.copy(ROOT / "Cargo.lock", directory / "Cargo.lock")
+    # The smoke test copies target/release/<name> next to the manifest itself.
+    return run(["cargo", "build", "--release", "--quiet"], directory, env)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("kind", TYPES)
+def test_skeleton_builds_and_passes_its_smoke_test(tmp_path: Path, kind: str, lang: str) -> None:
+    name = f"{kind}-{lang}"
+    directory = tmp_path / name
+    created = cli("new", "--type", kind, "--lang", lang, "--name", name, "--dir", str(directory))
+    assert created.returncode == 0, created.stderr
+    assert f"plugin '{name}'" in created.stdout and _scaffold.build_command(lang, name) in created.stdout
+
+    manifest = (directory / f"{name}.plugin.yaml").read_text()
+    assert f"name: {name}\n" in manifest and f"type: {kind}_provider\n" in manifest
+    assert "version: 0.1.0" in manifest and 'hector_version: ">=0.1"' in manifest
+    assert _scaffold.build_command(lang, name) in (directory / "README.md").read_text()
+
+    env = {**os.environ, "CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR") or str(ROOT / "target")}
+    seconds = build(lang, directory, name, env)
+    print(f"{name}: built in {seconds:.1f}s")
+
+    smoke = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert smoke.returncode == 0, f"the skeleton's smoke test failed:\n{smoke.stdout}\n{smoke.stderr}"
+    assert re.search(r"\b1 passed\b", smoke.stdout), smoke.stdout
+    assert os.access(directory / name, os.X_OK), "the executable sits next to its manifest"
+
+    # Run by hand (no magic cookie), it refuses: exit status 1, a message on stderr, no handshake.
+    no_cookie = {k: v for k, v in env.items() if k != "HECTOR_PLUGIN"}
+    by_hand = subprocess.run([str(directory / name)], env=no_cookie, capture_output=True, text=True, timeout=60)
+    assert (by_hand.returncode, by_hand.stdout) == (1, "")
+    assert "This binary is a plugin" in by_hand.stderr
+
+
+def test_defaults_name_and_directory(tmp_path: Path) -> None:
+    made = cli("new", "--type", "embedder", "--lang", "go", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "my-embedder" / "my-embedder.plugin.yaml").exists()
+
+    empty = tmp_path / "vectors"
+    empty.mkdir()  # an existing empty directory is fine; its name becomes the plugin's
+    made = cli("new", "--type", "database_provider", "--lang", "rust", "--dir", str(empty))
+    assert made.returncode == 0, made.stderr
+    assert 'name = "vectors"' in (empty / "Cargo.toml").read_text()
+    assert "type: database_provider" in (empty / "vectors.plugin.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--type", "chat", "--lang", "go"], "unknown plugin type 'chat'; supported types: llm, embedder, database"),
+        (["--type", "tool", "--lang", "go"], "has no gRPC service yet"),
+        (["--type", "reasoning", "--lang", "rust"], "supported types: llm, embedder, database"),
+        (["--type", "llm", "--lang", "java"], "unknown language 'java'; supported languages: python, go, rust"),
+        (["--type", "llm", "--lang", "go", "--name", "My-LLM"], "invalid plugin name 'My-LLM' (use lowercase)"),
+        (["--type", "llm", "--lang", "go", "--name", "my_llm"], "invalid plugin name 'my_llm'"),
+        (["--type", "llm", "--lang", "go", "--name=-llm"], "invalid plugin name '-llm'"),
+        (["--type", "llm", "--lang", "go", "--name", "llm-"], "invalid plugin name 'llm-'"),
+        (["--type", "llm", "--lang", "go", "--name", "my--llm"], "invalid plugin name 'my--llm'"),
+        (["--type", "llm", "--lang", "go", "--name", "2llm"], "invalid plugin name '2llm'"),
+        (["--type", "llm", "--lang", "go", "--name", "x" * 65], "longer than 64 characters"),
+        (["--type", "llm", "--lang", "rust", "--name", "src"], "plugin name 'src' is taken"),
+        (["--type", "llm", "--lang", "go", "--dir", "Bad_Dir"], "pass --name"),
+    ],
+)
+def test_bad_requests_are_refused(tmp_path: Path, args: list[str], message: str) -> None:
+    out = cli("new", *args, cwd=tmp_path)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert out.stderr.startswith("hector-plugins new: ")
+    assert list(tmp_path.iterdir()) == [], "nothing is written"
+
+
+def test_missing_arguments_are_usage_errors(tmp_path: Path) -> None:
+    out = cli("new", "--lang", "go", cwd=tmp_path)
+    assert out.returncode == 2 and "--type" in out.stderr
+
+
+def test_an_existing_directory_or_file_is_left_alone(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    out = cli("new", "--type", "llm", "--lang", "python", "--dir", str(taken))
+    assert out.returncode == 1
+    assert f"{taken} exists and is not empty" in out.stderr
+    assert [p.name for p in taken.iterdir()] == ["notes.txt"]
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("mine")
+    out = cli("new", "--type", "llm", "--lang", "go", "--dir", str(a_file))
+    assert out.returncode == 1 and "is not a directory" in out.stderr
+    assert a_file.read_text() == "mine"
+
+
+# The data the skeletons are made of.
+
+
+def test_shared_files_are_the_repository_copies() -> None:
+    """`_templates/shared` holds links to proto/ and examples/go, so there is one copy of each;
+    a new .proto or generated Go file must get a link too."""
+    shared = TEMPLATES / "shared"
+    expected = {
+        **{shared / "proto" / p.relative_to(ROOT / "proto"): p for p in (ROOT / "proto" / "hector" / "plugin").glob("*.proto")},
+        shared / "proto/grpc/health/v1/health.proto": ROOT / "proto/grpc/health/v1/health.proto",
+        shared / "proto/goplugin/grpc_controller.proto": ROOT / "proto/goplugin/grpc_controller.proto",
+        **{shared / "go/hectorpb" / p.name: p for p in (ROOT / "examples/go/proto/hectorpb").glob("*.go")},
+        shared / "go/go.mod": ROOT / "examples/go/go.mod",
+        shared / "go/go.sum": ROOT / "examples/go/go.sum",
+    }
+    present = {p for p in shared.rglob("*") if not p.is_dir()}
+    assert present == set(expected), f"missing: {set(expected) - present}, stale: {present - set(expected)}"
+    for link, original in expected.items():
+        assert link.is_symlink(), f"{link} must be a link to {original}, not a copy"
+        assert link.resolve() == original.resolve()
+
+
+def test_rust_template_uses_the_repository_crate_versions() -> None:
+    tomllib = pytest.importorskip("tomllib")
+    ours = tomllib.loads((ROOT / "Cargo.toml").read_text())
+    template = tomllib.loads((TEMPLATES / "rust" / "Cargo.toml.tmpl").read_text().replace("@@", ""))
+
+    def version(spec: object) -> object:
+        return spec["version"] if isinstance(spec, dict) else spec
+
+    for section in ("dependencies", "build-dependencies"):
+        for crate, spec in template[section].items():
+            assert version(spec) == version(ours[section][crate]), f"{crate} differs from the root Cargo.toml"
+    # The same release profile, so the dependencies the repository compiled are reused.
+    assert template["profile"]["release"] == ours["profile"]["release"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("kind", TYPES)
+def test_every_placeholder_is_filled(tmp_path: Path, kind: str, lang: str) -> None:
+    skeleton = _scaffold.create(kind, lang, "fill-check", tmp_path / "fill-check")
+    for path in skeleton.files:
+        if path.suffix in {".go", ".rs", ".py", ".md", ".toml", ".yaml", ".txt"} or path.name == "fill-check":
+            assert "@@" not in path.read_text(), path
