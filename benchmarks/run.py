@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peers  # noqa: E402
 import report  # noqa: E402
-from measure import CONCURRENCY, UnarySamples, chunks_per_second, measure_unary  # noqa: E402
+from measure import CONCURRENCY, UnarySamples, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
 from report import Goal, fmt, median, ratio, table  # noqa: E402
 
 ROOT = peers.ROOT
@@ -146,7 +146,7 @@ async def go_plugin_workloads(args: argparse.Namespace, samples_file: Path) -> d
     hector_streams: list[float] = []
     go_rounds: list[dict[str, Any]] = []
     async with PluginManager() as pm:
-        await pm.load(GO_PLUGIN, name="echo-go")
+        info = await pm.load(GO_PLUGIN, name="echo-go")
         llm = pm.llm("echo-go")
         call, stream = hector_generate(llm), hector_stream(llm, words(args.chunks))
         await chunks_per_second(stream, args.chunks, is_text)  # warm-up
@@ -159,7 +159,10 @@ async def go_plugin_workloads(args: argparse.Namespace, samples_file: Path) -> d
             hector_streams.append(await chunks_per_second(stream, args.chunks, is_text))
             if not go_first:
                 go_rounds.append(await asyncio.to_thread(go_round, args, samples_file))
-    return {"hector": hector, "hector_streams": hector_streams, "go": go_rounds, "go_samples": peers.read_samples(samples_file)}
+        # Our Rust client without Python on the same Go plugin: separates the bridge's cost from
+        # the HTTP/2 exchange with a Go server.
+        floors = peers.rust_floor(info.address, calls=args.calls, rounds=args.rounds, chunks=args.chunks, samples_dir=None)
+    return {"hector": hector, "hector_streams": hector_streams, "go": go_rounds, "go_samples": peers.read_samples(samples_file), "floors": floors}
 
 
 def go_round(args: argparse.Namespace, samples_file: Path) -> dict[str, Any]:
@@ -167,23 +170,25 @@ def go_round(args: argparse.Namespace, samples_file: Path) -> dict[str, Any]:
 
 
 async def hector_startup(plugin: Path, counts: list[int], repetitions: int) -> dict[int, dict[str, float]]:
-    """Time until `load_all` has every one of K plugins ready, and the plugins' own CPU per start."""
+    """Time until `load_all` has every one of K plugins ready; the plugins' own CPU per start, and
+    this process's (the host's) CPU per start."""
     from hector_plugins import PluginManager
 
     results: dict[int, dict[str, float]] = {}
     for count in counts:
-        times, cpu = [], []
+        times, cpu, host_cpu = [], [], []
         for _ in range(repetitions):
             config = {"plugins": {"llm_providers": {f"p{i}": {"path": str(plugin)} for i in range(count)}}}
             pm = PluginManager(config)
-            children_before = children_cpu_seconds()
+            children_before, host_before = children_cpu_seconds(), host_cpu_seconds()
             start = time.perf_counter()
             await pm.load_all(strict=True)
             times.append((time.perf_counter() - start) * 1000)
+            host_cpu.append((host_cpu_seconds() - host_before) * 1000 / count)
             await pm.shutdown()
             # Reaped plugins' CPU (start to exit): what K starts cost the machine.
             cpu.append((children_cpu_seconds() - children_before) * 1000 / count)
-        results[count] = {"ms": statistics.median(times), "plugin_cpu_ms": statistics.median(cpu)}
+        results[count] = {"ms": statistics.median(times), "plugin_cpu_ms": statistics.median(cpu), "host_cpu_ms": statistics.median(host_cpu)}
     return results
 
 
@@ -296,6 +301,8 @@ def build_report(args: argparse.Namespace, rust: dict[str, Any], go: dict[str, A
     for c in CONCURRENCY:
         go_rows.append([f"c{c} calls/s", fmt(median(gh.conc_rate[c])), fmt(median(go_unary[f"c{c}_calls_per_s"])), ratio(True, median(gh.conc_rate[c]), median(go_unary[f"c{c}_calls_per_s"]))])
     go_rows.append([f"stream chunks/s ({args.chunks:,})", fmt(median(go["hector_streams"])), fmt(median(go_stream)), ratio(True, median(go["hector_streams"]), median(go_stream))])
+    go_core = go["floors"].get("hector-core", {})
+    go_tonic = go["floors"].get("tonic", {})
     lines += [
         "",
         "## Go echo plugin: hector (Python) vs. go-plugin's own Go host",
@@ -303,6 +310,9 @@ def build_report(args: argparse.Namespace, rust: dict[str, Any], go: dict[str, A
         "The same plugin binary (examples/go/echo-llm); each host launches its own process. Rounds alternate.",
         "",
         *table(["metric", "hector", "go-plugin host", "ratio"], go_rows),
+        "",
+        f"Rust clients without Python on hector's Go plugin process: hector-core p50 {fmt(go_core.get('p50_us'), '.1f')} µs, "
+        f"tonic p50 {fmt(go_tonic.get('p50_us'), '.1f')} µs.",
     ]
 
     # -- startup
@@ -312,15 +322,17 @@ def build_report(args: argparse.Namespace, rust: dict[str, Any], go: dict[str, A
         one, fifty = figures.get(1, {}).get("ms"), figures.get(max(args.startup), {}).get("ms")
         cells = [fmt(figures.get(k, {}).get("ms"), ".1f") for k in args.startup]
         cpu = figures.get(max(args.startup), {}).get("plugin_cpu_ms")
+        host = figures.get(max(args.startup), {}).get("host_cpu_ms")
         bound = max(args.startup) * cpu / cores if cpu else None
-        startup_rows.append([label, *cells, f"{fifty / one:.1f}×" if one and fifty else "–", fmt(cpu, ".1f"), fmt(bound, ".0f")])
+        startup_rows.append([label, *cells, f"{fifty / one:.1f}×" if one and fifty else "–", fmt(host, ".2f"), fmt(cpu, ".1f"), fmt(bound, ".0f")])
     lines += [
         "",
         f"## Startup: K plugins launched at once, until all are ready ({args.startup_reps} repetitions, median)",
         "",
-        *table(["host / plugin", *(f"{k} plugin{'s' if k > 1 else ''} ms" for k in args.startup), f"{max(args.startup)} / 1", "plugin CPU ms per start", f"CPU bound for {max(args.startup)} ms"], startup_rows),
+        *table(["host / plugin", *(f"{k} plugin{'s' if k > 1 else ''} ms" for k in args.startup), f"{max(args.startup)} / 1", "host CPU ms per start", "plugin CPU ms per start", f"CPU bound for {max(args.startup)} ms"], startup_rows),
         "",
-        f"\"Ready\" = handshake, connection and `Initialize` done. Plugin CPU per start: the plugins' own CPU",
+        f"\"Ready\" = handshake, connection and `Initialize` done. Host CPU per start: this process's CPU (all",
+        f"threads) during `load_all`, per plugin. Plugin CPU per start: the plugins' own CPU",
         f"time from launch to exit (reaped children), per plugin. CPU bound: {max(args.startup)} starts need at least",
         f"{max(args.startup)} × that / {cores} cores of wall time, whatever the host does.",
     ]
@@ -332,6 +344,23 @@ def build_report(args: argparse.Namespace, rust: dict[str, Any], go: dict[str, A
         "",
         f"RSS {mem['before_mib']:.1f} MiB before, {mem['after_mib']:.1f} MiB with {IDLE_PLUGINS} plugins loaded and idle: "
         f"**{mem['per_plugin_kib']:.0f} KiB per plugin** (the plugins' own memory is not the host's).",
+    ]
+
+    # -- what bounds the latency (computed from the figures above)
+    raw_same, raw_cross = floor("raw-socket", "p50_us"), floor("raw-socket", "cross_cpu_p50_us")
+    core_p50 = floor("hector-core", "p50_us")
+    lines += [
+        "",
+        "## What bounds the call latency",
+        "",
+        f"- Python's share: hector p50 {hector_p50:.1f} µs − hector-core (the same Rust client, no Python) "
+        f"{fmt(core_p50, '.1f')} µs = **{fmt(hector_p50 - core_p50 if core_p50 else None, '.1f')} µs** per call for the asyncio ⇄ tokio hand-offs "
+        "and the Python objects.",
+        f"- What a hand-off between threads costs here: a raw socket round trip takes {fmt(raw_same, '.1f')} µs with both ends on "
+        f"one CPU and {fmt(raw_cross, '.1f')} µs across CPUs, ≈{fmt((raw_cross - raw_same) / 2 if raw_same and raw_cross else None, '.0f')} µs "
+        "per wake-up of the other CPU. A call from Python makes two such hand-offs (event loop → tokio worker, worker → event loop).",
+        f"- With a Go plugin, Rust HTTP/2 clients pay more than Go's own: hector-core {fmt(go_core.get('p50_us'), '.1f')} µs vs "
+        f"{fmt(core_p50, '.1f')} µs on the Rust plugin, against go-plugin's host at {fmt(median(go_unary['p50_us']), '.1f')} µs.",
     ]
 
     # -- goals

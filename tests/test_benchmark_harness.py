@@ -1,0 +1,52 @@
+"""The benchmark harness runs end to end (tiny workloads) and writes its report and chart.
+
+Checks structure and sanity only: never a time. The real figures come from
+`python benchmarks/run.py` on a quiet machine (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
+    before = _echo_plugin_pids()
+    output = tmp_path / "RESULTS.md"
+    command = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--calls", "200", "--chunks", "300", "--output", str(output)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = output.read_text()
+    for heading in (
+        "## Unary `Generate`, Rust echo plugin",
+        "## Streaming: one `GenerateStreaming` of 300 chunks",
+        "## Go echo plugin: hector (Python) vs. go-plugin's own Go host",
+        "## Startup: K plugins launched at once",
+        "## Host memory per idle plugin",
+        "## What bounds the call latency",
+        "## Goals",
+        "## Per-round values",
+    ):
+        assert heading in report, heading
+    # Every peer produced figures (a missing one would show as "–" in its row).
+    for client in ("hector", "grpc.aio", "in-process Python", "hector-core (Rust)", "tonic (Rust)", "raw-socket (Rust)"):
+        row = next(line for line in report.splitlines() if line.startswith(f"| {client} |"))
+        assert "–" not in row.split("|")[2], row
+    go_row = next(line for line in report.splitlines() if line.startswith("| p50 µs |"))
+    assert re.fullmatch(r"\| p50 µs \| [\d.]+ \| [\d.]+ \| [\d.]+× \|", go_row), go_row
+    # Each goal has a verdict; embed_batch is the one that cannot be measured yet.
+    verdicts = re.findall(r"\*\*(MET|NOT MET|not measured)\*\*", report)
+    assert len(verdicts) == 7 and verdicts.count("not measured") == 1, verdicts
+    chart = tmp_path / "latency.png"
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Nothing the harness launched is left running.
+    assert _echo_plugin_pids() - before == set()
+
+
+def _echo_plugin_pids() -> set[str]:
+    found = subprocess.run(["pgrep", "-f", "examples/plugins/echo-llm-"], capture_output=True, text=True).stdout
+    return set(found.split())
