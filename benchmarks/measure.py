@@ -15,7 +15,7 @@ CONCURRENCY = (16, 256)
 
 
 def percentile(sorted_values: list[int], q: float) -> float:
-    """Nearest-rank percentile (the same rule the Go and Rust peers use)."""
+    """The sample at index round(q·(n−1)) of the sorted values, ties to even (the Go and Rust peers use the same rule)."""
     index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
     return float(sorted_values[index])
 

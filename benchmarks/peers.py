@@ -105,7 +105,8 @@ def go_host(plugin: Path, *, calls: int, rounds: int, chunks: int, startup: str 
 
 def rust_floor(address: str, *, calls: int, rounds: int, chunks: int, samples_dir: Path | None) -> dict[str, Any]:
     """Raw socket, tonic and hector's own Rust client on the plugin at `address`."""
-    command = [str(RUST_FLOOR), "--address", address, "--calls", str(calls), "--rounds", str(rounds), "--stream-chunks", str(chunks)]
+    workers = os.environ.get("HECTOR_PLUGINS_WORKER_THREADS") or "2"  # the same as the Python host's runtime
+    command = [str(RUST_FLOOR), "--address", address, "--calls", str(calls), "--rounds", str(rounds), "--stream-chunks", str(chunks), "--workers", workers]
     if samples_dir:
         command += ["--samples-dir", str(samples_dir)]
     return _json_from(command)

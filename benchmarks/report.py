@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from measure import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -124,7 +126,7 @@ def latency_chart(path: Path, panels: dict[str, dict[str, list[int]]]) -> None:
             # Up to p99.9: the last few outliers would squash the rest of the curve.
             cut = values[: max(1, int(len(values) * 0.999))]
             ys = [(i + 1) / len(values) for i in range(len(cut))]
-            axis.plot([v / 1000 for v in cut], ys, label=f"{label} (p50 {values[len(values) // 2] / 1000:.0f} µs)")
+            axis.plot([v / 1000 for v in cut], ys, label=f"{label} (p50 {percentile(values, 0.5) / 1000:.0f} µs)")
         axis.set_xscale("log")
         axis.set_xlabel("latency of one sequential call (µs, log scale)")
         axis.set_ylabel("fraction of calls")

@@ -327,6 +327,10 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
 
 /// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
 fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> std::result::Result<Builtin, String> {
+    // Only LLM providers have a typed client that can call an in-process object today.
+    if kind != PluginKind::Llm {
+        return Err(format!("{at}.type: only llm_providers can be \"builtin\" today (this entry is a {kind})"));
+    }
     let launch_fields = [
         ("path", entry.path.is_some()),
         ("alias", entry.alias.is_some()),
@@ -334,6 +338,11 @@ fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> std::
         ("config", !entry.config.is_empty()),
         ("env", !entry.env.is_empty()),
         ("start_timeout", entry.start_timeout.is_some()),
+        ("shutdown_grace", entry.shutdown_grace.is_some()),
+        ("clean_env", entry.clean_env),
+        ("magic_cookie_key", entry.magic_cookie_key.is_some()),
+        ("magic_cookie_value", entry.magic_cookie_value.is_some()),
+        ("protocol_versions", entry.protocol_versions.is_some()),
     ];
     if let Some((field, _)) = launch_fields.iter().find(|(_, given)| *given) {
         return Err(format!("{at}.{field}: a built-in provider is created and configured in code, so it takes no `{field}`"));

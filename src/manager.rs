@@ -84,8 +84,11 @@ impl Manager {
             if self.closed.load(Ordering::SeqCst) {
                 return Err(shut_down());
             }
-            if self.builtins.lock().unwrap().iter().any(|b| b.name == name) {
-                return Err(Error::config(format!("{name:?} is already the name of an in-process provider")));
+            if self.builtins.lock().unwrap().iter().any(|b| b.name == name) || self.declared_builtins.iter().any(|b| b.name == name) {
+                return Err(Error::config(format!("{name:?} is the name of an in-process provider")));
+            }
+            if self.is_fallback(name.as_str()) {
+                return Err(Error::config(format!("{name:?} is the name of a fallback chain")));
             }
             if loaded.iter().any(|p| p.name == name) || !loading.insert(name.clone()) {
                 return Err(Error::config(format!("a plugin named {name:?} is already loaded")));
@@ -210,6 +213,9 @@ impl Manager {
     /// What `name` means now, checked to be of `kind` when one is given: a loaded plugin, an
     /// in-process provider, or, for a fallback chain, its first member that is ready.
     pub fn resolve(&self, name: &str, kind: Option<PluginKind>) -> Result<Provider> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::Closed { plugin: name.into(), state: "the manager was shut down".into() });
+        }
         if let Some(chain) = self.fallbacks.iter().find(|f| f.name == name && kind.is_none_or(|k| k == f.kind)) {
             return self.first_ready(chain);
         }
@@ -294,6 +300,7 @@ impl Manager {
             self.closed.store(true, Ordering::SeqCst);
         }
         self.closing.send_replace(true);
+        self.builtins.lock().unwrap().clear();
         loop {
             let finished = self.load_finished.notified();
             if self.loading.lock().unwrap().is_empty() {

@@ -168,9 +168,9 @@ async def test_provider_errors_and_timeouts_become_call_errors() -> None:
     async with PluginManager() as pm:
         pm.register("faulty", Faulty())
         llm = pm.llm("faulty")
-        with pytest.raises(PluginCallError, match="generate raised RuntimeError: model file missing") as caught:
+        with pytest.raises(PluginCallError, match="faulty: the in-process provider's Generate failed: RuntimeError: model file missing") as caught:
             await llm.generate([Message.user("boom")])
-        assert caught.value.code == "UNKNOWN" and caught.value.plugin == "faulty"
+        assert (caught.value.code, caught.value.plugin, caught.value.method) == ("UNKNOWN", "faulty", "Generate")
         assert isinstance(caught.value.__cause__, RuntimeError)
         with pytest.raises(PluginCallError, match="generate returned int"):
             await llm.generate([Message.user("wrong type")])
@@ -183,12 +183,7 @@ async def test_provider_errors_and_timeouts_become_call_errors() -> None:
 
 
 async def test_registration_is_checked() -> None:
-    config = {
-        "plugins": {
-            "llm_providers": {"local": {"type": "builtin"}},
-            "embedder_providers": {"vectors": {"type": "builtin"}},
-        }
-    }
+    config = {"plugins": {"llm_providers": {"local": {"type": "builtin"}}}}
     async with PluginManager(config) as pm:
         with pytest.raises(PluginError, match="has no method generate"):
             pm.register("local", object())
@@ -211,7 +206,7 @@ async def test_names_cannot_clash_with_plugins(rust_plugin: Path) -> None:
         with pytest.raises(ConfigError, match="the name is a plugin"):
             pm.register("echo", LocalLLM())
         pm.register("local", LocalLLM())
-        with pytest.raises(ConfigError, match="already the name of an in-process provider"):
+        with pytest.raises(ConfigError, match="is the name of an in-process provider"):
             await pm.load(rust_plugin, name="local")
         await pm.load_all(strict=True)
         assert [p.name for p in pm.plugins] == ["echo"]
@@ -225,10 +220,94 @@ def test_builtin_entries_are_validated() -> None:
     refused({"type": "builtin", "path": "./x"}, r"plugins.llm_providers.local.path: a built-in provider .* takes no `path`")
     refused({"type": "builtin", "config": {"k": "v"}}, r"local.config: a built-in provider is created and configured in code")
     refused({"type": "openai"}, r'local.type: must be "grpc" \(a plugin process\) or "builtin"')
-    with pytest.raises(ConfigError, match=r'plugin "vec" is a embedder_provider, not a llm_provider'):
-        PluginManager({"plugins": {
-            "embedder_providers": {"vec": {"type": "builtin"}},
-            "llm_providers": {"chain": {"fallbacks": ["vec"]}},
-        }})
+    refused({"type": "builtin", "magic_cookie_key": "K"}, r"local.magic_cookie_key: a built-in provider .* takes no `magic_cookie_key`")
+    with pytest.raises(ConfigError, match=r'plugins.embedder_providers.vec.type: only llm_providers can be "builtin" today'):
+        PluginManager({"plugins": {"embedder_providers": {"vec": {"type": "builtin"}}}})
     # An agent may name a built-in provider.
     PluginManager({"plugins": {"llm_providers": {"local": {"type": "builtin"}}}, "agents": {"a": {"llm": "local"}}})
+
+
+async def test_a_kept_client_follows_unregister_and_shutdown() -> None:
+    pm = PluginManager()
+    pm.register("local", LocalLLM())
+    llm = pm.llm("local")
+    assert (await llm.generate([Message.user("a")])).text == "local: a"
+    pm.unregister("local")
+    with pytest.raises(PluginNotFoundError):
+        await llm.generate([Message.user("b")])
+    pm.register("local", MinimalLLM())  # a new object under the same name serves the same client
+    assert (await llm.generate([Message.user("c")])).text == "minimal: c"
+    await pm.shutdown()
+    with pytest.raises(PluginClosedError):
+        await llm.generate([Message.user("d")])
+    with pytest.raises(PluginClosedError, match="shut down"):
+        pm.llm("local")
+
+
+async def test_load_cannot_take_a_declared_name(rust_plugin: Path, tmp_path: Path) -> None:
+    async with PluginManager(chain_config(tmp_path / "missing")) as pm:
+        with pytest.raises(ConfigError, match='"local" is the name of an in-process provider'):
+            await pm.load(rust_plugin, name="local", type="embedder_provider")
+        with pytest.raises(ConfigError, match='"resilient" is the name of a fallback chain'):
+            await pm.load(rust_plugin, name="resilient")
+        assert pm.plugins == []
+
+
+async def test_a_consumer_that_stops_early_closes_the_provider_stream() -> None:
+    closed = []
+
+    class Endless:
+        def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> str:
+            return ""
+
+        async def generate_stream(self, messages: list[Message], tools: list[ToolDefinition]) -> AsyncIterator[str]:
+            try:
+                while True:
+                    yield "tick"
+                    await asyncio.sleep(0)
+            finally:
+                closed.append(True)
+
+    class ListStream:
+        def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> str:
+            return ""
+
+        async def generate_stream(self, messages: list[Message], tools: list[ToolDefinition]) -> list[Any]:
+            return ["x", "y"]
+
+    async with PluginManager() as pm:
+        pm.register("endless", Endless())
+        pm.register("listed", ListStream())
+        stream = pm.llm("endless").generate_stream([Message.user("go")])
+        async for chunk in stream:
+            assert chunk.text == "tick"
+            break
+        await stream.aclose()
+        assert closed == [True]
+        chunks = [c async for c in pm.llm("listed").generate_stream([Message.user("go")])]
+        assert [(c.type, c.text) for c in chunks] == [("text", "x"), ("text", "y"), ("done", "")]
+
+
+async def test_unconvertible_results_and_the_providers_own_timeouts_are_call_errors() -> None:
+    class Odd:
+        async def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> Any:
+            if messages[-1].content == "own timeout":
+                raise TimeoutError("upstream model server timed out")
+            return {"text": None}
+
+        def model_info(self) -> dict:
+            return {"name": "not a field"}
+
+    async with PluginManager() as pm:
+        pm.register("odd", Odd())
+        llm = pm.llm("odd")
+        with pytest.raises(PluginCallError, match="Generate failed: TypeError") as bad_dict:
+            await llm.generate([Message.user("x")])
+        assert not isinstance(bad_dict.value, TimeoutError)
+        # The provider's own TimeoutError is its failure, not the caller's limit.
+        for timeout in (None, 5.0):
+            with pytest.raises(PluginCallError, match="Generate failed: TimeoutError: upstream model server timed out") as own:
+                await llm.generate([Message.user("own timeout")], timeout=timeout)
+            assert not isinstance(own.value, CallTimeoutError)
+        with pytest.raises(PluginCallError, match="GetModelInfo failed: TypeError"):
+            await llm.model_info()

@@ -204,3 +204,41 @@ def test_every_placeholder_is_filled(tmp_path: Path, kind: str, lang: str) -> No
     for path in skeleton.files:
         if path.suffix in {".go", ".rs", ".py", ".md", ".toml", ".yaml", ".txt"} or path.name == "fill-check":
             assert "@@" not in path.read_text(), path
+
+
+def test_a_longest_name_still_fits_a_unix_socket_path(tmp_path: Path) -> None:
+    """Socket paths may hold ~107 bytes: the skeleton's path must not grow with its name."""
+    name = "p" * 64
+    directory = tmp_path / "long"
+    assert cli("new", "--type", "llm", "--lang", "python", "--name", name, "--dir", str(directory)).returncode == 0
+    build("python", directory, name, dict(os.environ))
+    env = {k: v for k, v in os.environ.items() if k != "PLUGIN_UNIX_SOCKET_DIR"}
+    env.update({"HECTOR_PLUGIN": "hector_plugin_v1", "PLUGIN_PROTOCOL_VERSIONS": "1"})
+    plugin = subprocess.Popen([str(directory / name)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert plugin.stdout is not None
+        line = plugin.stdout.readline().strip()
+        core, app, network, address, protocol = line.split("|")[:5]
+        assert (core, app, network, protocol) == ("1", "1", "unix", "grpc"), line
+        assert len(address.encode()) < 100 and Path(address).is_socket(), address
+    finally:
+        plugin.terminate()
+        plugin.wait(timeout=10)
+
+
+def test_the_sdist_ships_the_shared_files_themselves(tmp_path: Path) -> None:
+    """In the repository the shared files are symbolic links; a package must carry their content."""
+    import tarfile
+
+    done = subprocess.run([sys.executable, "-m", "maturin", "sdist", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (archive,) = tmp_path.glob("*.tar.gz")
+    links = sorted(p.relative_to(_scaffold.SHARED) for p in _scaffold.SHARED.rglob("*") if p.is_symlink())
+    assert links, "the repository keeps the shared files as links"
+    with tarfile.open(archive) as sdist:
+        members = {m.name.split("/", 1)[1]: m for m in sdist.getmembers() if "/" in m.name}
+        for link in links:
+            member = members.get(f"python/hector_plugins/_templates/shared/{link}")
+            assert member is not None and member.isfile(), f"{link} is missing from the sdist or is not a regular file"
+            stored = sdist.extractfile(member)
+            assert stored is not None and stored.read() == (_scaffold.SHARED / link).read_bytes(), link

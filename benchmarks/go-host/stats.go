@@ -7,7 +7,7 @@ import (
 )
 
 // percentile picks a value from sorted samples the same way
-// benchmarks/bench_unary.py does (nearest index, rounded half to even), so
+// percentile in benchmarks/measure.py does (nearest index, rounded half to even), so
 // the two hosts' p50/p99 are computed alike.
 func percentile(sorted []time.Duration, q float64) time.Duration {
 	i := int(math.RoundToEven(q * float64(len(sorted)-1)))

@@ -79,7 +79,7 @@ func concurrent(llm pb.LLMProviderClient, n, workers int) (time.Duration, error)
 	return time.Since(start), firstErr
 }
 
-// warmUp runs before every measurement, like bench_unary.py: a sequential
+// warmUp runs before every measurement, like benchmarks/measure.py: a sequential
 // pass then a 16-way pass, so connections, buffers and goroutines are hot.
 func warmUp(llm pb.LLMProviderClient, n int) error {
 	if _, _, err := sequential(llm, n); err != nil {

@@ -13,8 +13,10 @@ failures to the same errors, so callers cannot tell the two apart:
 * ``model_info()`` and ``health()`` (optional) return ``ModelInfo`` (or a dict) and
   ``HealthStatus`` (or a bool); without them the provider reports its name and healthy.
 
-Any other exception a provider raises reaches the caller as ``PluginCallError`` (code
-``UNKNOWN``) with the original as ``__cause__``; a timeout as ``CallTimeoutError``.
+Any other exception a provider raises, and a result that cannot be converted, reaches the caller
+as ``PluginCallError`` (code ``UNKNOWN``, the original as ``__cause__``); the caller's ``timeout``
+as ``CallTimeoutError``. Errors name the RPC (``Generate``, ``GenerateStreaming``,
+``GetModelInfo``, ``Health``) as a plugin's would.
 """
 
 from __future__ import annotations
@@ -53,32 +55,37 @@ async def _settle(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-async def _invoke(name: str, method: str, call: Callable[[], Any], timeout: float | None) -> Any:
-    try:
-        if timeout is None:
-            return await _settle(call())
-        return await asyncio.wait_for(_settle(call()), timeout)
-    except PluginError:
-        raise
-    except asyncio.TimeoutError:
-        if timeout is None:
+async def _invoke(name: str, method: str, call: Callable[[], Any], convert: Callable[[Any], Any], timeout: float | None) -> Any:
+    """Calls the provider and converts its result; every failure inside becomes a PluginError,
+    so the only TimeoutError that can reach the outer handler is the caller's own limit."""
+
+    async def guarded() -> Any:
+        try:
+            return convert(await _settle(call()))
+        except PluginError:
             raise
+        except Exception as error:
+            raise _call_error(name, method, error) from error
+
+    if timeout is None:
+        return await guarded()
+    try:
+        return await asyncio.wait_for(guarded(), timeout)
+    except asyncio.TimeoutError:
         raise CallTimeoutError(
             f"{name}: {method} did not answer within {timeout:g} s",
             plugin=name, method=method, code="DEADLINE_EXCEEDED",
         ) from None
-    except Exception as error:
-        raise _call_error(name, method, error) from error
 
 
 def _call_error(name: str, method: str, error: BaseException) -> PluginCallError:
     return PluginCallError(
-        f"{name}: in-process provider's {method} raised {type(error).__name__}: {error}",
+        f"{name}: the in-process provider's {method} failed: {type(error).__name__}: {error}",
         plugin=name, method=method, code="UNKNOWN",
     )
 
 
-def _response(name: str, value: Any) -> GenerateResponse:
+def _response(value: Any) -> GenerateResponse:
     if isinstance(value, GenerateResponse):
         return value
     if isinstance(value, str):
@@ -89,30 +96,24 @@ def _response(name: str, value: Any) -> GenerateResponse:
             tool_calls=value.get("tool_calls"),
             tokens_used=value.get("tokens_used", 0),
         )
-    raise PluginCallError(
-        f"{name}: generate returned {type(value).__name__}; expected GenerateResponse, str or dict",
-        plugin=name, method="generate", code="UNKNOWN",
-    )
+    raise TypeError(f"generate returned {type(value).__name__}; expected GenerateResponse, str or dict")
 
 
-def _chunk(name: str, value: Any) -> StreamChunk:
+def _chunk(value: Any) -> StreamChunk:
     if isinstance(value, StreamChunk):
         return value
     if isinstance(value, str):
         return StreamChunk("text", text=value)
     if isinstance(value, ToolCall):
         return StreamChunk("tool_call", tool_call=value)
-    raise PluginCallError(
-        f"{name}: generate_stream yielded {type(value).__name__}; expected StreamChunk, str or ToolCall",
-        plugin=name, method="generate_stream", code="UNKNOWN",
-    )
+    raise TypeError(f"generate_stream yielded {type(value).__name__}; expected StreamChunk, str or ToolCall")
 
 
 async def generate(
     name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition], timeout: float | None
 ) -> GenerateResponse:
-    result = await _invoke(name, "generate", lambda: provider.generate(messages, tools), timeout)
-    return _response(name, result)
+    response: GenerateResponse = await _invoke(name, "Generate", lambda: provider.generate(messages, tools), _response, timeout)
+    return response
 
 
 async def generate_stream(
@@ -124,22 +125,30 @@ async def generate_stream(
             yield chunk
         return
     done = False
+    source: Any = None
     try:
         source = stream_method(messages, tools)
+        if inspect.isawaitable(source):  # `async def` returning a list of chunks
+            source = await source
         if hasattr(source, "__aiter__"):
             async for item in source:
-                chunk = _chunk(name, item)
+                chunk = _chunk(item)
                 done = chunk.type == "done"
                 yield chunk
         else:
             for item in source:
-                chunk = _chunk(name, item)
+                chunk = _chunk(item)
                 done = chunk.type == "done"
                 yield chunk
     except (PluginError, GeneratorExit):
         raise
     except Exception as error:
-        raise _call_error(name, "generate_stream", error) from error
+        raise _call_error(name, "GenerateStreaming", error) from error
+    finally:
+        # A consumer that stops early closes the provider's generator now, not at GC time.
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            await close()
     # A plugin's stream always ends with DONE; so does a provider's that forgot it.
     if not done:
         yield StreamChunk("done")
@@ -160,28 +169,30 @@ async def model_info(name: str, provider: Any, timeout: float | None) -> ModelIn
     method: Callable[[], Any] | None = getattr(provider, "model_info", None)
     if not callable(method):
         return ModelInfo(model_name=name)
-    info = await _invoke(name, "model_info", method, timeout)
-    if isinstance(info, ModelInfo):
-        return info
-    if isinstance(info, dict):
-        return ModelInfo(**info)
-    raise PluginCallError(
-        f"{name}: model_info returned {type(info).__name__}; expected ModelInfo or dict",
-        plugin=name, method="model_info", code="UNKNOWN",
-    )
+    info: ModelInfo = await _invoke(name, "GetModelInfo", method, _model_info, timeout)
+    return info
+
+
+def _model_info(value: Any) -> ModelInfo:
+    if isinstance(value, ModelInfo):
+        return value
+    if isinstance(value, dict):
+        return ModelInfo(**value)
+    raise TypeError(f"model_info returned {type(value).__name__}; expected ModelInfo or dict")
 
 
 async def health(name: str, provider: Any, timeout: float | None) -> HealthStatus:
     method: Callable[[], Any] | None = getattr(provider, "health", None)
     if not callable(method):
         return HealthStatus(True, "in-process provider")
-    status = await _invoke(name, "health", method, timeout)
-    if isinstance(status, HealthStatus):
-        return status
-    if isinstance(status, bool):
-        return HealthStatus(status)
-    raise PluginCallError(
-        f"{name}: health returned {type(status).__name__}; expected HealthStatus or bool",
-        plugin=name, method="health", code="UNKNOWN",
-    )
+    status: HealthStatus = await _invoke(name, "Health", method, _health, timeout)
+    return status
+
+
+def _health(value: Any) -> HealthStatus:
+    if isinstance(value, HealthStatus):
+        return value
+    if isinstance(value, bool):
+        return HealthStatus(value)
+    raise TypeError(f"health returned {type(value).__name__}; expected HealthStatus or bool")
 

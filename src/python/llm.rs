@@ -17,12 +17,11 @@ pub struct PyLlmClient {
     pub target: LlmTarget,
 }
 
-/// A plugin, an in-process provider, or a fallback chain whose serving member is looked up
-/// again on every call.
+/// A plugin, or a name looked up again on every call: a fallback chain (its serving member
+/// changes) or an in-process provider (it can be unregistered or replaced).
 pub enum LlmTarget {
     Plugin(LlmClient),
-    InProcess { name: String, provider: Py<PyAny> },
-    Fallback { manager: Arc<Manager>, providers: InProcessProviders, name: String },
+    Named { manager: Arc<Manager>, providers: InProcessProviders, name: String },
 }
 
 /// Who answers one call.
@@ -41,8 +40,7 @@ impl PyLlmClient {
     fn callee(&self, py: Python<'_>) -> PyResult<Callee> {
         match &self.target {
             LlmTarget::Plugin(client) => Ok(Callee::Plugin(client.clone())),
-            LlmTarget::InProcess { name, provider } => Ok(Callee::InProcess { name: name.clone(), provider: provider.clone_ref(py) }),
-            LlmTarget::Fallback { manager, providers, name } => match manager.resolve(name, Some(PluginKind::Llm)).py_err(py)? {
+            LlmTarget::Named { manager, providers, name } => match manager.resolve(name, Some(PluginKind::Llm)).py_err(py)? {
                 Provider::Plugin(plugin) => Ok(Callee::Plugin(LlmClient::new(plugin))),
                 Provider::Builtin(builtin) => {
                     let provider = providers.get(py, &builtin.name)?;
@@ -55,7 +53,7 @@ impl PyLlmClient {
     fn target_name(&self) -> &str {
         match &self.target {
             LlmTarget::Plugin(client) => &client.plugin().name,
-            LlmTarget::InProcess { name, .. } | LlmTarget::Fallback { name, .. } => name,
+            LlmTarget::Named { name, .. } => name,
         }
     }
 }

@@ -32,7 +32,7 @@ impl InProcessProviders {
     pub fn get(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
         let providers = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let provider = providers.get(name).ok_or_else(|| {
-            to_pyerr(py, &Error::Closed { plugin: name.into(), state: "the in-process provider was unregistered".into() })
+            to_pyerr(py, &Error::Closed { plugin: name.into(), state: "the in-process provider was unregistered, or its manager shut down".into() })
         })?;
         Ok(provider.clone_ref(py))
     }
@@ -41,8 +41,14 @@ impl InProcessProviders {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(name, provider);
     }
 
+    // Both hand the objects to the caller, who drops them after the lock is released
+    // (dropping one may run Python code that calls back in here).
     fn remove(&self, name: &str) -> Option<Py<PyAny>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(name)
+    }
+
+    fn clear(&self) -> Vec<Py<PyAny>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, provider)| provider).collect()
     }
 }
 
@@ -262,11 +268,8 @@ impl PyPluginManager {
     fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
         let resolved = self.inner.resolve(name, Some(PluginKind::Llm)).py_err(py)?;
         let target = match resolved {
-            _ if self.inner.is_fallback(name) => {
-                LlmTarget::Fallback { manager: self.inner.clone(), providers: self.providers.clone(), name: name.to_string() }
-            }
-            Provider::Plugin(plugin) => LlmTarget::Plugin(LlmClient::new(plugin)),
-            Provider::Builtin(builtin) => LlmTarget::InProcess { provider: self.providers.get(py, &builtin.name)?, name: builtin.name },
+            Provider::Plugin(plugin) if !self.inner.is_fallback(name) => LlmTarget::Plugin(LlmClient::new(plugin)),
+            _ => LlmTarget::Named { manager: self.inner.clone(), providers: self.providers.clone(), name: name.to_string() },
         };
         Ok(PyLlmClient { target })
     }
@@ -286,6 +289,8 @@ impl PyPluginManager {
     #[pyo3(signature = (grace=None))]
     fn shutdown<'py>(&self, py: Python<'py>, grace: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let grace = grace.map(|g| seconds(g, "grace")).transpose()?;
+        // In-process providers are released now (the core forgets their names in shutdown).
+        drop(self.providers.clear());
         let manager = self.inner.clone();
         bridge::spawn(py, async move { manager.shutdown(grace).await; Ok(()) }, |py, ()| Ok(py.None()))
     }

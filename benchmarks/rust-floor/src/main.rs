@@ -23,7 +23,7 @@
 //! `GenerateStreaming` of exactly `--stream-chunks` TEXT chunks (chunks/s, count verified). The
 //! measuring code runs on a tokio worker thread, as the Python host's calls do. Every
 //! measurement follows a warm-up (max(50, calls/10) sequential then 16-way calls, like
-//! `bench_unary.py`; one full stream before a streaming measurement). Rounds alternate the
+//! `benchmarks/measure.py`; one full stream before a streaming measurement). Rounds alternate the
 //! client order; the report gives medians across rounds and every round's values.
 
 mod args;

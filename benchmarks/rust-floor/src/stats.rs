@@ -19,7 +19,7 @@ pub const CROSS_CPU: SequentialKeys = [
     "cross_cpu_calls_per_s",
 ];
 
-/// Same rule as `benchmarks/bench_unary.py` (index `round(q·(n-1))` of the sorted samples, ties
+/// Same rule as `percentile` in `benchmarks/measure.py` (index `round(q·(n-1))` of the sorted samples, ties
 /// to even like Python's `round`), so the native and Python reports pick the same sample.
 pub fn percentile(sorted: &[u64], q: f64) -> f64 {
     let last = sorted.len().saturating_sub(1);
