@@ -46,7 +46,9 @@ async def test_yaml_file_with_relative_paths_and_strict_mode(rust_plugin: Path, 
     async with PluginManager(yaml_file) as pm:
         with pytest.raises(PluginStartError) as caught:
             await pm.load_all(strict=True)
-        assert "1 of 2 plugins failed" in str(caught.value) and "ghost" in str(caught.value)
+        assert "1 of 2 configured entries failed to load" in str(caught.value) and "ghost" in str(caught.value)
+        assert caught.value.plugin is None
+        assert {r.name: r.ok for r in caught.value.results} == {"echo": True, "ghost": False}
         assert (await pm.llm("echo").generate([Message.user("yaml")])).text == "Echo: yaml"
 
 

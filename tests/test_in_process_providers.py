@@ -151,7 +151,7 @@ async def test_a_declared_provider_that_nobody_registered_is_reported(tmp_path: 
         assert not report["local"].ok
         assert "declared `type: builtin` but no in-process provider was registered" in str(report["local"].error)
         assert not report["resilient"].ok and report["resilient"].served_by is None
-        with pytest.raises(PluginError, match="3 of 3 plugins failed"):
+        with pytest.raises(PluginError, match="3 of 3 configured entries failed to load"):
             await pm.load_all(strict=True)
 
 

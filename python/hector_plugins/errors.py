@@ -41,9 +41,13 @@ class PluginNotFoundError(PluginError, KeyError):
 
 
 class PluginStartError(PluginError):
-    """A plugin could not be launched or initialized. ``stderr`` holds its last stderr lines."""
+    """A plugin could not be launched or initialized. ``stderr`` holds its last stderr lines.
+
+    Raised by ``load_all(strict=True)`` for the whole load: then ``plugin`` is None and
+    ``results`` is the full report (a list of ``LoadResult``)."""
 
     stderr: list[str]
+    results: list[Any]
 
 
 class HandshakeError(PluginStartError):

@@ -199,11 +199,7 @@ impl PyPluginManager {
         }
         bridge::spawn(py, async move { Ok(manager.load_all(only.as_deref()).await) }, move |py, reports| {
             let failures: Vec<String> = reports.iter().filter_map(|r| r.result.as_ref().err().map(|e| e.to_string())).collect();
-            if strict && !failures.is_empty() {
-                let message = format!("{} of {} plugins failed to load:\n- {}", failures.len(), reports.len(), failures.join("\n- "));
-                let error = Error::start("*", message, vec![]);
-                return Err(to_pyerr(py, &error));
-            }
+            let total = reports.len();
             let list = PyList::empty(py);
             for report in reports {
                 let (plugin, error) = match &report.result {
@@ -216,6 +212,17 @@ impl PyPluginManager {
                 let result =
                     LoadResult { name: report.name, kind: report.kind.as_str().into(), ok: error.is_none(), plugin, error, served_by, in_process };
                 list.append(Py::new(py, result)?)?;
+            }
+            if strict && !failures.is_empty() {
+                // One error for the whole load, not for a plugin: `plugin` is None and `results`
+                // holds the full report (what loaded stays loaded).
+                let message = format!("{} of {total} configured entries failed to load:\n- {}", failures.len(), failures.join("\n- "));
+                let details = PyDict::new(py);
+                details.set_item("plugin", py.None())?;
+                details.set_item("stderr", PyList::empty(py))?;
+                details.set_item("results", &list)?;
+                let class = py.import("hector_plugins.errors")?.getattr("PluginStartError")?;
+                return Err(PyErr::from_value(class.call((message,), Some(&details))?));
             }
             Ok(list.into_any().unbind())
         })
