@@ -127,6 +127,7 @@ def test_defaults_name_and_directory(tmp_path: Path) -> None:
         (["--type", "llm", "--lang", "go", "--name", "my--llm"], "invalid plugin name 'my--llm'"),
         (["--type", "llm", "--lang", "go", "--name", "2llm"], "invalid plugin name '2llm'"),
         (["--type", "llm", "--lang", "go", "--name", "x" * 65], "longer than 64 characters"),
+        (["--type", "llm", "--lang", "rust", "--name", "deps"], "cannot name a Rust binary"),
         (["--type", "llm", "--lang", "rust", "--name", "src"], "plugin name 'src' is taken"),
         (["--type", "llm", "--lang", "go", "--dir", "Bad_Dir"], "pass --name"),
     ],

@@ -37,6 +37,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _NAME_MAX = 64
 # Names a skeleton uses for its own files and directories.
 _RESERVED = frozenset({"proto", "src", "target", "tests", "generated", "hectorpb", "plugin", "service"})
+# Cargo refuses these as binary names (they clash with its own output directories).
+_RESERVED_RUST = frozenset({"build", "deps", "examples", "incremental"})
 
 
 class ScaffoldError(Exception):
@@ -195,6 +197,11 @@ def create(
         except ScaffoldError as error:
             raise ScaffoldError(f"{error} (the name comes from the directory: pass --name)", exit_code=2) from None
     check_name(name)
+    if lang == "rust" and name in _RESERVED_RUST:
+        raise ScaffoldError(
+            f"plugin name {name!r} cannot name a Rust binary (Cargo reserves {', '.join(sorted(_RESERVED_RUST))})",
+            exit_code=2,
+        )
     target = Path(directory) if directory is not None else Path(name)
     _check_target(target)
 
@@ -208,6 +215,8 @@ def create(
         "build_command": build_command(lang, name),
         "python_sh": shlex.quote(python or sys.executable),
         "version_floor": _package_version(),
+        "version": VERSION,
+        "hector_version": HECTOR_VERSION,
     }
     files: dict[str, bytes] = {}
     executable: set[str] = set()
