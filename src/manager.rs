@@ -325,3 +325,61 @@ impl Drop for Reservation<'_> {
         self.manager.load_finished.notify_waiters();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::LogRecord;
+
+    struct Discard;
+    impl LogSink for Discard {
+        fn log(&self, _record: LogRecord) {}
+    }
+
+    /// A chain `resilient` of a configured (never loaded) plugin `remote` then a declared
+    /// in-process provider `local`.
+    fn manager() -> Manager {
+        let config = serde_json::json!({"plugins": {"llm_providers": {
+            "remote": {"path": "/nonexistent/remote"},
+            "local": {"type": "builtin"},
+            "resilient": {"fallbacks": ["remote", "local"]},
+        }}});
+        let config = crate::config::from_value(&config, "test", std::path::Path::new("/"), &mut crate::config::no_entry_points).unwrap();
+        Manager::new(config, Arc::new(Discard))
+    }
+
+    #[test]
+    fn a_chain_is_served_by_its_registered_in_process_member() {
+        let manager = manager();
+        let unserved = manager.resolve("resilient", Some(PluginKind::Llm)).err().unwrap().to_string();
+        assert!(unserved.contains("remote is not loaded") && unserved.contains("local (in-process) is not registered"), "{unserved}");
+        manager.register_builtin("local", PluginKind::Llm).unwrap();
+        assert!(matches!(manager.resolve("resilient", Some(PluginKind::Llm)), Ok(Provider::Builtin(b)) if b.name == "local"));
+        assert!(matches!(manager.resolve("local", None), Ok(Provider::Builtin(_))));
+        // A process is needed for raw calls.
+        assert!(manager.get("local", None).is_err());
+        assert!(manager.unregister_builtin("local"));
+        assert!(manager.resolve("resilient", Some(PluginKind::Llm)).is_err());
+    }
+
+    #[test]
+    fn registration_refuses_taken_names_and_the_wrong_kind() {
+        let manager = manager();
+        for taken in ["remote", "resilient"] {
+            assert!(manager.register_builtin(taken, PluginKind::Llm).is_err(), "{taken}");
+        }
+        let wrong_kind = manager.register_builtin("local", PluginKind::Embedder).err().unwrap().to_string();
+        assert!(wrong_kind.contains("declares it a llm_provider"), "{wrong_kind}");
+        manager.register_builtin("extra", PluginKind::Llm).unwrap();
+        assert!(manager.register_builtin("extra", PluginKind::Llm).is_err());
+    }
+
+    #[tokio::test]
+    async fn nothing_resolves_or_registers_after_shutdown() {
+        let manager = manager();
+        manager.register_builtin("local", PluginKind::Llm).unwrap();
+        manager.shutdown(None).await;
+        assert!(matches!(manager.resolve("local", None), Err(Error::Closed { .. })));
+        assert!(matches!(manager.register_builtin("other", PluginKind::Llm), Err(Error::Closed { .. })));
+    }
+}
