@@ -311,3 +311,25 @@ async def test_unconvertible_results_and_the_providers_own_timeouts_are_call_err
             assert not isinstance(own.value, CallTimeoutError)
         with pytest.raises(PluginCallError, match="GetModelInfo failed: TypeError"):
             await llm.model_info()
+
+
+def test_a_provider_that_holds_its_manager_is_collected() -> None:
+    import gc
+    import weakref
+
+    class Router:
+        """Delegates to plugins of its own manager: a reference cycle through the manager."""
+
+        def __init__(self, pm: PluginManager) -> None:
+            self.pm = pm
+
+        def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> str:
+            return "routed"
+
+    pm = PluginManager()
+    router = Router(pm)
+    pm.register("router", router)
+    gone = weakref.ref(router)
+    del pm, router
+    gc.collect()
+    assert gone() is None

@@ -12,6 +12,7 @@ use hector_plugins::{config, Error, Manager, PluginKind};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use pyo3::{PyTraverseError, PyVisit};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -49,6 +50,17 @@ impl InProcessProviders {
 
     fn clear(&self) -> Vec<Py<PyAny>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, provider)| provider).collect()
+    }
+
+    /// Reports each provider to the cyclic GC (the map holds one reference to each). Skipped if
+    /// the map is locked right now: unreported references only keep objects alive longer.
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(providers) = self.0.try_lock() {
+            for provider in providers.values() {
+                visit.call(provider)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -309,6 +321,16 @@ impl PyPluginManager {
     #[pyo3(signature = (*_exc_info))]
     fn __aexit__<'py>(&self, py: Python<'py>, _exc_info: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
         self.shutdown(py, None)
+    }
+
+    // Only the manager reports the providers: clients share the same map, and a reference must
+    // be reported once. A provider that keeps its manager alive is then collectable.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.providers.traverse(&visit)
+    }
+
+    fn __clear__(&self) {
+        drop(self.providers.clear());
     }
 
     fn __repr__(&self) -> String {
