@@ -72,7 +72,8 @@ class UnarySamples:
 async def measure_unary(call: Call, n: int, warm: int, into: UnarySamples, *, with_concurrency: bool = True) -> None:
     """One round for one client: sequential latencies, then each concurrency level."""
     await sequential(call, warm)
-    await concurrent(call, warm, 16)
+    if with_concurrency:
+        await concurrent(call, warm, 16)
     gc.collect()
     latencies, rate, cpu = await sequential(call, n)
     latencies.sort()

@@ -85,6 +85,56 @@ class GrpcAioClient:
         await self.channel.close()
 
 
+# --------------------------------------------------------------------------- asyncio socket floor
+
+
+class AsyncioEcho:
+    """The floor of any out-of-process call from asyncio: 64 bytes to an echo process
+    (`bench-floor --serve-echo`) and back, on the event loop's own selector. No HTTP/2, no
+    protobuf, no thread but the loop's."""
+
+    SIZE = 64
+
+    def __init__(self, directory: Path) -> None:
+        import socket
+        import time
+
+        path = directory / "echo.sock"
+        self.server = subprocess.Popen([str(RUST_FLOOR), "--serve-echo", str(path)])
+        deadline = time.monotonic() + 10
+        while not path.exists():
+            if self.server.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"bench-floor --serve-echo did not start on {path}")
+            time.sleep(0.01)
+        self.socket = socket.socket(socket.AF_UNIX)
+        self.socket.connect(str(path))
+        self.socket.setblocking(False)
+        self.buffer = bytearray(self.SIZE)
+
+    def round_trip(self) -> Callable[[], Awaitable[object]]:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        request = b"x" * self.SIZE
+        view = memoryview(self.buffer)
+
+        async def call() -> object:
+            await loop.sock_sendall(self.socket, request)
+            received = 0
+            while received < self.SIZE:
+                received += await loop.sock_recv_into(self.socket, view[received:])
+            return received
+
+        return call
+
+    def close(self) -> None:
+        if getattr(self, "socket", None) is not None:
+            self.socket.close()
+        self.server.kill()
+        self.server.wait()
+
+
 # --------------------------------------------------------------------------- external hosts
 
 

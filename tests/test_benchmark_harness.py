@@ -33,7 +33,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
     ):
         assert heading in report, heading
     # Every peer produced figures (a missing one would show as "–" in its row).
-    for client in ("hector", "grpc.aio", "in-process Python", "hector-core (Rust)", "tonic (Rust)", "raw-socket (Rust)"):
+    for client in ("hector", "grpc.aio", "in-process Python", "raw-socket from asyncio", "hector-core (Rust)", "tonic (Rust)", "raw-socket (Rust)"):
         row = next(line for line in report.splitlines() if line.startswith(f"| {client} |"))
         assert "–" not in row.split("|")[2], row
     go_row = next(line for line in report.splitlines() if line.startswith("| p50 µs |"))

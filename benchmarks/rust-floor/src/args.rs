@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 pub const USAGE: &str = "\
 usage: bench-floor (--address ADDRESS | --launch PLUGIN) [options]
+       bench-floor --serve-echo PATH    (a 64-byte echo on a unix socket, until killed)
 
   --address A        gRPC address of a running echo LLM plugin: unix:/path/to/sock or a bare path
   --launch PATH      start the plugin at PATH through hector_plugins first (standalone runs)

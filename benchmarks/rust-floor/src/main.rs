@@ -47,6 +47,17 @@ const CONCURRENCY: [(usize, &str); 2] = [(16, "c16_calls_per_s"), (256, "c256_ca
 
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, path] = raw.as_slice() {
+        if flag == "--serve-echo" {
+            return match raw_socket::serve_forever(Path::new(path)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bench-floor: cannot serve an echo on {path}: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    }
     if raw.iter().any(|a| a == "-h" || a == "--help") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;

@@ -80,6 +80,15 @@ fn timed_round_trips(stream: &mut UnixStream, n: usize) -> io::Result<Sequential
 }
 
 /// One thread per connection, so a second client never waits behind the first.
+/// `bench-floor --serve-echo PATH`: the same echo as a process of its own, so that other
+/// clients (the Python harness's asyncio floor) can measure a bare round trip. Serves until
+/// killed.
+pub fn serve_forever(path: &std::path::Path) -> io::Result<()> {
+    let listener = UnixListener::bind(path)?;
+    serve(listener);
+    Ok(())
+}
+
 fn serve(listener: UnixListener) {
     for stream in listener.incoming().flatten() {
         let _ = std::thread::Builder::new()
