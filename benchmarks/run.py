@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peers  # noqa: E402
 import report  # noqa: E402
-from measure import CONCURRENCY, UnarySamples, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
-from report import Goal, fmt, median, ratio, table  # noqa: E402
+import sections  # noqa: E402
+from measure import UnarySamples, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
 
 ROOT = peers.ROOT
 PLUGINS = ROOT / "examples" / "plugins"
@@ -258,192 +258,6 @@ def memory(plugin: Path) -> dict[str, float]:
 # --------------------------------------------------------------------------- report
 
 
-def build_report(args: argparse.Namespace, rust: dict[str, Any], go: dict[str, Any], startup: dict[str, Any], mem: dict[str, Any]) -> tuple[list[str], list[Goal]]:
-    unary: dict[str, UnarySamples] = rust["unary"]
-    floors = rust["floors"]
-    h, g = unary["hector"], unary["grpc.aio"]
-
-    def floor(name: str, key: str) -> float | None:
-        value = floors.get(name, {}).get(key)
-        return float(value) if value is not None else None
-
-    # -- unary on the Rust plugin
-    rows = []
-    for name, s in unary.items():
-        rows.append([name, fmt(s.median("p50_us"), ".1f"), fmt(s.median("p99_us"), ".1f"), fmt(s.median("seq_rate")),
-                     fmt(median(s.conc_rate[16])), fmt(median(s.conc_rate[256])), fmt(s.median("cpu_us"), ".1f")])
-    for name in ("hector-core", "tonic", "raw-socket"):
-        if name in floors:
-            rows.append([f"{name} (Rust)", fmt(floor(name, "p50_us"), ".1f"), fmt(floor(name, "p99_us"), ".1f"), fmt(floor(name, "seq_calls_per_s")),
-                         fmt(floor(name, "c16_calls_per_s")), fmt(floor(name, "c256_calls_per_s")), "–"])
-    if floor("raw-socket", "cross_cpu_p50_us") is not None:
-        # The same round trip with its two ends on different CPUs: what waking the other CPU costs.
-        rows.append(["raw-socket across CPUs (Rust)", fmt(floor("raw-socket", "cross_cpu_p50_us"), ".1f"), fmt(floor("raw-socket", "cross_cpu_p99_us"), ".1f"),
-                     fmt(floor("raw-socket", "cross_cpu_calls_per_s")), "–", "–", "–"])
-    hector_p50, grpc_p50, tonic_p50 = h.median("p50_us"), g.median("p50_us"), floor("tonic", "p50_us")
-    lines = [
-        "",
-        "## Unary `Generate`, Rust echo plugin (one process; every client on its unix socket)",
-        "",
-        *table(["client", "p50 µs", "p99 µs", "sequential calls/s", "c16 calls/s", "c256 calls/s", "host CPU µs/call"], rows),
-        "",
-        "| hector compared with | p50 | p99 | sequential | c16 | c256 | host CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-        f"| grpc.aio | {ratio(False, hector_p50, grpc_p50)} | {ratio(False, h.median('p99_us'), g.median('p99_us'))} | "
-        f"{ratio(True, h.median('seq_rate'), g.median('seq_rate'))} | {ratio(True, median(h.conc_rate[16]), median(g.conc_rate[16]))} | "
-        f"{ratio(True, median(h.conc_rate[256]), median(g.conc_rate[256]))} | {ratio(False, h.median('cpu_us'), g.median('cpu_us'))} |",
-        f"| tonic (Rust floor) | {ratio(False, hector_p50, tonic_p50)} | {ratio(False, h.median('p99_us'), floor('tonic', 'p99_us'))} | "
-        f"{ratio(True, h.median('seq_rate'), floor('tonic', 'seq_calls_per_s'))} | {ratio(True, median(h.conc_rate[16]), floor('tonic', 'c16_calls_per_s'))} | "
-        f"{ratio(True, median(h.conc_rate[256]), floor('tonic', 'c256_calls_per_s'))} | – |",
-        "",
-        "Ratios say how many times better hector is (below 1× = worse). Host CPU is this process's CPU time",
-        "(all threads) per sequential call; the plugin's CPU is not included.",
-    ]
-
-    # -- streaming
-    stream_rows = [[name, fmt(median(rates))] for name, rates in rust["streams"].items()]
-    stream_rows += [[f"{name} (Rust)", fmt(floor(name, "stream_chunks_per_s"))] for name in ("hector-core", "tonic") if name in floors]
-    hector_stream, grpc_stream = median(rust["streams"]["hector"]), median(rust["streams"]["grpc.aio"])
-    lines += [
-        "",
-        f"## Streaming: one `GenerateStreaming` of {args.chunks:,} chunks, Rust echo plugin",
-        "",
-        *table(["client", "chunks/s"], stream_rows),
-        "",
-        f"hector / grpc.aio: {ratio(True, hector_stream, grpc_stream)}; hector / tonic: {ratio(True, hector_stream, floor('tonic', 'stream_chunks_per_s'))}.",
-    ]
-
-    # -- Go plugin: hector vs go-plugin's host
-    go_rounds = go["go"]
-    go_unary = {key: [r["unary"][key] for r in go_rounds] for key in ("p50_us", "p99_us", "seq_calls_per_s", "c16_calls_per_s", "c256_calls_per_s")}
-    go_stream = [r["stream"]["chunks_per_s"] for r in go_rounds]
-    gh: UnarySamples = go["hector"]
-    go_rows = [
-        ["p50 µs", fmt(gh.median("p50_us"), ".1f"), fmt(median(go_unary["p50_us"]), ".1f"), ratio(False, gh.median("p50_us"), median(go_unary["p50_us"]))],
-        ["p99 µs", fmt(gh.median("p99_us"), ".1f"), fmt(median(go_unary["p99_us"]), ".1f"), ratio(False, gh.median("p99_us"), median(go_unary["p99_us"]))],
-        ["sequential calls/s", fmt(gh.median("seq_rate")), fmt(median(go_unary["seq_calls_per_s"])), ratio(True, gh.median("seq_rate"), median(go_unary["seq_calls_per_s"]))],
-    ]
-    for c in CONCURRENCY:
-        go_rows.append([f"c{c} calls/s", fmt(median(gh.conc_rate[c])), fmt(median(go_unary[f"c{c}_calls_per_s"])), ratio(True, median(gh.conc_rate[c]), median(go_unary[f"c{c}_calls_per_s"]))])
-    go_rows.append([f"stream chunks/s ({args.chunks:,})", fmt(median(go["hector_streams"])), fmt(median(go_stream)), ratio(True, median(go["hector_streams"]), median(go_stream))])
-    go_core = go["floors"].get("hector-core", {})
-    go_tonic = go["floors"].get("tonic", {})
-    lines += [
-        "",
-        "## Go echo plugin: hector (Python) vs. go-plugin's own Go host",
-        "",
-        "The same plugin binary (examples/go/echo-llm); each host launches its own process. Rounds alternate.",
-        "",
-        *table(["metric", "hector", "go-plugin host", "ratio"], go_rows),
-        "",
-        f"Rust clients without Python on hector's Go plugin process: hector-core p50 {fmt(go_core.get('p50_us'), '.1f')} µs, "
-        f"tonic p50 {fmt(go_tonic.get('p50_us'), '.1f')} µs.",
-    ]
-
-    # -- startup
-    cores = os.cpu_count() or 1
-    startup_rows = []
-    for label, figures in startup.items():
-        one, fifty = figures.get(1, {}).get("ms"), figures.get(max(args.startup), {}).get("ms")
-        cells = [fmt(figures.get(k, {}).get("ms"), ".1f") for k in args.startup]
-        cpu = figures.get(max(args.startup), {}).get("plugin_cpu_ms")
-        host = figures.get(max(args.startup), {}).get("host_cpu_ms")
-        bound = max(args.startup) * cpu / cores if cpu else None
-        startup_rows.append([label, *cells, f"{fifty / one:.1f}×" if one and fifty else "–", fmt(host, ".2f"), fmt(cpu, ".1f"), fmt(bound, ".0f")])
-    lines += [
-        "",
-        f"## Startup: K plugins launched at once, until all are ready (median of {args.startup_reps} for hector, of up to 3 for go-plugin)",
-        "",
-        *table(["host / plugin", *(f"{k} plugin{'s' if k > 1 else ''} ms" for k in args.startup), f"{max(args.startup)} / 1", "host CPU ms per start", "plugin CPU ms per start", f"CPU bound for {max(args.startup)} ms"], startup_rows),
-        "",
-        f"\"Ready\" = handshake, connection and `Initialize` done. Host CPU per start: this process's CPU (all",
-        f"threads) during `load_all`, per plugin. Plugin CPU per start: the plugins' own CPU",
-        f"time from launch to exit (reaped children), per plugin. CPU bound: {max(args.startup)} starts need at least",
-        f"{max(args.startup)} × that / {cores} cores of wall time, whatever the host does.",
-    ]
-
-    # -- memory
-    lines += [
-        "",
-        f"## Host memory per idle plugin ({IDLE_PLUGINS} Rust echo plugins, fresh interpreter)",
-        "",
-        f"RSS {mem['before_mib']:.1f} MiB before, {mem['after_mib']:.1f} MiB with {IDLE_PLUGINS} plugins loaded and idle: "
-        f"**{mem['per_plugin_kib']:.0f} KiB per plugin** (the plugins' own memory is not the host's).",
-    ]
-
-    # -- what bounds the latency (computed from the figures above)
-    raw_same, raw_cross = floor("raw-socket", "p50_us"), floor("raw-socket", "cross_cpu_p50_us")
-    core_p50 = floor("hector-core", "p50_us")
-    asyncio_p50 = unary["raw-socket from asyncio"].median("p50_us") if "raw-socket from asyncio" in unary else None
-    lines += [
-        "",
-        "## What bounds the call latency",
-        "",
-        f"- Python's share: hector p50 {hector_p50:.1f} µs − hector-core (the same Rust client, no Python) "
-        f"{fmt(core_p50, '.1f')} µs = **{fmt(hector_p50 - core_p50 if core_p50 else None, '.1f')} µs** per call for the asyncio ⇄ tokio hand-offs "
-        "and the Python objects.",
-        f"- What a hand-off between threads costs here: a raw socket round trip takes {fmt(raw_same, '.1f')} µs with both ends on "
-        f"one CPU and {fmt(raw_cross, '.1f')} µs across CPUs, ≈{fmt((raw_cross - raw_same) / 2 if raw_same and raw_cross else None, '.0f')} µs "
-        "per wake-up of the other CPU. A call from Python makes two such hand-offs (event loop → tokio worker, worker → event loop).",
-        f"- The floor of any out-of-process call from asyncio: 64 bytes to an echo process and back on the event loop's own "
-        f"socket (no HTTP/2, no protobuf, no other thread) takes {fmt(asyncio_p50, '.1f')} µs p50, "
-        f"{fmt(asyncio_p50 / tonic_p50 if asyncio_p50 and tonic_p50 else None, '.2f')}× the Rust tonic client's whole gRPC call.",
-        f"- The Go plugin, without Python: our Rust client (hector-core) {fmt(go_core.get('p50_us'), '.1f')} µs p50 "
-        f"(on the Rust plugin: {fmt(core_p50, '.1f')} µs); go-plugin's Go host {fmt(median(go_unary['p50_us']), '.1f')} µs.",
-    ]
-
-    # -- goals
-    rust_startup = startup.get("hector, Rust plugin", {})
-    one, many = rust_startup.get(1, {}).get("ms"), rust_startup.get(max(args.startup), {}).get("ms")
-    plugin_cpu = rust_startup.get(max(args.startup), {}).get("plugin_cpu_ms")
-    startup_bound = max(args.startup) * plugin_cpu / cores if plugin_cpu else None
-    goals = [
-        Goal("p50 unary at least 2× faster than grpc.aio", grpc_p50 / hector_p50, 2.0, True, f"{hector_p50:.1f} vs {grpc_p50:.1f} µs"),
-        Goal("async call from Python ≤ 1.3× the native Rust tonic floor (p50)", hector_p50 / tonic_p50 if tonic_p50 else None, 1.3, False,
-             f"{hector_p50:.1f} vs {fmt(tonic_p50, '.1f')} µs; a bare asyncio socket round trip alone takes {fmt(asyncio_p50, '.1f')} µs"),
-        Goal("no slower than go-plugin's Go host on the same Go plugin (p50)", median(go_unary["p50_us"]) / gh.median("p50_us"), 1.0, True,
-             f"{gh.median('p50_us'):.1f} vs {median(go_unary['p50_us']):.1f} µs"),
-        Goal(f"{max(args.startup)} plugins ready in under 3× the time of one", many / one if one and many else None, 3.0, False,
-             f"{fmt(many, '.1f')} vs {fmt(one, '.1f')} ms (Rust plugin); the plugins' own CPU alone allows no better than "
-             f"{fmt(startup_bound / one if startup_bound and one else None, '.0f')}× on {cores} cores"),
-        Goal("streaming at least 5× grpc.aio chunks/s", hector_stream / grpc_stream if hector_stream and grpc_stream else None, 5.0, True,
-             f"{fmt(hector_stream)} vs {fmt(grpc_stream)} chunks/s"),
-        Goal("`embed_batch` at least 10× a loop of `embed`", None, 10.0, True, "no embedder client exists yet: measured once it does"),
-        Goal("under 2 MiB of host memory per idle plugin", mem["per_plugin_kib"] / 1024, 2.0, False, f"{mem['per_plugin_kib']:.0f} KiB", unit=" MiB"),
-    ]
-    lines += [
-        "",
-        "## Goals",
-        "",
-        "| goal | achieved | verdict | figures |",
-        "|---|---:|---|---|",
-        *(f"| {goal.text} | {goal.shown} | **{goal.verdict}** | {goal.detail} |" for goal in goals),
-    ]
-
-    # -- per-round values
-    round_rows = []
-    for name, s in unary.items():
-        for label, values, spec in (("p50 µs", s.p50_us, ".1f"), ("p99 µs", s.p99_us, ".1f"), ("c256 calls/s", s.conc_rate[256], ",.0f")):
-            round_rows.append(f"| {name} | {label} | {' | '.join(format(v, spec) for v in values)} |")
-    for name, rates in rust["streams"].items():
-        round_rows.append(f"| {name} | stream chunks/s | {' | '.join(format(v, ',.0f') for v in rates)} |")
-    round_rows.append(f"| hector (Go plugin) | p50 µs | {' | '.join(format(v, '.1f') for v in gh.p50_us)} |")
-    round_rows.append(f"| go-plugin host | p50 µs | {' | '.join(format(v, '.1f') for v in go_unary['p50_us'])} |")
-    lines += [
-        "",
-        "## Per-round values",
-        "",
-        "Rust echo plugin unless the client says otherwise.",
-        "",
-        f"| client | metric | {' | '.join(f'round {r + 1}' for r in range(args.rounds))} |",
-        f"|---|---|{'---:|' * args.rounds}",
-        *round_rows,
-        "",
-        f"![latency distributions]({CHART.name})",
-    ]
-    return lines, goals
-
-
 # --------------------------------------------------------------------------- main
 
 
@@ -499,7 +313,9 @@ def main() -> None:
     rust, go, startup = asyncio.run(measure_all(args))
     print("memory", file=sys.stderr, flush=True)
     mem = memory(RUST_PLUGIN)
-    body, goals = build_report(args, rust, go, startup, mem)
+    figures = sections.Figures(chunks=args.chunks, rounds=args.rounds, startup_counts=args.startup, startup_reps=args.startup_reps,
+                               idle_plugins=IDLE_PLUGINS, rust=rust, go=go, startup=startup, memory=mem)
+    body, goals = sections.build(figures, CHART.name)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart = args.output.parent / CHART.name
     report.latency_chart(chart, {
