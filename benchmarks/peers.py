@@ -153,10 +153,12 @@ def go_host(plugin: Path, *, calls: int, rounds: int, chunks: int, startup: str 
     return _json_from(command)
 
 
-def rust_floor(address: str, *, calls: int, rounds: int, chunks: int, samples_dir: Path | None) -> dict[str, Any]:
-    """Raw socket, tonic and hector's own Rust client on the plugin at `address`."""
+def rust_floor(address: str, *, calls: int, rounds: int, chunks: int, samples_dir: Path | None, one_thread: bool = False) -> dict[str, Any]:
+    """Raw socket, tonic and hector's own Rust client on the plugin at `address`; on a runtime
+    like the Python host's, or (`one_thread`) with IO, connection and calls on one thread."""
     workers = os.environ.get("HECTOR_PLUGINS_WORKER_THREADS") or "2"  # the same as the Python host's runtime
-    command = [str(RUST_FLOOR), "--address", address, "--calls", str(calls), "--rounds", str(rounds), "--stream-chunks", str(chunks), "--workers", workers]
+    command = [str(RUST_FLOOR), "--address", address, "--calls", str(calls), "--rounds", str(rounds), "--stream-chunks", str(chunks)]
+    command += ["--current-thread"] if one_thread else ["--workers", workers]
     if samples_dir:
         command += ["--samples-dir", str(samples_dir)]
     return _json_from(command)

@@ -160,7 +160,11 @@ async def rust_plugin_workloads(args: argparse.Namespace) -> dict[str, Any]:
                 echo.close()
                 echo_dir.cleanup()
             floor_samples = {name: peers.read_samples(samples_dir / f"{name}.txt") for name in ("raw-socket", "tonic", "hector-core") if (samples_dir / f"{name}.txt").exists()}
-    return {"unary": unary, "streams": rates, "floors": merge_floor_rounds(floor_rounds), "floor_samples": floor_samples}
+        # What a transport driven by the caller's own thread could reach (no hand-offs).
+        one_thread = await asyncio.to_thread(
+            peers.rust_floor, info.address, calls=args.calls, rounds=args.rounds, chunks=args.chunks, samples_dir=None, one_thread=True)
+    return {"unary": unary, "streams": rates, "floors": merge_floor_rounds(floor_rounds), "floor_samples": floor_samples,
+            "floors_one_thread": one_thread}
 
 
 async def go_plugin_workloads(args: argparse.Namespace, samples_file: Path) -> dict[str, Any]:

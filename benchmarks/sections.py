@@ -65,6 +65,11 @@ def unary_section(f: Figures) -> list[str]:
         if name in f.rust["floors"]:
             rows.append([f"{name} (Rust)", fmt(f.floor(name, "p50_us"), ".1f"), fmt(f.floor(name, "p99_us"), ".1f"),
                          fmt(f.floor(name, "seq_calls_per_s")), fmt(f.floor(name, "c16_calls_per_s")), fmt(f.floor(name, "c256_calls_per_s")), "–"])
+    for name in ("hector-core", "tonic"):
+        one = f.rust.get("floors_one_thread", {}).get(name)
+        if one:
+            rows.append([f"{name}, one thread (Rust)", fmt(one.get("p50_us"), ".1f"), fmt(one.get("p99_us"), ".1f"), fmt(one.get("seq_calls_per_s")),
+                         fmt(one.get("c16_calls_per_s")), fmt(one.get("c256_calls_per_s")), "–"])
     if f.floor("raw-socket", "cross_cpu_p50_us") is not None:
         # The same round trip with its two ends on different CPUs: what waking the other CPU costs.
         rows.append(["raw-socket across CPUs (Rust)", fmt(f.floor("raw-socket", "cross_cpu_p50_us"), ".1f"),
@@ -190,6 +195,9 @@ def bounds_section(f: Figures) -> list[str]:
         "- The floor of any out-of-process call from asyncio: 64 bytes to an echo process and back on the event loop's own "
         f"socket (no HTTP/2, no protobuf, no other thread) takes {fmt(asyncio_floor, '.1f')} µs p50, "
         f"{fmt(asyncio_floor / tonic if asyncio_floor and tonic else None, '.2f')}× the Rust tonic client's whole gRPC call.",
+        f"- Without the hand-offs: the same Rust client with IO, connection and calls on one thread (what a transport driven "
+        f"by the event loop itself would do) takes {fmt(f.rust.get('floors_one_thread', {}).get('hector-core', {}).get('p50_us'), '.1f')} µs p50, "
+        f"against {fmt(core, '.1f')} µs on two workers.",
         f"- The Go plugin, without Python: our Rust client (hector-core) {fmt(go_core, '.1f')} µs p50 "
         f"(on the Rust plugin: {fmt(core, '.1f')} µs); go-plugin's Go host {fmt(f.go_host('p50_us'), '.1f')} µs.",
     ]

@@ -14,6 +14,8 @@ usage: bench-floor (--address ADDRESS | --launch PLUGIN) [options]
   --stream-chunks C  TEXT chunks in the streaming workload (default 10000)
   --samples-dir DIR  write DIR/<client>.txt: per-call ns of the last sequential round
   --workers W        tokio worker threads (default 2)
+  --current-thread   one thread instead: IO, HTTP/2 connection and calls on the calling thread
+                     (what a transport driven from the caller's event loop would do)
 
 Prints one JSON object on stdout; progress goes to stderr.";
 
@@ -26,6 +28,7 @@ pub struct Args {
     pub stream_chunks: usize,
     pub samples_dir: Option<PathBuf>,
     pub workers: usize,
+    pub current_thread: bool,
 }
 
 impl Default for Args {
@@ -38,6 +41,7 @@ impl Default for Args {
             stream_chunks: 10000,
             samples_dir: None,
             workers: 2,
+            current_thread: false,
         }
     }
 }
@@ -66,6 +70,7 @@ impl Args {
                 "--stream-chunks" => args.stream_chunks = count(&name, &value()?)?,
                 "--samples-dir" => args.samples_dir = Some(value()?.into()),
                 "--workers" => args.workers = count(&name, &value()?)?,
+                "--current-thread" if inline.is_none() => args.current_thread = true,
                 _ => return Err(format!("unknown argument {flag:?}")),
             }
         }

@@ -21,7 +21,8 @@
 //! Workloads, each on unary `Generate` with one user message "hi": sequential calls (p50/p99 of
 //! each awaited call, calls/s), 16 and 256 concurrent tokio tasks (total calls/s), and one
 //! `GenerateStreaming` of exactly `--stream-chunks` TEXT chunks (chunks/s, count verified). The
-//! measuring code runs on a tokio worker thread, as the Python host's calls do. Every
+//! measuring code runs on a tokio worker thread, as the Python host's calls do (with
+//! `--current-thread`, on one thread with the IO and the connection: a caller-driven floor). Every
 //! measurement follows a warm-up (max(50, calls/10) sequential then 16-way calls, like
 //! `benchmarks/measure.py`; one full stream before a streaming measurement). Rounds alternate the
 //! client order; the report gives medians across rounds and every round's values.
@@ -69,11 +70,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.workers)
-        .enable_all()
-        .build()
-    {
+    let mut builder = if args.current_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(args.workers);
+        builder
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("bench-floor: cannot start the tokio runtime: {e}");
@@ -209,7 +213,8 @@ fn report(args: &Args, subjects: &[Subject]) -> Value {
     if !rustc.is_empty() {
         report.insert("rustc".into(), rustc.into());
     }
-    report.insert("workers".into(), args.workers.into());
+    let workers: Value = if args.current_thread { "current-thread".into() } else { args.workers.into() };
+    report.insert("workers".into(), workers);
     for subject in subjects {
         report.insert(subject.name.into(), subject.series.to_json());
     }
@@ -250,9 +255,13 @@ impl Subject {
                 same_cpu,
                 cross_cpu,
             } => {
-                // Blocking I/O: hand this worker's other tasks to another thread meanwhile.
+                // Blocking I/O: hand this worker's other tasks to another thread meanwhile (a
+                // current-thread runtime has no other thread, and nothing else to run).
                 let raw = |socket: &mut RawSocket| {
-                    tokio::task::block_in_place(|| socket.sequential(warm, calls))
+                    match tokio::runtime::Handle::current().runtime_flavor() {
+                        tokio::runtime::RuntimeFlavor::CurrentThread => socket.sequential(warm, calls),
+                        _ => tokio::task::block_in_place(|| socket.sequential(warm, calls)),
+                    }
                 };
                 if let Some(cross_cpu) = cross_cpu {
                     let run = raw(cross_cpu).map_err(|e| format!("raw socket: {e}"))?;
