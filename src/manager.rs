@@ -279,6 +279,11 @@ impl Manager {
         &self.configured
     }
 
+    /// The fallback chains the configuration declares.
+    pub fn fallback_chains(&self) -> &[crate::config::Fallback] {
+        &self.fallbacks
+    }
+
     /// The names the configuration declares `type: builtin`.
     pub fn declared_builtins(&self) -> &[Builtin] {
         &self.declared_builtins

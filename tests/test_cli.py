@@ -48,6 +48,24 @@ def test_list_and_validate(config: Path) -> None:
     assert cli("validate", cwd=config.parent).returncode == 0, "hector.yaml in the working directory is the default"
 
 
+def test_list_shows_chains_and_in_process_entries(tmp_path: Path, rust_plugin: Path) -> None:
+    path = tmp_path / "hector.yaml"
+    path.write_text(
+        "plugins:\n  llm_providers:\n"
+        f"    remote: {{path: {rust_plugin}}}\n"
+        "    local: {type: builtin}\n"
+        "    resilient: {fallbacks: [remote, local]}\n"
+    )
+    listed = cli("-c", str(path), "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert (rows["remote"]["entry"], rows["local"]["entry"], rows["resilient"]["entry"]) == ("plugin", "builtin", "fallbacks")
+    assert rows["resilient"]["members"] == ["remote", "local"] and rows["local"]["ok"]
+    table = cli("-c", str(path), "list").stdout
+    assert "fallbacks: remote, local" in table and "(in-process, registered in code)" in table
+    assert cli("-c", str(path), "validate").returncode == 0
+
+
 def test_validate_reports_config_errors(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("plugins:\n  llm_providers:\n    x: {path: ./x, confg: {}}\n")

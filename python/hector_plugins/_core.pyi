@@ -189,6 +189,12 @@ class ConfiguredPlugin:
     def ok(self) -> bool: ...
     @property
     def error(self) -> Exception | None: ...
+    @property
+    def entry(self) -> str:
+        """"plugin" (a process to launch), "builtin" (registered in code) or "fallbacks"."""
+    @property
+    def members(self) -> list[str]:
+        """A fallback chain's members, in order (empty for other entries)."""
 
 @final
 class Ready:

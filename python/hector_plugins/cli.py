@@ -40,7 +40,18 @@ def _row(plugin: ConfiguredPlugin) -> dict[str, Any]:
         "version": plugin.version,
         "ok": plugin.ok,
         "error": str(plugin.error) if plugin.error else None,
+        "entry": plugin.entry,
+        "members": plugin.members,
     }
+
+
+def _where(row: dict[str, Any]) -> str:
+    """The path column: the executable, or what a non-process entry stands for."""
+    if row["entry"] == "fallbacks":
+        return "fallbacks: " + ", ".join(row["members"])
+    if row["entry"] == "builtin":
+        return "(in-process, registered in code)"
+    return str(row["path"])
 
 
 def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -57,6 +68,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             row["state"] = "ok" if row["ok"] else "invalid"
+            row["path"] = _where(row)
         _print_table(rows, ["name", "type", "version", "state", "path"])
     return 0
 
@@ -76,7 +88,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(json.dumps({"ok": ok, "config_error": None, "plugins": rows}, indent=2))
     else:
         for row in rows:
-            print(f"{'ok ' if row['ok'] else 'BAD'}  {row['name']} ({row['type']}): {row['error'] or row['path']}")
+            print(f"{'ok ' if row['ok'] else 'BAD'}  {row['name']} ({row['type']}): {row['error'] or _where(row)}")
         print("all plugins valid" if ok else "some plugins are invalid", file=sys.stderr)
     return 0 if ok else 1
 

@@ -98,6 +98,10 @@ pub struct ConfiguredPlugin {
     pub version: Option<String>,
     pub ok: bool,
     pub error: Option<Py<PyAny>>,
+    /// "plugin" (a process to launch), "builtin" (registered in code) or "fallbacks".
+    pub entry: &'static str,
+    /// A fallback chain's members, in order (empty for other entries).
+    pub members: Vec<String>,
 }
 
 #[pymethods]
@@ -243,7 +247,8 @@ impl PyPluginManager {
     /// Every configured (and discovered) plugin, checked as far as possible without launching
     /// it: executable, working directory, manifest, required config keys.
     fn validate(&self, py: Python<'_>) -> PyResult<Vec<ConfiguredPlugin>> {
-        self.inner
+        let mut entries = self
+            .inner
             .validate()
             .into_iter()
             .map(|(spec, outcome)| {
@@ -258,9 +263,25 @@ impl PyPluginManager {
                     version,
                     ok: error.is_none(),
                     error,
+                    entry: "plugin",
+                    members: Vec::new(),
                 })
             })
-            .collect()
+            .collect::<PyResult<Vec<_>>>()?;
+        // Nothing to check without launching: the configuration already validated their names.
+        let named = |name: &str, kind: PluginKind, entry: &'static str, members: Vec<String>| ConfiguredPlugin {
+            name: name.into(),
+            kind: kind.as_str().into(),
+            path: String::new(),
+            version: None,
+            ok: true,
+            error: None,
+            entry,
+            members,
+        };
+        entries.extend(self.inner.declared_builtins().iter().map(|b| named(&b.name, b.kind, "builtin", Vec::new())));
+        entries.extend(self.inner.fallback_chains().iter().map(|f| named(&f.name, f.kind, "fallbacks", f.members.clone())));
+        Ok(entries)
     }
 
     /// Registers `provider`, an object living in this process, under `name`: `pm.llm(name)`
