@@ -20,10 +20,19 @@ def percentile(sorted_values: list[int], q: float) -> float:
     return float(sorted_values[index])
 
 
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def host_cpu_seconds() -> float:
     """CPU time of this whole process (every thread: the event loop and the tokio workers)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return _cpu_seconds(resource.RUSAGE_SELF)
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's children that have exited and been reaped (stopped plugins)."""
+    return _cpu_seconds(resource.RUSAGE_CHILDREN)
 
 
 async def sequential(call: Call, n: int) -> tuple[list[int], float, float]:

@@ -17,6 +17,9 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 GO_HOST = TARGET / "bench-go-host"
 RUST_FLOOR = TARGET / "release" / "bench-floor"
 
+sys.path.insert(0, str(ROOT / "examples"))
+import build_plugins  # noqa: E402  (examples/ is not a package)
+
 
 def run(command: list[str], cwd: Path = ROOT) -> None:
     print("+", " ".join(command), file=sys.stderr, flush=True)
@@ -25,9 +28,6 @@ def run(command: list[str], cwd: Path = ROOT) -> None:
 
 def build_all() -> None:
     """The example plugins (release), the Go host and the Rust floor. Incremental: cheap when built."""
-    sys.path.insert(0, str(ROOT / "examples"))
-    import build_plugins
-
     build_plugins.build_all(release=True)
     if shutil.which("go") is None:
         sys.exit("the go-plugin host benchmark needs Go (https://go.dev/dl/)")
@@ -39,17 +39,8 @@ def build_all() -> None:
 
 
 def generate_stubs() -> None:
-    """grpc_tools.protoc on proto/hector/plugin/*.proto into benchmarks/_generated/ (gitignored)."""
-    from grpc_tools import protoc
-
-    GENERATED.mkdir(exist_ok=True)
-    protos = sorted(str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto" / "hector" / "plugin").glob("*.proto"))
-    include = str(Path(protoc.__file__).parent / "_proto")
-    args = ["protoc", f"-I{ROOT / 'proto'}", f"-I{include}", f"--python_out={GENERATED}", f"--grpc_python_out={GENERATED}"]
-    if protoc.main(args + protos) != 0:
-        sys.exit("grpc_tools.protoc failed")
-    for package in (GENERATED / "hector", GENERATED / "hector" / "plugin"):
-        (package / "__init__.py").touch()
+    """The grpc.aio client's stubs, generated into benchmarks/_generated/ (gitignored)."""
+    build_plugins.generate_python_stubs(GENERATED)
     sys.path.insert(0, str(GENERATED))
 
 

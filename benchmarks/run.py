@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
 import report  # noqa: E402
 import sections  # noqa: E402
-from measure import UnarySamples, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
+from measure import UnarySamples, children_cpu_seconds, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
 
 ROOT = peers.ROOT
 PLUGINS = ROOT / "examples" / "plugins"
@@ -219,11 +218,6 @@ async def hector_startup(plugin: Path, counts: list[int], repetitions: int) -> d
             cpu.append((children_cpu_seconds() - children_before) * 1000 / count)
         results[count] = {"ms": statistics.median(times), "plugin_cpu_ms": statistics.median(cpu), "host_cpu_ms": statistics.median(host_cpu)}
     return results
-
-
-def children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def rss_bytes() -> int:

@@ -50,6 +50,22 @@ def build_go() -> list[Path]:
     return [GO_PLUGIN, GO_KV_PLUGIN]
 
 
+def generate_python_stubs(out: Path) -> Path:
+    """grpcio-tools stubs of proto/hector/plugin/*.proto into `out` (an importable `hector.plugin`
+    package), for Python gRPC plugins and clients (the test plugin, the grpc.aio benchmark)."""
+    from grpc_tools import protoc  # type: ignore[import-untyped]
+
+    out.mkdir(exist_ok=True)
+    protos = sorted(str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto" / "hector" / "plugin").glob("*.proto"))
+    include = str(Path(protoc.__file__).parent / "_proto")
+    args = ["protoc", f"-I{ROOT / 'proto'}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}"]
+    if protoc.main(args + protos) != 0:
+        raise RuntimeError("grpc_tools.protoc failed on proto/hector/plugin")
+    for package in (out / "hector", out / "hector" / "plugin"):
+        (package / "__init__.py").touch()
+    return out
+
+
 def build_all(release: bool = True) -> None:
     build_rust(release)
     build_go()

@@ -53,18 +53,7 @@ def echo_plugin(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def proto_dir() -> Path:
     """Python stubs of proto/ generated with grpcio-tools (for the Python test plugin)."""
-    from grpc_tools import protoc
-
-    GENERATED.mkdir(exist_ok=True)
-    protos = [str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto" / "hector" / "plugin").glob("*.proto")]
-    include = str(Path(protoc.__file__).parent / "_proto")
-    code = protoc.main(
-        ["protoc", f"-I{ROOT / 'proto'}", f"-I{include}", f"--python_out={GENERATED}", f"--grpc_python_out={GENERATED}", *protos]
-    )
-    assert code == 0, "grpc_tools.protoc failed"
-    for package in (GENERATED / "hector", GENERATED / "hector" / "plugin"):
-        (package / "__init__.py").touch()
-    return GENERATED
+    return build_plugins.generate_python_stubs(GENERATED)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
-fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+pub fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     MODULE
         .get_or_try_init(py, || PyResult::Ok(py.import("hector_plugins.errors")?.unbind()))

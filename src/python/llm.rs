@@ -31,7 +31,8 @@ enum Callee {
     InProcess { name: String, provider: Py<PyAny> },
 }
 
-fn builtin_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+/// `hector_plugins._builtin`, imported once: it calls in-process providers.
+pub fn builtin_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     MODULE.get_or_try_init(py, || PyResult::Ok(py.import("hector_plugins._builtin")?.unbind())).map(|m| m.bind(py))
 }

@@ -237,7 +237,7 @@ impl PyPluginManager {
                 details.set_item("plugin", py.None())?;
                 details.set_item("stderr", PyList::empty(py))?;
                 details.set_item("results", &list)?;
-                let class = py.import("hector_plugins.errors")?.getattr("PluginStartError")?;
+                let class = super::errors::errors_module(py)?.getattr("PluginStartError")?;
                 return Err(PyErr::from_value(class.call((message,), Some(&details))?));
             }
             Ok(list.into_any().unbind())
@@ -290,7 +290,7 @@ impl PyPluginManager {
     #[pyo3(signature = (name, provider, *, r#type="llm_provider"))]
     fn register(&self, py: Python<'_>, name: String, provider: Bound<'_, PyAny>, r#type: &str) -> PyResult<()> {
         let kind: PluginKind = r#type.parse().map_err(|e: String| to_pyerr(py, &Error::config(e)))?;
-        py.import("hector_plugins._builtin")?.getattr("check_provider")?.call1((&name, kind.as_str(), &provider))?;
+        super::llm::builtin_module(py)?.getattr("check_provider")?.call1((&name, kind.as_str(), &provider))?;
         self.inner.register_builtin(&name, kind).py_err(py)?;
         self.providers.insert(name, provider.unbind());
         Ok(())
