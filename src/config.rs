@@ -99,21 +99,31 @@ pub fn load_file(path: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
         line,
         column,
     };
-    let metadata = std::fs::metadata(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?;
     if !metadata.is_file() {
         return Err(config_error(format!("{origin}: not a regular file"), None, None));
     }
     let size = metadata.len();
     if size > MAX_CONFIG_BYTES {
-        return Err(config_error(format!("{origin}: the file is {size} bytes; a configuration may be at most {MAX_CONFIG_BYTES}"), None, None));
+        return Err(config_error(
+            format!("{origin}: the file is {size} bytes; a configuration may be at most {MAX_CONFIG_BYTES}"),
+            None,
+            None,
+        ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?;
     let value: serde_json::Value = if text.trim().is_empty() {
         serde_json::Value::Null
     } else {
         serde_saphyr::from_str(&text).map_err(|e| {
             let location = e.location();
-            config_error(format!("{origin}: invalid YAML: {e}"), location.map(|l| l.line() as usize), location.map(|l| l.column() as usize))
+            config_error(
+                format!("{origin}: invalid YAML: {e}"),
+                location.map(|l| l.line() as usize),
+                location.map(|l| l.column() as usize),
+            )
         })?
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -181,8 +191,18 @@ pub fn no_entry_points() -> std::result::Result<Vec<(String, PathBuf)>, String> 
 }
 
 /// Reads the configuration structure (already parsed, e.g. from a Python dict).
-pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
-    let err = |message: String| Error::Config { message: format!("{origin}: {message}"), file: Some(origin.into()), line: None, column: None };
+pub fn from_value(
+    value: &serde_json::Value,
+    origin: &str,
+    base: &Path,
+    entry_points: EntryPoints<'_>,
+) -> Result<Config> {
+    let err = |message: String| Error::Config {
+        message: format!("{origin}: {message}"),
+        file: Some(origin.into()),
+        line: None,
+        column: None,
+    };
     let root = match value {
         serde_json::Value::Null => return Ok(Config::default()),
         serde_json::Value::Object(map) => map,
@@ -215,7 +235,10 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
             let at = format!("plugins.{section}.{name}");
             let entry: Entry = serde_json::from_value(entry.clone()).map_err(|e| err(format!("{at}: {e}")))?;
             if entry.protocol != "grpc" && entry.protocol != BUILTIN {
-                return Err(err(format!("{at}.type: must be \"grpc\" (a plugin process) or \"builtin\" (registered in-process), not {:?}", entry.protocol)));
+                return Err(err(format!(
+                    "{at}.type: must be \"grpc\" (a plugin process) or \"builtin\" (registered in-process), not {:?}",
+                    entry.protocol
+                )));
             }
             if names.contains(name) {
                 return Err(err(format!("{at}: the name {name:?} is used twice")));
@@ -252,10 +275,16 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
             if fallbacks.iter().any(|(other, _)| other.name == *member) {
                 return Err(err(format!("{at}: {member:?} is itself a fallback chain; chains cannot nest")));
             }
-            let found = specs.iter().map(|s| (&s.name, s.kind)).chain(builtins.iter().map(|b| (&b.name, b.kind))).find(|(name, _)| *name == member);
+            let found = specs
+                .iter()
+                .map(|s| (&s.name, s.kind))
+                .chain(builtins.iter().map(|b| (&b.name, b.kind)))
+                .find(|(name, _)| *name == member);
             match found {
                 Some((_, kind)) if kind == chain.kind => {}
-                Some((_, kind)) => return Err(err(format!("{at}: plugin {member:?} is a {kind}, not a {}", chain.kind))),
+                Some((_, kind)) => {
+                    return Err(err(format!("{at}: plugin {member:?} is a {kind}, not a {}", chain.kind)))
+                }
                 None => return Err(err(format!("{at}: no {} plugin named {member:?} is configured", chain.kind))),
             }
         }
@@ -263,13 +292,16 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
     let fallbacks: Vec<Fallback> = fallbacks.into_iter().map(|(chain, _)| chain).collect();
     // Hector accepted the discovery settings at the top level or under `plugins:`.
     let discovery = match (root.get("plugin_discovery"), plugins.get("plugin_discovery")) {
-        (Some(_), Some(_)) => return Err(err("plugin_discovery is given both at the top level and under plugins".into())),
+        (Some(_), Some(_)) => {
+            return Err(err("plugin_discovery is given both at the top level and under plugins".into()))
+        }
         (Some(d), None) => Some(("plugin_discovery", d)),
         (None, Some(d)) => Some(("plugins.plugin_discovery", d)),
         (None, None) => None,
     };
     if let Some((at, settings)) = discovery {
-        let settings: crate::discovery::Discovery = serde_json::from_value(settings.clone()).map_err(|e| err(format!("{at}: {e}")))?;
+        let settings: crate::discovery::Discovery =
+            serde_json::from_value(settings.clone()).map_err(|e| err(format!("{at}: {e}")))?;
         if settings.enabled {
             let mut found: Vec<PluginSpec> = Vec::new();
             let mut discovered = crate::discovery::discover(&settings, base)?;
@@ -315,7 +347,9 @@ pub fn from_value(value: &serde_json::Value, origin: &str, base: &Path, entry_po
         known.extend(fallbacks.iter().map(|f| (f.name.as_str(), f.kind)));
         known.extend(builtins.iter().map(|b| (b.name.as_str(), b.kind)));
         // Agents may also name the orchestrator's own providers (Hector's `llms:`, ...).
-        for (role, section) in [(PluginKind::Llm, "llms"), (PluginKind::Database, "databases"), (PluginKind::Embedder, "embedders")] {
+        for (role, section) in
+            [(PluginKind::Llm, "llms"), (PluginKind::Database, "databases"), (PluginKind::Embedder, "embedders")]
+        {
             if let Some(serde_json::Value::Object(own)) = root.get(section) {
                 known.extend(own.keys().map(|name| (name.as_str(), role)));
             }
@@ -345,7 +379,9 @@ fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> std::
         ("protocol_versions", entry.protocol_versions.is_some()),
     ];
     if let Some((field, _)) = launch_fields.iter().find(|(_, given)| *given) {
-        return Err(format!("{at}.{field}: a built-in provider is created and configured in code, so it takes no `{field}`"));
+        return Err(format!(
+            "{at}.{field}: a built-in provider is created and configured in code, so it takes no `{field}`"
+        ));
     }
     Ok(Builtin { name: name.into(), kind })
 }
@@ -353,7 +389,9 @@ fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> std::
 /// Expands `${VAR}` in the sections this library reads (`plugins`, `plugin_discovery`),
 /// skipping disabled entries: other sections belong to the orchestrator, and a variable that
 /// only a disabled plugin uses need not be set.
-fn expand_plugin_sections(root: &serde_json::Map<String, serde_json::Value>) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
+fn expand_plugin_sections(
+    root: &serde_json::Map<String, serde_json::Value>,
+) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
     let lookup = |name: &str| std::env::var(name).ok();
     let mut root = root.clone();
     if let Some(discovery) = root.get_mut("plugin_discovery") {
@@ -467,7 +505,10 @@ fn validate_agents(value: &serde_json::Value, specs: &[(&str, PluginKind)]) -> s
             Some((_, found)) => Err(format!("{at}: plugin {name:?} is a {found}, not a {kind}")),
             None => {
                 let known: Vec<&str> = specs.iter().filter(|(_, k)| *k == kind).map(|(n, _)| *n).collect();
-                Err(format!("{at}: no {kind} plugin named {name:?} is configured (configured: {})", if known.is_empty() { "none".into() } else { known.join(", ") }))
+                Err(format!(
+                    "{at}: no {kind} plugin named {name:?} is configured (configured: {})",
+                    if known.is_empty() { "none".into() } else { known.join(", ") }
+                ))
             }
         }
     };
@@ -483,7 +524,9 @@ fn validate_agents(value: &serde_json::Value, specs: &[(&str, PluginKind)]) -> s
             for (i, tool) in tools.iter().enumerate() {
                 // Only plugin tools name a plugin; other tool types belong to the orchestrator.
                 if tool.get("type").and_then(|t| t.as_str()) == Some("plugin") {
-                    let provider = tool.get("provider").ok_or_else(|| format!("agents.{agent}.tools[{i}]: a plugin tool needs a provider"))?;
+                    let provider = tool
+                        .get("provider")
+                        .ok_or_else(|| format!("agents.{agent}.tools[{i}]: a plugin tool needs a provider"))?;
                     check(format!("agents.{agent}.tools[{i}].provider"), provider, PluginKind::Tool)?;
                 }
             }
@@ -497,10 +540,17 @@ pub fn positive_seconds(seconds: f64) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds).ok().filter(|_| seconds > 0.0)
 }
 
-fn to_spec(name: &str, kind: PluginKind, entry: Entry, base: &Path, at: &str) -> std::result::Result<PluginSpec, String> {
+fn to_spec(
+    name: &str,
+    kind: PluginKind,
+    entry: Entry,
+    base: &Path,
+    at: &str,
+) -> std::result::Result<PluginSpec, String> {
     let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
         None => Ok(default),
-        Some(s) => positive_seconds(s).ok_or_else(|| format!("{at}.{field}: must be a positive, finite number of seconds, not {s}")),
+        Some(s) => positive_seconds(s)
+            .ok_or_else(|| format!("{at}.{field}: must be a positive, finite number of seconds, not {s}")),
     };
     let defaults = LaunchOptions::default();
     let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());
@@ -525,7 +575,8 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<Vec<PluginSpec>> {
-        from_value(&serde_json::from_str(json).unwrap(), "test", Path::new("/base"), &mut no_entry_points).map(|c| c.plugins)
+        from_value(&serde_json::from_str(json).unwrap(), "test", Path::new("/base"), &mut no_entry_points)
+            .map(|c| c.plugins)
     }
 
     #[test]
@@ -544,7 +595,8 @@ mod tests {
 
     #[test]
     fn keys_are_located_in_block_and_flow_yaml() {
-        let text = "plugins:\n  llm_providers:\n    a: {path: ./a}\n    x:\n      path: ./x\n      config: {api_key: k}\n";
+        let text =
+            "plugins:\n  llm_providers:\n    a: {path: ./a}\n    x:\n      path: ./x\n      config: {api_key: k}\n";
         assert_eq!(locate_key(text, "plugins.llm_providers.x"), Some((4, 5)));
         assert_eq!(locate_key(text, "plugins.llm_providers.x.config.api_key"), Some((6, 16)));
         assert_eq!(locate_key(text, "plugins.llm_providers.a.path"), Some((3, 9)));

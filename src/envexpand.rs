@@ -51,7 +51,8 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Str
 
 fn is_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn unset(name: &str) -> String {
@@ -59,7 +60,11 @@ fn unset(name: &str) -> String {
 }
 
 /// Expands every string in a parsed configuration; errors carry the key path.
-pub fn expand_value(value: &mut serde_json::Value, path: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+pub fn expand_value(
+    value: &mut serde_json::Value,
+    path: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), String> {
     match value {
         serde_json::Value::String(text) if text.contains('$') => {
             *text = expand(text, lookup).map_err(|e| format!("{path}: {e}"))?;

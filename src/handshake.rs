@@ -41,7 +41,9 @@ pub enum HandshakeError {
     Unrecognised { line: String },
     #[error("core protocol version {found:?} is not supported (this host speaks go-plugin core protocol 1) in handshake line {line:?}")]
     CoreVersion { found: String, line: String },
-    #[error("plugin chose app protocol version {found:?}, but the host offered only [{offered}] in handshake line {line:?}")]
+    #[error(
+        "plugin chose app protocol version {found:?}, but the host offered only [{offered}] in handshake line {line:?}"
+    )]
     AppVersion { found: String, offered: String, line: String },
     #[error("unknown network {found:?} (expected unix or tcp) in handshake line {line:?}")]
     Network { found: String, line: String },
@@ -100,9 +102,9 @@ pub fn parse(raw_line: &str, offered_versions: &[u32]) -> Result<Handshake, Hand
     }
 
     let server_cert = match fields.get(5).copied() {
-        Some(cert) if cert.len() > MIN_CERT_FIELD_LEN => Some(decode_certificate(cert).map_err(|reason| {
-            HandshakeError::Certificate { reason, line: shown() }
-        })?),
+        Some(cert) if cert.len() > MIN_CERT_FIELD_LEN => {
+            Some(decode_certificate(cert).map_err(|reason| HandshakeError::Certificate { reason, line: shown() })?)
+        }
         _ => None,
     };
 
@@ -230,10 +232,8 @@ mod tests {
     fn refuses_malformed_certificates() {
         let not_base64 = format!("1|1|unix|/p|grpc|{}", "!".repeat(60));
         assert!(err(&not_base64).to_string().contains("not base64"));
-        let not_der = format!(
-            "1|1|unix|/p|grpc|{}",
-            base64::engine::general_purpose::STANDARD_NO_PAD.encode([1u8; 60])
-        );
+        let not_der =
+            format!("1|1|unix|/p|grpc|{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode([1u8; 60]));
         assert!(err(&not_der).to_string().contains("not a DER certificate"));
     }
 }

@@ -222,9 +222,7 @@ pub async fn spawn(
 
     let (reply, response) = tokio::sync::oneshot::channel();
     let job = SpawnJob { command, runtime: tokio::runtime::Handle::current(), reply };
-    spawner()
-        .send(job)
-        .map_err(|_| std::io::Error::other("the plugin spawner thread is gone"))?;
+    spawner().send(job).map_err(|_| std::io::Error::other("the plugin spawner thread is gone"))?;
     response.await.map_err(|_| std::io::Error::other("the plugin spawner thread dropped the request"))?
 }
 

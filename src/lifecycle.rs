@@ -73,10 +73,9 @@ mod tests {
 
     #[test]
     fn scalars_are_stringified_and_nested_values_become_json() {
-        let config: BTreeMap<String, serde_json::Value> = serde_json::from_str(
-            r#"{"s":"x","b":true,"i":30,"f":0.7,"list":[1,"a"],"map":{"k":1},"none":null}"#,
-        )
-        .unwrap();
+        let config: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(r#"{"s":"x","b":true,"i":30,"f":0.7,"list":[1,"a"],"map":{"k":1},"none":null}"#)
+                .unwrap();
         let out = stringify_config(&config);
         assert_eq!(out["s"], "x");
         assert_eq!(out["b"], "true");

@@ -93,7 +93,10 @@ pub struct LineClassifier {
 }
 
 impl LineClassifier {
-    pub fn classify(&mut self, line: &str) -> (Level, String, serde_json::Map<String, serde_json::Value>, Option<String>) {
+    pub fn classify(
+        &mut self,
+        line: &str,
+    ) -> (Level, String, serde_json::Map<String, serde_json::Value>, Option<String>) {
         if let Some((level, message, fields, timestamp)) = parse_structured(line) {
             self.in_panic = false;
             return (level, message, fields, Some(timestamp));
@@ -235,9 +238,8 @@ mod tests {
     #[test]
     fn structured_lines_keep_level_and_fields() {
         let mut c = LineClassifier::default();
-        let (level, message, fields, ts) = c.classify(
-            r#"{"@level":"info","@message":"ready","@timestamp":"2026-11-22T01:02:03.123456Z","port":4}"#,
-        );
+        let (level, message, fields, ts) =
+            c.classify(r#"{"@level":"info","@message":"ready","@timestamp":"2026-11-22T01:02:03.123456Z","port":4}"#);
         assert_eq!(level, Level::Info);
         assert_eq!(message, "ready");
         assert_eq!(fields["port"], 4);

@@ -77,14 +77,17 @@ impl Manager {
         if name.is_empty() {
             return Err(Error::config(format!("plugin at {} needs a non-empty name", spec.path.display())));
         }
-        let shut_down = || Error::Closed { plugin: name.clone(), state: "not loaded: the manager was shut down".into() };
+        let shut_down =
+            || Error::Closed { plugin: name.clone(), state: "not loaded: the manager was shut down".into() };
         {
             let loaded = self.plugins.lock().unwrap();
             let mut loading = self.loading.lock().unwrap();
             if self.closed.load(Ordering::SeqCst) {
                 return Err(shut_down());
             }
-            if self.builtins.lock().unwrap().iter().any(|b| b.name == name) || self.declared_builtins.iter().any(|b| b.name == name) {
+            if self.builtins.lock().unwrap().iter().any(|b| b.name == name)
+                || self.declared_builtins.iter().any(|b| b.name == name)
+            {
                 return Err(Error::config(format!("{name:?} is the name of an in-process provider")));
             }
             if self.is_fallback(name.as_str()) {
@@ -106,7 +109,10 @@ impl Manager {
         if self.closed.load(Ordering::SeqCst) {
             drop(plugins);
             plugin.shutdown(grace).await;
-            return Err(Error::Closed { plugin: name, state: "stopped: the manager was shut down while it loaded".into() });
+            return Err(Error::Closed {
+                plugin: name,
+                state: "stopped: the manager was shut down while it loaded".into(),
+            });
         }
         plugins.push(plugin.clone());
         Ok(plugin)
@@ -141,14 +147,22 @@ impl Manager {
         // Declared in-process providers are "loaded" when the orchestrator registered them.
         for declared in &self.declared_builtins {
             if only.is_none_or(|names| names.contains(&declared.name)) {
-                reports.push(LoadReport { name: declared.name.clone(), kind: declared.kind, result: self.registered_builtin(declared) });
+                reports.push(LoadReport {
+                    name: declared.name.clone(),
+                    kind: declared.kind,
+                    result: self.registered_builtin(declared),
+                });
             }
         }
         // Each chain reports the member that serves it (the members' own reports say why the
         // ones before it do not).
         for chain in &self.fallbacks {
             if only.is_none_or(|names| names.contains(&chain.name)) {
-                reports.push(LoadReport { name: chain.name.clone(), kind: chain.kind, result: self.first_ready(chain) });
+                reports.push(LoadReport {
+                    name: chain.name.clone(),
+                    kind: chain.kind,
+                    result: self.first_ready(chain),
+                });
             }
         }
         reports
@@ -164,11 +178,17 @@ impl Manager {
         let loading = self.loading.lock().unwrap();
         let mut builtins = self.builtins.lock().unwrap();
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed { plugin: name.into(), state: "not registered: the manager was shut down".into() });
+            return Err(Error::Closed {
+                plugin: name.into(),
+                state: "not registered: the manager was shut down".into(),
+            });
         }
         let taken_by = if builtins.iter().any(|b| b.name == name) {
             Some("an in-process provider already registered")
-        } else if plugins.iter().any(|p| p.name == name) || loading.contains(name) || self.configured.iter().any(|s| s.name == name) {
+        } else if plugins.iter().any(|p| p.name == name)
+            || loading.contains(name)
+            || self.configured.iter().any(|s| s.name == name)
+        {
             Some("a plugin")
         } else if self.is_fallback(name) {
             Some("a fallback chain")
@@ -180,7 +200,10 @@ impl Manager {
         }
         if let Some(declared) = self.declared_builtins.iter().find(|b| b.name == name) {
             if declared.kind != kind {
-                return Err(Error::config(format!("cannot register {name:?} as a {kind}: the configuration declares it a {}", declared.kind)));
+                return Err(Error::config(format!(
+                    "cannot register {name:?} as a {kind}: the configuration declares it a {}",
+                    declared.kind
+                )));
             }
         }
         builtins.push(Builtin { name: name.into(), kind });
@@ -268,7 +291,10 @@ impl Manager {
                 None => why.push(format!("{member} is not loaded")),
             }
         }
-        Err(Error::Closed { plugin: chain.name.clone(), state: format!("a fallback chain with no ready member ({})", why.join(", ")) })
+        Err(Error::Closed {
+            plugin: chain.name.clone(),
+            state: format!("a fallback chain with no ready member ({})", why.join(", ")),
+        })
     }
 
     pub fn statuses(&self) -> Vec<PluginStatus> {
@@ -314,7 +340,8 @@ impl Manager {
             finished.await;
         }
         let plugins: Vec<Arc<Plugin>> = self.plugins.lock().unwrap().clone();
-        futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace())))).await;
+        futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace()))))
+            .await;
     }
 }
 
@@ -349,7 +376,9 @@ mod tests {
             "local": {"type": "builtin"},
             "resilient": {"fallbacks": ["remote", "local"]},
         }}});
-        let config = crate::config::from_value(&config, "test", std::path::Path::new("/"), &mut crate::config::no_entry_points).unwrap();
+        let config =
+            crate::config::from_value(&config, "test", std::path::Path::new("/"), &mut crate::config::no_entry_points)
+                .unwrap();
         Manager::new(config, Arc::new(Discard))
     }
 
@@ -357,9 +386,14 @@ mod tests {
     fn a_chain_is_served_by_its_registered_in_process_member() {
         let manager = manager();
         let unserved = manager.resolve("resilient", Some(PluginKind::Llm)).err().unwrap().to_string();
-        assert!(unserved.contains("remote is not loaded") && unserved.contains("local (in-process) is not registered"), "{unserved}");
+        assert!(
+            unserved.contains("remote is not loaded") && unserved.contains("local (in-process) is not registered"),
+            "{unserved}"
+        );
         manager.register_builtin("local", PluginKind::Llm).unwrap();
-        assert!(matches!(manager.resolve("resilient", Some(PluginKind::Llm)), Ok(Provider::Builtin(b)) if b.name == "local"));
+        assert!(
+            matches!(manager.resolve("resilient", Some(PluginKind::Llm)), Ok(Provider::Builtin(b)) if b.name == "local")
+        );
         assert!(matches!(manager.resolve("local", None), Ok(Provider::Builtin(_))));
         // A process is needed for raw calls.
         assert!(manager.get("local", None).is_err());

@@ -66,7 +66,11 @@ pub fn read_for(executable: &Path) -> Result<Option<Manifest>> {
             &path,
             format!("it is {} bytes; a manifest may be at most {MAX_MANIFEST_BYTES}", meta.len()),
         )),
-        Ok(_) => parse(&path, &std::fs::read_to_string(&path).map_err(|e| manifest_error(&path, format!("cannot read it: {e}")))?).map(Some),
+        Ok(_) => parse(
+            &path,
+            &std::fs::read_to_string(&path).map_err(|e| manifest_error(&path, format!("cannot read it: {e}")))?,
+        )
+        .map(Some),
     }
 }
 
@@ -75,12 +79,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
     let file: ManifestFile = serde_saphyr::from_str(text).map_err(|e| manifest_error(path, e.to_string()))?;
     let manifest = file.plugin;
     if manifest.protocol != "grpc" {
-        return Err(manifest_error(path, format!("plugin.protocol is {:?}; only \"grpc\" plugins can be loaded", manifest.protocol)));
+        return Err(manifest_error(
+            path,
+            format!("plugin.protocol is {:?}; only \"grpc\" plugins can be loaded", manifest.protocol),
+        ));
     }
     manifest.kind.parse::<PluginKind>().map_err(|e| manifest_error(path, format!("plugin.type: {e}")))?;
     if let Some(requirement) = &manifest.hector_version {
-        semver::VersionReq::parse(requirement)
-            .map_err(|e| manifest_error(path, format!("plugin.hector_version {requirement:?} is not a semver requirement: {e}")))?;
+        semver::VersionReq::parse(requirement).map_err(|e| {
+            manifest_error(path, format!("plugin.hector_version {requirement:?} is not a semver requirement: {e}"))
+        })?;
     }
     Ok(manifest)
 }
@@ -94,7 +102,10 @@ impl Manifest {
     /// with the manifest's defaults. `path` is the manifest's, for messages.
     pub fn apply(&self, path: &Path, kind: PluginKind, config: &mut BTreeMap<String, serde_json::Value>) -> Result<()> {
         if self.kind() != kind {
-            return Err(manifest_error(path, format!("the plugin is a {}, but it is being loaded as a {kind}", self.kind())));
+            return Err(manifest_error(
+                path,
+                format!("the plugin is a {}, but it is being loaded as a {kind}", self.kind()),
+            ));
         }
         if let Some(requirement) = &self.hector_version {
             let ours = semver::Version::parse(env!("CARGO_PKG_VERSION")).expect("our version is semver");
@@ -134,7 +145,12 @@ impl Manifest {
 }
 
 fn manifest_error(path: &Path, message: String) -> Error {
-    Error::Config { message: format!("manifest {}: {message}", path.display()), file: Some(path.display().to_string()), line: None, column: None }
+    Error::Config {
+        message: format!("manifest {}: {message}", path.display()),
+        file: Some(path.display().to_string()),
+        line: None,
+        column: None,
+    }
 }
 
 #[cfg(test)]
@@ -150,7 +166,10 @@ mod tests {
     #[test]
     fn defaults_fill_in_and_required_keys_are_enforced() {
         let m = manifest(GOOD).unwrap();
-        let mut config = BTreeMap::from([("api_key".to_string(), serde_json::json!("k")), ("retries".to_string(), serde_json::json!(5))]);
+        let mut config = BTreeMap::from([
+            ("api_key".to_string(), serde_json::json!("k")),
+            ("retries".to_string(), serde_json::json!(5)),
+        ]);
         m.apply(Path::new("x"), PluginKind::Llm, &mut config).unwrap();
         assert_eq!(config["model"], "small");
         assert_eq!(config["retries"], 5, "explicit config wins over defaults");
@@ -179,7 +198,8 @@ mod tests {
         let mut config = BTreeMap::from([("api_key".to_string(), serde_json::json!("k"))]);
         let error = m.apply(Path::new("x"), PluginKind::Llm, &mut config).unwrap_err().to_string();
         assert!(error.contains("needs hector_version \">=99.0.0\""), "{error}");
-        let error = manifest(GOOD).unwrap().apply(Path::new("x"), PluginKind::Database, &mut config).unwrap_err().to_string();
+        let error =
+            manifest(GOOD).unwrap().apply(Path::new("x"), PluginKind::Database, &mut config).unwrap_err().to_string();
         assert!(error.contains("is a llm_provider, but it is being loaded as a database_provider"), "{error}");
     }
 }

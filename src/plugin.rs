@@ -8,6 +8,7 @@ use crate::launch::{self, LaunchOptions};
 use crate::logs::{LineClassifier, LineSplitter, LogRecord, LogSink, Source, StderrTail, MAX_LINE_BYTES};
 use crate::proto::goplugin::grpc_controller_client::GrpcControllerClient;
 use crate::stdio;
+use crate::transport::{origin, PluginChannel};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +16,6 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{oneshot, watch};
-use crate::transport::{origin, PluginChannel};
 
 /// How long a plugin may take for its own `Shutdown` RPCs before we stop asking.
 const SHUTDOWN_RPC_TIMEOUT: Duration = Duration::from_secs(2);
@@ -267,26 +267,31 @@ impl Plugin {
         // Initialize shares the start timeout: a plugin that accepts connections but never
         // answers must not hang the load.
         let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(500));
-        let initialized = match tokio::time::timeout(remaining, crate::lifecycle::initialize(&plugin, &spec.config)).await {
-            Ok(result) => result,
-            Err(_) => {
-                plugin.kill_now().await;
-                return Err(Error::StartTimeout {
-                    plugin: name.clone(),
-                    after: spec.start_timeout,
-                    stage: "answer Initialize",
-                    stderr: plugin.stderr_tail.lines(),
-                });
-            }
-        };
+        let initialized =
+            match tokio::time::timeout(remaining, crate::lifecycle::initialize(&plugin, &spec.config)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    plugin.kill_now().await;
+                    return Err(Error::StartTimeout {
+                        plugin: name.clone(),
+                        after: spec.start_timeout,
+                        stage: "answer Initialize",
+                        stderr: plugin.stderr_tail.lines(),
+                    });
+                }
+            };
         if let Err(e) = initialized {
             plugin.kill_now().await;
             let stderr = plugin.stderr_tail.lines();
             return Err(match e {
-                Error::Call { message, method, code, .. } => {
-                    Error::start(&name, format!("{method} failed ({}): {message}", crate::error::code_name(code)), stderr)
+                Error::Call { message, method, code, .. } => Error::start(
+                    &name,
+                    format!("{method} failed ({}): {message}", crate::error::code_name(code)),
+                    stderr,
+                ),
+                Error::Crashed { exit, .. } => {
+                    Error::start(&name, format!("it crashed during Initialize ({exit})"), stderr)
                 }
-                Error::Crashed { exit, .. } => Error::start(&name, format!("it crashed during Initialize ({exit})"), stderr),
                 other => other,
             });
         }
@@ -379,7 +384,12 @@ impl Plugin {
                 return self.crashed(method);
             }
         }
-        Error::Call { plugin: self.name.clone(), method: method.into(), code: status.code(), message: status.message().into() }
+        Error::Call {
+            plugin: self.name.clone(),
+            method: method.into(),
+            code: status.code(),
+            message: status.message().into(),
+        }
     }
 
     pub fn has_exited(&self) -> bool {
@@ -410,7 +420,8 @@ impl Plugin {
             let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, crate::lifecycle::shutdown(self)).await;
             let mut controller = GrpcControllerClient::with_origin(self.channel.clone(), origin());
             // Go plugins stop their server inside this call: the status is often UNAVAILABLE.
-            let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, controller.shutdown(crate::proto::goplugin::Empty {})).await;
+            let _ =
+                tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, controller.shutdown(crate::proto::goplugin::Empty {})).await;
         }
         let mut exit = self.exit.clone();
         if tokio::time::timeout(grace, exit.wait_for(Option::is_some)).await.is_err() {
@@ -552,11 +563,7 @@ fn check_executable(name: &str, path: &Path) -> Result<()> {
         return Err(Error::start(name, format!("{} is not a file", path.display()), vec![]));
     }
     if metadata.permissions().mode() & 0o111 == 0 {
-        return Err(Error::start(
-            name,
-            format!("{} is not executable (chmod +x it)", path.display()),
-            vec![],
-        ));
+        return Err(Error::start(name, format!("{} is not executable (chmod +x it)", path.display()), vec![]));
     }
     Ok(())
 }

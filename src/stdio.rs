@@ -4,11 +4,12 @@
 use crate::logs::{Level, LineClassifier, LineSplitter, LogRecord, LogSink, Source, MAX_LINE_BYTES};
 use crate::proto::goplugin::grpc_stdio_client::GrpcStdioClient;
 use crate::proto::goplugin::stdio_data::Channel as StdioChannel;
-use std::sync::Arc;
 use crate::transport::{origin, PluginChannel};
+use std::sync::Arc;
 
 pub async fn forward(channel: PluginChannel, plugin: String, sink: Arc<dyn LogSink>) {
-    let mut client = GrpcStdioClient::with_origin(channel, origin()).max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES);
+    let mut client =
+        GrpcStdioClient::with_origin(channel, origin()).max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES);
     let mut stream = match client.stream_stdio(()).await {
         Ok(response) => response.into_inner(),
         Err(status) => {
@@ -35,7 +36,14 @@ pub async fn forward(channel: PluginChannel, plugin: String, sink: Arc<dyn LogSi
         splitter.push(&data.data, &mut lines);
         for line in lines.drain(..) {
             let (level, message, fields, timestamp) = classifier.classify(&line);
-            sink.log(LogRecord { plugin: plugin.clone(), level, message, fields, timestamp, source: Source::GrpcStdio });
+            sink.log(LogRecord {
+                plugin: plugin.clone(),
+                level,
+                message,
+                fields,
+                timestamp,
+                source: Source::GrpcStdio,
+            });
         }
     }
 }

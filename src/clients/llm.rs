@@ -4,14 +4,16 @@ use super::call;
 use crate::error::Result;
 use crate::plugin::Plugin;
 use crate::proto::hector::llm_provider_client::LlmProviderClient;
-use crate::proto::hector::{Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, ModelInfo, StreamChunk};
-use crate::transport::MAX_MESSAGE_BYTES;
 use crate::proto::hector::stream_chunk::ChunkType;
+use crate::proto::hector::{
+    Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, ModelInfo, StreamChunk,
+};
+use crate::transport::MAX_MESSAGE_BYTES;
+use crate::transport::{origin, PluginChannel};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use crate::transport::{origin, PluginChannel};
 
 #[derive(Clone)]
 pub struct LlmClient {
@@ -33,7 +35,8 @@ impl LlmClient {
 
     pub async fn generate(&self, request: GenerateRequest, timeout: Option<Duration>) -> Result<GenerateResponse> {
         let mut grpc = self.grpc.clone();
-        call(&self.plugin, "Generate", timeout, async move { grpc.generate(request).await.map(|r| r.into_inner()) }).await
+        call(&self.plugin, "Generate", timeout, async move { grpc.generate(request).await.map(|r| r.into_inner()) })
+            .await
     }
 
     /// Opens `GenerateStreaming`; the stream ends after the plugin's last chunk. A plugin whose
@@ -53,12 +56,21 @@ impl LlmClient {
 
     pub async fn model_info(&self, timeout: Option<Duration>) -> Result<ModelInfo> {
         let mut grpc = self.grpc.clone();
-        call(&self.plugin, "GetModelInfo", timeout, async move { grpc.get_model_info(Empty {}).await.map(|r| r.into_inner()) }).await
+        call(&self.plugin, "GetModelInfo", timeout, async move {
+            grpc.get_model_info(Empty {}).await.map(|r| r.into_inner())
+        })
+        .await
     }
 
     pub async fn health(&self, timeout: Option<Duration>) -> Result<HealthResponse> {
         let mut grpc = self.grpc.clone();
-        call(&self.plugin, "Health", timeout, async move { grpc.health(HealthRequest {}).await.map(|r| r.into_inner()) }).await
+        call(
+            &self.plugin,
+            "Health",
+            timeout,
+            async move { grpc.health(HealthRequest {}).await.map(|r| r.into_inner()) },
+        )
+        .await
     }
 }
 
@@ -71,6 +83,10 @@ fn emulated_chunks(response: GenerateResponse) -> Vec<StreamChunk> {
     for call in response.tool_calls {
         chunks.push(StreamChunk { r#type: ChunkType::ToolCall as i32, tool_call: Some(call), ..Default::default() });
     }
-    chunks.push(StreamChunk { r#type: ChunkType::Done as i32, tokens_used: response.tokens_used, ..Default::default() });
+    chunks.push(StreamChunk {
+        r#type: ChunkType::Done as i32,
+        tokens_used: response.tokens_used,
+        ..Default::default()
+    });
     chunks
 }

@@ -34,11 +34,7 @@ impl RawClient {
         .await
     }
 
-    pub async fn server_stream(
-        &self,
-        method: &str,
-        request: Bytes,
-    ) -> Result<BoxStream<'static, Result<Bytes>>> {
+    pub async fn server_stream(&self, method: &str, request: Bytes) -> Result<BoxStream<'static, Result<Bytes>>> {
         let path = method_path(&self.plugin, method)?;
         let mut grpc = self.plugin.channel().grpc();
         let stream = call(&self.plugin, method, None, async move {

@@ -135,9 +135,8 @@ thread_local! {
 /// The completer of the running event loop, created on first use.
 fn completer_for_running_loop(py: Python<'_>) -> PyResult<Py<Completer>> {
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let get_running_loop = GET_RUNNING_LOOP.get_or_try_init(py, || {
-        PyResult::Ok(py.import("asyncio")?.getattr("get_running_loop")?.unbind())
-    })?;
+    let get_running_loop = GET_RUNNING_LOOP
+        .get_or_try_init(py, || PyResult::Ok(py.import("asyncio")?.getattr("get_running_loop")?.unbind()))?;
     let event_loop = get_running_loop.bind(py).call0()?;
     COMPLETERS.with(|completers| {
         let mut completers = completers.borrow_mut();
@@ -411,7 +410,8 @@ impl StreamShared {
     /// What a read returns once nothing is buffered.
     fn end(&self, cancelled: bool) -> PyErr {
         if cancelled {
-            let error = hector_plugins::Error::Closed { plugin: self.plugin.clone(), state: "cancelled (this stream)".into() };
+            let error =
+                hector_plugins::Error::Closed { plugin: self.plugin.clone(), state: "cancelled (this stream)".into() };
             Python::attach(|py| super::errors::to_pyerr(py, &error))
         } else {
             PyStopAsyncIteration::new_err(())
@@ -431,7 +431,9 @@ impl AsyncStream {
     /// Starts pulling `stream` on tokio; each item becomes a Python value through `convert`.
     pub fn start<S, T, C>(plugin: &str, stream_opener: S, convert: C) -> AsyncStream
     where
-        S: Future<Output = hector_plugins::Result<futures_util::stream::BoxStream<'static, hector_plugins::Result<T>>>> + Send + 'static,
+        S: Future<Output = hector_plugins::Result<futures_util::stream::BoxStream<'static, hector_plugins::Result<T>>>>
+            + Send
+            + 'static,
         T: Send + 'static,
         C: Fn(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + Sync + Copy + 'static,
     {

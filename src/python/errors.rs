@@ -8,9 +8,7 @@ use pyo3::types::PyDict;
 
 pub fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    MODULE
-        .get_or_try_init(py, || PyResult::Ok(py.import("hector_plugins.errors")?.unbind()))
-        .map(|m| m.bind(py))
+    MODULE.get_or_try_init(py, || PyResult::Ok(py.import("hector_plugins.errors")?.unbind())).map(|m| m.bind(py))
 }
 
 /// The exception instance for a core error, with its details as attributes.
@@ -26,7 +24,11 @@ pub fn to_exception<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, 
         Error::Start { plugin, stderr, handshake, .. } => {
             details.set_item("plugin", plugin)?;
             details.set_item("stderr", stderr)?;
-            if *handshake { "HandshakeError" } else { "PluginStartError" }
+            if *handshake {
+                "HandshakeError"
+            } else {
+                "PluginStartError"
+            }
         }
         Error::StartTimeout { plugin, after, stderr, .. } => {
             details.set_item("plugin", plugin)?;
@@ -38,7 +40,11 @@ pub fn to_exception<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, 
             details.set_item("plugin", plugin)?;
             details.set_item("method", method)?;
             details.set_item("code", code_name(*code))?;
-            if *code == tonic::Code::DeadlineExceeded { "CallTimeoutError" } else { "PluginCallError" }
+            if *code == tonic::Code::DeadlineExceeded {
+                "CallTimeoutError"
+            } else {
+                "PluginCallError"
+            }
         }
         Error::Crashed { plugin, method, exit, stderr } => {
             details.set_item("plugin", plugin)?;

@@ -28,7 +28,10 @@ pub enum LlmTarget {
 enum Callee {
     Plugin(LlmClient),
     /// Served by `hector_plugins._builtin`, on the caller's event loop.
-    InProcess { name: String, provider: Py<PyAny> },
+    InProcess {
+        name: String,
+        provider: Py<PyAny>,
+    },
 }
 
 /// `hector_plugins._builtin`, imported once: it calls in-process providers.
@@ -41,13 +44,15 @@ impl PyLlmClient {
     fn callee(&self, py: Python<'_>) -> PyResult<Callee> {
         match &self.target {
             LlmTarget::Plugin(client) => Ok(Callee::Plugin(client.clone())),
-            LlmTarget::Named { manager, providers, name } => match manager.resolve(name, Some(PluginKind::Llm)).py_err(py)? {
-                Provider::Plugin(plugin) => Ok(Callee::Plugin(LlmClient::new(plugin))),
-                Provider::Builtin(builtin) => {
-                    let provider = providers.get(py, &builtin.name)?;
-                    Ok(Callee::InProcess { name: builtin.name, provider })
+            LlmTarget::Named { manager, providers, name } => {
+                match manager.resolve(name, Some(PluginKind::Llm)).py_err(py)? {
+                    Provider::Plugin(plugin) => Ok(Callee::Plugin(LlmClient::new(plugin))),
+                    Provider::Builtin(builtin) => {
+                        let provider = providers.get(py, &builtin.name)?;
+                        Ok(Callee::InProcess { name: builtin.name, provider })
+                    }
                 }
-            },
+            }
         }
     }
 
@@ -72,14 +77,22 @@ impl PyLlmClient {
     }
 
     #[pyo3(signature = (messages, tools=None, *, timeout=None))]
-    fn generate<'py>(&self, py: Python<'py>, messages: &Bound<'py, PyAny>, tools: Option<&Bound<'py, PyAny>>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+    fn generate<'py>(
+        &self,
+        py: Python<'py>,
+        messages: &Bound<'py, PyAny>,
+        tools: Option<&Bound<'py, PyAny>>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let request = generate_request(messages, tools)?;
         let seconds = timeout;
         let timeout = timeout_arg(timeout)?;
         match self.callee(py)? {
-            Callee::Plugin(client) => bridge::spawn(py, async move { client.generate(request, timeout).await }, |py, response| {
-                Ok(Py::new(py, GenerateResponse::from(response))?.into_any())
-            }),
+            Callee::Plugin(client) => {
+                bridge::spawn(py, async move { client.generate(request, timeout).await }, |py, response| {
+                    Ok(Py::new(py, GenerateResponse::from(response))?.into_any())
+                })
+            }
             Callee::InProcess { name, provider } => {
                 let (messages, tools) = request_to_py(request);
                 builtin_module(py)?.getattr("generate")?.call1((name, provider, messages, tools, seconds))
@@ -90,13 +103,20 @@ impl PyLlmClient {
     /// An `AsyncStream` for a plugin; an async generator with the same chunks for an
     /// in-process provider.
     #[pyo3(signature = (messages, tools=None))]
-    fn generate_stream<'py>(&self, py: Python<'py>, messages: &Bound<'py, PyAny>, tools: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    fn generate_stream<'py>(
+        &self,
+        py: Python<'py>,
+        messages: &Bound<'py, PyAny>,
+        tools: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let request = generate_request(messages, tools)?;
         match self.callee(py)? {
             Callee::Plugin(client) => {
                 bridge::ensure_runtime_usable()?;
                 let opener = async move { client.generate_stream(request).await };
-                let stream = AsyncStream::start(self.target_name(), opener, |py, chunk| Ok(Py::new(py, StreamChunk::from(chunk))?.into_any()));
+                let stream = AsyncStream::start(self.target_name(), opener, |py, chunk| {
+                    Ok(Py::new(py, StreamChunk::from(chunk))?.into_any())
+                });
                 Ok(Bound::new(py, stream)?.into_any())
             }
             Callee::InProcess { name, provider } => {
@@ -111,10 +131,12 @@ impl PyLlmClient {
         let seconds = timeout;
         let timeout = timeout_arg(timeout)?;
         match self.callee(py)? {
-            Callee::Plugin(client) => {
-                bridge::spawn(py, async move { client.model_info(timeout).await }, |py, info| Ok(Py::new(py, ModelInfo::from(info))?.into_any()))
+            Callee::Plugin(client) => bridge::spawn(py, async move { client.model_info(timeout).await }, |py, info| {
+                Ok(Py::new(py, ModelInfo::from(info))?.into_any())
+            }),
+            Callee::InProcess { name, provider } => {
+                builtin_module(py)?.getattr("model_info")?.call1((name, provider, seconds))
             }
-            Callee::InProcess { name, provider } => builtin_module(py)?.getattr("model_info")?.call1((name, provider, seconds)),
         }
     }
 
@@ -123,10 +145,12 @@ impl PyLlmClient {
         let seconds = timeout;
         let timeout = timeout_arg(timeout)?;
         match self.callee(py)? {
-            Callee::Plugin(client) => {
-                bridge::spawn(py, async move { client.health(timeout).await }, |py, h| Ok(Py::new(py, HealthStatus::from(h))?.into_any()))
+            Callee::Plugin(client) => bridge::spawn(py, async move { client.health(timeout).await }, |py, h| {
+                Ok(Py::new(py, HealthStatus::from(h))?.into_any())
+            }),
+            Callee::InProcess { name, provider } => {
+                builtin_module(py)?.getattr("health")?.call1((name, provider, seconds))
             }
-            Callee::InProcess { name, provider } => builtin_module(py)?.getattr("health")?.call1((name, provider, seconds)),
         }
     }
 

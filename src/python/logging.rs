@@ -6,9 +6,9 @@
 
 use hector_plugins::logs::{Level, LogRecord, LogSink, Source};
 use pyo3::prelude::*;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -94,7 +94,8 @@ fn forward(receiver: Receiver<(LogRecord, usize)>, sink: &PythonLogSink) {
         _ => true,
     };
     while let Ok(first) = receiver.recv() {
-        let received: Vec<(LogRecord, usize)> = std::iter::once(first).chain(receiver.try_iter().take(BATCH - 1)).collect();
+        let received: Vec<(LogRecord, usize)> =
+            std::iter::once(first).chain(receiver.try_iter().take(BATCH - 1)).collect();
         let size: usize = received.iter().map(|(_, size)| size).sum();
         sink.queued_bytes.fetch_sub(size, Ordering::Relaxed);
         let mut batch: Vec<LogRecord> =
@@ -104,7 +105,9 @@ fn forward(receiver: Receiver<(LogRecord, usize)>, sink: &PythonLogSink) {
             batch.push(LogRecord {
                 plugin: "hector_plugins".into(),
                 level: Level::Warn,
-                message: format!("{dropped} plugin log lines were dropped: plugins log faster than Python handles them"),
+                message: format!(
+                    "{dropped} plugin log lines were dropped: plugins log faster than Python handles them"
+                ),
                 fields: Default::default(),
                 timestamp: None,
                 source: Source::Stderr,

@@ -33,7 +33,13 @@ impl InProcessProviders {
     pub fn get(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
         let providers = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let provider = providers.get(name).ok_or_else(|| {
-            to_pyerr(py, &Error::Closed { plugin: name.into(), state: "the in-process provider was unregistered, or its manager shut down".into() })
+            to_pyerr(
+                py,
+                &Error::Closed {
+                    plugin: name.into(),
+                    state: "the in-process provider was unregistered, or its manager shut down".into(),
+                },
+            )
         })?;
         Ok(provider.clone_ref(py))
     }
@@ -107,13 +113,19 @@ pub struct ConfiguredPlugin {
 #[pymethods]
 impl ConfiguredPlugin {
     fn __repr__(&self) -> String {
-        format!("ConfiguredPlugin(name={:?}, type={:?}, ok={})", self.name, self.kind, if self.ok { "True" } else { "False" })
+        format!(
+            "ConfiguredPlugin(name={:?}, type={:?}, ok={})",
+            self.name,
+            self.kind,
+            if self.ok { "True" } else { "False" }
+        )
     }
 }
 
 pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    config::positive_seconds(value)
-        .ok_or_else(|| PyValueError::new_err(format!("{what} must be a positive, finite number of seconds, not {value}")))
+    config::positive_seconds(value).ok_or_else(|| {
+        PyValueError::new_err(format!("{what} must be a positive, finite number of seconds, not {value}"))
+    })
 }
 
 fn default_name(path: &Path) -> String {
@@ -147,7 +159,10 @@ impl PyPluginManager {
                 config::load_file(&path, &mut entry_points).py_err(py)?
             }
         };
-        Ok(PyPluginManager { inner: Arc::new(Manager::new(specs, super::logging::sink())), providers: InProcessProviders::default() })
+        Ok(PyPluginManager {
+            inner: Arc::new(Manager::new(specs, super::logging::sink())),
+            providers: InProcessProviders::default(),
+        })
     }
 
     /// Launches one plugin and waits until it is ready.
@@ -206,15 +221,23 @@ impl PyPluginManager {
     fn load_all<'py>(&self, py: Python<'py>, strict: bool, only: Option<Vec<String>>) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
         if let Some(names) = &only {
-            let known: Vec<&str> =
-                manager.configured().iter().map(|s| s.name.as_str()).chain(manager.declared_builtins().iter().map(|b| b.name.as_str())).collect();
+            let known: Vec<&str> = manager
+                .configured()
+                .iter()
+                .map(|s| s.name.as_str())
+                .chain(manager.declared_builtins().iter().map(|b| b.name.as_str()))
+                .collect();
             if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str()) && !manager.is_fallback(n)) {
-                let error = Error::config(format!("no plugin named {unknown:?} is configured (configured: {})", known.join(", ")));
+                let error = Error::config(format!(
+                    "no plugin named {unknown:?} is configured (configured: {})",
+                    known.join(", ")
+                ));
                 return Err(to_pyerr(py, &error));
             }
         }
         bridge::spawn(py, async move { Ok(manager.load_all(only.as_deref()).await) }, move |py, reports| {
-            let failures: Vec<String> = reports.iter().filter_map(|r| r.result.as_ref().err().map(|e| e.to_string())).collect();
+            let failures: Vec<String> =
+                reports.iter().filter_map(|r| r.result.as_ref().err().map(|e| e.to_string())).collect();
             let total = reports.len();
             let list = PyList::empty(py);
             for report in reports {
@@ -225,14 +248,25 @@ impl PyPluginManager {
                 };
                 let served_by = report.result.as_ref().ok().map(|p| p.name().to_string());
                 let in_process = matches!(report.result, Ok(Provider::Builtin(_)));
-                let result =
-                    LoadResult { name: report.name, kind: report.kind.as_str().into(), ok: error.is_none(), plugin, error, served_by, in_process };
+                let result = LoadResult {
+                    name: report.name,
+                    kind: report.kind.as_str().into(),
+                    ok: error.is_none(),
+                    plugin,
+                    error,
+                    served_by,
+                    in_process,
+                };
                 list.append(Py::new(py, result)?)?;
             }
             if strict && !failures.is_empty() {
                 // One error for the whole load, not for a plugin: `plugin` is None and `results`
                 // holds the full report (what loaded stays loaded).
-                let message = format!("{} of {total} configured entries failed to load:\n- {}", failures.len(), failures.join("\n- "));
+                let message = format!(
+                    "{} of {total} configured entries failed to load:\n- {}",
+                    failures.len(),
+                    failures.join("\n- ")
+                );
                 let details = PyDict::new(py);
                 details.set_item("plugin", py.None())?;
                 details.set_item("stderr", PyList::empty(py))?;
@@ -280,7 +314,9 @@ impl PyPluginManager {
             members,
         };
         entries.extend(self.inner.declared_builtins().iter().map(|b| named(&b.name, b.kind, "builtin", Vec::new())));
-        entries.extend(self.inner.fallback_chains().iter().map(|f| named(&f.name, f.kind, "fallbacks", f.members.clone())));
+        entries.extend(
+            self.inner.fallback_chains().iter().map(|f| named(&f.name, f.kind, "fallbacks", f.members.clone())),
+        );
         Ok(entries)
     }
 
@@ -309,7 +345,11 @@ impl PyPluginManager {
         let resolved = self.inner.resolve(name, Some(PluginKind::Llm)).py_err(py)?;
         let target = match resolved {
             Provider::Plugin(plugin) if !self.inner.is_fallback(name) => LlmTarget::Plugin(LlmClient::new(plugin)),
-            _ => LlmTarget::Named { manager: self.inner.clone(), providers: self.providers.clone(), name: name.to_string() },
+            _ => LlmTarget::Named {
+                manager: self.inner.clone(),
+                providers: self.providers.clone(),
+                name: name.to_string(),
+            },
         };
         Ok(PyLlmClient { target })
     }
@@ -332,7 +372,14 @@ impl PyPluginManager {
         // In-process providers are released now (the core forgets their names in shutdown).
         drop(self.providers.clear());
         let manager = self.inner.clone();
-        bridge::spawn(py, async move { manager.shutdown(grace).await; Ok(()) }, |py, ()| Ok(py.None()))
+        bridge::spawn(
+            py,
+            async move {
+                manager.shutdown(grace).await;
+                Ok(())
+            },
+            |py, ()| Ok(py.None()),
+        )
     }
 
     fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Ready> {
@@ -340,7 +387,11 @@ impl PyPluginManager {
     }
 
     #[pyo3(signature = (*_exc_info))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _exc_info: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc_info: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.shutdown(py, None)
     }
 

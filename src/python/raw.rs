@@ -33,7 +33,13 @@ impl PyRawClient {
 
     /// Unary call: `await raw.call("/pkg.Service/Method", request_bytes)` → response bytes.
     #[pyo3(signature = (method, request=None, *, timeout=None))]
-    fn call<'py>(&self, py: Python<'py>, method: String, request: Option<&Bound<'py, PyAny>>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        request: Option<&Bound<'py, PyAny>>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let request = request.map(request_bytes).transpose()?.unwrap_or_default();
         let timeout = timeout_arg(timeout)?;
         let client = self.client.clone();
@@ -49,10 +55,16 @@ impl PyRawClient {
         let request = request.map(request_bytes).transpose()?.unwrap_or_default();
         let client = self.client.clone();
         let opener = async move { client.server_stream(&method, request).await };
-        Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, bytes: Bytes| Ok(PyBytes::new(py, &bytes).into_any().unbind())))
+        Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, bytes: Bytes| {
+            Ok(PyBytes::new(py, &bytes).into_any().unbind())
+        }))
     }
 
     fn __repr__(&self) -> String {
-        format!("RawClient(name={:?}, protocol_version={})", self.client.plugin().name, self.client.plugin().protocol_version)
+        format!(
+            "RawClient(name={:?}, protocol_version={})",
+            self.client.plugin().name,
+            self.client.plugin().protocol_version
+        )
     }
 }

@@ -11,8 +11,7 @@ fn json_function<'py>(py: Python<'py>, name: &'static str) -> PyResult<Bound<'py
     static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let cell = if name == "dumps" { &DUMPS } else { &LOADS };
-    cell.get_or_try_init(py, || PyResult::Ok(py.import("json")?.getattr(name)?.unbind()))
-        .map(|f| f.bind(py).clone())
+    cell.get_or_try_init(py, || PyResult::Ok(py.import("json")?.getattr(name)?.unbind())).map(|f| f.bind(py).clone())
 }
 
 /// JSON text of any JSON-able Python value (a str is taken as JSON text already).
@@ -41,7 +40,12 @@ pub struct ToolCall {
 impl ToolCall {
     #[new]
     #[pyo3(signature = (id, name, arguments=None, *, arguments_json=None))]
-    fn py_new(id: String, name: String, arguments: Option<&Bound<'_, PyAny>>, arguments_json: Option<String>) -> PyResult<Self> {
+    fn py_new(
+        id: String,
+        name: String,
+        arguments: Option<&Bound<'_, PyAny>>,
+        arguments_json: Option<String>,
+    ) -> PyResult<Self> {
         let arguments_json = match (arguments, arguments_json) {
             (Some(_), Some(_)) => return Err(PyTypeError::new_err("give arguments or arguments_json, not both")),
             (Some(arguments), None) => to_json_text(arguments)?,
@@ -73,7 +77,12 @@ impl ToolCall {
         })?;
         let arguments = dict.get_item("arguments")?;
         let arguments_json = dict.get_item("arguments_json")?.map(|v| v.extract()).transpose()?;
-        ToolCall::py_new(required_str(dict, "id", "tool call")?, required_str(dict, "name", "tool call")?, arguments.as_ref(), arguments_json)
+        ToolCall::py_new(
+            required_str(dict, "id", "tool call")?,
+            required_str(dict, "name", "tool call")?,
+            arguments.as_ref(),
+            arguments_json,
+        )
     }
 
     pub fn to_proto(&self) -> pb::ToolCall {
@@ -98,7 +107,12 @@ pub struct Message {
 impl Message {
     #[new]
     #[pyo3(signature = (role, content="".to_string(), tool_calls=None, tool_call_id="".to_string()))]
-    fn py_new(role: String, content: String, tool_calls: Option<Vec<Bound<'_, PyAny>>>, tool_call_id: String) -> PyResult<Self> {
+    fn py_new(
+        role: String,
+        content: String,
+        tool_calls: Option<Vec<Bound<'_, PyAny>>>,
+        tool_call_id: String,
+    ) -> PyResult<Self> {
         let tool_calls = tool_calls.unwrap_or_default().iter().map(ToolCall::from_py).collect::<PyResult<_>>()?;
         Ok(Message { role, content, tool_calls, tool_call_id })
     }
@@ -128,7 +142,10 @@ impl Message {
     fn __repr__(&self) -> String {
         let mut text = format!("Message(role={:?}, content={:?}", self.role, self.content);
         if !self.tool_calls.is_empty() {
-            text.push_str(&format!(", tool_calls={:?}", self.tool_calls.iter().map(ToolCall::__repr__).collect::<Vec<_>>()));
+            text.push_str(&format!(
+                ", tool_calls={:?}",
+                self.tool_calls.iter().map(ToolCall::__repr__).collect::<Vec<_>>()
+            ));
         }
         if !self.tool_call_id.is_empty() {
             text.push_str(&format!(", tool_call_id={:?}", self.tool_call_id));
@@ -156,7 +173,9 @@ impl Message {
         })?;
         let what = format!("messages[{index}]");
         let tool_calls = match dict.get_item("tool_calls")? {
-            Some(calls) if !calls.is_none() => calls.try_iter()?.map(|c| ToolCall::from_py(&c?).map(|c| c.to_proto())).collect::<PyResult<_>>()?,
+            Some(calls) if !calls.is_none() => {
+                calls.try_iter()?.map(|c| ToolCall::from_py(&c?).map(|c| c.to_proto())).collect::<PyResult<_>>()?
+            }
             _ => Vec::new(),
         };
         Ok(pb::Message {
@@ -195,7 +214,10 @@ impl ToolDefinition {
     }
 
     fn __repr__(&self) -> String {
-        format!("ToolDefinition(name={:?}, description={:?}, parameters_json={:?})", self.name, self.description, self.parameters_json)
+        format!(
+            "ToolDefinition(name={:?}, description={:?}, parameters_json={:?})",
+            self.name, self.description, self.parameters_json
+        )
     }
 }
 
@@ -205,16 +227,27 @@ impl ToolDefinition {
             definition
         } else {
             let dict = value.cast::<PyDict>().map_err(|_| {
-                PyTypeError::new_err(format!("tools[{index}] must be a ToolDefinition or a dict, not {}", type_name(value)))
+                PyTypeError::new_err(format!(
+                    "tools[{index}] must be a ToolDefinition or a dict, not {}",
+                    type_name(value)
+                ))
             })?;
             let what = format!("tools[{index}]");
             let parameters = match dict.get_item("parameters")? {
                 Some(p) => Some(p),
                 None => dict.get_item("parameters_json")?,
             };
-            ToolDefinition::py_new(required_str(dict, "name", &what)?, optional_str(dict, "description", &what)?, parameters.as_ref())?
+            ToolDefinition::py_new(
+                required_str(dict, "name", &what)?,
+                optional_str(dict, "description", &what)?,
+                parameters.as_ref(),
+            )?
         };
-        Ok(pb::ToolDefinition { name: definition.name, description: definition.description, parameters_json: definition.parameters_json })
+        Ok(pb::ToolDefinition {
+            name: definition.name,
+            description: definition.description,
+            parameters_json: definition.parameters_json,
+        })
     }
 }
 
@@ -239,15 +272,17 @@ pub fn request_to_py(request: pb::GenerateRequest) -> (Vec<Message>, Vec<ToolDef
 }
 
 /// Messages and tools from Python → a `GenerateRequest`.
-pub fn generate_request(messages: &Bound<'_, PyAny>, tools: Option<&Bound<'_, PyAny>>) -> PyResult<pb::GenerateRequest> {
+pub fn generate_request(
+    messages: &Bound<'_, PyAny>,
+    tools: Option<&Bound<'_, PyAny>>,
+) -> PyResult<pb::GenerateRequest> {
     if messages.is_instance_of::<PyString>() {
-        return Err(PyTypeError::new_err("messages must be a list of Message or dict, not a str (use [Message.user(text)])"));
+        return Err(PyTypeError::new_err(
+            "messages must be a list of Message or dict, not a str (use [Message.user(text)])",
+        ));
     }
-    let messages = messages
-        .try_iter()?
-        .enumerate()
-        .map(|(i, m)| Message::proto_from_py(&m?, i))
-        .collect::<PyResult<_>>()?;
+    let messages =
+        messages.try_iter()?.enumerate().map(|(i, m)| Message::proto_from_py(&m?, i)).collect::<PyResult<_>>()?;
     let tools = match tools {
         Some(tools) if !tools.is_none() => tools
             .try_iter()?
@@ -278,13 +313,22 @@ impl GenerateResponse {
     }
 
     fn __repr__(&self) -> String {
-        format!("GenerateResponse(text={:?}, tool_calls={}, tokens_used={})", self.text, self.tool_calls.len(), self.tokens_used)
+        format!(
+            "GenerateResponse(text={:?}, tool_calls={}, tokens_used={})",
+            self.text,
+            self.tool_calls.len(),
+            self.tokens_used
+        )
     }
 }
 
 impl From<pb::GenerateResponse> for GenerateResponse {
     fn from(r: pb::GenerateResponse) -> Self {
-        GenerateResponse { text: r.text, tool_calls: r.tool_calls.into_iter().map(ToolCall::from_proto).collect(), tokens_used: r.tokens_used }
+        GenerateResponse {
+            text: r.text,
+            tool_calls: r.tool_calls.into_iter().map(ToolCall::from_proto).collect(),
+            tokens_used: r.tokens_used,
+        }
     }
 }
 
@@ -306,11 +350,16 @@ const CHUNK_TYPES: [&str; 4] = ["text", "tool_call", "done", "error"];
 impl StreamChunk {
     #[new]
     #[pyo3(signature = (r#type, text="".to_string(), tool_call=None, error="".to_string(), tokens_used=0))]
-    fn py_new(r#type: &str, text: String, tool_call: Option<&Bound<'_, PyAny>>, error: String, tokens_used: i32) -> PyResult<Self> {
-        let kind = CHUNK_TYPES
-            .into_iter()
-            .find(|k| *k == r#type)
-            .ok_or_else(|| PyValueError::new_err(format!("a chunk's type is one of {}, not {:?}", CHUNK_TYPES.join(", "), r#type)))?;
+    fn py_new(
+        r#type: &str,
+        text: String,
+        tool_call: Option<&Bound<'_, PyAny>>,
+        error: String,
+        tokens_used: i32,
+    ) -> PyResult<Self> {
+        let kind = CHUNK_TYPES.into_iter().find(|k| *k == r#type).ok_or_else(|| {
+            PyValueError::new_err(format!("a chunk's type is one of {}, not {:?}", CHUNK_TYPES.join(", "), r#type))
+        })?;
         let tool_call = tool_call.filter(|c| !c.is_none()).map(ToolCall::from_py).transpose()?;
         Ok(StreamChunk { kind, text, tool_call, error, tokens_used })
     }
@@ -318,7 +367,10 @@ impl StreamChunk {
     fn __repr__(&self) -> String {
         match self.kind {
             "text" => format!("StreamChunk(type='text', text={:?})", self.text),
-            "tool_call" => format!("StreamChunk(type='tool_call', tool_call={})", self.tool_call.as_ref().map(ToolCall::__repr__).unwrap_or_default()),
+            "tool_call" => format!(
+                "StreamChunk(type='tool_call', tool_call={})",
+                self.tool_call.as_ref().map(ToolCall::__repr__).unwrap_or_default()
+            ),
             "done" => format!("StreamChunk(type='done', tokens_used={})", self.tokens_used),
             _ => format!("StreamChunk(type={:?}, error={:?})", self.kind, self.error),
         }
@@ -335,7 +387,13 @@ impl From<pb::StreamChunk> for StreamChunk {
             Ok(ChunkType::Error) => "error",
             Err(_) => "unknown",
         };
-        StreamChunk { kind, text: c.text, tool_call: c.tool_call.map(ToolCall::from_proto), error: c.error, tokens_used: c.tokens_used }
+        StreamChunk {
+            kind,
+            text: c.text,
+            tool_call: c.tool_call.map(ToolCall::from_proto),
+            error: c.error,
+            tokens_used: c.tokens_used,
+        }
     }
 }
 
@@ -356,7 +414,10 @@ impl ModelInfo {
     }
 
     fn __repr__(&self) -> String {
-        format!("ModelInfo(model_name={:?}, max_tokens={}, temperature={})", self.model_name, self.max_tokens, self.temperature)
+        format!(
+            "ModelInfo(model_name={:?}, max_tokens={}, temperature={})",
+            self.model_name, self.max_tokens, self.temperature
+        )
     }
 }
 
@@ -469,14 +530,18 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
 
 fn required_str(dict: &Bound<'_, PyDict>, key: &str, what: &str) -> PyResult<String> {
     match dict.get_item(key)? {
-        Some(value) => value.extract().map_err(|_| PyTypeError::new_err(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))),
+        Some(value) => value
+            .extract()
+            .map_err(|_| PyTypeError::new_err(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))),
         None => Err(PyValueError::new_err(format!("{what} needs a {key:?} key"))),
     }
 }
 
 fn optional_str(dict: &Bound<'_, PyDict>, key: &str, what: &str) -> PyResult<String> {
     match dict.get_item(key)? {
-        Some(value) if !value.is_none() => value.extract().map_err(|_| PyTypeError::new_err(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))),
+        Some(value) if !value.is_none() => value
+            .extract()
+            .map_err(|_| PyTypeError::new_err(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))),
         _ => Ok(String::new()),
     }
 }

@@ -17,8 +17,7 @@ pub const ENV_MULTIPLEX_GRPC: &str = "PLUGIN_MULTIPLEX_GRPC";
 pub const ENV_CLIENT_CERT: &str = "PLUGIN_CLIENT_CERT";
 
 /// The message go-plugin prints when its binary is run by hand (cookie missing or wrong).
-pub const NOT_A_PROGRAM_MESSAGE: &str =
-    "This binary is a plugin. These are not meant to be executed directly.\n\
+pub const NOT_A_PROGRAM_MESSAGE: &str = "This binary is a plugin. These are not meant to be executed directly.\n\
 Please execute the program that consumes these plugins, which will\n\
 load any plugins automatically";
 
@@ -27,9 +26,7 @@ pub fn check_cookie(opts: &ServeOptions, value: Option<&str>) -> Result<(), SdkE
     if value == Some(opts.magic_cookie_value.as_str()) {
         Ok(())
     } else {
-        Err(SdkError::NotLaunchedByHost {
-            cookie_key: opts.magic_cookie_key.clone(),
-        })
+        Err(SdkError::NotLaunchedByHost { cookie_key: opts.magic_cookie_key.clone() })
     }
 }
 
@@ -37,11 +34,7 @@ pub fn check_cookie(opts: &ServeOptions, value: Option<&str>) -> Result<(), SdkE
 /// and empty entries are tolerated; entries that are not integers are skipped (go-plugin does
 /// the same), so `"1, x,3"` gives `[1, 3]`.
 pub fn parse_version_list(list: &str) -> Vec<u32> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse::<u32>().ok())
-        .collect()
+    list.split(',').map(str::trim).filter(|s| !s.is_empty()).filter_map(|s| s.parse::<u32>().ok()).collect()
 }
 
 /// Picks the app protocol version to announce in the handshake line.
@@ -52,9 +45,7 @@ pub fn parse_version_list(list: &str) -> Vec<u32> {
 ///   Like go-plugin, announce our **lowest** version and let the host judge it.
 pub fn negotiate_version(host_list: Option<&str>, ours: &[u32]) -> Result<u32, SdkError> {
     let Some(lowest) = ours.iter().copied().min() else {
-        return Err(SdkError::InvalidOptions(
-            "protocol_versions is empty".into(),
-        ));
+        return Err(SdkError::InvalidOptions("protocol_versions is empty".into()));
     };
     let raw = match host_list.map(str::trim) {
         None | Some("") => return Ok(lowest),
@@ -65,10 +56,7 @@ pub fn negotiate_version(host_list: Option<&str>, ours: &[u32]) -> Result<u32, S
         .copied()
         .filter(|v| offered.contains(v))
         .max()
-        .ok_or_else(|| SdkError::NoCommonVersion {
-            host: raw.to_string(),
-            ours: ours.to_vec(),
-        })
+        .ok_or_else(|| SdkError::NoCommonVersion { host: raw.to_string(), ours: ours.to_vec() })
 }
 
 /// Formats the handshake line (newline included): `1|APP|unix|PATH|grpc|` and, only when the
@@ -103,9 +91,7 @@ mod tests {
     #[test]
     fn negotiation_failure_names_both_sides() {
         let err = negotiate_version(Some("2,3"), &[1]).unwrap_err();
-        assert!(
-            matches!(&err, SdkError::NoCommonVersion { host, ours } if host == "2,3" && ours == &[1])
-        );
+        assert!(matches!(&err, SdkError::NoCommonVersion { host, ours } if host == "2,3" && ours == &[1]));
         let text = err.to_string();
         assert!(text.contains("2,3") && text.contains("[1]"), "{text}");
         assert!(negotiate_version(Some("garbage"), &[1]).is_err());
@@ -119,10 +105,7 @@ mod tests {
 
     #[test]
     fn no_versions_of_our_own_is_a_configuration_error() {
-        assert!(matches!(
-            negotiate_version(Some("1"), &[]),
-            Err(SdkError::InvalidOptions(_))
-        ));
+        assert!(matches!(negotiate_version(Some("1"), &[]), Err(SdkError::InvalidOptions(_))));
     }
 
     #[test]
@@ -137,20 +120,11 @@ mod tests {
 
     #[test]
     fn handshake_lines() {
-        assert_eq!(
-            handshake_line(1, "/tmp/plugin42", false),
-            "1|1|unix|/tmp/plugin42|grpc|\n"
-        );
-        assert_eq!(
-            handshake_line(2, "/d/plugin7", true),
-            "1|2|unix|/d/plugin7|grpc||false\n"
-        );
+        assert_eq!(handshake_line(1, "/tmp/plugin42", false), "1|1|unix|/tmp/plugin42|grpc|\n");
+        assert_eq!(handshake_line(2, "/d/plugin7", true), "1|2|unix|/d/plugin7|grpc||false\n");
         // What we print is what the host's parser accepts.
         let parsed = crate::handshake::parse(&handshake_line(1, "/tmp/p1", true), &[1]).unwrap();
-        assert_eq!(
-            parsed.address,
-            crate::handshake::Address::Unix("/tmp/p1".into())
-        );
+        assert_eq!(parsed.address, crate::handshake::Address::Unix("/tmp/p1".into()));
         assert_eq!(parsed.multiplexed, Some(false));
     }
 }

@@ -29,10 +29,7 @@ pub fn random_socket_name() -> String {
     // `RandomState` is seeded from the OS once per process and advanced per instance; mixing in
     // the clock and pid keeps names distinct even across processes forked from one seed.
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     hasher.write_u128(nanos);
     hasher.write_u32(std::process::id());
     format!("plugin{}", hasher.finish() % 10_000_000_000)
@@ -68,10 +65,8 @@ pub fn bind(dir: &Path, group: Option<&str>) -> Result<(UnixListener, SocketGuar
             Ok(listener) => {
                 let guard = SocketGuard { path };
                 if let Some(group) = group.filter(|g| !g.is_empty()) {
-                    set_group(&guard.path, group).map_err(|source| SdkError::SocketGroup {
-                        group: group.to_string(),
-                        source,
-                    })?;
+                    set_group(&guard.path, group)
+                        .map_err(|source| SdkError::SocketGroup { group: group.to_string(), source })?;
                 }
                 return Ok((listener, guard));
             }
@@ -99,8 +94,8 @@ fn resolve_group(group: &str) -> io::Result<libc::gid_t> {
     if let Ok(gid) = group.parse::<libc::gid_t>() {
         return Ok(gid);
     }
-    let name = CString::new(group)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "group name contains NUL"))?;
+    let name =
+        CString::new(group).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "group name contains NUL"))?;
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
     loop {
         // SAFETY: all-zero is a valid `libc::group` (null pointers, zero gid); it is only read
@@ -108,15 +103,7 @@ fn resolve_group(group: &str) -> io::Result<libc::gid_t> {
         let mut entry: libc::group = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::group = std::ptr::null_mut();
         // SAFETY: every pointer refers to live storage of the advertised size for the call.
-        let rc = unsafe {
-            libc::getgrnam_r(
-                name.as_ptr(),
-                &mut entry,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut found,
-            )
-        };
+        let rc = unsafe { libc::getgrnam_r(name.as_ptr(), &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
         if rc == libc::ERANGE && buf.len() < (1 << 24) {
             buf.resize(buf.len() * 4, 0);
             continue;
@@ -125,10 +112,7 @@ fn resolve_group(group: &str) -> io::Result<libc::gid_t> {
             return Err(io::Error::from_raw_os_error(rc));
         }
         if found.is_null() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no group named {group:?}"),
-            ));
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("no group named {group:?}")));
         }
         return Ok(entry.gr_gid);
     }
@@ -143,10 +127,7 @@ mod tests {
         let a = random_socket_name();
         let b = random_socket_name();
         assert!(a.starts_with("plugin") && a.len() > 6, "{a}");
-        assert!(
-            a["plugin".len()..].bytes().all(|c| c.is_ascii_digit()),
-            "{a}"
-        );
+        assert!(a["plugin".len()..].bytes().all(|c| c.is_ascii_digit()), "{a}");
         assert_ne!(a, b);
     }
 
@@ -175,10 +156,7 @@ mod tests {
         // SAFETY: getegid has no preconditions.
         let gid = unsafe { libc::getegid() };
         let (_listener, guard) = bind(dir.path(), Some(&gid.to_string())).unwrap();
-        let mode = std::fs::metadata(guard.path())
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(guard.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o660);
     }
 

@@ -42,22 +42,14 @@ impl Logger {
 
     /// A logger whose records carry `"@module": module` (hclog's named logger).
     pub fn named(module: impl Into<String>) -> Self {
-        Self {
-            module: Some(module.into()),
-        }
+        Self { module: Some(module.into()) }
     }
 
     /// Writes one record. `fields` become extra keys of the JSON object; keys starting with `@`
     /// are reserved for the record itself and are renamed with a leading `_` to keep the object
     /// free of duplicate keys.
     pub fn log(&self, level: Level, message: &str, fields: &[(&str, Value)]) {
-        let line = format_record(
-            level,
-            message,
-            self.module.as_deref(),
-            fields,
-            SystemTime::now(),
-        );
+        let line = format_record(level, message, self.module.as_deref(), fields, SystemTime::now());
         if cfg!(test) {
             // Lets the test harness capture records; `eprint!` would panic on a closed pipe, so
             // it is never used outside tests.
@@ -145,12 +137,7 @@ pub fn format_timestamp(at: SystemTime) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
 /// Proleptic Gregorian date of the day `days` after 1970-01-01.
@@ -161,16 +148,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468; // days since 0000-03-01
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097); // [0, 146096]
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // [0, 399]
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // [0, 399]
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100); // [0, 365]
     let shifted_month = (5 * day_of_year + 2) / 153; // [0, 11], March = 0
     let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    } as u32;
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 } as u32;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -188,24 +170,12 @@ mod tests {
     fn epoch_and_known_dates() {
         assert_eq!(format_timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
         // 2000-02-29 (leap day of a year divisible by 400), 12:34:56.
-        assert_eq!(
-            format_timestamp(at(951_827_696, 7)),
-            "2000-02-29T12:34:56.000007Z"
-        );
+        assert_eq!(format_timestamp(at(951_827_696, 7)), "2000-02-29T12:34:56.000007Z");
         // 2026-11-22T01:02:03.123456Z
-        assert_eq!(
-            format_timestamp(at(1_795_309_323, 123_456)),
-            "2026-11-22T01:02:03.123456Z"
-        );
+        assert_eq!(format_timestamp(at(1_795_309_323, 123_456)), "2026-11-22T01:02:03.123456Z");
         // Last second of a year, and the day after a non-leap century February.
-        assert_eq!(
-            format_timestamp(at(1_704_067_199, 999_999)),
-            "2023-12-31T23:59:59.999999Z"
-        );
-        assert_eq!(
-            format_timestamp(at(4_107_542_400, 0)),
-            "2100-03-01T00:00:00.000000Z"
-        );
+        assert_eq!(format_timestamp(at(1_704_067_199, 999_999)), "2023-12-31T23:59:59.999999Z");
+        assert_eq!(format_timestamp(at(4_107_542_400, 0)), "2100-03-01T00:00:00.000000Z");
     }
 
     #[test]
@@ -245,10 +215,7 @@ mod tests {
             Level::Info,
             "hello \"world\"\n",
             Some("echo"),
-            &[
-                ("keys", serde_json::json!(["a", "b"])),
-                ("@level", serde_json::json!(1)),
-            ],
+            &[("keys", serde_json::json!(["a", "b"])), ("@level", serde_json::json!(1))],
             at(0, 5),
         );
         assert_eq!(

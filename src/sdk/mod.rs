@@ -137,11 +137,7 @@ pub struct ServeOptions {
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self::new(
-            HECTOR_COOKIE_KEY,
-            HECTOR_COOKIE_VALUE,
-            HECTOR_PROTOCOL_VERSION,
-        )
+        Self::new(HECTOR_COOKIE_KEY, HECTOR_COOKIE_VALUE, HECTOR_PROTOCOL_VERSION)
     }
 }
 
@@ -163,9 +159,7 @@ impl ServeOptions {
 
     fn validate(&self) -> Result<(), SdkError> {
         if self.magic_cookie_key.is_empty() || self.magic_cookie_value.is_empty() {
-            return Err(SdkError::InvalidOptions(
-                "the magic cookie key and value must both be non-empty".into(),
-            ));
+            return Err(SdkError::InvalidOptions("the magic cookie key and value must both be non-empty".into()));
         }
         if self.magic_cookie_key.contains('=') || self.magic_cookie_key.contains('\0') {
             return Err(SdkError::InvalidOptions(format!(
@@ -174,9 +168,7 @@ impl ServeOptions {
             )));
         }
         if self.protocol_versions.is_empty() {
-            return Err(SdkError::InvalidOptions(
-                "protocol_versions is empty".into(),
-            ));
+            return Err(SdkError::InvalidOptions("protocol_versions is empty".into()));
         }
         Ok(())
     }
@@ -274,22 +266,19 @@ pub fn check_environment(opts: &ServeOptions) -> Result<u32, SdkError> {
 
 /// Serves an `LLMProvider` with Hector's default options. See the [module docs](self).
 pub async fn serve_llm<T: LlmProvider>(service: T) -> Result<(), SdkError> {
-    let router =
-        Server::builder().add_service(LlmProviderServer::new(service).with_large_messages());
+    let router = Server::builder().add_service(LlmProviderServer::new(service).with_large_messages());
     serve(ServeOptions::default(), router).await
 }
 
 /// Serves a `DatabaseProvider` with Hector's default options. See the [module docs](self).
 pub async fn serve_database<T: DatabaseProvider>(service: T) -> Result<(), SdkError> {
-    let router =
-        Server::builder().add_service(DatabaseProviderServer::new(service).with_large_messages());
+    let router = Server::builder().add_service(DatabaseProviderServer::new(service).with_large_messages());
     serve(ServeOptions::default(), router).await
 }
 
 /// Serves an `EmbedderProvider` with Hector's default options. See the [module docs](self).
 pub async fn serve_embedder<T: EmbedderProvider>(service: T) -> Result<(), SdkError> {
-    let router =
-        Server::builder().add_service(EmbedderProviderServer::new(service).with_large_messages());
+    let router = Server::builder().add_service(EmbedderProviderServer::new(service).with_large_messages());
     serve(ServeOptions::default(), router).await
 }
 
@@ -304,13 +293,10 @@ pub async fn serve_embedder<T: EmbedderProvider>(service: T) -> Result<(), SdkEr
 pub async fn serve<L, ResBody>(opts: ServeOptions, router: Router<L>) -> Result<(), SdkError>
 where
     L: tower::Layer<Routes>,
-    L::Service: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<ResBody>>
-        + Clone
-        + Send
-        + 'static,
+    L::Service:
+        tower::Service<http::Request<tonic::body::Body>, Response = http::Response<ResBody>> + Clone + Send + 'static,
     <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send,
-    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
-        Into<tower::BoxError> + Send,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error: Into<tower::BoxError> + Send,
     ResBody: tonic::codegen::Body<Data = bytes::Bytes> + Send + 'static,
     ResBody::Error: Into<tower::BoxError>,
 {
@@ -350,11 +336,7 @@ where
     write_handshake(&env::handshake_line(version, &socket_path, host_asked_mux))?;
     log.debug(
         "plugin server listening",
-        &[
-            ("address", json!(socket_path)),
-            ("network", json!("unix")),
-            ("version", json!(version)),
-        ],
+        &[("address", json!(socket_path)), ("network", json!("unix")), ("version", json!(version))],
     );
 
     run_server(router, listener, socket, &opts, signals, &log).await
@@ -373,13 +355,10 @@ async fn run_server<L, ResBody>(
 ) -> Result<(), SdkError>
 where
     L: tower::Layer<Routes>,
-    L::Service: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<ResBody>>
-        + Clone
-        + Send
-        + 'static,
+    L::Service:
+        tower::Service<http::Request<tonic::body::Body>, Response = http::Response<ResBody>> + Clone + Send + 'static,
     <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send,
-    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
-        Into<tower::BoxError> + Send,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error: Into<tower::BoxError> + Send,
     ResBody: tonic::codegen::Body<Data = bytes::Bytes> + Send + 'static,
     ResBody::Error: Into<tower::BoxError>,
 {
@@ -428,9 +407,7 @@ fn write_handshake(line: &str) -> Result<(), SdkError> {
     use std::io::Write as _;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    out.write_all(line.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(SdkError::Handshake)
+    out.write_all(line.as_bytes()).and_then(|()| out.flush()).map_err(SdkError::Handshake)
 }
 
 #[cfg(test)]
@@ -456,14 +433,8 @@ mod tests {
             &self,
             _request: tonic::Request<()>,
         ) -> Result<tonic::Response<Self::StreamStdioStream>, tonic::Status> {
-            let first = StdioData {
-                channel: 1,
-                data: b"hello".to_vec(),
-            };
-            let stream = tokio_stream::StreamExt::chain(
-                tokio_stream::once(Ok(first)),
-                tokio_stream::pending(),
-            );
+            let first = StdioData { channel: 1, data: b"hello".to_vec() };
+            let stream = tokio_stream::StreamExt::chain(tokio_stream::once(Ok(first)), tokio_stream::pending());
             Ok(tonic::Response::new(Box::pin(stream)))
         }
     }
@@ -474,9 +445,7 @@ mod tests {
             .connect_with_connector(tower::service_fn(move |_: http::Uri| {
                 let path = path.clone();
                 async move {
-                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(
-                        tokio::net::UnixStream::connect(path).await?,
-                    ))
+                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tokio::net::UnixStream::connect(path).await?))
                 }
             }))
             .await
@@ -487,27 +456,14 @@ mod tests {
     fn start(
         opts: &ServeOptions,
         external_stop: impl std::future::Future<Output = &'static str> + Send + 'static,
-    ) -> (
-        tempfile::TempDir,
-        PathBuf,
-        tokio::task::JoinHandle<Result<(), SdkError>>,
-    ) {
+    ) -> (tempfile::TempDir, PathBuf, tokio::task::JoinHandle<Result<(), SdkError>>) {
         let dir = tempfile::tempdir().unwrap();
         let (listener, socket) = listener::bind(dir.path(), None).unwrap();
         let path = socket.path().to_path_buf();
-        let router =
-            Server::builder().add_service(GrpcStdioServer::new(EndlessStdio).with_large_messages());
+        let router = Server::builder().add_service(GrpcStdioServer::new(EndlessStdio).with_large_messages());
         let opts = opts.clone();
         let task = tokio::spawn(async move {
-            run_server(
-                router,
-                listener,
-                socket,
-                &opts,
-                external_stop,
-                &Logger::named("test"),
-            )
-            .await
+            run_server(router, listener, socket, &opts, external_stop, &Logger::named("test")).await
         });
         (dir, path, task)
     }
@@ -519,9 +475,7 @@ mod tests {
         let channel = connect(&path).await;
 
         let status = HealthClient::new(channel.clone())
-            .check(HealthCheckRequest {
-                service: "plugin".into(),
-            })
+            .check(HealthCheckRequest { service: "plugin".into() })
             .await
             .unwrap()
             .into_inner()
@@ -529,20 +483,10 @@ mod tests {
         assert_eq!(status, 1, "SERVING");
 
         // The reply arrives (no UNAVAILABLE), and the server stops although `channel` stays open.
-        GrpcControllerClient::new(channel.clone())
-            .shutdown(crate::proto::goplugin::Empty {})
-            .await
-            .unwrap();
+        GrpcControllerClient::new(channel.clone()).shutdown(crate::proto::goplugin::Empty {}).await.unwrap();
         let started = Instant::now();
-        tokio::time::timeout(Duration::from_secs(5), task)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        assert!(
-            started.elapsed() < opts.shutdown_grace,
-            "stopped gracefully, not by the grace timer"
-        );
+        tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap().unwrap();
+        assert!(started.elapsed() < opts.shutdown_grace, "stopped gracefully, not by the grace timer");
         assert!(opts.shutdown.is_requested());
         assert!(!path.exists(), "socket file removed");
         drop(channel);
@@ -550,31 +494,17 @@ mod tests {
 
     #[tokio::test]
     async fn an_open_stream_delays_the_stop_by_the_grace_period_only() {
-        let opts = ServeOptions {
-            shutdown_grace: Duration::from_millis(200),
-            ..Default::default()
-        };
+        let opts = ServeOptions { shutdown_grace: Duration::from_millis(200), ..Default::default() };
         let (_dir, path, task) = start(&opts, std::future::pending());
         let channel = connect(&path).await;
-        let mut stream = GrpcStdioClient::new(channel.clone())
-            .stream_stdio(())
-            .await
-            .unwrap()
-            .into_inner();
+        let mut stream = GrpcStdioClient::new(channel.clone()).stream_stdio(()).await.unwrap().into_inner();
         assert_eq!(stream.message().await.unwrap().unwrap().data, b"hello");
 
         let started = Instant::now();
         opts.shutdown.shutdown(); // from the plugin's own code this time
-        tokio::time::timeout(Duration::from_secs(5), task)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap().unwrap();
         let took = started.elapsed();
-        assert!(
-            took >= Duration::from_millis(200) && took < Duration::from_secs(2),
-            "{took:?}"
-        );
+        assert!(took >= Duration::from_millis(200) && took < Duration::from_secs(2), "{took:?}");
         assert!(!path.exists());
     }
 
@@ -585,11 +515,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
             "SIGTERM"
         });
-        tokio::time::timeout(Duration::from_secs(5), task)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap().unwrap();
         assert!(opts.shutdown.is_requested());
         assert!(!path.exists());
     }
@@ -598,11 +524,7 @@ mod tests {
     fn options() {
         let opts = ServeOptions::default();
         assert_eq!(
-            (
-                opts.magic_cookie_key.as_str(),
-                opts.magic_cookie_value.as_str(),
-                opts.protocol_versions.as_slice()
-            ),
+            (opts.magic_cookie_key.as_str(), opts.magic_cookie_value.as_str(), opts.protocol_versions.as_slice()),
             ("HECTOR_PLUGIN", "hector_plugin_v1", &[1][..])
         );
         assert!(opts.validate().is_ok());

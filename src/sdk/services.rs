@@ -25,20 +25,14 @@ pub const PLUGIN_HEALTH_SERVICE: &str = "plugin";
 pub struct PluginHealth;
 
 /// Response stream type of [`PluginHealth::watch`] (never produced).
-pub type WatchStream =
-    Pin<Box<dyn tokio_stream::Stream<Item = Result<HealthCheckResponse, Status>> + Send + 'static>>;
+pub type WatchStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<HealthCheckResponse, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
 impl Health for PluginHealth {
-    async fn check(
-        &self,
-        request: Request<HealthCheckRequest>,
-    ) -> Result<Response<HealthCheckResponse>, Status> {
+    async fn check(&self, request: Request<HealthCheckRequest>) -> Result<Response<HealthCheckResponse>, Status> {
         let service = request.into_inner().service;
         if service.is_empty() || service == PLUGIN_HEALTH_SERVICE {
-            Ok(Response::new(HealthCheckResponse {
-                status: ServingStatus::Serving as i32,
-            }))
+            Ok(Response::new(HealthCheckResponse { status: ServingStatus::Serving as i32 }))
         } else {
             Err(Status::not_found(format!("unknown service {service:?}")))
         }
@@ -46,13 +40,8 @@ impl Health for PluginHealth {
 
     type WatchStream = WatchStream;
 
-    async fn watch(
-        &self,
-        _request: Request<HealthCheckRequest>,
-    ) -> Result<Response<Self::WatchStream>, Status> {
-        Err(Status::unimplemented(
-            "Watch is not supported by this plugin; use Check",
-        ))
+    async fn watch(&self, _request: Request<HealthCheckRequest>) -> Result<Response<Self::WatchStream>, Status> {
+        Err(Status::unimplemented("Watch is not supported by this plugin; use Check"))
     }
 }
 
@@ -67,9 +56,7 @@ pub struct ShutdownHandle {
 
 impl Default for ShutdownHandle {
     fn default() -> Self {
-        Self {
-            requested: Arc::new(watch::Sender::new(false)),
-        }
+        Self { requested: Arc::new(watch::Sender::new(false)) }
     }
 }
 
@@ -116,10 +103,7 @@ impl PluginController {
 
 #[tonic::async_trait]
 impl GrpcController for PluginController {
-    async fn shutdown(
-        &self,
-        _request: Request<ControllerEmpty>,
-    ) -> Result<Response<ControllerEmpty>, Status> {
+    async fn shutdown(&self, _request: Request<ControllerEmpty>) -> Result<Response<ControllerEmpty>, Status> {
         self.handle.shutdown();
         Ok(Response::new(ControllerEmpty {}))
     }
@@ -142,20 +126,10 @@ mod tests {
     #[tokio::test]
     async fn health_answers_for_plugin_and_server() {
         for name in ["plugin", ""] {
-            let reply = PluginHealth
-                .check(Request::new(HealthCheckRequest {
-                    service: name.into(),
-                }))
-                .await
-                .unwrap();
+            let reply = PluginHealth.check(Request::new(HealthCheckRequest { service: name.into() })).await.unwrap();
             assert_eq!(reply.into_inner().status, ServingStatus::Serving as i32);
         }
-        let err = PluginHealth
-            .check(Request::new(HealthCheckRequest {
-                service: "other".into(),
-            }))
-            .await
-            .unwrap_err();
+        let err = PluginHealth.check(Request::new(HealthCheckRequest { service: "other".into() })).await.unwrap_err();
         assert_eq!(err.code(), tonic::Code::NotFound);
     }
 
@@ -163,10 +137,7 @@ mod tests {
     async fn controller_triggers_the_handle() {
         let handle = ShutdownHandle::new();
         let controller = PluginController::new(handle.clone());
-        controller
-            .shutdown(Request::new(ControllerEmpty {}))
-            .await
-            .unwrap();
+        controller.shutdown(Request::new(ControllerEmpty {})).await.unwrap();
         // The request is sticky: waiting now returns at once.
         assert!(handle.is_requested());
         tokio::time::timeout(std::time::Duration::from_secs(1), handle.requested())

@@ -56,12 +56,7 @@ impl Args {
                 Some((name, value)) => (name.to_string(), Some(value.to_string())),
                 None => (flag.clone(), None),
             };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| raw.next())
-                    .ok_or_else(|| format!("{name} needs a value"))
-            };
+            let mut value = || inline.clone().or_else(|| raw.next()).ok_or_else(|| format!("{name} needs a value"));
             match name.as_str() {
                 "--address" => args.address = Some(value()?),
                 "--launch" => args.launch = Some(value()?.into()),
@@ -107,10 +102,7 @@ mod tests {
     fn defaults_and_both_spellings() {
         let args = parse("--address unix:/tmp/s --calls=500 --rounds 2").unwrap();
         assert_eq!(args.address.as_deref(), Some("unix:/tmp/s"));
-        assert_eq!(
-            (args.calls, args.rounds, args.stream_chunks, args.workers),
-            (500, 2, 10000, 2)
-        );
+        assert_eq!((args.calls, args.rounds, args.stream_chunks, args.workers), (500, 2, 10000, 2));
         assert_eq!(args.warm_up_calls(), 50);
     }
 

@@ -32,11 +32,7 @@ impl Client {
         let socket = socket.to_path_buf();
         let connector = tower::service_fn(move |_: Uri| {
             let socket = socket.clone();
-            async move {
-                Ok::<_, std::io::Error>(TokioIo::new(
-                    tokio::net::UnixStream::connect(socket).await?,
-                ))
-            }
+            async move { Ok::<_, std::io::Error>(TokioIo::new(tokio::net::UnixStream::connect(socket).await?)) }
         });
         let channel = Endpoint::from_static("http://localhost")
             .connect_timeout(CONNECT_TIMEOUT)
@@ -66,10 +62,7 @@ impl Client {
         }
     }
 
-    async fn generate_streaming(
-        &mut self,
-        request: GenerateRequest,
-    ) -> Result<Streaming<StreamChunk>, Status> {
+    async fn generate_streaming(&mut self, request: GenerateRequest) -> Result<Streaming<StreamChunk>, Status> {
         let response = match self {
             Client::Tonic(client) => client.generate_streaming(request).await?,
             Client::Core(client) => client.generate_streaming(request).await?,
@@ -85,24 +78,15 @@ pub fn socket_path(address: &str) -> Result<PathBuf, String> {
         return Ok(PathBuf::from(path));
     }
     if address.starts_with("tcp:") {
-        return Err(format!(
-            "only unix socket addresses are supported, got {address:?}"
-        ));
+        return Err(format!("only unix socket addresses are supported, got {address:?}"));
     }
     Ok(PathBuf::from(address))
 }
 
 /// The benchmark's unary request: one user message "hi".
 fn request(content: &str) -> GenerateRequest {
-    let message = Message {
-        role: "user".into(),
-        content: content.into(),
-        ..Default::default()
-    };
-    GenerateRequest {
-        messages: vec![message],
-        ..Default::default()
-    }
+    let message = Message { role: "user".into(), content: content.into(), ..Default::default() };
+    GenerateRequest { messages: vec![message], ..Default::default() }
 }
 
 /// tonic's transport error says only "transport error"; the cause is in its sources (a wrapper
@@ -134,17 +118,11 @@ pub async fn sequential(client: &Client, n: usize) -> Result<Sequential, String>
         // Built outside the timed span: the floor is the call, not a clone.
         let request = hi.clone();
         let t0 = Instant::now();
-        client
-            .generate(request)
-            .await
-            .map_err(|s| failed("Generate", s))?;
+        client.generate(request).await.map_err(|s| failed("Generate", s))?;
         latencies_ns.push(t0.elapsed().as_nanos() as u64);
     }
     let calls_per_s = n as f64 / start.elapsed().as_secs_f64();
-    Ok(Sequential {
-        latencies_ns,
-        calls_per_s,
-    })
+    Ok(Sequential { latencies_ns, calls_per_s })
 }
 
 /// `n` calls spread over `tasks` tokio tasks, each calling sequentially: total calls/s.
@@ -162,9 +140,7 @@ pub async fn concurrent(client: &Client, n: usize, tasks: usize) -> Result<f64, 
         });
     }
     while let Some(joined) = set.join_next().await {
-        joined
-            .map_err(|e| format!("task failed: {e}"))?
-            .map_err(|s| failed("Generate", s))?;
+        joined.map_err(|e| format!("task failed: {e}"))?.map_err(|s| failed("Generate", s))?;
     }
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
@@ -187,14 +163,13 @@ pub async fn stream(client: &Client, chunks: usize) -> Result<f64, String> {
     let content = vec!["w"; chunks - 1].join(" ");
     let mut client = client.clone();
     let start = Instant::now();
-    let mut stream = client
-        .generate_streaming(request(&content))
-        .await
-        .map_err(|s| failed("GenerateStreaming", s))?;
+    let mut stream = client.generate_streaming(request(&content)).await.map_err(|s| failed("GenerateStreaming", s))?;
     let (text, done) = drain(&mut stream).await?;
     let elapsed = start.elapsed();
     if text != chunks || !done {
-        return Err(format!("GenerateStreaming sent {text} TEXT chunks (DONE seen: {done}), expected {chunks} then DONE"));
+        return Err(format!(
+            "GenerateStreaming sent {text} TEXT chunks (DONE seen: {done}), expected {chunks} then DONE"
+        ));
     }
     Ok(text as f64 / elapsed.as_secs_f64())
 }
@@ -202,23 +177,14 @@ pub async fn stream(client: &Client, chunks: usize) -> Result<f64, String> {
 /// Reads a stream to its end: (TEXT chunks seen, whether DONE came last).
 async fn drain(stream: &mut Streaming<StreamChunk>) -> Result<(usize, bool), String> {
     let (mut text, mut done) = (0, false);
-    while let Some(chunk) = stream
-        .message()
-        .await
-        .map_err(|s| failed("GenerateStreaming", s))?
-    {
+    while let Some(chunk) = stream.message().await.map_err(|s| failed("GenerateStreaming", s))? {
         if done {
             return Err("GenerateStreaming sent a chunk after DONE".into());
         }
         match ChunkType::try_from(chunk.r#type) {
             Ok(ChunkType::Text) => text += 1,
             Ok(ChunkType::Done) => done = true,
-            other => {
-                return Err(format!(
-                    "GenerateStreaming sent an unexpected chunk: {other:?} {:?}",
-                    chunk.error
-                ))
-            }
+            other => return Err(format!("GenerateStreaming sent an unexpected chunk: {other:?} {:?}", chunk.error)),
         }
     }
     Ok((text, done))
@@ -236,14 +202,8 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(
-            socket_path("unix:/tmp/a.sock").unwrap(),
-            PathBuf::from("/tmp/a.sock")
-        );
-        assert_eq!(
-            socket_path("/tmp/a.sock").unwrap(),
-            PathBuf::from("/tmp/a.sock")
-        );
+        assert_eq!(socket_path("unix:/tmp/a.sock").unwrap(), PathBuf::from("/tmp/a.sock"));
+        assert_eq!(socket_path("/tmp/a.sock").unwrap(), PathBuf::from("/tmp/a.sock"));
         assert!(socket_path("tcp:127.0.0.1:1234").is_err());
     }
 }

@@ -86,9 +86,7 @@ fn main() -> ExitCode {
     };
     // Spawned, not run in block_on: the calls then run on a worker thread, as the host's do.
     let outcome = runtime.block_on(async move {
-        tokio::spawn(run(args))
-            .await
-            .unwrap_or_else(|e| Err(format!("benchmark task failed: {e}")))
+        tokio::spawn(run(args)).await.unwrap_or_else(|e| Err(format!("benchmark task failed: {e}")))
     });
     match outcome {
         Ok(report) => {
@@ -126,15 +124,8 @@ async fn run(args: Args) -> Result<Value, String> {
 /// `--launch`: starts the plugin through the core, as `PluginManager` would (standalone runs).
 async fn launch(path: &Path) -> Result<Arc<Plugin>, String> {
     let spec = PluginSpec::new("echo-llm-rust", path, PluginKind::Llm);
-    let plugin = Plugin::start(spec, Arc::new(StderrSink))
-        .await
-        .map_err(|e| e.to_string())?;
-    eprintln!(
-        "launched {} (pid {}) at {}",
-        path.display(),
-        plugin.pid,
-        plugin.address
-    );
+    let plugin = Plugin::start(spec, Arc::new(StderrSink)).await.map_err(|e| e.to_string())?;
+    eprintln!("launched {} (pid {}) at {}", path.display(), plugin.pid, plugin.address);
     Ok(plugin)
 }
 
@@ -149,15 +140,9 @@ impl LogSink for StderrSink {
 
 async fn bench(args: &Args, socket: &Path) -> Result<Value, String> {
     let mut subjects = [
-        Subject::new(
-            "raw-socket",
-            raw_sockets().map_err(|e| format!("raw socket: {e}"))?,
-        ),
+        Subject::new("raw-socket", raw_sockets().map_err(|e| format!("raw socket: {e}"))?),
         Subject::new("tonic", Kind::Grpc(Client::tonic(socket).await?)),
-        Subject::new(
-            "hector-core",
-            Kind::Grpc(Client::hector_core(socket).await?),
-        ),
+        Subject::new("hector-core", Kind::Grpc(Client::hector_core(socket).await?)),
     ];
     for round in 0..args.rounds {
         // Reversed on odd rounds, so load drifting during a round hits every client alike.
@@ -166,12 +151,7 @@ async fn bench(args: &Args, socket: &Path) -> Result<Value, String> {
             order.reverse();
         }
         let names: Vec<&str> = order.iter().map(|&i| subjects[i].name).collect();
-        eprintln!(
-            "round {}/{} ({})",
-            round + 1,
-            args.rounds,
-            names.join(" / ")
-        );
+        eprintln!("round {}/{} ({})", round + 1, args.rounds, names.join(" / "));
         for &i in &order {
             subjects[i].measure_sequential(args).await?;
         }
@@ -200,10 +180,7 @@ fn raw_sockets() -> std::io::Result<Kind> {
         Some(&second) => Some(RawSocket::start(first, second)?),
         None => None,
     };
-    Ok(Kind::Raw {
-        same_cpu: RawSocket::start(first, first)?,
-        cross_cpu,
-    })
+    Ok(Kind::Raw { same_cpu: RawSocket::start(first, first)?, cross_cpu })
 }
 
 /// The top-level JSON object.
@@ -222,10 +199,7 @@ fn report(args: &Args, subjects: &[Subject]) -> Value {
 }
 
 enum Kind {
-    Raw {
-        same_cpu: RawSocket,
-        cross_cpu: Option<RawSocket>,
-    },
+    Raw { same_cpu: RawSocket, cross_cpu: Option<RawSocket> },
     Grpc(Client),
 }
 
@@ -240,28 +214,18 @@ struct Subject {
 
 impl Subject {
     fn new(name: &'static str, kind: Kind) -> Self {
-        Subject {
-            name,
-            kind,
-            series: Series::default(),
-            last_latencies_ns: Vec::new(),
-        }
+        Subject { name, kind, series: Series::default(), last_latencies_ns: Vec::new() }
     }
 
     async fn measure_sequential(&mut self, args: &Args) -> Result<(), String> {
         let (warm, calls) = (args.warm_up_calls(), args.calls);
         let run: Sequential = match &mut self.kind {
-            Kind::Raw {
-                same_cpu,
-                cross_cpu,
-            } => {
+            Kind::Raw { same_cpu, cross_cpu } => {
                 // Blocking I/O: hand this worker's other tasks to another thread meanwhile (a
                 // current-thread runtime has no other thread, and nothing else to run).
-                let raw = |socket: &mut RawSocket| {
-                    match tokio::runtime::Handle::current().runtime_flavor() {
-                        tokio::runtime::RuntimeFlavor::CurrentThread => socket.sequential(warm, calls),
-                        _ => tokio::task::block_in_place(|| socket.sequential(warm, calls)),
-                    }
+                let raw = |socket: &mut RawSocket| match tokio::runtime::Handle::current().runtime_flavor() {
+                    tokio::runtime::RuntimeFlavor::CurrentThread => socket.sequential(warm, calls),
+                    _ => tokio::task::block_in_place(|| socket.sequential(warm, calls)),
                 };
                 if let Some(cross_cpu) = cross_cpu {
                     let run = raw(cross_cpu).map_err(|e| format!("raw socket: {e}"))?;
@@ -282,23 +246,14 @@ impl Subject {
     }
 
     /// gRPC clients only: the raw socket has no multiplexing to compare with.
-    async fn measure_concurrent(
-        &mut self,
-        args: &Args,
-        tasks: usize,
-        metric: &'static str,
-    ) -> Result<(), String> {
+    async fn measure_concurrent(&mut self, args: &Args, tasks: usize, metric: &'static str) -> Result<(), String> {
         let Kind::Grpc(client) = &self.kind else {
             return Ok(());
         };
         grpc::warm_up(client, args.warm_up_calls()).await?;
         let rate = grpc::concurrent(client, args.calls, tasks).await?;
         self.series.push(metric, rate);
-        eprintln!(
-            "  {:<12} {:<12} {rate:9.0} calls/s",
-            self.name,
-            format!("{tasks} tasks")
-        );
+        eprintln!("  {:<12} {:<12} {rate:9.0} calls/s", self.name, format!("{tasks} tasks"));
         Ok(())
     }
 

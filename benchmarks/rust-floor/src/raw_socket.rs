@@ -30,19 +30,13 @@ impl RawSocket {
         let listener = UnixListener::bind(&path)?;
         // Detached: blocked in accept() until the process exits, which is all it has to do.
         // Its connection threads inherit its CPU.
-        std::thread::Builder::new()
-            .name("raw-echo".into())
-            .spawn(move || {
-                if pin_current_thread(echo_cpu).is_ok() {
-                    serve(listener);
-                }
-            })?;
+        std::thread::Builder::new().name("raw-echo".into()).spawn(move || {
+            if pin_current_thread(echo_cpu).is_ok() {
+                serve(listener);
+            }
+        })?;
         let stream = UnixStream::connect(&path)?;
-        Ok(RawSocket {
-            stream,
-            client_cpu,
-            _dir: dir,
-        })
+        Ok(RawSocket { stream, client_cpu, _dir: dir })
     }
 
     /// `warm` untimed round trips, then `n` timed one by one, on a client thread of their own:
@@ -55,9 +49,7 @@ impl RawSocket {
                 timed_round_trips(stream, warm)?;
                 timed_round_trips(stream, n)
             });
-            client
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("raw client thread panicked")))
+            client.join().unwrap_or_else(|_| Err(io::Error::other("raw client thread panicked")))
         })
     }
 }
@@ -73,10 +65,7 @@ fn timed_round_trips(stream: &mut UnixStream, n: usize) -> io::Result<Sequential
         latencies_ns.push(t0.elapsed().as_nanos() as u64);
     }
     let calls_per_s = n as f64 / start.elapsed().as_secs_f64();
-    Ok(Sequential {
-        latencies_ns,
-        calls_per_s,
-    })
+    Ok(Sequential { latencies_ns, calls_per_s })
 }
 
 /// One thread per connection, so a second client never waits behind the first.
@@ -91,9 +80,7 @@ pub fn serve_forever(path: &std::path::Path) -> io::Result<()> {
 
 fn serve(listener: UnixListener) {
     for stream in listener.incoming().flatten() {
-        let _ = std::thread::Builder::new()
-            .name("raw-echo-conn".into())
-            .spawn(move || echo(stream));
+        let _ = std::thread::Builder::new().name("raw-echo-conn".into()).spawn(move || echo(stream));
     }
 }
 
@@ -118,9 +105,7 @@ pub fn allowed_cpus() -> io::Result<Vec<usize>> {
         set
     };
     // SAFETY: CPU_ISSET only reads the set, for indices below CPU_SETSIZE.
-    Ok((0..libc::CPU_SETSIZE as usize)
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
-        .collect())
+    Ok((0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect())
 }
 
 fn pin_current_thread(cpu: usize) -> io::Result<()> {

@@ -13,11 +13,7 @@ pub struct Sequential {
 pub type SequentialKeys = [&'static str; 3];
 pub const SEQUENTIAL: SequentialKeys = ["p50_us", "p99_us", "seq_calls_per_s"];
 /// The raw socket's second measurement, its two ends on different CPUs.
-pub const CROSS_CPU: SequentialKeys = [
-    "cross_cpu_p50_us",
-    "cross_cpu_p99_us",
-    "cross_cpu_calls_per_s",
-];
+pub const CROSS_CPU: SequentialKeys = ["cross_cpu_p50_us", "cross_cpu_p99_us", "cross_cpu_calls_per_s"];
 
 /// Same rule as `percentile` in `benchmarks/measure.py` (index `round(q·(n-1))` of the sorted samples, ties
 /// to even like Python's `round`), so the native and Python reports pick the same sample.
@@ -62,10 +58,7 @@ impl Series {
 
     /// The latest round's value of `metric` (for progress lines).
     pub fn last(&self, metric: &str) -> f64 {
-        self.metrics
-            .get(metric)
-            .and_then(|v| v.last().copied())
-            .unwrap_or(0.0)
+        self.metrics.get(metric).and_then(|v| v.last().copied()).unwrap_or(0.0)
     }
 
     /// `{"<metric>": median, ..., "rounds": {"<metric>": [per round], ...}}`.
@@ -74,10 +67,7 @@ impl Series {
         let mut rounds = Map::new();
         for (metric, values) in &self.metrics {
             summary.insert(metric.to_string(), tidy(median(values)));
-            rounds.insert(
-                metric.to_string(),
-                values.iter().map(|v| tidy(*v)).collect(),
-            );
+            rounds.insert(metric.to_string(), values.iter().map(|v| tidy(*v)).collect());
         }
         summary.insert("rounds".into(), Value::Object(rounds));
         Value::Object(summary)

@@ -27,9 +27,9 @@ use std::time::{Duration, Instant};
 use hector_plugins::proto::hector::llm_provider_server::LlmProvider;
 use hector_plugins::proto::hector::stream_chunk::ChunkType;
 use hector_plugins::proto::hector::{
-    Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, InitializeRequest,
-    InitializeResponse, ManifestRequest, ManifestResponse, ModelInfo, ShutdownRequest,
-    ShutdownResponse, StatusRequest, StatusResponse, StreamChunk, ToolCall,
+    Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, InitializeRequest, InitializeResponse,
+    ManifestRequest, ManifestResponse, ModelInfo, ShutdownRequest, ShutdownResponse, StatusRequest, StatusResponse,
+    StreamChunk, ToolCall,
 };
 use hector_plugins::sdk::{self, json, Logger};
 use tokio::sync::mpsc;
@@ -47,25 +47,16 @@ struct EchoLlm {
 
 impl EchoLlm {
     fn new() -> Self {
-        Self {
-            log: Logger::named("echo-llm"),
-            config: Mutex::new(HashMap::new()),
-        }
+        Self { log: Logger::named("echo-llm"), config: Mutex::new(HashMap::new()) }
     }
 
     fn config_value(&self, key: &str) -> Option<String> {
-        self.config
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
+        self.config.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
     }
 
     /// `stream_delay_ms`, read at call time; missing or unparsable means no delay.
     fn stream_delay(&self) -> Duration {
-        let ms = self
-            .config_value("stream_delay_ms")
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let ms = self.config_value("stream_delay_ms").and_then(|v| v.trim().parse::<u64>().ok());
         Duration::from_millis(ms.unwrap_or(0))
     }
 
@@ -89,30 +80,12 @@ fn is_user(role: &str) -> bool {
 
 /// The echo rule shared by `Generate` and `GenerateStreaming`.
 fn reply_to(request: &GenerateRequest) -> Reply {
-    let last_user = request
-        .messages
-        .iter()
-        .rev()
-        .find(|m| is_user(&m.role))
-        .map(|m| m.content.as_str())
-        .unwrap_or("");
+    let last_user = request.messages.iter().rev().find(|m| is_user(&m.role)).map(|m| m.content.as_str()).unwrap_or("");
 
-    let tool_call = if request.tools.is_empty() {
-        None
-    } else {
-        parse_tool_call(last_user)
-    };
-    let text = if tool_call.is_some() {
-        String::new()
-    } else {
-        format!("Echo: {last_user}")
-    };
+    let tool_call = if request.tools.is_empty() { None } else { parse_tool_call(last_user) };
+    let text = if tool_call.is_some() { String::new() } else { format!("Echo: {last_user}") };
     let tokens_used = i32::try_from(text.split_whitespace().count()).unwrap_or(i32::MAX);
-    Reply {
-        text,
-        tool_call,
-        tokens_used,
-    }
+    Reply { text, tool_call, tokens_used }
 }
 
 /// `call <name> [arguments json]` → a tool call; arguments default to `{}`.
@@ -128,11 +101,7 @@ fn parse_tool_call(content: &str) -> Option<ToolCall> {
     Some(ToolCall {
         id: "call_1".into(),
         name: name.into(),
-        arguments_json: if arguments.is_empty() {
-            "{}".into()
-        } else {
-            arguments.into()
-        },
+        arguments_json: if arguments.is_empty() { "{}".into() } else { arguments.into() },
     })
 }
 
@@ -146,10 +115,9 @@ fn stream_pieces(text: &str) -> Vec<&str> {
 fn flood_setting(config: &HashMap<String, String>) -> Result<u64, String> {
     match config.get("flood_bytes") {
         None => Ok(0),
-        Some(raw) => raw
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| format!("flood_bytes must be a non-negative integer, got {raw:?}")),
+        Some(raw) => {
+            raw.trim().parse::<u64>().map_err(|_| format!("flood_bytes must be a non-negative integer, got {raw:?}"))
+        }
     }
 }
 
@@ -199,26 +167,17 @@ fn flood(mut out: impl std::io::Write, stream: &str, bytes: u64) {
 
 #[tonic::async_trait]
 impl LlmProvider for EchoLlm {
-    async fn initialize(
-        &self,
-        request: Request<InitializeRequest>,
-    ) -> Result<Response<InitializeResponse>, Status> {
+    async fn initialize(&self, request: Request<InitializeRequest>) -> Result<Response<InitializeResponse>, Status> {
         let config = request.into_inner().config;
         let mut keys: Vec<&str> = config.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        self.log
-            .info("echo-llm initialized", &[("config_keys", json!(keys))]);
+        self.log.info("echo-llm initialized", &[("config_keys", json!(keys))]);
 
         let flood_bytes = flood_setting(&config);
         *self.config.lock().unwrap_or_else(|e| e.into_inner()) = config;
         let flood_bytes = match flood_bytes {
             Ok(bytes) => bytes,
-            Err(error) => {
-                return Ok(Response::new(InitializeResponse {
-                    success: false,
-                    error,
-                }))
-            }
+            Err(error) => return Ok(Response::new(InitializeResponse { success: false, error })),
         };
         if flood_bytes > 0 {
             let started = Instant::now();
@@ -232,37 +191,19 @@ impl LlmProvider for EchoLlm {
                 ],
             );
         }
-        Ok(Response::new(InitializeResponse {
-            success: true,
-            error: String::new(),
-        }))
+        Ok(Response::new(InitializeResponse { success: true, error: String::new() }))
     }
 
-    async fn shutdown(
-        &self,
-        _request: Request<ShutdownRequest>,
-    ) -> Result<Response<ShutdownResponse>, Status> {
+    async fn shutdown(&self, _request: Request<ShutdownRequest>) -> Result<Response<ShutdownResponse>, Status> {
         self.log.info("echo-llm shutdown requested", &[]);
-        Ok(Response::new(ShutdownResponse {
-            success: true,
-            error: String::new(),
-        }))
+        Ok(Response::new(ShutdownResponse { success: true, error: String::new() }))
     }
 
-    async fn health(
-        &self,
-        _request: Request<HealthRequest>,
-    ) -> Result<Response<HealthResponse>, Status> {
-        Ok(Response::new(HealthResponse {
-            healthy: true,
-            message: "ok".into(),
-        }))
+    async fn health(&self, _request: Request<HealthRequest>) -> Result<Response<HealthResponse>, Status> {
+        Ok(Response::new(HealthResponse { healthy: true, message: "ok".into() }))
     }
 
-    async fn get_manifest(
-        &self,
-        _request: Request<ManifestRequest>,
-    ) -> Result<Response<ManifestResponse>, Status> {
+    async fn get_manifest(&self, _request: Request<ManifestRequest>) -> Result<Response<ManifestResponse>, Status> {
         Ok(Response::new(ManifestResponse {
             name: NAME.into(),
             version: VERSION.into(),
@@ -275,30 +216,22 @@ impl LlmProvider for EchoLlm {
         }))
     }
 
-    async fn get_status(
-        &self,
-        _request: Request<StatusRequest>,
-    ) -> Result<Response<StatusResponse>, Status> {
-        Ok(Response::new(StatusResponse {
-            status: "ready".into(),
-        }))
+    async fn get_status(&self, _request: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> {
+        Ok(Response::new(StatusResponse { status: "ready".into() }))
     }
 
-    async fn generate(
-        &self,
-        request: Request<GenerateRequest>,
-    ) -> Result<Response<GenerateResponse>, Status> {
+    async fn generate(&self, request: Request<GenerateRequest>) -> Result<Response<GenerateResponse>, Status> {
         let request = request.into_inner();
         let reply = reply_to(&request);
         // Per-call lines only on request: each costs the host a log record per call.
         if self.debug_logging() {
             self.log.debug(
-            "generate",
-            &[
-                ("messages", json!(request.messages.len())),
-                ("tools", json!(request.tools.len())),
-                ("tool_call", json!(reply.tool_call.is_some())),
-            ],
+                "generate",
+                &[
+                    ("messages", json!(request.messages.len())),
+                    ("tools", json!(request.tools.len())),
+                    ("tool_call", json!(reply.tool_call.is_some())),
+                ],
             );
         }
         Ok(Response::new(GenerateResponse {
@@ -320,11 +253,7 @@ impl LlmProvider for EchoLlm {
 
         let mut chunks: Vec<StreamChunk> = stream_pieces(&reply.text)
             .into_iter()
-            .map(|piece| StreamChunk {
-                r#type: ChunkType::Text as i32,
-                text: piece.into(),
-                ..Default::default()
-            })
+            .map(|piece| StreamChunk { r#type: ChunkType::Text as i32, text: piece.into(), ..Default::default() })
             .collect();
         if let Some(call) = reply.tool_call {
             chunks.push(StreamChunk {
@@ -344,8 +273,7 @@ impl LlmProvider for EchoLlm {
         let (tx, rx) = mpsc::channel(16);
         tokio::spawn(async move {
             for (sent, chunk) in chunks.into_iter().enumerate() {
-                let cancelled =
-                    || log.info("stream cancelled by host", &[("sent_chunks", json!(sent))]);
+                let cancelled = || log.info("stream cancelled by host", &[("sent_chunks", json!(sent))]);
                 if !delay.is_zero() {
                     tokio::select! {
                         () = tokio::time::sleep(delay) => {}
@@ -360,15 +288,8 @@ impl LlmProvider for EchoLlm {
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 
-    async fn get_model_info(
-        &self,
-        _request: Request<Empty>,
-    ) -> Result<Response<ModelInfo>, Status> {
-        Ok(Response::new(ModelInfo {
-            model_name: "echo-llm-v1.0".into(),
-            max_tokens: 4096,
-            temperature: 0.7,
-        }))
+    async fn get_model_info(&self, _request: Request<Empty>) -> Result<Response<ModelInfo>, Status> {
+        Ok(Response::new(ModelInfo { model_name: "echo-llm-v1.0".into(), max_tokens: 4096, temperature: 0.7 }))
     }
 }
 
@@ -383,18 +304,11 @@ mod tests {
     use hector_plugins::proto::hector::{Message, ToolDefinition};
 
     fn msg(role: &str, content: &str) -> Message {
-        Message {
-            role: role.into(),
-            content: content.into(),
-            ..Default::default()
-        }
+        Message { role: role.into(), content: content.into(), ..Default::default() }
     }
 
     fn tool() -> ToolDefinition {
-        ToolDefinition {
-            name: "get_weather".into(),
-            ..Default::default()
-        }
+        ToolDefinition { name: "get_weather".into(), ..Default::default() }
     }
 
     #[test]
@@ -423,24 +337,16 @@ mod tests {
 
     #[test]
     fn tool_calls_need_tools() {
-        let mut req = GenerateRequest {
-            messages: vec![msg("user", r#"call get_weather {"city":"Paris"}"#)],
-            tools: vec![],
-        };
-        assert_eq!(
-            reply_to(&req).text,
-            r#"Echo: call get_weather {"city":"Paris"}"#
-        );
+        let mut req =
+            GenerateRequest { messages: vec![msg("user", r#"call get_weather {"city":"Paris"}"#)], tools: vec![] };
+        assert_eq!(reply_to(&req).text, r#"Echo: call get_weather {"city":"Paris"}"#);
 
         req.tools.push(tool());
         let reply = reply_to(&req);
         assert_eq!(reply.text, "");
         assert_eq!(reply.tokens_used, 0);
         let call = reply.tool_call.unwrap();
-        assert_eq!(
-            (call.id.as_str(), call.name.as_str()),
-            ("call_1", "get_weather")
-        );
+        assert_eq!((call.id.as_str(), call.name.as_str()), ("call_1", "get_weather"));
         assert_eq!(call.arguments_json, r#"{"city":"Paris"}"#);
 
         req.messages[0].content = "call now".into();
@@ -451,10 +357,7 @@ mod tests {
 
     #[test]
     fn pieces_concatenate_to_the_text() {
-        assert_eq!(
-            stream_pieces("Echo: hi there"),
-            vec!["Echo: ", "hi ", "there"]
-        );
+        assert_eq!(stream_pieces("Echo: hi there"), vec!["Echo: ", "hi ", "there"]);
         assert_eq!(stream_pieces("Echo: "), vec!["Echo: "]);
         assert_eq!(stream_pieces("Echo: a  b"), vec!["Echo: ", "a ", " ", "b"]);
         assert_eq!(stream_pieces(""), Vec::<&str>::new());
@@ -472,9 +375,7 @@ mod tests {
             if bytes > 0 {
                 assert_eq!(out.last(), Some(&b'\n'));
             }
-            assert!(out
-                .split_inclusive(|b| *b == b'\n')
-                .all(|line| line.len() <= 100));
+            assert!(out.split_inclusive(|b| *b == b'\n').all(|line| line.len() <= 100));
         }
     }
 
@@ -483,10 +384,7 @@ mod tests {
         let config = |v: &str| HashMap::from([("flood_bytes".to_string(), v.to_string())]);
         assert_eq!(flood_setting(&HashMap::new()), Ok(0));
         assert_eq!(flood_setting(&config(" 25 ")), Ok(25));
-        assert_eq!(
-            flood_setting(&config("x")),
-            Err("flood_bytes must be a non-negative integer, got \"x\"".into())
-        );
+        assert_eq!(flood_setting(&config("x")), Err("flood_bytes must be a non-negative integer, got \"x\"".into()));
         assert!(flood_setting(&config("-1")).is_err());
     }
 
@@ -494,15 +392,9 @@ mod tests {
     fn stream_delay_is_lenient() {
         let llm = EchoLlm::new();
         assert_eq!(llm.stream_delay(), Duration::ZERO);
-        llm.config
-            .lock()
-            .unwrap()
-            .insert("stream_delay_ms".into(), "fast".into());
+        llm.config.lock().unwrap().insert("stream_delay_ms".into(), "fast".into());
         assert_eq!(llm.stream_delay(), Duration::ZERO);
-        llm.config
-            .lock()
-            .unwrap()
-            .insert("stream_delay_ms".into(), "15".into());
+        llm.config.lock().unwrap().insert("stream_delay_ms".into(), "15".into());
         assert_eq!(llm.stream_delay(), Duration::from_millis(15));
     }
 }
