@@ -85,11 +85,15 @@ pub trait LogSink: Send + Sync {
     fn log(&self, record: LogRecord);
 }
 
-/// Turns lines into records. Stateful only for Go panics: after `panic: ` or `fatal error: `,
-/// untagged lines are part of the crash report and are errors.
+/// Turns lines into records (docs/protocol.md, "Plugin logs"). A line that says its level
+/// (hclog JSON, `[LEVEL]`, `[<time> LEVEL target]`, Python's `LEVEL:logger:`, logfmt `level=`)
+/// keeps it. A crash report (`panic: `, `fatal error: `, a Rust `panicked at`, a Python
+/// `Traceback`) is an error, and so is every untagged line after it. Any other untagged line is
+/// a warning: a plugin that writes plain text on stderr is usually saying something is wrong,
+/// and it must be visible under default logging.
 #[derive(Debug, Default)]
 pub struct LineClassifier {
-    in_panic: bool,
+    in_crash_report: bool,
 }
 
 impl LineClassifier {
@@ -98,19 +102,27 @@ impl LineClassifier {
         line: &str,
     ) -> (Level, String, serde_json::Map<String, serde_json::Value>, Option<String>) {
         if let Some((level, message, fields, timestamp)) = parse_structured(line) {
-            self.in_panic = false;
+            self.in_crash_report = false;
             return (level, message, fields, Some(timestamp));
         }
-        if let Some((level, rest)) = parse_bracket_prefix(line) {
-            self.in_panic = false;
+        if let Some((level, rest)) = parse_level_prefix(line) {
+            self.in_crash_report = false;
             return (level, rest.to_string(), Default::default(), None);
         }
-        if line.starts_with("panic: ") || line.starts_with("fatal error: ") {
-            self.in_panic = true;
+        if starts_crash_report(line) {
+            self.in_crash_report = true;
         }
-        let level = if self.in_panic { Level::Error } else { Level::Debug };
+        let level = if self.in_crash_report { Level::Error } else { Level::Warn };
         (level, line.to_string(), Default::default(), None)
     }
+}
+
+/// The first line of a Go panic or fatal error, a Rust panic, or a Python traceback.
+fn starts_crash_report(line: &str) -> bool {
+    line.starts_with("panic: ")
+        || line.starts_with("fatal error: ")
+        || line.starts_with("Traceback (most recent call last):")
+        || (line.starts_with("thread '") && line.contains("' panicked at"))
 }
 
 /// An hclog JSON line: an object with `@message`, `@level` and `@timestamp`.
@@ -145,11 +157,26 @@ fn has_microsecond_layout(timestamp: &str) -> bool {
     digits == 6 && matches!(fraction.get(6), Some(b'Z' | b'+' | b'-'))
 }
 
-fn parse_bracket_prefix(line: &str) -> Option<(Level, &str)> {
-    let rest = line.strip_prefix('[')?;
-    let end = rest.find(']')?;
-    let level = Level::from_name(&rest[..end])?;
-    Some((level, rest[end + 1..].trim_start()))
+/// A level the line states in one of the usual plain-text layouts; returns it and the rest.
+fn parse_level_prefix(line: &str) -> Option<(Level, &str)> {
+    // `[WARN] text` (go-plugin, hclog's plain format) or `[2026-11-29T10:00:00Z INFO  target] text`
+    // (Rust's env_logger): a level word among the bracket's first words.
+    if let Some(rest) = line.strip_prefix('[') {
+        let end = rest.find(']')?;
+        let level = rest[..end].split_whitespace().take(2).find_map(Level::from_name)?;
+        return Some((level, rest[end + 1..].trim_start()));
+    }
+    // Python logging's default `WARNING:logger:text`.
+    if let Some((word, rest)) = line.split_once(':') {
+        if word.len() <= 8 && word.bytes().all(|b| b.is_ascii_uppercase()) {
+            if let Some(level) = Level::from_name(word).or_else(|| (word == "CRITICAL").then_some(Level::Error)) {
+                return Some((level, rest));
+            }
+        }
+    }
+    // logfmt (Go's slog text handler, logrus): `time=... level=INFO msg=...`.
+    let level = line.split_whitespace().find_map(|pair| pair.strip_prefix("level="))?;
+    Some((Level::from_name(level.trim_matches('"'))?, line))
 }
 
 /// Splits a byte stream into lines: `\n` (and a trailing `\r`) ends a line, and a line longer
@@ -247,22 +274,41 @@ mod tests {
         // Wrong timestamp layout: not structured, so the whole line is the message.
         let (level, message, ..) =
             c.classify(r#"{"@level":"info","@message":"x","@timestamp":"2026-11-22T01:02:03.12Z"}"#);
-        assert_eq!(level, Level::Debug);
+        assert_eq!(level, Level::Warn);
         assert!(message.starts_with('{'));
     }
 
     #[test]
-    fn bracket_prefixes_and_panics() {
+    fn stated_levels_are_kept() {
         let mut c = LineClassifier::default();
-        assert_eq!(c.classify("[WARN] disk low").0, Level::Warn);
-        assert_eq!(c.classify("[WARN] disk low").1, "disk low");
+        assert_eq!(c.classify("[WARN] disk low"), (Level::Warn, "disk low".into(), Default::default(), None));
         assert_eq!(c.classify("[ERROR] boom").0, Level::Error);
-        assert_eq!(c.classify("plain").0, Level::Debug);
+        assert_eq!(c.classify("[2026-11-29T10:00:00Z INFO  my_plugin] ready").1, "ready");
+        assert_eq!(c.classify("[2026-11-29T10:00:00Z DEBUG my_plugin] x").0, Level::Debug);
+        assert_eq!(c.classify("INFO:root:serving").0, Level::Info);
+        assert_eq!(c.classify("CRITICAL:root:gone").0, Level::Error);
+        assert_eq!(c.classify("time=2026-11-29T10:00:00Z level=DEBUG msg=hi").0, Level::Debug);
+        // Not a level: brackets or a colon with something else.
+        assert_eq!(c.classify("[1/3] loading").0, Level::Warn);
+        assert_eq!(c.classify("NOTE: plain").0, Level::Warn);
+    }
+
+    #[test]
+    fn untagged_lines_are_warnings_and_crash_reports_errors() {
+        let mut c = LineClassifier::default();
+        assert_eq!(c.classify("plain").0, Level::Warn);
         assert_eq!(c.classify("panic: oh no").0, Level::Error);
         assert_eq!(c.classify("goroutine 1 [running]:").0, Level::Error);
         assert_eq!(c.classify("[INFO] recovered").0, Level::Info);
-        assert_eq!(c.classify("after").0, Level::Debug);
+        assert_eq!(c.classify("after").0, Level::Warn);
         assert_eq!(c.classify("fatal error: all goroutines are asleep").0, Level::Error);
+        let mut c = LineClassifier::default();
+        assert_eq!(c.classify("Traceback (most recent call last):").0, Level::Error);
+        assert_eq!(c.classify("  File \"plugin.py\", line 3, in <module>").0, Level::Error);
+        assert_eq!(c.classify("ZeroDivisionError: division by zero").0, Level::Error);
+        let mut c = LineClassifier::default();
+        assert_eq!(c.classify("thread 'main' panicked at src/main.rs:3:5:").0, Level::Error);
+        assert_eq!(c.classify("note: run with `RUST_BACKTRACE=1`").0, Level::Error);
     }
 
     #[test]

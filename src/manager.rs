@@ -72,14 +72,40 @@ impl Manager {
         }
     }
 
+    /// Launches a plugin under its name. A name whose plugin crashed or was stopped is taken
+    /// over: the old process is cleaned up and replaced (its restart count starts again at 0).
     pub async fn load(&self, spec: PluginSpec) -> Result<Arc<Plugin>> {
+        self.start_named(spec, 0, Takeover::FinishedOnly).await
+    }
+
+    /// Stops the plugin `name` (gracefully, if it still runs) and starts it again with the spec
+    /// and config it was loaded with; a configured plugin that never loaded is started from its
+    /// configuration. On failure the old entry stays, stopped, and the error says why.
+    pub async fn restart(&self, name: &str) -> Result<Arc<Plugin>> {
+        let (spec, restarts) = {
+            let plugins = self.plugins.lock().unwrap();
+            match plugins.iter().find(|p| p.name == name) {
+                Some(plugin) => (plugin.spec().clone(), plugin.restarts() + 1),
+                None => match self.configured.iter().find(|spec| spec.name == name) {
+                    Some(spec) => (spec.clone(), 0),
+                    None => {
+                        let known = plugins.iter().map(|p| p.name.clone()).collect();
+                        return Err(Error::NotFound { name: name.into(), kind: "plugin".into(), known });
+                    }
+                },
+            }
+        };
+        self.start_named(spec, restarts, Takeover::Any).await
+    }
+
+    async fn start_named(&self, spec: PluginSpec, restarts: u32, takeover: Takeover) -> Result<Arc<Plugin>> {
         let name = spec.name.clone();
         if name.is_empty() {
             return Err(Error::config(format!("plugin at {} needs a non-empty name", spec.path.display())));
         }
         let shut_down =
             || Error::Closed { plugin: name.clone(), state: "not loaded: the manager was shut down".into() };
-        {
+        let previous = {
             let loaded = self.plugins.lock().unwrap();
             let mut loading = self.loading.lock().unwrap();
             if self.closed.load(Ordering::SeqCst) {
@@ -93,11 +119,25 @@ impl Manager {
             if self.is_fallback(name.as_str()) {
                 return Err(Error::config(format!("{name:?} is the name of a fallback chain")));
             }
-            if loaded.iter().any(|p| p.name == name) || !loading.insert(name.clone()) {
-                return Err(Error::config(format!("a plugin named {name:?} is already loaded")));
+            if loading.contains(&name) {
+                return Err(Error::config(format!("a plugin named {name:?} is being loaded or restarted right now")));
             }
-        }
+            let previous = loaded.iter().find(|p| p.name == name).cloned();
+            if let Some(running) = previous.as_ref().filter(|p| takeover == Takeover::FinishedOnly && !p.is_finished())
+            {
+                return Err(Error::config(format!(
+                    "a plugin named {name:?} is already loaded ({}); use restart({name:?}) to start it again",
+                    running.state().as_str()
+                )));
+            }
+            loading.insert(name.clone());
+            previous
+        };
         let _reservation = Reservation { manager: self, name: name.clone() };
+        if let Some(previous) = &previous {
+            // A crashed one only needs its leftovers swept; a running one is asked to stop.
+            previous.shutdown(previous.shutdown_grace()).await;
+        }
         let grace = spec.shutdown_grace;
         let mut closing = self.closing.subscribe();
         let plugin = tokio::select! {
@@ -105,6 +145,7 @@ impl Manager {
             // Dropping the start future kills whatever it launched.
             () = async { let _ = closing.wait_for(|closing| *closing).await; } => return Err(shut_down()),
         };
+        plugin.set_restarts(restarts);
         let mut plugins = self.plugins.lock().unwrap();
         if self.closed.load(Ordering::SeqCst) {
             drop(plugins);
@@ -113,6 +154,9 @@ impl Manager {
                 plugin: name,
                 state: "stopped: the manager was shut down while it loaded".into(),
             });
+        }
+        if let Some(previous) = &previous {
+            plugins.retain(|p| !Arc::ptr_eq(p, previous));
         }
         plugins.push(plugin.clone());
         Ok(plugin)
@@ -135,7 +179,8 @@ impl Manager {
             self.configured
                 .iter()
                 .filter(|spec| only.is_none_or(|names| names.contains(&spec.name)))
-                .filter(|spec| !loaded.iter().any(|p| p.name == spec.name))
+                // A crashed or stopped plugin is started again.
+                .filter(|spec| !loaded.iter().any(|p| p.name == spec.name && !p.is_finished()))
                 .cloned()
                 .collect()
         };
@@ -228,6 +273,11 @@ impl Manager {
         }
     }
 
+    /// True once `shutdown` was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     /// Whether `name` is a fallback chain (resolved again on every call by typed clients).
     pub fn is_fallback(&self, name: &str) -> bool {
         self.fallbacks.iter().any(|f| f.name == name)
@@ -271,6 +321,17 @@ impl Manager {
                 name, builtin.name
             ))),
         }
+    }
+
+    /// The process that now serves the name of `plugin`, if `plugin` crashed or stopped and was
+    /// replaced since (a restart, or a load that took the name over). Clients holding `plugin`
+    /// move on to it, so a restart is transparent to them.
+    pub fn successor(&self, plugin: &Arc<Plugin>) -> Option<Arc<Plugin>> {
+        if !plugin.is_finished() {
+            return None;
+        }
+        let plugins = self.plugins.lock().unwrap();
+        plugins.iter().find(|p| p.name == plugin.name && !Arc::ptr_eq(p, plugin)).cloned()
     }
 
     fn first_ready(&self, chain: &crate::config::Fallback) -> Result<Provider> {
@@ -342,6 +403,36 @@ impl Manager {
         let plugins: Vec<Arc<Plugin>> = self.plugins.lock().unwrap().clone();
         futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace()))))
             .await;
+    }
+}
+
+/// Whether starting a plugin may take over a name that already has one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Takeover {
+    /// Only from a plugin that crashed or was stopped (`load`).
+    FinishedOnly,
+    /// From any plugin, stopping it first (`restart`).
+    Any,
+}
+
+impl Drop for Manager {
+    /// A manager dropped without `shutdown()` stops its plugins the same graceful way, in the
+    /// background (the host's exit path waits for them).
+    fn drop(&mut self) {
+        if self.closed.load(Ordering::SeqCst) || !crate::runtime::usable() {
+            return;
+        }
+        let plugins = std::mem::take(self.plugins.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if plugins.iter().all(|p| p.state() == crate::plugin::State::Stopped) {
+            return;
+        }
+        let stop_all = async move {
+            futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(p.shutdown_grace()))).await;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn(stop_all)),
+            Err(_) => drop(crate::runtime::runtime().spawn(stop_all)),
+        }
     }
 }
 

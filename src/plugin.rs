@@ -104,6 +104,8 @@ pub struct PluginStatus {
     pub protocol_version: u32,
     pub address: String,
     pub exit: Option<ExitInfo>,
+    /// How many times the name was restarted (`Manager::restart`).
+    pub restarts: u32,
     /// True when shutdown had to kill the plugin (it did not exit within the grace period).
     pub killed: bool,
     /// From the manifest, when there is one.
@@ -123,6 +125,10 @@ pub struct Plugin {
     pub address: Address,
     /// The `<executable>.plugin.yaml` it was loaded with, if any.
     pub manifest: Option<crate::manifest::Manifest>,
+    /// What it was started from (before manifest defaults), so a restart starts the same thing.
+    spec: PluginSpec,
+    /// How many times this name was restarted before this process (see `Manager::restart`).
+    restarts: std::sync::atomic::AtomicU32,
     channel: PluginChannel,
     /// A watch, so shutdown callers can wait for `Stopped` without polling.
     state: watch::Sender<State>,
@@ -158,6 +164,7 @@ pub fn live_plugins() -> Vec<Arc<Plugin>> {
 impl Plugin {
     /// Launches the plugin and brings it to `Ready`, or fails leaving nothing running.
     pub async fn start(spec: PluginSpec, sink: Arc<dyn LogSink>) -> Result<Arc<Plugin>> {
+        let original = spec.clone();
         let (spec, manifest) = prepare(spec)?;
         let name = spec.name.clone();
         let socket_dir = launch::make_socket_dir()
@@ -249,6 +256,8 @@ impl Plugin {
             protocol_version: handshake.app_version,
             address: handshake.address.clone(),
             manifest,
+            spec: original,
+            restarts: Default::default(),
             channel,
             state: watch::Sender::new(State::Ready),
             stopping: AtomicBool::new(false),
@@ -298,6 +307,25 @@ impl Plugin {
         Ok(plugin)
     }
 
+    /// The spec it was started from, to start the same plugin again.
+    pub fn spec(&self) -> &PluginSpec {
+        &self.spec
+    }
+
+    pub fn restarts(&self) -> u32 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Set by the manager on the process that replaces a restarted one.
+    pub(crate) fn set_restarts(&self, restarts: u32) {
+        self.restarts.store(restarts, Ordering::Relaxed);
+    }
+
+    /// Crashed or stopped: this process will never answer again (a restart replaces it).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state(), State::Crashed | State::Stopped)
+    }
+
     pub fn channel(&self) -> PluginChannel {
         self.channel.clone()
     }
@@ -316,6 +344,7 @@ impl Plugin {
             protocol_version: self.protocol_version,
             address: self.address.to_string(),
             exit: *self.exit.borrow(),
+            restarts: self.restarts(),
             killed: self.killed.load(Ordering::SeqCst),
             version: self.manifest.as_ref().map(|m| m.version.clone()),
             capabilities: self.manifest.as_ref().map(|m| m.capabilities.clone()).unwrap_or_default(),
@@ -414,17 +443,24 @@ impl Plugin {
         let _ = state.wait_for(|s| *s == State::Stopped).await;
     }
 
+    /// Everything before the kill fits in `grace`: the plugin's own RPCs share it with the wait
+    /// for its exit, so a frozen plugin costs its caller `grace`, not fixed RPC timeouts on top.
     async fn stop_gracefully(&self, grace: Duration) {
         self.state.send_replace(State::Stopping);
+        let deadline = tokio::time::Instant::now() + grace;
         if !self.has_exited() {
-            let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, crate::lifecycle::shutdown(self)).await;
-            let mut controller = GrpcControllerClient::with_origin(self.channel.clone(), origin());
-            // Go plugins stop their server inside this call: the status is often UNAVAILABLE.
-            let _ =
-                tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, controller.shutdown(crate::proto::goplugin::Empty {})).await;
+            let ask_to_exit = async {
+                let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, crate::lifecycle::shutdown(self)).await;
+                let mut controller = GrpcControllerClient::with_origin(self.channel.clone(), origin());
+                // Go plugins stop their server inside this call: the status is often UNAVAILABLE.
+                let _ =
+                    tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, controller.shutdown(crate::proto::goplugin::Empty {}))
+                        .await;
+            };
+            let _ = tokio::time::timeout_at(deadline, ask_to_exit).await;
         }
         let mut exit = self.exit.clone();
-        if tokio::time::timeout(grace, exit.wait_for(Option::is_some)).await.is_err() {
+        if tokio::time::timeout_at(deadline, exit.wait_for(Option::is_some)).await.is_err() {
             self.killed.store(true, Ordering::SeqCst);
         }
         self.finish().await;

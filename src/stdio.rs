@@ -13,11 +13,24 @@ pub async fn forward(channel: PluginChannel, plugin: String, sink: Arc<dyn LogSi
     let mut stream = match client.stream_stdio(()).await {
         Ok(response) => response.into_inner(),
         Err(status) => {
-            // Plugins that are not built with go-plugin have no such service: fine.
+            // Only go-plugin plugins serve it; the others' output still arrives on their pipes.
+            let message = match status.code() {
+                tonic::Code::Unimplemented | tonic::Code::Unknown => {
+                    "the plugin has no go-plugin GRPCStdio service (normal for plugins not built with go-plugin); \
+                     its stdout and stderr are read from its pipes"
+                        .to_string()
+                }
+                code => format!(
+                    "go-plugin's GRPCStdio stream could not be opened ({}: {}); stdout and stderr are still read \
+                     from the plugin's pipes",
+                    crate::error::code_name(code),
+                    status.message()
+                ),
+            };
             let record = LogRecord {
                 plugin,
                 level: Level::Trace,
-                message: format!("plugin does not stream stdio over gRPC ({})", status.code()),
+                message,
                 fields: Default::default(),
                 timestamp: None,
                 source: Source::GrpcStdio,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from hector_plugins import Message, PluginManager
+from hector_plugins import Message, PluginManager, PluginStartError
 
 
 def wait_for(caplog: pytest.LogCaptureFixture, predicate, what: str) -> logging.LogRecord:
@@ -86,3 +87,24 @@ async def test_plugin_environment_inherited_explicit_and_clean(
     assert clean["PLUGIN_PROTOCOL_VERSIONS"] == "1,2"
     sock_dir = Path(clean["PLUGIN_UNIX_SOCKET_DIR"])
     assert not sock_dir.exists(), "the private socket directory is removed at shutdown"
+
+
+async def test_untagged_stderr_is_a_warning_and_a_traceback_an_error(
+    py_plugin, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Default logging shows WARNING and above: what a plugin writes without a level must be seen.
+    caplog.set_level(logging.WARNING, logger="hector_plugins.plugin")
+    async with PluginManager() as pm:
+        await pm.load(py_plugin(stderr="could not read ~/.plugin-cache, using defaults"), name="plain")
+        plain = wait_for(caplog, lambda r: "could not read" in r.getMessage(), "for the untagged line")
+        assert plain.levelno == logging.WARNING and plain.name == "hector_plugins.plugin.plain"
+
+        # A real Python traceback: every line of it is an error.
+        crashing = tmp_path / "crashing"
+        crashing.write_text(f"#!{sys.executable}\nimport json\njson.loads('not json')\n")
+        crashing.chmod(0o755)
+        with pytest.raises(PluginStartError, match="JSONDecodeError"):
+            await pm.load(crashing, name="crashing")
+        last = wait_for(caplog, lambda r: r.getMessage().startswith("json.decoder.JSONDecodeError"), "the traceback")
+        first = wait_for(caplog, lambda r: r.getMessage() == "Traceback (most recent call last):", "its first line")
+        assert first.levelno == last.levelno == logging.ERROR

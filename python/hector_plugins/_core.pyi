@@ -256,6 +256,9 @@ class PluginManager:
         cwd: _StrPath | None = None,
     ) -> Awaitable[PluginInfo]: ...
     def load_all(self, *, strict: bool = False, only: Sequence[str] | None = None) -> Awaitable[list[LoadResult]]: ...
+    def restart(self, name: str) -> Awaitable[PluginInfo]:
+        """Stops the plugin ``name`` (gracefully, if it runs) and starts it again with the same
+        spec and config; clients obtained earlier call the new process."""
     def validate(self) -> list[ConfiguredPlugin]: ...
     def register(self, name: str, provider: object, *, type: str = "llm_provider") -> None:
         """Registers an in-process provider (see ``hector_plugins._builtin``) under ``name``."""

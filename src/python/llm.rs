@@ -20,8 +20,13 @@ pub struct PyLlmClient {
 /// A plugin, or a name looked up again on every call: a fallback chain (its serving member
 /// changes) or an in-process provider (it can be unregistered or replaced).
 pub enum LlmTarget {
-    Plugin(LlmClient),
-    Named { manager: Arc<Manager>, providers: InProcessProviders, name: String },
+    /// The manager is asked for a successor when the plugin crashed or stopped (a restart).
+    Plugin(LlmClient, Arc<Manager>),
+    Named {
+        manager: Arc<Manager>,
+        providers: InProcessProviders,
+        name: String,
+    },
 }
 
 /// Who answers one call.
@@ -43,7 +48,10 @@ pub fn builtin_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 impl PyLlmClient {
     fn callee(&self, py: Python<'_>) -> PyResult<Callee> {
         match &self.target {
-            LlmTarget::Plugin(client) => Ok(Callee::Plugin(client.clone())),
+            LlmTarget::Plugin(client, manager) => match manager.successor(client.plugin()) {
+                Some(restarted) => Ok(Callee::Plugin(LlmClient::new(restarted))),
+                None => Ok(Callee::Plugin(client.clone())),
+            },
             LlmTarget::Named { manager, providers, name } => {
                 match manager.resolve(name, Some(PluginKind::Llm)).py_err(py)? {
                     Provider::Plugin(plugin) => Ok(Callee::Plugin(LlmClient::new(plugin))),
@@ -58,7 +66,7 @@ impl PyLlmClient {
 
     fn target_name(&self) -> &str {
         match &self.target {
-            LlmTarget::Plugin(client) => &client.plugin().name,
+            LlmTarget::Plugin(client, _) => &client.plugin().name,
             LlmTarget::Named { name, .. } => name,
         }
     }

@@ -7,7 +7,7 @@ use super::raw::PyRawClient;
 use super::types::{to_json_value, PluginInfo};
 use hector_plugins::clients::{llm::LlmClient, raw::RawClient};
 use hector_plugins::manager::Provider;
-use hector_plugins::plugin::PluginSpec;
+use hector_plugins::plugin::{PluginSpec, State};
 use hector_plugins::{config, Error, Manager, PluginKind};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -132,6 +132,32 @@ fn default_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".exe").to_string()).unwrap_or_default()
 }
 
+/// Like an unclosed file: a manager collected with plugins still running says so. The core
+/// stops them gracefully in the background when the last reference to it goes.
+impl Drop for PyPluginManager {
+    fn drop(&mut self) {
+        if self.inner.is_closed() || Arc::strong_count(&self.inner) > 1 {
+            return; // shut down, or clients still use it (they keep the plugins)
+        }
+        let running = self.inner.statuses().iter().filter(|s| s.state != State::Stopped).count();
+        if running == 0 {
+            return;
+        }
+        Python::attach(|py| {
+            let message = format!(
+                "PluginManager was garbage-collected without shutdown(): its {running} running plugin(s) are \
+                 being stopped gracefully in the background; use `async with PluginManager(...)` or \
+                 `await pm.shutdown()`"
+            );
+            let Ok(message) = std::ffi::CString::new(message) else { return };
+            let category = py.get_type::<pyo3::exceptions::PyResourceWarning>();
+            if let Err(error) = PyErr::warn(py, category.as_any(), &message, 1) {
+                error.write_unraisable(py, None);
+            }
+        });
+    }
+}
+
 #[pymethods]
 impl PyPluginManager {
     /// `config`: a path to hector.yaml, a dict of the same structure, or None.
@@ -210,6 +236,16 @@ impl PyPluginManager {
         }
         let manager = self.inner.clone();
         bridge::spawn(py, async move { manager.load(spec).await }, |py, plugin| {
+            Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
+        })
+    }
+
+    /// Stops the plugin `name` (gracefully, if it still runs) and starts it again with the same
+    /// spec and config; works on a crashed or stopped plugin too. Returns its new `PluginInfo`
+    /// (`restarts` counts the restarts). Clients obtained before call the new process.
+    fn restart<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        bridge::spawn(py, async move { manager.restart(&name).await }, |py, plugin| {
             Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
         })
     }
@@ -344,7 +380,9 @@ impl PyPluginManager {
     fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
         let resolved = self.inner.resolve(name, Some(PluginKind::Llm)).py_err(py)?;
         let target = match resolved {
-            Provider::Plugin(plugin) if !self.inner.is_fallback(name) => LlmTarget::Plugin(LlmClient::new(plugin)),
+            Provider::Plugin(plugin) if !self.inner.is_fallback(name) => {
+                LlmTarget::Plugin(LlmClient::new(plugin), self.inner.clone())
+            }
             _ => LlmTarget::Named {
                 manager: self.inner.clone(),
                 providers: self.providers.clone(),
@@ -357,7 +395,7 @@ impl PyPluginManager {
     /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).
     fn raw(&self, py: Python<'_>, name: &str) -> PyResult<PyRawClient> {
         let plugin = self.inner.get(name, None).py_err(py)?;
-        Ok(PyRawClient { client: RawClient::new(plugin) })
+        Ok(PyRawClient { client: RawClient::new(plugin), manager: self.inner.clone() })
     }
 
     #[getter]

@@ -4,12 +4,26 @@ use super::bridge::{self, AsyncStream};
 use super::llm::timeout_arg;
 use bytes::Bytes;
 use hector_plugins::clients::raw::RawClient;
+use hector_plugins::Manager;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use std::sync::Arc;
 
 #[pyclass(module = "hector_plugins", frozen, name = "RawClient")]
 pub struct PyRawClient {
     pub client: RawClient,
+    /// Asked for a successor when the plugin crashed or stopped (a restart).
+    pub manager: Arc<Manager>,
+}
+
+impl PyRawClient {
+    /// A client of the process that serves the name now.
+    fn current(&self) -> RawClient {
+        match self.manager.successor(self.client.plugin()) {
+            Some(restarted) => RawClient::new(restarted),
+            None => self.client.clone(),
+        }
+    }
 }
 
 fn request_bytes(request: &Bound<'_, PyAny>) -> PyResult<Bytes> {
@@ -28,7 +42,7 @@ impl PyRawClient {
     /// The app protocol version the plugin chose from the ones the host offered.
     #[getter]
     fn protocol_version(&self) -> u32 {
-        self.client.plugin().protocol_version
+        self.current().plugin().protocol_version
     }
 
     /// Unary call: `await raw.call("/pkg.Service/Method", request_bytes)` → response bytes.
@@ -42,7 +56,7 @@ impl PyRawClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = request.map(request_bytes).transpose()?.unwrap_or_default();
         let timeout = timeout_arg(timeout)?;
-        let client = self.client.clone();
+        let client = self.current();
         bridge::spawn(py, async move { client.unary(&method, request, timeout).await }, |py, bytes| {
             Ok(PyBytes::new(py, &bytes).into_any().unbind())
         })
@@ -53,7 +67,7 @@ impl PyRawClient {
     fn stream(&self, method: String, request: Option<&Bound<'_, PyAny>>) -> PyResult<AsyncStream> {
         bridge::ensure_runtime_usable()?;
         let request = request.map(request_bytes).transpose()?.unwrap_or_default();
-        let client = self.client.clone();
+        let client = self.current();
         let opener = async move { client.server_stream(&method, request).await };
         Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, bytes: Bytes| {
             Ok(PyBytes::new(py, &bytes).into_any().unbind())

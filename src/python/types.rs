@@ -514,7 +514,7 @@ impl From<hector_plugins::plugin::PluginStatus> for PluginInfo {
             state: s.state.as_str().into(),
             protocol_version: s.protocol_version,
             address: s.address,
-            restarts: 0,
+            restarts: s.restarts,
             exit_code: s.exit.and_then(|e| e.code),
             exit_signal: s.exit.and_then(|e| e.signal),
             killed: s.killed,

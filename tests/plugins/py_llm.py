@@ -15,6 +15,7 @@ make it misbehave on purpose (all optional):
   HECTOR_TEST_HANG          after printing the handshake line, never serve
   HECTOR_TEST_FLOOD         bytes written to stdout AND stderr right after the handshake
   HECTOR_TEST_SHOW_ENV      comma list of variable names: logs "env NAME=VALUE" for each
+  HECTOR_TEST_SHUTDOWN_MARK a file that gets a line "shutdown <pid>" when the Shutdown RPC arrives
 """
 
 import asyncio
@@ -22,6 +23,15 @@ import os
 import sys
 import threading
 import time
+
+# Before the slow grpc import: tests wait for these, and a loaded machine takes seconds to import.
+if __name__ == "__main__":
+    if os.environ.get("HECTOR_TEST_PIDFILE"):
+        with open(os.environ["HECTOR_TEST_PIDFILE"], "w") as f:
+            f.write(str(os.getpid()))
+    if os.environ.get("HECTOR_TEST_STDERR"):
+        sys.stderr.write(os.environ["HECTOR_TEST_STDERR"] + "\n")
+        sys.stderr.flush()
 
 sys.path.insert(0, os.environ["HECTOR_TEST_PROTO_DIR"])
 
@@ -50,6 +60,9 @@ class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
 
     async def Shutdown(self, request, context):
         log("shutdown requested")
+        if os.environ.get("HECTOR_TEST_SHUTDOWN_MARK"):
+            with open(os.environ["HECTOR_TEST_SHUTDOWN_MARK"], "a") as f:
+                f.write(f"shutdown {os.getpid()}\n")
         asyncio.get_running_loop().call_later(0.05, stop_event.set)
         return common_pb2.ShutdownResponse(success=True)
 
@@ -138,14 +151,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    if os.environ.get("HECTOR_TEST_PIDFILE"):
-        with open(os.environ["HECTOR_TEST_PIDFILE"], "w") as f:
-            f.write(str(os.getpid()))
     for name in filter(None, os.environ.get("HECTOR_TEST_SHOW_ENV", "").split(",")):
         sys.stderr.write(f"[INFO] env {name}={os.environ.get(name, '<unset>')}\n")
-    if os.environ.get("HECTOR_TEST_STDERR"):
-        sys.stderr.write(os.environ["HECTOR_TEST_STDERR"] + "\n")
-        sys.stderr.flush()
     if os.environ.get("HECTOR_TEST_STDOUT_FIRST"):
         sys.stdout.write(os.environ["HECTOR_TEST_STDOUT_FIRST"] + "\n")
         sys.stdout.flush()
