@@ -139,7 +139,7 @@ async def test_a_manager_dropped_without_shutdown_stops_its_plugins_gracefully(p
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not mark.exists():
         await asyncio.sleep(0.02)
-    assert mark.read_text() == f"shutdown {info.pid}\n", "the plugin never got its Shutdown RPC"
+    assert mark.read_text().startswith(f"shutdown {info.pid}\n"), "the plugin never got its Shutdown RPC"
     assert process_gone(info.pid, within=5.0)
 
 
@@ -171,5 +171,25 @@ def test_interpreter_exit_after_dropping_a_manager_stops_plugins_gracefully(py_p
     )
     assert out.returncode == 0, out.stderr
     pid = int(out.stdout.strip())
-    assert mark.read_text() == f"shutdown {pid}\n"
+    assert mark.read_text() == f"shutdown {pid}\nexited {pid}\n"
     assert process_gone(pid, within=1.0)
+
+
+def test_interpreter_exit_gives_each_plugin_its_own_grace(py_plugin, tmp_path: Path) -> None:
+    # The plugin needs 2.5 s to exit after Shutdown; its grace is 10 s, so it must not be killed.
+    mark = tmp_path / "mark"
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from hector_plugins import PluginManager
+        pm = PluginManager()
+        async def main():
+            print((await pm.load(sys.argv[1], name="p", shutdown_grace=10)).pid, flush=True)
+        asyncio.run(main())
+        """
+    )
+    plugin = py_plugin(shutdown_mark=mark, shutdown_delay="2.5")
+    out = subprocess.run([sys.executable, "-c", script, str(plugin)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.strip())
+    assert mark.read_text() == f"shutdown {pid}\nexited {pid}\n", "the plugin was killed before its grace ran out"

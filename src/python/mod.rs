@@ -11,19 +11,21 @@ mod types;
 use pyo3::prelude::*;
 use std::time::Duration;
 
-/// Interpreter exit: stop every live plugin (graceful, then killed), with the GIL released.
+/// Interpreter exit: stop every live plugin (graceful, then killed after `grace`, by default its
+/// own `shutdown_grace`), with the GIL released.
 #[pyfunction]
-#[pyo3(signature = (grace=2.0))]
-fn _shutdown_all(py: Python<'_>, grace: f64) {
-    let grace = Duration::try_from_secs_f64(grace).unwrap_or(Duration::from_secs(2));
+#[pyo3(signature = (grace=None))]
+fn _shutdown_all(py: Python<'_>, grace: Option<f64>) {
+    let grace = grace.and_then(|g| Duration::try_from_secs_f64(g).ok());
     py.detach(|| {
         if !hector_plugins::runtime::usable() {
             return; // a forked child: the plugins belong to the parent
         }
         let plugins = hector_plugins::plugin::live_plugins();
         if !plugins.is_empty() {
-            hector_plugins::runtime::runtime()
-                .block_on(futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace))));
+            hector_plugins::runtime::runtime().block_on(futures_util::future::join_all(
+                plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace()))),
+            ));
         }
     });
     logging::stop_delivery(py);

@@ -15,7 +15,9 @@ make it misbehave on purpose (all optional):
   HECTOR_TEST_HANG          after printing the handshake line, never serve
   HECTOR_TEST_FLOOD         bytes written to stdout AND stderr right after the handshake
   HECTOR_TEST_SHOW_ENV      comma list of variable names: logs "env NAME=VALUE" for each
-  HECTOR_TEST_SHUTDOWN_MARK a file that gets a line "shutdown <pid>" when the Shutdown RPC arrives
+  HECTOR_TEST_SHUTDOWN_MARK a file that gets a line "shutdown <pid>" when the Shutdown RPC arrives,
+                            and "exited <pid>" when the plugin then exits on its own
+  HECTOR_TEST_SHUTDOWN_DELAY seconds to take between the Shutdown RPC and exiting
 """
 
 import asyncio
@@ -63,7 +65,8 @@ class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
         if os.environ.get("HECTOR_TEST_SHUTDOWN_MARK"):
             with open(os.environ["HECTOR_TEST_SHUTDOWN_MARK"], "a") as f:
                 f.write(f"shutdown {os.getpid()}\n")
-        asyncio.get_running_loop().call_later(0.05, stop_event.set)
+        delay = float(os.environ.get("HECTOR_TEST_SHUTDOWN_DELAY", "0.05"))
+        asyncio.get_running_loop().call_later(delay, stop_event.set)
         return common_pb2.ShutdownResponse(success=True)
 
     async def Health(self, request, context):
@@ -148,6 +151,9 @@ async def main() -> None:
         await asyncio.sleep(3600)
     await stop_event.wait()
     await server.stop(0.1)
+    if os.environ.get("HECTOR_TEST_SHUTDOWN_MARK"):
+        with open(os.environ["HECTOR_TEST_SHUTDOWN_MARK"], "a") as f:
+            f.write(f"exited {os.getpid()}\n")
 
 
 if __name__ == "__main__":
