@@ -117,3 +117,11 @@ def test_validate_of_a_missing_executable_does_not_claim_a_start(tmp_path: Path)
     out = cli("-c", str(path), "validate")
     assert out.returncode == 1 and "1 plugin of 1 invalid" in out.stderr, out.stderr
     assert "not found" in out.stdout and "failed to start" not in out.stdout, out.stdout
+
+
+def test_call_on_an_embedder_names_its_type_in_good_grammar(tmp_path: Path, py_plugin) -> None:
+    path = tmp_path / "hector.yaml"
+    path.write_text(f"plugins:\n  embedder_providers:\n    vectors: {{path: {py_plugin(embedder=1)}}}\n")
+    out = cli("-c", str(path), "call", "vectors", "health")
+    assert out.returncode == 1
+    assert "plugin 'vectors' is an embedder_provider; `call` supports llm_provider plugins only" in out.stderr, out.stderr
