@@ -69,6 +69,28 @@ pub struct Config {
     pub fallbacks: Vec<Fallback>,
     /// Names declared `type: builtin`: their providers must be registered before `load_all`.
     pub builtins: Vec<Builtin>,
+    /// Settings read but not acted on, and keys that look like typos: reported, never fatal.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// Something in the configuration that a person should hear about although it is valid: a
+/// setting this library reads but does not enforce yet, or a key that looks like a typo of one
+/// it reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigWarning {
+    /// Where the configuration came from (a file path, or "config dict").
+    pub origin: String,
+    /// The key path it is about, e.g. `plugin_security.verify_signatures`.
+    pub key: String,
+    pub message: String,
+    /// True for a setting that is read but not enforced yet (`validate --strict` fails on it).
+    pub unenforced: bool,
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.origin, self.key, self.message)
+    }
 }
 
 /// The `type` of an entry that names an in-process provider instead of a plugin process.
@@ -117,13 +139,12 @@ pub fn load_file(path: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
     let value: serde_json::Value = if text.trim().is_empty() {
         serde_json::Value::Null
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| {
-            let location = e.location();
-            config_error(
-                format!("{origin}: invalid YAML: {e}"),
-                location.map(|l| l.line() as usize),
-                location.map(|l| l.column() as usize),
-            )
+        crate::yaml::from_str(&text).map_err(|e| {
+            let position = match (e.line, e.column) {
+                (Some(line), Some(column)) => format!(":{line}:{column}"),
+                _ => String::new(),
+            };
+            config_error(format!("{origin}{position}: invalid YAML: {}", e.message), e.line, e.column)
         })?
     };
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -233,7 +254,8 @@ pub fn from_value(
         };
         for (name, entry) in entries {
             let at = format!("plugins.{section}.{name}");
-            let entry: Entry = serde_json::from_value(entry.clone()).map_err(|e| err(format!("{at}: {e}")))?;
+            crate::names::check_name(name).map_err(|e| err(format!("{at}: {e}")))?;
+            let entry: Entry = deserialize_at(entry, &at).map_err(err)?;
             if entry.protocol != "grpc" && entry.protocol != BUILTIN {
                 return Err(err(format!(
                     "{at}.type: must be \"grpc\" (a plugin process) or \"builtin\" (registered in-process), not {:?}",
@@ -283,7 +305,11 @@ pub fn from_value(
             match found {
                 Some((_, kind)) if kind == chain.kind => {}
                 Some((_, kind)) => {
-                    return Err(err(format!("{at}: plugin {member:?} is a {kind}, not a {}", chain.kind)))
+                    return Err(err(format!(
+                        "{at}: plugin {member:?} is {}, not {}",
+                        kind.with_article(),
+                        chain.kind.with_article()
+                    )))
                 }
                 None => return Err(err(format!("{at}: no {} plugin named {member:?} is configured", chain.kind))),
             }
@@ -300,8 +326,7 @@ pub fn from_value(
         (None, None) => None,
     };
     if let Some((at, settings)) = discovery {
-        let settings: crate::discovery::Discovery =
-            serde_json::from_value(settings.clone()).map_err(|e| err(format!("{at}: {e}")))?;
+        let settings: crate::discovery::Discovery = deserialize_at(settings, at).map_err(err)?;
         if settings.enabled {
             let mut found: Vec<PluginSpec> = Vec::new();
             let mut discovered = crate::discovery::discover(&settings, base)?;
@@ -339,8 +364,18 @@ pub fn from_value(
             specs.extend(found);
         }
     }
+    let mut warnings: Vec<ConfigWarning> = near_misses(&root)
+        .into_iter()
+        .map(|(key, message)| ConfigWarning { origin: origin.into(), key, message, unenforced: false })
+        .collect();
     if let Some(security) = root.get("plugin_security") {
-        validate_security(security).map_err(|e| err(format!("plugin_security: {e}")))?;
+        let unenforced = validate_security(security).map_err(err)?;
+        warnings.extend(unenforced.into_iter().map(|(key, message)| ConfigWarning {
+            origin: origin.into(),
+            key,
+            message,
+            unenforced: true,
+        }));
     }
     if let Some(agents) = root.get("agents") {
         let mut known: Vec<(&str, PluginKind)> = specs.iter().map(|s| (s.name.as_str(), s.kind)).collect();
@@ -356,14 +391,104 @@ pub fn from_value(
         }
         validate_agents(agents, &known).map_err(err)?;
     }
-    Ok(Config { plugins: specs, fallbacks, builtins })
+    Ok(Config { plugins: specs, fallbacks, builtins, warnings })
+}
+
+/// Deserializes `value`, the part of the configuration at key path `at`. serde names the wrong
+/// value but not the field it sits in, so on failure each field is tried alone to find it.
+pub(crate) fn deserialize_at<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+    at: &str,
+) -> std::result::Result<T, String> {
+    serde_json::from_value(value.clone()).map_err(|error| {
+        let message = error.to_string();
+        // Unknown and missing fields are about the mapping itself.
+        if let (serde_json::Value::Object(map), false) = (value, message.starts_with("unknown field")) {
+            for (key, field) in map {
+                let alone = serde_json::Value::Object([(key.clone(), field.clone())].into_iter().collect());
+                if let Err(e) = serde_json::from_value::<T>(alone) {
+                    let text = e.to_string();
+                    if !text.starts_with("missing field") && !text.starts_with("unknown field") {
+                        return format!("{at}.{key}: {}", plain_serde_error(&text));
+                    }
+                }
+            }
+        }
+        format!("{at}: {}", plain_serde_error(&message))
+    })
+}
+
+/// `invalid type: string "maybe", expected a boolean` → `must be true or false, not the string
+/// "maybe"`: what to write instead comes first, in the configuration's words, not Rust's.
+fn plain_serde_error(message: &str) -> String {
+    let parsed = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "));
+    let Some((got, expected)) = parsed else { return message.to_string() };
+    let expected = match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        "a sequence" => "a list",
+        "a map" => "a mapping",
+        other => other,
+    };
+    let got = got.replace('`', "");
+    let got = match got.as_str() {
+        "sequence" => "a list".to_string(),
+        "map" => "a mapping".to_string(),
+        "null" => "empty".to_string(),
+        _ => format!("the {got}"),
+    };
+    format!("must be {expected}, not {got}")
+}
+
+/// The top-level keys this library reads. Others belong to the orchestrator and are left alone,
+/// unless they look like a typo of one of these.
+const OWN_TOP_LEVEL_KEYS: [&str; 3] = ["plugins", "plugin_discovery", "plugin_security"];
+
+/// Top-level keys that are probably a misspelt `plugins:` (or another key this library reads),
+/// as (key, message): such a file would otherwise configure nothing without a word.
+fn near_misses(root: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+    root.keys()
+        .filter(|key| !OWN_TOP_LEVEL_KEYS.contains(&key.as_str()))
+        .filter_map(|key| {
+            let lower = key.to_lowercase().replace('-', "_");
+            let meant = OWN_TOP_LEVEL_KEYS.iter().find(|own| lower == **own || edit_distance(&lower, own) <= 2)?;
+            Some((
+                key.clone(),
+                format!("hector-plugins does not read `{key}:`; did you mean `{meant}:`? (as written, it is ignored)"),
+            ))
+        })
+        .collect()
+}
+
+/// Levenshtein distance, for spotting typos in short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
 fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> std::result::Result<Builtin, String> {
     // Only LLM providers have a typed client that can call an in-process object today.
     if kind != PluginKind::Llm {
-        return Err(format!("{at}.type: only llm_providers can be \"builtin\" today (this entry is a {kind})"));
+        return Err(format!(
+            "{at}.type: only llm_providers can be \"builtin\" today (this entry is {})",
+            kind.with_article()
+        ));
     }
     let launch_fields = [
         ("path", entry.path.is_some()),
@@ -436,7 +561,11 @@ fn resolve_alias(
         }
         if let Some(spec) = specs.iter().find(|s| s.name == current) {
             if spec.kind != kind {
-                return Err(format!("{at}.alias: plugin {current:?} is a {}, not a {kind}", spec.kind));
+                return Err(format!(
+                    "{at}.alias: plugin {current:?} is {}, not {}",
+                    spec.kind.with_article(),
+                    kind.with_article()
+                ));
             }
             let mut aliased = spec.clone();
             aliased.name = name.to_string();
@@ -457,10 +586,10 @@ fn resolve_alias(
     }
 }
 
-/// `plugin_security` (enforced by its own component; here it must at least make sense).
+/// `plugin_security`: parsed and checked, but not enforced yet (a later release enforces it).
+/// Until then every setting that is given is reported as unenforced, never silently ignored.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // read for validation; enforcement comes with the security component
 struct Security {
     #[serde(default)]
     verify_signatures: bool,
@@ -470,17 +599,40 @@ struct Security {
     max_cpu_percent: Option<f64>,
 }
 
-fn validate_security(value: &serde_json::Value) -> std::result::Result<(), String> {
-    let security: Security = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+/// Checks `plugin_security`; returns (key, message) for each setting that is given but not
+/// enforced.
+fn validate_security(value: &serde_json::Value) -> std::result::Result<Vec<(String, String)>, String> {
+    if value.is_null() {
+        return Ok(Vec::new());
+    }
+    let security: Security = deserialize_at(value, "plugin_security")?;
     if security.max_memory_mb == Some(0) {
-        return Err("max_memory_mb must be at least 1".into());
+        return Err("plugin_security.max_memory_mb: must be at least 1".into());
     }
     if let Some(cpu) = security.max_cpu_percent {
         if !(cpu > 0.0 && cpu.is_finite()) {
-            return Err(format!("max_cpu_percent must be a positive percentage, not {cpu}"));
+            return Err(format!("plugin_security.max_cpu_percent: must be a positive percentage, not {cpu}"));
         }
     }
-    Ok(())
+    let not_yet = "hector-plugins does not enforce plugin_security yet";
+    let mut unenforced = Vec::new();
+    if security.verify_signatures {
+        unenforced
+            .push(("verify_signatures", format!("is true, but {not_yet}: plugins load without any signature check")));
+    }
+    if !security.trusted_directories.is_empty() {
+        unenforced.push((
+            "trusted_directories",
+            format!("is set, but {not_yet}: plugins outside these directories load too"),
+        ));
+    }
+    if let Some(mb) = security.max_memory_mb {
+        unenforced.push(("max_memory_mb", format!("is {mb}, but {not_yet}: a plugin's memory is not limited")));
+    }
+    if let Some(cpu) = security.max_cpu_percent {
+        unenforced.push(("max_cpu_percent", format!("is {cpu}, but {not_yet}: a plugin's CPU use is not limited")));
+    }
+    Ok(unenforced.into_iter().map(|(key, message)| (format!("plugin_security.{key}"), message)).collect())
 }
 
 /// The plugins an agent refers to, by role and the plugin type each role needs.
@@ -502,7 +654,9 @@ fn validate_agents(value: &serde_json::Value, specs: &[(&str, PluginKind)]) -> s
         let name = name.as_str().ok_or_else(|| format!("{at}: must be a plugin name (a string)"))?;
         match specs.iter().find(|(known, _)| *known == name) {
             Some((_, found)) if *found == kind => Ok(()),
-            Some((_, found)) => Err(format!("{at}: plugin {name:?} is a {found}, not a {kind}")),
+            Some((_, found)) => {
+                Err(format!("{at}: plugin {name:?} is {}, not {}", found.with_article(), kind.with_article()))
+            }
             None => {
                 let known: Vec<&str> = specs.iter().filter(|(_, k)| *k == kind).map(|(n, _)| *n).collect();
                 Err(format!(
@@ -535,9 +689,20 @@ fn validate_agents(value: &serde_json::Value, specs: &[(&str, PluginKind)]) -> s
     Ok(())
 }
 
-/// A duration given in seconds: positive and finite (and small enough for a `Duration`).
+/// The shortest duration any option accepts. Anything shorter is a mistake (a unit confusion, a
+/// typo'd exponent) that would otherwise fail later as "within 0s".
+pub const MIN_DURATION: Duration = Duration::from_millis(1);
+
+/// A duration given in seconds: finite, at least [`MIN_DURATION`], and small enough for a
+/// `Duration`.
 pub fn positive_seconds(seconds: f64) -> Option<Duration> {
-    Duration::try_from_secs_f64(seconds).ok().filter(|_| seconds > 0.0)
+    Duration::try_from_secs_f64(seconds).ok().filter(|d| *d >= MIN_DURATION)
+}
+
+/// The message for a duration option that [`positive_seconds`] refuses.
+pub fn bad_seconds(field: &str, seconds: f64) -> String {
+    // `{:?}` prints 1e-300 as such, not as 300 zeros.
+    format!("{field}: must be a finite number of seconds, at least 0.001 (1 ms), not {seconds:?}")
 }
 
 fn to_spec(
@@ -549,8 +714,7 @@ fn to_spec(
 ) -> std::result::Result<PluginSpec, String> {
     let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
         None => Ok(default),
-        Some(s) => positive_seconds(s)
-            .ok_or_else(|| format!("{at}.{field}: must be a positive, finite number of seconds, not {s}")),
+        Some(s) => positive_seconds(s).ok_or_else(|| bad_seconds(&format!("{at}.{field}"), s)),
     };
     let defaults = LaunchOptions::default();
     let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());

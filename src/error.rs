@@ -16,7 +16,12 @@ pub enum Error {
     Start { plugin: String, message: String, stderr: Vec<String>, handshake: bool },
 
     /// The plugin printed no handshake line (or did not answer `Initialize`) within the start timeout.
-    #[error("plugin {plugin:?} did not {stage} within {:.1}s; it was killed{}", after.as_secs_f64(), quote_stderr(stderr))]
+    #[error(
+        "plugin {plugin:?} did not {stage} within {} (its start_timeout); it was killed. {}{}",
+        format_duration(*after),
+        start_timeout_hint(stage),
+        quote_stderr(stderr)
+    )]
     StartTimeout { plugin: String, after: Duration, stage: &'static str, stderr: Vec<String> },
 
     /// A call reached the plugin (or tried to) and failed with a gRPC status.
@@ -27,11 +32,12 @@ pub enum Error {
     #[error("plugin {plugin:?} crashed ({exit}) during {method}{}", quote_stderr(stderr))]
     Crashed { plugin: String, method: String, exit: String, stderr: Vec<String> },
 
-    /// No plugin of that name (and kind) is loaded.
-    #[error("no {kind} plugin named {name:?} is loaded{}", known_names(known))]
+    /// No plugin of that name (and kind) is loaded. `kind` is a type name, or "plugin" for any.
+    #[error("no {} named {name:?} is loaded{}", kind_of_plugin(kind), known_names(known))]
     NotFound { name: String, kind: String, known: Vec<String> },
 
-    /// The plugin (or the whole manager) was shut down.
+    /// The plugin (or the whole manager) was shut down. `state` reads after "is": "stopped",
+    /// "closed: its manager was shut down".
     #[error("plugin {plugin:?} is {state}; it can no longer be called")]
     Closed { plugin: String, state: String },
 }
@@ -56,6 +62,40 @@ fn quote_stderr(lines: &[String]) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// "llm_provider plugin", or just "plugin" when any type would do.
+fn kind_of_plugin(kind: &str) -> String {
+    if kind == "plugin" {
+        kind.into()
+    } else {
+        format!("{kind} plugin")
+    }
+}
+
+/// What to check when a plugin misses its start timeout, by the stage it did not reach.
+fn start_timeout_hint(stage: &str) -> &'static str {
+    if stage.contains("handshake") {
+        "Check that the executable is a go-plugin plugin that prints its handshake line on stdout \
+         first, that it is not waiting for input or a lock, and raise start_timeout if it needs longer \
+         to start"
+    } else {
+        "It connected but did not answer: check what its Initialize does (a slow backend, a \
+         deadlock), or raise start_timeout"
+    }
+}
+
+/// A duration for messages, exact enough that a small value never shows as "0.0s": `60s`,
+/// `1.5s`, `250ms`, `0.001ms`.
+pub fn format_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    let (value, unit) = if seconds >= 1.0 { (seconds, "s") } else { (seconds * 1000.0, "ms") };
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "0" {
+        return format!("{}ns", duration.as_nanos());
+    }
+    format!("{text}{unit}")
 }
 
 fn known_names(known: &[String]) -> String {
@@ -87,5 +127,36 @@ pub fn code_name(code: tonic::Code) -> &'static str {
         Unavailable => "UNAVAILABLE",
         DataLoss => "DATA_LOSS",
         Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_keep_their_size() {
+        assert_eq!(format_duration(Duration::from_secs(60)), "60s");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(format_duration(Duration::from_millis(1)), "1ms");
+        assert_eq!(format_duration(Duration::from_micros(10)), "0.01ms");
+        assert_eq!(format_duration(Duration::from_nanos(5)), "5ns");
+    }
+
+    #[test]
+    fn messages_read_as_sentences() {
+        let not_found = Error::NotFound { name: "ecoh".into(), kind: "plugin".into(), known: vec!["echo".into()] };
+        assert_eq!(not_found.to_string(), "no plugin named \"ecoh\" is loaded (loaded: echo)");
+        let typed = Error::NotFound { name: "x".into(), kind: "llm_provider".into(), known: vec![] };
+        assert_eq!(typed.to_string(), "no llm_provider plugin named \"x\" is loaded (none are loaded)");
+        let timeout = Error::StartTimeout {
+            plugin: "slow".into(),
+            after: Duration::from_millis(200),
+            stage: "complete its handshake",
+            stderr: vec![],
+        };
+        let text = timeout.to_string();
+        assert!(text.contains("within 200ms (its start_timeout)") && text.contains("raise start_timeout"), "{text}");
     }
 }

@@ -35,6 +35,19 @@ impl PluginKind {
         }
     }
 
+    /// The type name with its indefinite article, for messages: "an llm_provider" (read
+    /// "an LLM provider"), "a database_provider".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            PluginKind::Llm => "an llm_provider",
+            PluginKind::Database => "a database_provider",
+            PluginKind::Embedder => "an embedder_provider",
+            PluginKind::Tool => "a tool_provider",
+            PluginKind::Reasoning => "a reasoning_strategy",
+            PluginKind::Generic => "a grpc plugin",
+        }
+    }
+
     /// The `hector.plugin` service that carries the lifecycle RPCs, if any.
     pub fn service(self) -> Option<&'static str> {
         match self {

@@ -57,6 +57,13 @@ impl LaunchOptions {
         if let Some((key, _)) = self.env.iter().find(|(k, _)| k.is_empty() || k.contains('=')) {
             return Err(format!("environment variable name {key:?} is invalid"));
         }
+        // A NUL cannot be passed in an environment; exec would fail and seem to blame the executable.
+        if let Some((key, _)) = self.env.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(format!("env.{key}: the value contains a NUL byte, which an environment variable cannot hold"));
+        }
+        if self.magic_cookie_value.contains('\0') {
+            return Err("magic_cookie_value contains a NUL byte, which an environment variable cannot hold".into());
+        }
         Ok(())
     }
 

@@ -16,12 +16,14 @@ pub mod lifecycle;
 pub mod logs;
 pub mod manager;
 pub mod manifest;
+pub mod names;
 pub mod plugin;
 pub mod proto;
 pub mod runtime;
 pub mod sdk;
 pub mod stdio;
 pub mod transport;
+pub mod yaml;
 
 pub use error::{Error, Result};
 pub use kind::PluginKind;

@@ -100,9 +100,8 @@ impl Manager {
 
     async fn start_named(&self, spec: PluginSpec, restarts: u32, takeover: Takeover) -> Result<Arc<Plugin>> {
         let name = spec.name.clone();
-        if name.is_empty() {
-            return Err(Error::config(format!("plugin at {} needs a non-empty name", spec.path.display())));
-        }
+        crate::names::check_name(&name)
+            .map_err(|e| Error::config(format!("plugin at {}: {e}", spec.path.display())))?;
         let shut_down =
             || Error::Closed { plugin: name.clone(), state: "not loaded: the manager was shut down".into() };
         let previous = {
@@ -216,9 +215,7 @@ impl Manager {
     /// Registers an in-process provider under `name`. A name the configuration declares
     /// `type: builtin` must be registered with the declared type; any other name must be free.
     pub fn register_builtin(&self, name: &str, kind: PluginKind) -> Result<()> {
-        if name.is_empty() {
-            return Err(Error::config("an in-process provider needs a non-empty name"));
-        }
+        crate::names::check_name(name).map_err(|e| Error::config(format!("cannot register this provider: {e}")))?;
         let plugins = self.plugins.lock().unwrap();
         let loading = self.loading.lock().unwrap();
         let mut builtins = self.builtins.lock().unwrap();
@@ -246,8 +243,9 @@ impl Manager {
         if let Some(declared) = self.declared_builtins.iter().find(|b| b.name == name) {
             if declared.kind != kind {
                 return Err(Error::config(format!(
-                    "cannot register {name:?} as a {kind}: the configuration declares it a {}",
-                    declared.kind
+                    "cannot register {name:?} as {}: the configuration declares it {}",
+                    kind.with_article(),
+                    declared.kind.with_article()
                 )));
             }
         }
@@ -273,21 +271,21 @@ impl Manager {
         }
     }
 
-    /// True once `shutdown` was called.
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
-    }
-
     /// Whether `name` is a fallback chain (resolved again on every call by typed clients).
     pub fn is_fallback(&self, name: &str) -> bool {
         self.fallbacks.iter().any(|f| f.name == name)
+    }
+
+    /// True once `shutdown` has begun: nothing can be loaded, registered or called any more.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     /// What `name` means now, checked to be of `kind` when one is given: a loaded plugin, an
     /// in-process provider, or, for a fallback chain, its first member that is ready.
     pub fn resolve(&self, name: &str, kind: Option<PluginKind>) -> Result<Provider> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed { plugin: name.into(), state: "the manager was shut down".into() });
+            return Err(Error::Closed { plugin: name.into(), state: "closed: its manager was shut down".into() });
         }
         if let Some(chain) = self.fallbacks.iter().find(|f| f.name == name && kind.is_none_or(|k| k == f.kind)) {
             return self.first_ready(chain);
@@ -376,11 +374,19 @@ impl Manager {
         &self.declared_builtins
     }
 
-    /// Checks every configured plugin as far as possible without launching it.
+    /// Checks every configured plugin as far as possible without launching it. Nothing is
+    /// started, so what `load` would report as a failed start is a configuration problem here.
     pub fn validate(&self) -> Vec<(PluginSpec, Result<Option<crate::manifest::Manifest>>)> {
+        let as_config_error = |error: Error| match error {
+            Error::Start { plugin, message, .. } => Error::config(format!("plugin {plugin:?}: {message}")),
+            other => other,
+        };
         self.configured
             .iter()
-            .map(|spec| (spec.clone(), crate::plugin::prepare(spec.clone()).map(|(_, manifest)| manifest)))
+            .map(|spec| {
+                let checked = crate::plugin::prepare(spec.clone()).map(|(_, manifest)| manifest);
+                (spec.clone(), checked.map_err(as_config_error))
+            })
             .collect()
     }
 
@@ -499,7 +505,7 @@ mod tests {
             assert!(manager.register_builtin(taken, PluginKind::Llm).is_err(), "{taken}");
         }
         let wrong_kind = manager.register_builtin("local", PluginKind::Embedder).err().unwrap().to_string();
-        assert!(wrong_kind.contains("declares it a llm_provider"), "{wrong_kind}");
+        assert!(wrong_kind.contains("declares it an llm_provider"), "{wrong_kind}");
         manager.register_builtin("extra", PluginKind::Llm).unwrap();
         assert!(manager.register_builtin("extra", PluginKind::Llm).is_err());
     }

@@ -76,8 +76,13 @@ pub fn read_for(executable: &Path) -> Result<Option<Manifest>> {
 
 /// Parses manifest text; `path` only names it in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
-    let file: ManifestFile = serde_saphyr::from_str(text).map_err(|e| manifest_error(path, e.to_string()))?;
+    let file: ManifestFile = crate::yaml::from_str(text).map_err(|e| {
+        let position =
+            e.line.zip(e.column).map(|(line, column)| format!("line {line}, column {column}: ")).unwrap_or_default();
+        manifest_error(path, format!("{position}{}", e.message))
+    })?;
     let manifest = file.plugin;
+    crate::names::check_name(&manifest.name).map_err(|e| manifest_error(path, format!("plugin.name: {e}")))?;
     if manifest.protocol != "grpc" {
         return Err(manifest_error(
             path,
@@ -104,7 +109,11 @@ impl Manifest {
         if self.kind() != kind {
             return Err(manifest_error(
                 path,
-                format!("the plugin is a {}, but it is being loaded as a {kind}", self.kind()),
+                format!(
+                    "the plugin is {}, but it is being loaded as {}",
+                    self.kind().with_article(),
+                    kind.with_article()
+                ),
             ));
         }
         if let Some(requirement) = &self.hector_version {
@@ -187,6 +196,7 @@ mod tests {
             (GOOD.replace("protocol: grpc", "protocol: netrpc"), "only \"grpc\""),
             (GOOD.replace(">=0.1.0", "not a version"), "not a semver requirement"),
             (GOOD.replace("  name: echo\n", ""), "name"),
+            (GOOD.replace("name: echo", "name: ../echo"), "plugin.name: the plugin name \"../echo\" contains"),
             ("plugin: [1, 2]".to_string(), "plugin"),
             ("plugin:\n  name: [unclosed".to_string(), "x.plugin.yaml"),
         ];
@@ -200,6 +210,6 @@ mod tests {
         assert!(error.contains("needs hector_version \">=99.0.0\""), "{error}");
         let error =
             manifest(GOOD).unwrap().apply(Path::new("x"), PluginKind::Database, &mut config).unwrap_err().to_string();
-        assert!(error.contains("is a llm_provider, but it is being loaded as a database_provider"), "{error}");
+        assert!(error.contains("is an llm_provider, but it is being loaded as a database_provider"), "{error}");
     }
 }

@@ -3,11 +3,12 @@ file and the place, and nothing is launched."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from hector_plugins import ConfigError, PluginManager, PluginStartError
+from hector_plugins import ConfigError, PluginManager, PluginStartError, StartTimeoutError
 
 ENTRY = "plugins:\n  llm_providers:\n    x: {{{}}}\n"
 
@@ -20,17 +21,26 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "unknown section": ("plugins:\n  llm_provider: {}\n", "plugins.llm_provider: unknown section"),
     "entry without path": (ENTRY.format("type: grpc"), "plugins.llm_providers.x: give exactly one of `path`, `alias` and `fallbacks`"),
     "unknown entry field": (ENTRY.format("path: ./x, confg: {}"), "plugins.llm_providers.x: unknown field `confg`"),
-    "path is a list": (ENTRY.format("path: [a]"), "plugins.llm_providers.x: invalid type"),
-    "enabled is a string": (ENTRY.format("path: ./x, enabled: 'sometimes'"), "plugins.llm_providers.x: invalid type"),
+    "path is a list": (ENTRY.format("path: [a]"), "plugins.llm_providers.x.path: must be a string, not a list"),
+    "enabled is a string": (ENTRY.format("path: ./x, enabled: 'sometimes'"), 'plugins.llm_providers.x.enabled: must be true or false, not the string "sometimes"'),
+    "enabled: maybe": (ENTRY.format("path: ./x, enabled: maybe"), 'plugins.llm_providers.x.enabled: must be true or false, not the string "maybe"'),
     "netrpc plugin": (ENTRY.format("path: ./x, type: netrpc"), 'plugins.llm_providers.x.type: must be "grpc" (a plugin process) or "builtin"'),
     "builtin with a path": (ENTRY.format("path: ./x, type: builtin"), "plugins.llm_providers.x.path: a built-in provider is created and configured in code"),
     "negative start timeout": (ENTRY.format("path: ./x, start_timeout: -1"), "plugins.llm_providers.x.start_timeout"),
-    "start timeout is text": (ENTRY.format("path: ./x, start_timeout: soon"), "plugins.llm_providers.x: invalid type"),
+    "start timeout is text": (ENTRY.format("path: ./x, start_timeout: soon"), 'plugins.llm_providers.x.start_timeout: must be a number, not the string "soon"'),
+    "absurdly small start timeout": (ENTRY.format("path: ./x, start_timeout: 1e-300"), "plugins.llm_providers.x.start_timeout: must be a finite number of seconds, at least 0.001 (1 ms), not 1e-300"),
     "zero shutdown grace": (ENTRY.format("path: ./x, shutdown_grace: 0"), "plugins.llm_providers.x.shutdown_grace"),
-    "env is a list": (ENTRY.format("path: ./x, env: [A]"), "plugins.llm_providers.x: invalid type"),
+    "env is a list": (ENTRY.format("path: ./x, env: [A]"), "plugins.llm_providers.x.env: must be a mapping, not a list"),
+    "NUL in an env value": (ENTRY.format('path: ./x, env: {A: "x\\0y"}'), "plugins.llm_providers.x: env.A: the value contains a NUL byte"),
     "empty cookie key": (ENTRY.format("path: ./x, magic_cookie_key: ''"), "magic cookie key"),
     "no protocol versions": (ENTRY.format("path: ./x, protocol_versions: []"), "at least one version"),
-    "protocol versions are text": (ENTRY.format("path: ./x, protocol_versions: [one]"), "plugins.llm_providers.x: invalid type"),
+    "protocol versions are text": (ENTRY.format("path: ./x, protocol_versions: [one]"), 'plugins.llm_providers.x.protocol_versions: must be a whole number, 0 or more, not the string "one"'),
+    "empty name": ('plugins:\n  llm_providers:\n    "": {path: ./x}\n', "a plugin name may not be empty"),
+    "name with a slash": ('plugins:\n  llm_providers:\n    "a/b": {path: ./x}\n', "the plugin name \"a/b\" contains '/', a path separator"),
+    "name with ..": ('plugins:\n  llm_providers:\n    "..": {path: ./x}\n', 'the plugin name ".." contains ".."'),
+    "name with a control character": ('plugins:\n  llm_providers:\n    "a\\tb": {path: ./x}\n', "control character U+0009"),
+    "name with a bidi override": ('plugins:\n  llm_providers:\n    "evil\\u202Etxt": {path: ./x}\n', "bidirectional-text control U+202E"),
+    "duplicated key": ("plugins:\n  llm_providers: {}\n  llm_providers: {}\n", ':3:3: invalid YAML: the key "llm_providers" appears twice in the same mapping'),
     "name used twice": (
         "plugins:\n  llm_providers: {x: {path: ./x}}\n  embedder_providers: {x: {path: ./y}}\n",
         'plugins.embedder_providers.x: the name "x" is used twice',
@@ -40,15 +50,16 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "bad variable name": (ENTRY.format("path: '${1ABC}'"), "bad variable name"),
     "discovery twice": ("plugin_discovery: {}\nplugins: {plugin_discovery: {}}\n", "both at the top level and under plugins"),
     "discovery unknown field": ("plugin_discovery: {path: [./p]}\n", "plugin_discovery: unknown field `path`"),
-    "discovery paths not a list": ("plugin_discovery: {paths: ./p}\n", "plugin_discovery: invalid type"),
+    "discovery paths not a list": ("plugin_discovery: {paths: ./p}\n", 'plugin_discovery.paths: must be a list, not the string "./p"'),
     "security unknown field": ("plugin_security: {max_memory: 5}\n", "plugin_security: unknown field `max_memory`"),
-    "security zero memory": ("plugin_security: {max_memory_mb: 0}\n", "plugin_security: max_memory_mb must be at least 1"),
-    "security negative cpu": ("plugin_security: {max_cpu_percent: -5}\n", "plugin_security: max_cpu_percent must be a positive percentage"),
+    "security zero memory": ("plugin_security: {max_memory_mb: 0}\n", "plugin_security.max_memory_mb: must be at least 1"),
+    "security negative memory": ("plugin_security: {max_memory_mb: -5}\n", "plugin_security.max_memory_mb: must be a whole number, 0 or more, not the integer -5"),
+    "security negative cpu": ("plugin_security: {max_cpu_percent: -5}\n", "plugin_security.max_cpu_percent: must be a positive percentage"),
     "agents not a mapping": ("agents: [a]\n", "`agents` must map agent names to agents"),
     "agent names a missing llm": ("agents:\n  main: {llm: ghost}\n", 'agents.main.llm: no llm_provider plugin named "ghost" is configured'),
     "agent llm of the wrong type": (
         "plugins:\n  database_providers: {db: {path: ./db}}\nagents:\n  main: {llm: db}\n",
-        'agents.main.llm: plugin "db" is a database_provider, not a llm_provider',
+        'agents.main.llm: plugin "db" is a database_provider, not an llm_provider',
     ),
     "agent plugin tool without provider": ("agents:\n  main: {tools: [{type: plugin}]}\n", "agents.main.tools[0]: a plugin tool needs a provider"),
     "agent tool provider missing": ("agents:\n  main: {tools: [{type: plugin, provider: t}]}\n", 'agents.main.tools[0].provider: no tool_provider plugin named "t"'),
@@ -61,7 +72,7 @@ CONFIGS: dict[str, tuple[str, str]] = {
     ),
     "alias across types": (
         "plugins:\n  embedder_providers: {e: {path: ./e}}\n  llm_providers: {x: {alias: e}}\n",
-        'plugins.llm_providers.x.alias: plugin "e" is a embedder_provider, not a llm_provider',
+        'plugins.llm_providers.x.alias: plugin "e" is an embedder_provider, not an llm_provider',
     ),
     "empty fallback chain": (ENTRY.format("fallbacks: []"), "plugins.llm_providers.x.fallbacks: the chain is empty"),
     "fallback to nothing": (ENTRY.format("fallbacks: [ghost]"), 'plugins.llm_providers.x.fallbacks[0]: no llm_provider plugin named "ghost"'),
@@ -91,7 +102,7 @@ def test_hostile_and_missing_files(tmp_path: Path) -> None:
     bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     bomb += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
     cases = {
-        "bomb.yaml": ("\n".join(bomb) + "\n", "budget breached"),
+        "bomb.yaml": ("\n".join(bomb) + "\n", "invalid YAML: the document expands to more than 250000 values"),
         "deep.yaml": ("x: " + "[" * 5000 + "]" * 5000 + "\n", "recursion limit"),
     }
     for name, (text, expected) in cases.items():
@@ -126,7 +137,8 @@ MANIFESTS: dict[str, tuple[str, str]] = {
     "unsatisfied hector_version": (manifest_text(hector_version=">=9.0.0"), 'needs hector_version ">=9.0.0"'),
     "not semver": (manifest_text(hector_version="latest"), "is not a semver requirement"),
     "missing required key": (manifest_text(config_schema=Raw("{required: [api_key]}")), "required config key(s) missing: api_key"),
-    "wrong type for the load": (manifest_text(type="embedder_provider"), "is a embedder_provider, but it is being loaded as a llm_provider"),
+    "wrong type for the load": (manifest_text(type="embedder_provider"), "is an embedder_provider, but it is being loaded as an llm_provider"),
+    "name with a slash": (manifest_text(name="../m"), 'plugin.name: the plugin name "../m" contains'),
     "no name": (manifest_text(name=None), "missing field `name`"),
     "not yaml": ("plugin: {name: [\n", "x.plugin.yaml"),
     "too big": ("plugin: {}\n#" + "x" * (2 << 20) + "\n", "a manifest may be at most"),
@@ -164,3 +176,56 @@ def test_errors_point_at_the_line_and_column_of_the_key(tmp_path: Path) -> None:
         PluginManager(path)
     assert (caught.value.line, caught.value.column) == (6, 7)
     assert str(caught.value).startswith(f"{path}:6:7: plugins.llm_providers.x.start_timeout")
+
+
+BAD_NAMES = {"empty": "", "slash": "a/b", "dot-dot": "..", "NUL": "x\0y", "newline": "a\nb", "bidi override": "evil\u202etxt"}
+
+
+class Provider:
+    async def generate(self, messages, tools):  # noqa: ANN001, ANN201
+        return "never called"
+
+
+@pytest.mark.parametrize("name", BAD_NAMES.values(), ids=list(BAD_NAMES))
+async def test_bad_names_are_refused_wherever_a_name_enters(py_plugin, tmp_path: Path, name: str) -> None:
+    pidfile = tmp_path / "pid"
+    plugin = py_plugin(pidfile=pidfile)
+    pm = PluginManager()
+    with pytest.raises(ConfigError, match="plugin name"):
+        await pm.load(plugin, name=name)
+    with pytest.raises(ConfigError, match="plugin name"):
+        pm.register(name, Provider())
+    discovered = tmp_path / "discovered"
+    discovered.mkdir()
+    (discovered / "p").symlink_to(plugin)
+    manifest = discovered / "p.plugin.yaml"
+    # JSON strings are YAML double-quoted strings, escapes included.
+    manifest.write_text(f"plugin: {{name: {json.dumps(name)}, version: 1.0.0, type: llm_provider, protocol: grpc}}\n")
+    with pytest.raises(ConfigError) as caught:
+        PluginManager({"plugin_discovery": {"paths": [str(discovered)]}})
+    assert f"manifest {manifest}: plugin.name:" in str(caught.value), str(caught.value)
+    assert not pidfile.exists(), "nothing may be launched"
+
+
+async def test_load_refuses_nul_in_env_and_absurd_durations_before_launching(py_plugin, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    plugin = py_plugin(pidfile=pidfile)
+    pm = PluginManager()
+    with pytest.raises(ConfigError) as caught:
+        await pm.load(plugin, name="x", env={"API_KEY": "abc\0def"})
+    assert "env.API_KEY: the value contains a NUL byte" in str(caught.value)
+    assert str(plugin) not in str(caught.value), "the executable is not to blame"
+    for field in ("start_timeout", "shutdown_grace"):
+        with pytest.raises(ConfigError, match=f"{field}: must be a finite number of seconds, at least 0.001"):
+            await pm.load(plugin, name="x", **{field: 1e-300})
+    assert not pidfile.exists(), "nothing may be launched"
+
+
+async def test_a_small_start_timeout_is_printed_as_it_was_given(py_plugin, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    hanging = py_plugin(pidfile=pidfile, sleep=30)
+    async with PluginManager() as pm:
+        with pytest.raises(StartTimeoutError) as caught:
+            await pm.load(hanging, name="slow", start_timeout=0.05)
+    assert "within 50ms (its start_timeout)" in str(caught.value), str(caught.value)
+    assert caught.value.timeout == pytest.approx(0.05)

@@ -92,3 +92,36 @@ def test_inspect_and_call(config: Path) -> None:
     assert missing.returncode == 1 and "no plugin named 'nobody' is configured" in missing.stderr.replace('"', "'")
     broken = cli("-c", str(config), "call", "broken", "health")
     assert broken.returncode == 1 and "not found" in broken.stderr
+
+
+@pytest.mark.parametrize(
+    "text,hint",
+    [("", None), ("plugin:\n  llm_providers:\n    x: {path: ./x}\n", "did you mean `plugins:`?")],
+    ids=["empty file", "plugin: for plugins:"],
+)
+def test_validate_says_when_nothing_is_configured(tmp_path: Path, text: str, hint: str | None) -> None:
+    path = tmp_path / "hector.yaml"
+    path.write_text(text)
+    out = cli("-c", str(path), "validate")
+    assert out.returncode == 0, out.stderr
+    assert "warning: no plugin is configured" in out.stderr and "all plugins valid" not in out.stderr, out.stderr
+    if hint:
+        assert f"warning: {path}: plugin: hector-plugins does not read `plugin:`; {hint}" in out.stderr, out.stderr
+    strict = cli("-c", str(path), "validate", "--strict")
+    assert strict.returncode == 1 and "(--strict: failed)" in strict.stderr, strict.stderr
+
+
+def test_validate_of_a_missing_executable_does_not_claim_a_start(tmp_path: Path) -> None:
+    path = tmp_path / "hector.yaml"
+    path.write_text("plugins:\n  llm_providers:\n    gone: {path: ./gone}\n")
+    out = cli("-c", str(path), "validate")
+    assert out.returncode == 1 and "1 plugin of 1 invalid" in out.stderr, out.stderr
+    assert "not found" in out.stdout and "failed to start" not in out.stdout, out.stdout
+
+
+def test_call_on_an_embedder_names_its_type_in_good_grammar(tmp_path: Path, py_plugin) -> None:
+    path = tmp_path / "hector.yaml"
+    path.write_text(f"plugins:\n  embedder_providers:\n    vectors: {{path: {py_plugin(embedder=1)}}}\n")
+    out = cli("-c", str(path), "call", "vectors", "health")
+    assert out.returncode == 1
+    assert "plugin 'vectors' is an embedder_provider; `call` supports llm_provider plugins only" in out.stderr, out.stderr

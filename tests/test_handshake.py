@@ -109,7 +109,7 @@ async def test_start_timeout_kills_the_plugin(py_plugin, tmp_path: Path) -> None
     with pytest.raises(StartTimeoutError) as caught:
         await PluginManager().load(py_plugin(sleep="60", pidfile=pidfile, stderr="warming up"), name="slow", start_timeout=1.0)
     assert isinstance(caught.value, TimeoutError)
-    assert "within 1.0s" in str(caught.value)
+    assert "within 1s (its start_timeout)" in str(caught.value)
     assert "warming up" in str(caught.value)
     assert process_gone(int(pidfile.read_text()))
 

@@ -58,7 +58,7 @@ async def test_plugins_that_stream_keep_streaming(py_plugin) -> None:
     [
         ({}, {}, "required config key(s) missing: api_key"),
         ({"requirement": ">=99.0"}, {"api_key": "k"}, 'needs hector_version ">=99.0"'),
-        ({"type": "database_provider"}, {"api_key": "k"}, "is a database_provider, but it is being loaded as a llm_provider"),
+        ({"type": "database_provider"}, {"api_key": "k"}, "is a database_provider, but it is being loaded as an llm_provider"),
         ({"requirement": "soon"}, {"api_key": "k"}, "not a semver requirement"),
         ({"type": "spaceship"}, {"api_key": "k"}, "unknown plugin type"),
     ],

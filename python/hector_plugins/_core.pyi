@@ -260,6 +260,12 @@ class PluginManager:
         """Stops the plugin ``name`` (gracefully, if it runs) and starts it again with the same
         spec and config; clients obtained earlier call the new process."""
     def validate(self) -> list[ConfiguredPlugin]: ...
+    @property
+    def config_warnings(self) -> list[str]:
+        """Valid but worth a word: settings read but not enforced yet, keys that look like typos."""
+    @property
+    def unenforced_settings(self) -> list[str]:
+        """Key paths of configured settings not enforced yet, e.g. ``plugin_security.max_memory_mb``."""
     def register(self, name: str, provider: object, *, type: str = "llm_provider") -> None:
         """Registers an in-process provider (see ``hector_plugins._builtin``) under ``name``."""
     def unregister(self, name: str) -> bool: ...

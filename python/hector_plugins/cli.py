@@ -2,7 +2,8 @@
 start new ones.
 
     hector-plugins [-c hector.yaml] list [--json]
-    hector-plugins [-c hector.yaml] validate [--json]      # exit status 1 on any problem
+    hector-plugins [-c hector.yaml] validate [--json] [--strict]
+                                     # exit status 1 on any problem; --strict also on warnings
     hector-plugins [-c hector.yaml] inspect NAME [--json]  # launches the plugin
     hector-plugins [-c hector.yaml] call NAME generate "hello"   # also: stream, model_info, health
     hector-plugins new --type llm|embedder|database --lang rust|python|go [--name NAME] [--dir DIR]
@@ -73,9 +74,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_article(kind: str) -> str:
+    """ "an llm_provider", "an embedder_provider", "a database_provider"."""
+    return ("an " if kind.startswith(("llm", "embedder")) else "a ") + kind
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
-        plugins = _manager(args.config).validate()
+        pm = _manager(args.config)
+        plugins = pm.validate()
     except PluginError as error:
         if args.json:
             print(json.dumps({"ok": False, "config_error": str(error), "plugins": []}, indent=2))
@@ -84,13 +95,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 1
     rows = [_row(p) for p in plugins]
     ok = all(r["ok"] for r in rows)
+    warnings = list(pm.config_warnings)
+    if not rows:
+        # An empty file, or `plugin:` for `plugins:`, is valid YAML that configures nothing.
+        warnings.append("no plugin is configured (nothing under `plugins:`, and discovery found none)")
+    # --strict: a warning is a failure (CI wants to know that a setting is not enforced).
+    passed = ok and not (args.strict and warnings)
     if args.json:
-        print(json.dumps({"ok": ok, "config_error": None, "plugins": rows}, indent=2))
+        report = {
+            "ok": passed,
+            "config_error": None,
+            "plugins": rows,
+            "warnings": warnings,
+            "unenforced_settings": pm.unenforced_settings,
+        }
+        print(json.dumps(report, indent=2))
     else:
         for row in rows:
             print(f"{'ok ' if row['ok'] else 'BAD'}  {row['name']} ({row['type']}): {row['error'] or _where(row)}")
-        print("all plugins valid" if ok else "some plugins are invalid", file=sys.stderr)
-    return 0 if ok else 1
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        invalid = sum(not r["ok"] for r in rows)
+        if not ok:
+            summary = f"{_count(invalid, 'plugin')} of {len(rows)} invalid"
+        elif warnings:
+            summary = f"{_count(len(rows), 'plugin')} valid, with {_count(len(warnings), 'warning')}"
+            summary += " (--strict: failed)" if args.strict else ""
+        else:
+            summary = f"{_count(len(rows), 'plugin')} valid"
+        print(summary, file=sys.stderr)
+    return 0 if passed else 1
 
 
 async def _with_plugin(config: str | None, name: str, action: Any) -> Any:
@@ -135,7 +169,9 @@ def cmd_call(args: argparse.Namespace) -> int:
 
     async def call(pm: PluginManager, report: Any) -> None:
         if report.type != "llm_provider":
-            raise PluginError(f"plugin {args.name!r} is a {report.type}; `call` supports llm_provider plugins")
+            raise PluginError(
+                f"plugin {args.name!r} is {_with_article(report.type)}; `call` supports llm_provider plugins only"
+            )
         llm = pm.llm(args.name)
         messages = [{"role": "user", "content": text}]
         if args.method == "generate":
@@ -191,6 +227,11 @@ def parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=cmd_list)
     validate = commands.add_parser("validate", help="check configuration and manifests; exit status 1 on any problem")
     validate.add_argument("--json", action="store_true")
+    validate.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail on warnings: settings not enforced yet, likely typos, no plugin configured",
+    )
     validate.set_defaults(run=cmd_validate)
     inspect = commands.add_parser("inspect", help="launch one plugin and show its manifest, capabilities and info")
     inspect.add_argument("name")

@@ -22,6 +22,8 @@ use std::time::Duration;
 pub struct PyPluginManager {
     inner: Arc<Manager>,
     providers: InProcessProviders,
+    /// What the configuration says that is valid but deserves a word (see `config_warnings`).
+    warnings: Vec<config::ConfigWarning>,
 }
 
 /// The Python objects registered as in-process providers, by name. The core tracks the names
@@ -37,7 +39,7 @@ impl InProcessProviders {
                 py,
                 &Error::Closed {
                     plugin: name.into(),
-                    state: "the in-process provider was unregistered, or its manager shut down".into(),
+                    state: "not registered (it was unregistered, or its manager was shut down)".into(),
                 },
             )
         })?;
@@ -122,10 +124,24 @@ impl ConfiguredPlugin {
     }
 }
 
+/// A duration option in seconds; anything non-finite or below 1 ms is a `ConfigError` naming it.
 pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    config::positive_seconds(value).ok_or_else(|| {
-        PyValueError::new_err(format!("{what} must be a positive, finite number of seconds, not {value}"))
-    })
+    config::positive_seconds(value)
+        .ok_or_else(|| Python::attach(|py| to_pyerr(py, &Error::config(config::bad_seconds(what, value)))))
+}
+
+/// Each warning goes to the `hector_plugins` logger once, when the configuration is read: an
+/// application's logging shows it wherever it runs (a `warnings.warn` would be shown once per
+/// process at best, and is meant for code, not configuration).
+fn log_warnings(py: Python<'_>, warnings: &[config::ConfigWarning]) -> PyResult<()> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    let logger = py.import("logging")?.getattr("getLogger")?.call1(("hector_plugins",))?;
+    for warning in warnings {
+        logger.call_method1("warning", ("%s", warning.to_string()))?;
+    }
+    Ok(())
 }
 
 fn default_name(path: &Path) -> String {
@@ -173,7 +189,7 @@ impl PyPluginManager {
                 .map_err(|e| e.to_string())?;
             Ok(found)
         };
-        let specs = match config {
+        let mut specs = match config {
             None => config::Config::default(),
             Some(value) if value.is_instance_of::<PyDict>() => {
                 let value = to_json_value(value)?;
@@ -185,9 +201,12 @@ impl PyPluginManager {
                 config::load_file(&path, &mut entry_points).py_err(py)?
             }
         };
+        let warnings = std::mem::take(&mut specs.warnings);
+        log_warnings(py, &warnings)?;
         Ok(PyPluginManager {
             inner: Arc::new(Manager::new(specs, super::logging::sink())),
             providers: InProcessProviders::default(),
+            warnings,
         })
     }
 
@@ -356,6 +375,20 @@ impl PyPluginManager {
         Ok(entries)
     }
 
+    /// Everything valid but worth a word in the configuration, one message each (file, key path,
+    /// what is wrong): settings that are read but not enforced yet, keys that look like typos.
+    #[getter]
+    fn config_warnings(&self) -> Vec<String> {
+        self.warnings.iter().map(ToString::to_string).collect()
+    }
+
+    /// The key paths of configured settings that are not enforced yet (e.g.
+    /// `plugin_security.verify_signatures`).
+    #[getter]
+    fn unenforced_settings(&self) -> Vec<String> {
+        self.warnings.iter().filter(|w| w.unenforced).map(|w| w.key.clone()).collect()
+    }
+
     /// Registers `provider`, an object living in this process, under `name`: `pm.llm(name)`
     /// calls it, and fallback chains may name it (the configuration declares such names with
     /// `type: builtin`). See `hector_plugins._builtin` for what the object must provide.
@@ -420,7 +453,19 @@ impl PyPluginManager {
         )
     }
 
+    /// A manager that was shut down cannot be used again: entering it raises at once instead of
+    /// failing on the first load.
     fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Ready> {
+        if slf.get().inner.is_closed() {
+            let py = slf.py();
+            let details = PyDict::new(py);
+            details.set_item("plugin", py.None())?;
+            details.set_item("state", "shut down")?;
+            let message = "this PluginManager was shut down (its `async with` block ended or shutdown() was \
+                           called) and cannot be entered again; create a new PluginManager";
+            let class = super::errors::errors_module(py)?.getattr("PluginClosedError")?;
+            return Err(PyErr::from_value(class.call((message,), Some(&details))?));
+        }
         Ok(Ready::new(Ok(slf.into_any().unbind())))
     }
 

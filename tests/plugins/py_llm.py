@@ -14,6 +14,7 @@ make it misbehave on purpose (all optional):
   HECTOR_TEST_NETWORK       unix (default) or tcp
   HECTOR_TEST_HANG          after printing the handshake line, never serve
   HECTOR_TEST_FLOOD         bytes written to stdout AND stderr right after the handshake
+  HECTOR_TEST_EMBEDDER      also serve EmbedderProvider (Initialize and Shutdown only)
   HECTOR_TEST_SHOW_ENV      comma list of variable names: logs "env NAME=VALUE" for each
   HECTOR_TEST_SHUTDOWN_MARK a file that gets a line "shutdown <pid>" when the Shutdown RPC arrives,
                             and "exited <pid>" when the plugin then exits on its own
@@ -39,7 +40,7 @@ sys.path.insert(0, os.environ["HECTOR_TEST_PROTO_DIR"])
 
 import grpc  # noqa: E402
 
-from hector.plugin import common_pb2, llm_pb2, llm_pb2_grpc  # noqa: E402
+from hector.plugin import common_pb2, embedder_pb2_grpc, llm_pb2, llm_pb2_grpc  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -119,6 +120,17 @@ def flood(n: int) -> None:
         stream.flush()
 
 
+class Embedder(embedder_pb2_grpc.EmbedderProviderServicer):
+    """Just enough of an embedder to be loaded as one (Initialize and Shutdown)."""
+
+    async def Initialize(self, request, context):
+        return common_pb2.InitializeResponse(success=True)
+
+    async def Shutdown(self, request, context):
+        asyncio.get_running_loop().call_later(0.05, stop_event.set)
+        return common_pb2.ShutdownResponse(success=True)
+
+
 stop_event: asyncio.Event
 
 
@@ -131,6 +143,8 @@ async def main() -> None:
         sys.exit(1)
     server = grpc.aio.server()
     llm_pb2_grpc.add_LLMProviderServicer_to_server(EchoLLM(), server)
+    if env.get("HECTOR_TEST_EMBEDDER"):
+        embedder_pb2_grpc.add_EmbedderProviderServicer_to_server(Embedder(), server)
     network = env.get("HECTOR_TEST_NETWORK", "unix")
     if network == "tcp":
         port = server.add_insecure_port("127.0.0.1:0")
