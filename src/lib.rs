@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod manager;
 pub mod manifest;
+pub mod peer;
 pub mod plugin;
 pub mod proto;
 pub mod runtime;
