@@ -116,7 +116,16 @@ fn describe_non_http2(first: &[u8]) -> Option<String> {
     }
     let text = String::from_utf8_lossy(first);
     let first_line = text.lines().next().unwrap_or_default();
-    let hint = if first.starts_with(b"HTTP/") { " (an HTTP/1 server)" } else { "" };
+    // An HTTP/1 server answers the HTTP/2 preface with a status line, or (taking it for
+    // HTTP/0.9) with a bare error page.
+    let text_only = first.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+    let hint = if first.starts_with(b"HTTP/") {
+        " (an HTTP/1 server)"
+    } else if text_only {
+        " (text: an HTTP/1 server, or another text protocol)"
+    } else {
+        ""
+    };
     Some(format!("it answered {first_line:?}{hint}"))
 }
 
@@ -309,6 +318,8 @@ mod tests {
         let http1 = describe_non_http2(b"HTTP/1.0 505 HTTP Version Not Supported\r\nServer: x\r\n").unwrap();
         assert!(http1.contains("\"HTTP/1.0 505 HTTP Version Not Supported\" (an HTTP/1 server)"), "{http1}");
         assert!(describe_non_http2(b"").unwrap().contains("without an HTTP/2 greeting"));
+        assert!(describe_non_http2(b"<!DOCTYPE HTML>\n<html>").unwrap().contains("an HTTP/1 server, or"));
+        assert!(!describe_non_http2(&[0xff, 0, 1, 2]).unwrap().contains("HTTP/1"));
     }
 
     /// A peer that accepts the connection and then never answers (as a SIGSTOPped plugin does):

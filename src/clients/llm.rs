@@ -1,6 +1,6 @@
 //! `hector.plugin.LLMProvider` client (PROTOCOL.md §7.2).
 
-use super::{call, Deadline};
+use super::{call, open_stream, Deadline};
 use crate::error::Result;
 use crate::plugin::Plugin;
 use crate::proto::hector::llm_provider_client::LlmProviderClient;
@@ -55,7 +55,7 @@ impl LlmClient {
         }
         let opened_at = tokio::time::Instant::now();
         let mut grpc = self.grpc.clone();
-        let stream = call(&self.plugin, "GenerateStreaming", timeout, async move {
+        let stream = open_stream(&self.plugin, "GenerateStreaming", timeout, async move {
             grpc.generate_streaming(request).await.map(|r| r.into_inner())
         })
         .await?;

@@ -109,11 +109,26 @@ pub(crate) async fn call<T, F>(plugin: &Plugin, method: &str, timeout: Option<Du
 where
     F: Future<Output = Result<T, tonic::Status>>,
 {
+    call_within(plugin, method, timeout, "no answer", call).await
+}
+
+/// Opens a server stream: its response headers are the first thing the deadline waits for.
+pub(crate) async fn open_stream<T, F>(plugin: &Plugin, method: &str, timeout: Option<Duration>, open: F) -> Result<T>
+where
+    F: Future<Output = Result<T, tonic::Status>>,
+{
+    call_within(plugin, method, timeout, "no first item", open).await
+}
+
+async fn call_within<T, F>(plugin: &Plugin, method: &str, timeout: Option<Duration>, what: &str, call: F) -> Result<T>
+where
+    F: Future<Output = Result<T, tonic::Status>>,
+{
     plugin.ensure_callable(method)?;
     let outcome = match Deadline::of(plugin, timeout) {
         Some(deadline) => match tokio::time::timeout(deadline.limit, call).await {
             Ok(outcome) => outcome,
-            Err(_) => return Err(deadline.exceeded(plugin, method, "no answer")),
+            Err(_) => return Err(deadline.exceeded(plugin, method, what)),
         },
         None => call.await,
     };

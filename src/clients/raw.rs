@@ -1,7 +1,7 @@
 //! Calls any gRPC method of any plugin with raw protobuf bytes, so users can drive plugins we
 //! have no typed client for (Terraform providers, go-plugin examples) with their own messages.
 
-use super::{call, Deadline};
+use super::{call, open_stream, Deadline};
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use bytes::{Buf, BufMut, Bytes};
@@ -45,7 +45,7 @@ impl RawClient {
         let path = method_path(&self.plugin, method)?;
         let opened_at = tokio::time::Instant::now();
         let mut grpc = self.plugin.channel().grpc();
-        let stream = call(&self.plugin, method, timeout, async move {
+        let stream = open_stream(&self.plugin, method, timeout, async move {
             grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
             grpc.server_streaming(tonic::Request::new(request), path, BytesCodec).await.map(|r| r.into_inner())
         })
