@@ -299,7 +299,7 @@ impl Plugin {
             plugin.kill_now().await;
             let stderr = plugin.stderr_tail.lines();
             return Err(match e {
-                Error::Call { message, method, code, .. } if code == tonic::Code::Unimplemented => {
+                Error::Call { message, method, code: tonic::Code::Unimplemented, .. } => {
                     let service = plugin.kind.service().unwrap_or_default();
                     let message = format!(
                         "it does not serve the Hector {service} service ({method} failed (UNIMPLEMENTED): {message}). \

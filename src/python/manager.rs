@@ -183,7 +183,7 @@ impl PyPluginManager {
     #[pyo3(signature = (
         path, name=None, r#type="llm_provider", config=None, *, start_timeout=60.0, env=None,
         clean_env=false, magic_cookie_key=None, magic_cookie_value=None, protocol_versions=None,
-        shutdown_grace=2.0, cwd=None, call_timeout=Some(60.0), max_message_size=64 << 20,
+        shutdown_grace=2.0, cwd=None, call_timeout=Some(60.0), max_message_size=67108864,
         allow_non_loopback=false
     ))]
     #[allow(clippy::too_many_arguments)]
