@@ -48,6 +48,12 @@ struct Entry {
     magic_cookie_key: Option<String>,
     magic_cookie_value: Option<String>,
     protocol_versions: Option<Vec<u32>>,
+    /// Seconds; 0 disables the default deadline of calls.
+    call_timeout: Option<f64>,
+    /// Bytes, either way.
+    max_message_size: Option<u64>,
+    #[serde(default)]
+    allow_non_loopback: bool,
 }
 
 fn grpc() -> String {
@@ -502,6 +508,9 @@ fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> std::
         ("magic_cookie_key", entry.magic_cookie_key.is_some()),
         ("magic_cookie_value", entry.magic_cookie_value.is_some()),
         ("protocol_versions", entry.protocol_versions.is_some()),
+        ("call_timeout", entry.call_timeout.is_some()),
+        ("max_message_size", entry.max_message_size.is_some()),
+        ("allow_non_loopback", entry.allow_non_loopback),
     ];
     if let Some((field, _)) = launch_fields.iter().find(|(_, given)| *given) {
         return Err(format!(
@@ -689,6 +698,27 @@ fn validate_agents(value: &serde_json::Value, specs: &[(&str, PluginKind)]) -> s
     Ok(())
 }
 
+/// `call_timeout` in seconds: 0 means no default deadline, otherwise like any duration.
+pub fn call_timeout(seconds: f64) -> std::result::Result<Option<Duration>, String> {
+    if seconds == 0.0 {
+        return Ok(None);
+    }
+    positive_seconds(seconds).map(Some).ok_or_else(|| {
+        format!("must be a finite number of seconds, at least 0.001 (1 ms), or 0 for no deadline, not {seconds:?}")
+    })
+}
+
+/// `max_message_size` in bytes: at least 1 KiB, at most what gRPC framing allows (2^31-1).
+pub fn message_size(bytes: u64) -> std::result::Result<usize, String> {
+    const MIN: u64 = 1024;
+    const MAX: u64 = i32::MAX as u64;
+    if (MIN..=MAX).contains(&bytes) {
+        Ok(bytes as usize)
+    } else {
+        Err(format!("must be between {MIN} and {MAX} bytes, not {bytes}"))
+    }
+}
+
 /// The shortest duration any option accepts. Anything shorter is a mistake (a unit confusion, a
 /// typo'd exponent) that would otherwise fail later as "within 0s".
 pub const MIN_DURATION: Duration = Duration::from_millis(1);
@@ -722,6 +752,13 @@ fn to_spec(
     spec.config = entry.config;
     spec.start_timeout = seconds(entry.start_timeout, "start_timeout", DEFAULT_START_TIMEOUT)?;
     spec.shutdown_grace = seconds(entry.shutdown_grace, "shutdown_grace", DEFAULT_SHUTDOWN_GRACE)?;
+    if let Some(limit) = entry.call_timeout {
+        spec.connection.call_timeout = call_timeout(limit).map_err(|e| format!("{at}.call_timeout: {e}"))?;
+    }
+    if let Some(bytes) = entry.max_message_size {
+        spec.connection.max_message_bytes = message_size(bytes).map_err(|e| format!("{at}.max_message_size: {e}"))?;
+    }
+    spec.connection.allow_non_loopback = entry.allow_non_loopback;
     spec.launch = LaunchOptions {
         magic_cookie_key: entry.magic_cookie_key.unwrap_or(defaults.magic_cookie_key),
         magic_cookie_value: entry.magic_cookie_value.unwrap_or(defaults.magic_cookie_value),
@@ -758,6 +795,19 @@ mod tests {
     }
 
     #[test]
+    fn connection_settings_have_defaults_and_can_be_set() {
+        let specs = parse(
+            r#"{"plugins": {"llm_providers": {"a": {"path": "a"},
+                 "b": {"path": "b", "call_timeout": 0, "max_message_size": 1048576, "allow_non_loopback": true}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(specs[0].connection, crate::transport::ConnectionSettings::default());
+        assert_eq!(specs[1].connection.call_timeout, None);
+        assert_eq!(specs[1].connection.max_message_bytes, 1 << 20);
+        assert!(specs[1].connection.allow_non_loopback);
+    }
+
+    #[test]
     fn keys_are_located_in_block_and_flow_yaml() {
         let text =
             "plugins:\n  llm_providers:\n    a: {path: ./a}\n    x:\n      path: ./x\n      config: {api_key: k}\n";
@@ -775,6 +825,13 @@ mod tests {
         assert!(e.to_string().contains("plugins.llm_providers.a.type"), "{e}");
         let e = parse(r#"{"plugins": {"llm_providers": {"a": {"path": "x", "start_timeout": -1}}}}"#).unwrap_err();
         assert!(e.to_string().contains("start_timeout"), "{e}");
+        let e = parse(r#"{"plugins": {"llm_providers": {"a": {"path": "x", "call_timeout": -1}}}}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("plugins.llm_providers.a.call_timeout") && e.to_string().contains("or 0"),
+            "{e}"
+        );
+        let e = parse(r#"{"plugins": {"llm_providers": {"a": {"path": "x", "max_message_size": 10}}}}"#).unwrap_err();
+        assert!(e.to_string().contains("plugins.llm_providers.a.max_message_size"), "{e}");
         let e = parse(r#"{"plugins": {"llm_providers": {"a": {}}}}"#).unwrap_err();
         assert!(e.to_string().contains("path"), "{e}");
     }

@@ -34,27 +34,52 @@ pub struct Handshake {
     pub multiplexed: Option<bool>,
 }
 
-/// Why a handshake line was refused. Every variant carries the offending line.
+/// Why a handshake line was refused. Every variant carries the offending line, quoted by [`quote`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
-    #[error("unrecognised handshake line (expected CORE|APP|NETWORK|ADDRESS|PROTOCOL, at least 4 '|'-separated fields; a plugin must print nothing on stdout before it): {line:?}")]
+    #[error("unrecognised handshake line (expected CORE|APP|NETWORK|ADDRESS|PROTOCOL, at least 4 '|'-separated fields; a plugin must print nothing on stdout before it): {line}")]
     Unrecognised { line: String },
-    #[error("core protocol version {found:?} is not supported (this host speaks go-plugin core protocol 1) in handshake line {line:?}")]
+    #[error("core protocol version {found} is not supported (this host speaks go-plugin core protocol 1) in handshake line {line}")]
     CoreVersion { found: String, line: String },
     #[error(
-        "plugin chose app protocol version {found:?}, but the host offered only [{offered}] in handshake line {line:?}"
+        "plugin chose app protocol version {found}, but the host offered only [{offered}] in handshake line {line}"
     )]
     AppVersion { found: String, offered: String, line: String },
-    #[error("unknown network {found:?} (expected unix or tcp) in handshake line {line:?}")]
+    #[error("unknown network {found} (expected unix or tcp) in handshake line {line}")]
     Network { found: String, line: String },
-    #[error("empty address in handshake line {line:?}")]
+    #[error("empty address in handshake line {line}")]
     EmptyAddress { line: String },
-    #[error("plugin speaks protocol {found:?}; this host supports only grpc (netrpc is Go's gob RPC, usable only from Go hosts) in handshake line {line:?}")]
+    #[error("plugin speaks protocol {found}; this host supports only grpc (netrpc is Go's gob RPC, usable only from Go hosts) in handshake line {line}")]
     Protocol { found: String, line: String },
-    #[error("malformed server certificate in handshake line ({reason}): {line:?}")]
+    #[error("malformed server certificate in handshake line ({reason}): {line}")]
     Certificate { reason: String, line: String },
-    #[error("bad multiplexing flag {found:?} (expected true or false) in handshake line {line:?}")]
+    #[error("bad multiplexing flag {found} (expected true or false) in handshake line {line}")]
     Mux { found: String, line: String },
+}
+
+/// How much of a handshake line an error quotes: a real line is far shorter, and a plugin that
+/// prints megabytes must not produce a megabyte error.
+pub const MAX_QUOTED_CHARS: usize = 200;
+
+/// The line in double quotes (escaped), cut after [`MAX_QUOTED_CHARS`] characters with a note
+/// saying how much was left out.
+pub fn quote(line: &str) -> String {
+    match line.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => format!("{line:?}"),
+        Some((cut, _)) => {
+            let omitted = line[cut..].chars().count();
+            format!("{:?}... ({omitted} more characters not shown)", &line[..cut])
+        }
+    }
+}
+
+/// `text` as is, or cut after [`MAX_QUOTED_CHARS`] characters with the same note (for
+/// addresses shown in errors).
+pub fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}... ({} more characters not shown)", &text[..cut], text[cut..].chars().count()),
+    }
 }
 
 /// go-plugin only treats field 6 as a certificate when it is longer than this.
@@ -63,7 +88,7 @@ const MIN_CERT_FIELD_LEN: usize = 50;
 /// Parses one handshake line, checking it against the app protocol versions the host offered.
 pub fn parse(raw_line: &str, offered_versions: &[u32]) -> Result<Handshake, HandshakeError> {
     let line = raw_line.trim();
-    let shown = || line.to_string();
+    let shown = || quote(line);
     let fields: Vec<&str> = line.split('|').map(str::trim).collect();
     if fields.len() < 4 {
         return Err(HandshakeError::Unrecognised { line: shown() });
@@ -74,14 +99,14 @@ pub fn parse(raw_line: &str, offered_versions: &[u32]) -> Result<Handshake, Hand
         if fields[0].parse::<u64>().is_err() {
             return Err(HandshakeError::Unrecognised { line: shown() });
         }
-        return Err(HandshakeError::CoreVersion { found: fields[0].into(), line: shown() });
+        return Err(HandshakeError::CoreVersion { found: quote(fields[0]), line: shown() });
     }
 
     let app_version = match fields[1].parse::<u32>() {
         Ok(v) if offered_versions.contains(&v) => v,
         _ => {
             let offered = offered_versions.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-            return Err(HandshakeError::AppVersion { found: fields[1].into(), offered, line: shown() });
+            return Err(HandshakeError::AppVersion { found: quote(fields[1]), offered, line: shown() });
         }
     };
 
@@ -91,14 +116,14 @@ pub fn parse(raw_line: &str, offered_versions: &[u32]) -> Result<Handshake, Hand
     let address = match fields[2] {
         "unix" => Address::Unix(fields[3].into()),
         "tcp" => Address::Tcp(fields[3].into()),
-        other => return Err(HandshakeError::Network { found: other.into(), line: shown() }),
+        other => return Err(HandshakeError::Network { found: quote(other), line: shown() }),
     };
 
     // A 4-field line states no protocol. go-plugin would assume netrpc; we speak only gRPC,
     // so we assume gRPC and let the connection tell. An explicit netrpc is refused.
     match fields.get(4).copied() {
         None | Some("grpc") => {}
-        Some(other) => return Err(HandshakeError::Protocol { found: other.into(), line: shown() }),
+        Some(other) => return Err(HandshakeError::Protocol { found: quote(other), line: shown() }),
     }
 
     let server_cert = match fields.get(5).copied() {
@@ -112,7 +137,7 @@ pub fn parse(raw_line: &str, offered_versions: &[u32]) -> Result<Handshake, Hand
         None | Some("") => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
-        Some(other) => return Err(HandshakeError::Mux { found: other.into(), line: shown() }),
+        Some(other) => return Err(HandshakeError::Mux { found: quote(other), line: shown() }),
     };
 
     Ok(Handshake { app_version, address, server_cert, multiplexed })
@@ -199,7 +224,7 @@ mod tests {
         assert_eq!(parse("1|3|unix|/p|grpc|", &[2, 3]).unwrap().app_version, 3);
         match parse("1|4|unix|/p|grpc|", &[2, 3]).unwrap_err() {
             HandshakeError::AppVersion { found, offered, .. } => {
-                assert_eq!(found, "4");
+                assert_eq!(found, "\"4\"");
                 assert_eq!(offered, "2, 3");
             }
             other => panic!("{other}"),
@@ -223,9 +248,19 @@ mod tests {
         ];
         for (line, expected) in cases {
             let message = err(line).to_string();
-            assert!(message.contains(expected), "{line:?}: {message}");
-            assert!(message.contains(&format!("{:?}", line.trim())), "{line:?}: {message}");
+            assert!(message.contains(expected), "{line}: {message}");
+            assert!(message.contains(&format!("{:?}", line.trim())), "{line}: {message}");
         }
+    }
+
+    #[test]
+    fn long_lines_are_quoted_only_in_part() {
+        let long = format!("1|1|unix|/p|grpc|{}", "é".repeat(10 << 20));
+        let message = err(&long).to_string();
+        assert!(message.len() < 1000, "{} characters", message.len());
+        assert!(message.contains("more characters not shown"), "{message}");
+        assert!(message.contains("1|1|unix|/p|grpc|"), "{message}");
+        assert_eq!(quote("short"), "\"short\"");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod logs;
 pub mod manager;
 pub mod manifest;
 pub mod names;
+pub mod peer;
 pub mod plugin;
 pub mod proto;
 pub mod runtime;

@@ -8,7 +8,7 @@ use crate::launch::{self, LaunchOptions};
 use crate::logs::{LineClassifier, LineSplitter, LogRecord, LogSink, Source, StderrTail, MAX_LINE_BYTES};
 use crate::proto::goplugin::grpc_controller_client::GrpcControllerClient;
 use crate::stdio;
-use crate::transport::{origin, PluginChannel};
+use crate::transport::{origin, ConnectOptions, ConnectionSettings, PluginChannel};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +34,8 @@ pub struct PluginSpec {
     pub launch: LaunchOptions,
     pub start_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// Call deadline, message size limit, which addresses are accepted.
+    pub connection: ConnectionSettings,
 }
 
 impl PluginSpec {
@@ -46,6 +48,7 @@ impl PluginSpec {
             launch: LaunchOptions::default(),
             start_timeout: DEFAULT_START_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            connection: ConnectionSettings::default(),
         }
     }
 }
@@ -130,6 +133,8 @@ pub struct Plugin {
     /// How many times this name was restarted before this process (see `Manager::restart`).
     restarts: std::sync::atomic::AtomicU32,
     channel: PluginChannel,
+    /// The deadline of calls made without one.
+    call_timeout: Option<Duration>,
     /// A watch, so shutdown callers can wait for `Stopped` without polling.
     state: watch::Sender<State>,
     stopping: AtomicBool,
@@ -235,16 +240,25 @@ impl Plugin {
         };
         if handshake.server_cert.is_some() {
             let message = format!(
-                "it requires TLS (it printed a server certificate), but this host did not request automatic mTLS; line: {line:?}"
+                "it requires TLS (it printed a server certificate), but this host did not request automatic mTLS; line: {}",
+                handshake::quote(&line)
             );
             return Err(failure(message, true).await);
         }
 
         let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
-        let (channel, connection_closed) = match crate::transport::connect(&handshake.address, remaining).await {
-            Ok(connected) => connected,
-            Err(e) => return Err(failure(e, false).await),
+        let options = ConnectOptions {
+            max_message_bytes: spec.connection.max_message_bytes,
+            ..ConnectOptions::new(crate::peer::PeerPolicy::PluginGroup {
+                plugin_pid: pid,
+                allow_non_loopback: spec.connection.allow_non_loopback,
+            })
         };
+        let (channel, connection_closed) =
+            match crate::transport::connect(&handshake.address, &options, remaining).await {
+                Ok(connected) => connected,
+                Err(e) => return Err(failure(e, false).await),
+            };
 
         guard.armed = false;
         let plugin = Arc::new(Plugin {
@@ -259,6 +273,7 @@ impl Plugin {
             spec: original,
             restarts: Default::default(),
             channel,
+            call_timeout: spec.connection.call_timeout,
             state: watch::Sender::new(State::Ready),
             stopping: AtomicBool::new(false),
             shutdown_grace: spec.shutdown_grace,
@@ -276,23 +291,32 @@ impl Plugin {
         // Initialize shares the start timeout: a plugin that accepts connections but never
         // answers must not hang the load.
         let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(500));
-        let initialized =
-            match tokio::time::timeout(remaining, crate::lifecycle::initialize(&plugin, &spec.config)).await {
-                Ok(result) => result,
-                Err(_) => {
-                    plugin.kill_now().await;
-                    return Err(Error::StartTimeout {
-                        plugin: name.clone(),
-                        after: spec.start_timeout,
-                        stage: "answer Initialize",
-                        stderr: plugin.stderr_tail.lines(),
-                    });
-                }
-            };
+        let stage = if plugin.kind.service().is_some() { "answer Initialize" } else { "greet over HTTP/2" };
+        let initialized = match tokio::time::timeout(remaining, greet_and_initialize(&plugin, &spec.config)).await {
+            Ok(result) => result,
+            Err(_) => {
+                plugin.kill_now().await;
+                return Err(Error::StartTimeout {
+                    plugin: name.clone(),
+                    after: spec.start_timeout,
+                    stage,
+                    stderr: plugin.stderr_tail.lines(),
+                });
+            }
+        };
         if let Err(e) = initialized {
             plugin.kill_now().await;
             let stderr = plugin.stderr_tail.lines();
             return Err(match e {
+                Error::Call { message, method, code: tonic::Code::Unimplemented, .. } => {
+                    let service = plugin.kind.service().unwrap_or_default();
+                    let message = format!(
+                        "it does not serve the Hector {service} service ({method} failed (UNIMPLEMENTED): {message}). \
+                         If it is a generic go-plugin plugin, load it with type=\"grpc\" (and its own \
+                         magic_cookie_key, magic_cookie_value and protocol_versions) and call it through pm.raw()"
+                    );
+                    Error::start(&name, message, stderr)
+                }
                 Error::Call { message, method, code, .. } => Error::start(
                     &name,
                     format!("{method} failed ({}): {message}", crate::error::code_name(code)),
@@ -328,6 +352,11 @@ impl Plugin {
 
     pub fn channel(&self) -> PluginChannel {
         self.channel.clone()
+    }
+
+    /// The deadline of a call given none (`None`: no deadline).
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.call_timeout
     }
 
     pub fn state(&self) -> State {
@@ -417,8 +446,25 @@ impl Plugin {
             plugin: self.name.clone(),
             method: method.into(),
             code: status.code(),
-            message: status.message().into(),
+            message: self.explain_size_limit(status.message()),
         }
+    }
+
+    /// tonic's "message length too large" names no setting; say which one to raise.
+    fn explain_size_limit(&self, message: &str) -> String {
+        let direction = if message.contains("decoded message length too large") {
+            "response"
+        } else if message.contains("encoded message length too large") {
+            "request"
+        } else {
+            return message.into();
+        };
+        let limit = self.channel.max_message_bytes();
+        format!(
+            "the {direction} is larger than plugin {:?}'s max_message_size of {limit} bytes ({message}); \
+             raise max_message_size in its hector.yaml entry or pm.load(..., max_message_size=...)",
+            self.name
+        )
     }
 
     pub fn has_exited(&self) -> bool {
@@ -500,14 +546,9 @@ impl Plugin {
         if !self.owned_by_this_process() {
             return;
         }
-        // A plugin that ignored PLUGIN_UNIX_SOCKET_DIR put its socket elsewhere; a killed one
-        // could not remove it. Only a socket file is ever removed.
-        if let Address::Unix(path) = &self.address {
-            use std::os::unix::fs::FileTypeExt;
-            if std::fs::symlink_metadata(path).map(|m| m.file_type().is_socket()).unwrap_or(false) {
-                let _ = std::fs::remove_file(path);
-            }
-        }
+        // Only the directory the host created goes, with the plugin's socket in it. A socket the
+        // plugin put elsewhere may belong to another process (the handshake line names any
+        // path it likes): it is left alone.
         if let Some(dir) = self.socket_dir.lock().unwrap().take() {
             let _ = dir.close();
         }
@@ -548,6 +589,22 @@ fn kill_unless_exited(pid: u32, exit: &watch::Receiver<Option<ExitInfo>>) {
     if exit.borrow().is_none() {
         launch::kill_process_group(pid);
     }
+}
+
+/// The server must speak HTTP/2 (an HTTP/1 server would otherwise look like a plugin that crashed
+/// during Initialize), then the service's `Initialize`.
+async fn greet_and_initialize(plugin: &Plugin, config: &BTreeMap<String, serde_json::Value>) -> Result<()> {
+    if let Some(answer) = plugin.channel.wrong_protocol().await {
+        return Err(Error::start(
+            &plugin.name,
+            format!(
+                "{} does not speak HTTP/2 gRPC: {answer}. The handshake line must name the plugin's gRPC server",
+                crate::handshake::shorten(&plugin.address.to_string())
+            ),
+            plugin.stderr_tail.lines(),
+        ));
+    }
+    crate::lifecycle::initialize(plugin, config).await
 }
 
 /// Waits (briefly) until a killed plugin's stderr is read to the end, so errors quote it all.

@@ -8,8 +8,8 @@ use crate::transport::{origin, PluginChannel};
 use std::sync::Arc;
 
 pub async fn forward(channel: PluginChannel, plugin: String, sink: Arc<dyn LogSink>) {
-    let mut client =
-        GrpcStdioClient::with_origin(channel, origin()).max_decoding_message_size(crate::transport::MAX_MESSAGE_BYTES);
+    let limit = channel.max_message_bytes();
+    let mut client = GrpcStdioClient::with_origin(channel, origin()).max_decoding_message_size(limit);
     let mut stream = match client.stream_stdio(()).await {
         Ok(response) => response.into_inner(),
         Err(status) => {

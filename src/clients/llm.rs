@@ -1,6 +1,6 @@
 //! `hector.plugin.LLMProvider` client (PROTOCOL.md §7.2).
 
-use super::call;
+use super::{call, open_stream, Deadline};
 use crate::error::Result;
 use crate::plugin::Plugin;
 use crate::proto::hector::llm_provider_client::LlmProviderClient;
@@ -8,7 +8,6 @@ use crate::proto::hector::stream_chunk::ChunkType;
 use crate::proto::hector::{
     Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, ModelInfo, StreamChunk,
 };
-use crate::transport::MAX_MESSAGE_BYTES;
 use crate::transport::{origin, PluginChannel};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
@@ -23,9 +22,11 @@ pub struct LlmClient {
 
 impl LlmClient {
     pub fn new(plugin: Arc<Plugin>) -> Self {
-        let grpc = LlmProviderClient::with_origin(plugin.channel(), origin())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let channel = plugin.channel();
+        let limit = channel.max_message_bytes();
+        let grpc = LlmProviderClient::with_origin(channel, origin())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
         LlmClient { plugin, grpc }
     }
 
@@ -39,19 +40,27 @@ impl LlmClient {
             .await
     }
 
-    /// Opens `GenerateStreaming`; the stream ends after the plugin's last chunk. A plugin whose
-    /// manifest says `streaming: false` gets it emulated from one `Generate`.
-    pub async fn generate_stream(&self, request: GenerateRequest) -> Result<BoxStream<'static, Result<StreamChunk>>> {
+    /// Opens `GenerateStreaming`; the stream ends after the plugin's last chunk. `timeout`
+    /// bounds the wait for the first chunk and between chunks (default: the plugin's
+    /// `call_timeout`). A plugin whose manifest says `streaming: false` gets it emulated from
+    /// one `Generate`.
+    pub async fn generate_stream(
+        &self,
+        request: GenerateRequest,
+        timeout: Option<Duration>,
+    ) -> Result<BoxStream<'static, Result<StreamChunk>>> {
         if self.plugin.capability("streaming") == Some(false) {
-            let response = self.generate(request, None).await?;
+            let response = self.generate(request, timeout).await?;
             return Ok(futures_util::stream::iter(emulated_chunks(response).into_iter().map(Ok)).boxed());
         }
+        let opened_at = tokio::time::Instant::now();
         let mut grpc = self.grpc.clone();
-        let stream = call(&self.plugin, "GenerateStreaming", None, async move {
+        let stream = open_stream(&self.plugin, "GenerateStreaming", timeout, async move {
             grpc.generate_streaming(request).await.map(|r| r.into_inner())
         })
         .await?;
-        Ok(super::map_stream_errors(&self.plugin, "GenerateStreaming", stream))
+        let deadline = Deadline::of(&self.plugin, timeout);
+        Ok(super::map_stream_errors(&self.plugin, "GenerateStreaming", stream, deadline, opened_at))
     }
 
     pub async fn model_info(&self, timeout: Option<Duration>) -> Result<ModelInfo> {

@@ -1,7 +1,7 @@
 //! Calls any gRPC method of any plugin with raw protobuf bytes, so users can drive plugins we
 //! have no typed client for (Terraform providers, go-plugin examples) with their own messages.
 
-use super::call;
+use super::{call, open_stream, Deadline};
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use bytes::{Buf, BufMut, Bytes};
@@ -34,15 +34,24 @@ impl RawClient {
         .await
     }
 
-    pub async fn server_stream(&self, method: &str, request: Bytes) -> Result<BoxStream<'static, Result<Bytes>>> {
+    /// A server-streaming call; `timeout` bounds the wait for the first item and between items
+    /// (default: the plugin's `call_timeout`).
+    pub async fn server_stream(
+        &self,
+        method: &str,
+        request: Bytes,
+        timeout: Option<Duration>,
+    ) -> Result<BoxStream<'static, Result<Bytes>>> {
         let path = method_path(&self.plugin, method)?;
+        let opened_at = tokio::time::Instant::now();
         let mut grpc = self.plugin.channel().grpc();
-        let stream = call(&self.plugin, method, None, async move {
+        let stream = open_stream(&self.plugin, method, timeout, async move {
             grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
             grpc.server_streaming(tonic::Request::new(request), path, BytesCodec).await.map(|r| r.into_inner())
         })
         .await?;
-        Ok(super::map_stream_errors(&self.plugin, method, stream))
+        let deadline = Deadline::of(&self.plugin, timeout);
+        Ok(super::map_stream_errors(&self.plugin, method, stream, deadline, opened_at))
     }
 }
 

@@ -109,19 +109,22 @@ impl PyLlmClient {
     }
 
     /// An `AsyncStream` for a plugin; an async generator with the same chunks for an
-    /// in-process provider.
-    #[pyo3(signature = (messages, tools=None))]
+    /// in-process provider. `timeout` bounds the wait for the first chunk and between chunks
+    /// of a plugin's stream.
+    #[pyo3(signature = (messages, tools=None, *, timeout=None))]
     fn generate_stream<'py>(
         &self,
         py: Python<'py>,
         messages: &Bound<'py, PyAny>,
         tools: Option<&Bound<'py, PyAny>>,
+        timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = generate_request(messages, tools)?;
+        let timeout = timeout_arg(timeout)?;
         match self.callee(py)? {
             Callee::Plugin(client) => {
                 bridge::ensure_runtime_usable()?;
-                let opener = async move { client.generate_stream(request).await };
+                let opener = async move { client.generate_stream(request, timeout).await };
                 let stream = AsyncStream::start(self.target_name(), opener, |py, chunk| {
                     Ok(Py::new(py, StreamChunk::from(chunk))?.into_any())
                 });

@@ -144,6 +144,20 @@ fn log_warnings(py: Python<'_>, warnings: &[config::ConfigWarning]) -> PyResult<
     Ok(())
 }
 
+/// `call_timeout=None` (or 0) disables the default deadline.
+fn connection_settings(
+    call_timeout: Option<f64>,
+    max_message_size: usize,
+    allow_non_loopback: bool,
+) -> Result<hector_plugins::transport::ConnectionSettings, String> {
+    Ok(hector_plugins::transport::ConnectionSettings {
+        call_timeout: config::call_timeout(call_timeout.unwrap_or(0.0)).map_err(|e| format!("call_timeout {e}"))?,
+        max_message_bytes: config::message_size(max_message_size as u64)
+            .map_err(|e| format!("max_message_size {e}"))?,
+        allow_non_loopback,
+    })
+}
+
 fn default_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".exe").to_string()).unwrap_or_default()
 }
@@ -214,7 +228,8 @@ impl PyPluginManager {
     #[pyo3(signature = (
         path, name=None, r#type="llm_provider", config=None, *, start_timeout=60.0, env=None,
         clean_env=false, magic_cookie_key=None, magic_cookie_value=None, protocol_versions=None,
-        shutdown_grace=2.0, cwd=None
+        shutdown_grace=2.0, cwd=None, call_timeout=Some(60.0), max_message_size=67108864,
+        allow_non_loopback=false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load<'py>(
@@ -232,6 +247,9 @@ impl PyPluginManager {
         protocol_versions: Option<Vec<u32>>,
         shutdown_grace: f64,
         cwd: Option<PathBuf>,
+        call_timeout: Option<f64>,
+        max_message_size: usize,
+        allow_non_loopback: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let kind: PluginKind = r#type.parse().map_err(|e: String| to_pyerr(py, &Error::config(e)))?;
         let mut spec = PluginSpec::new(name.unwrap_or_else(|| default_name(&path)), path, kind);
@@ -241,6 +259,8 @@ impl PyPluginManager {
         }
         spec.start_timeout = seconds(start_timeout, "start_timeout")?;
         spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace")?;
+        spec.connection = connection_settings(call_timeout, max_message_size, allow_non_loopback)
+            .map_err(|e| to_pyerr(py, &Error::config(e)))?;
         spec.launch.env = env.unwrap_or_default().into_iter().collect();
         spec.launch.clean_env = clean_env;
         spec.launch.working_dir = cwd;

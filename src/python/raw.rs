@@ -62,13 +62,20 @@ impl PyRawClient {
         })
     }
 
-    /// Server-streaming call: an async iterator of response bytes.
-    #[pyo3(signature = (method, request=None))]
-    fn stream(&self, method: String, request: Option<&Bound<'_, PyAny>>) -> PyResult<AsyncStream> {
+    /// Server-streaming call: an async iterator of response bytes. `timeout` bounds the wait
+    /// for the first item and between items (default: the plugin's `call_timeout`).
+    #[pyo3(signature = (method, request=None, *, timeout=None))]
+    fn stream(
+        &self,
+        method: String,
+        request: Option<&Bound<'_, PyAny>>,
+        timeout: Option<f64>,
+    ) -> PyResult<AsyncStream> {
         bridge::ensure_runtime_usable()?;
         let request = request.map(request_bytes).transpose()?.unwrap_or_default();
+        let timeout = timeout_arg(timeout)?;
         let client = self.current();
-        let opener = async move { client.server_stream(&method, request).await };
+        let opener = async move { client.server_stream(&method, request, timeout).await };
         Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, bytes: Bytes| {
             Ok(PyBytes::new(py, &bytes).into_any().unbind())
         }))

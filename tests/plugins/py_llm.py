@@ -1,6 +1,7 @@
 """A Hector LLM plugin written in Python with grpcio, used by the tests.
 
-It serves the real hector.plugin.LLMProvider service over a real socket. Environment variables
+It serves the real hector.plugin.LLMProvider service over a real socket. A user message
+"big N" gets an answer of N characters. Environment variables
 make it misbehave on purpose (all optional):
 
   HECTOR_TEST_PROTO_DIR     where the generated *_pb2 modules are (set by conftest)
@@ -12,6 +13,9 @@ make it misbehave on purpose (all optional):
   HECTOR_TEST_HANDSHAKE     the line to print, {address} and {network} are filled in
                             (default "1|1|{network}|{address}|grpc|")
   HECTOR_TEST_NETWORK       unix (default) or tcp
+  HECTOR_TEST_TCP_HOST      the interface a tcp plugin listens on (default 127.0.0.1)
+  HECTOR_TEST_HTTP1         serve plain HTTP/1 (http.server) on the address instead of gRPC
+  HECTOR_TEST_LONG_LINE     print a line of this many characters instead of a handshake line
   HECTOR_TEST_HANG          after printing the handshake line, never serve
   HECTOR_TEST_FLOOD         bytes written to stdout AND stderr right after the handshake
   HECTOR_TEST_EMBEDDER      also serve EmbedderProvider (Initialize and Shutdown only)
@@ -84,6 +88,8 @@ class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
         last = users[-1] if users else ""
         if last == "crash":
             os._exit(7)
+        if last.startswith("big "):
+            return "x" * int(last.split()[1])
         return "Echo: " + last
 
     async def Generate(self, request, context):
@@ -134,6 +140,22 @@ class Embedder(embedder_pb2_grpc.EmbedderProviderServicer):
 stop_event: asyncio.Event
 
 
+def serve_http1(path: str) -> None:
+    """A real HTTP/1 server on the unix socket: what a wrong address in the handshake reaches."""
+    import http.server
+    import socketserver
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            log("http1: " + format % args)
+
+        def address_string(self) -> str:
+            return "unix"
+
+    server = socketserver.UnixStreamServer(path, Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
 async def main() -> None:
     global stop_event
     stop_event = asyncio.Event()
@@ -147,12 +169,19 @@ async def main() -> None:
         embedder_pb2_grpc.add_EmbedderProviderServicer_to_server(Embedder(), server)
     network = env.get("HECTOR_TEST_NETWORK", "unix")
     if network == "tcp":
-        port = server.add_insecure_port("127.0.0.1:0")
-        address = f"127.0.0.1:{port}"
+        host = env.get("HECTOR_TEST_TCP_HOST", "127.0.0.1")
+        port = server.add_insecure_port(f"{host}:0")
+        address = f"{host}:{port}"
     else:
         address = os.path.join(env.get("PLUGIN_UNIX_SOCKET_DIR", "/tmp"), f"py-llm-{os.getpid()}.sock")
-        server.add_insecure_port("unix:" + address)
-    if env.get("HECTOR_TEST_HANG"):
+        if env.get("HECTOR_TEST_HTTP1"):
+            serve_http1(address)
+        else:
+            server.add_insecure_port("unix:" + address)
+    if env.get("HECTOR_TEST_LONG_LINE"):
+        sys.stdout.write("x" * int(env["HECTOR_TEST_LONG_LINE"]) + "\n")
+        sys.stdout.flush()
+    if env.get("HECTOR_TEST_HANG") or env.get("HECTOR_TEST_HTTP1"):
         pass
     else:
         await server.start()
@@ -161,7 +190,7 @@ async def main() -> None:
     sys.stdout.flush()
     if env.get("HECTOR_TEST_FLOOD"):
         threading.Thread(target=flood, args=(int(env["HECTOR_TEST_FLOOD"]),), daemon=True).start()
-    if env.get("HECTOR_TEST_HANG"):
+    if env.get("HECTOR_TEST_HANG") or env.get("HECTOR_TEST_HTTP1"):
         await asyncio.sleep(3600)
     await stop_event.wait()
     await server.stop(0.1)

@@ -2,10 +2,11 @@
 
 use crate::stats::Sequential;
 use hector_plugins::handshake::Address;
+use hector_plugins::peer::PeerPolicy;
 use hector_plugins::proto::hector::llm_provider_client::LlmProviderClient;
 use hector_plugins::proto::hector::stream_chunk::ChunkType;
 use hector_plugins::proto::hector::{GenerateRequest, Message, StreamChunk};
-use hector_plugins::transport::{self, PluginChannel, MAX_MESSAGE_BYTES};
+use hector_plugins::transport::{self, ConnectOptions, PluginChannel};
 use hyper_util::rt::TokioIo;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -48,10 +49,13 @@ impl Client {
     pub async fn hector_core(socket: &Path) -> Result<Client, String> {
         let address = Address::Unix(socket.to_path_buf());
         // Dropping the "connection closed" receiver is fine: a lost plugin fails the next call.
-        let (channel, _closed) = transport::connect(&address, CONNECT_TIMEOUT).await?;
+        // The benchmark started the plugin itself: no peer check.
+        let options = ConnectOptions::new(PeerPolicy::Unchecked);
+        let (channel, _closed) = transport::connect(&address, &options, CONNECT_TIMEOUT).await?;
+        let limit = channel.max_message_bytes();
         let client = LlmProviderClient::with_origin(channel, transport::origin())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
         Ok(Client::Core(client))
     }
 
