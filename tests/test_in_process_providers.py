@@ -333,3 +333,31 @@ def test_a_provider_that_holds_its_manager_is_collected() -> None:
     del pm, router
     gc.collect()
     assert gone() is None
+
+
+async def test_stream_timeout_bounds_the_first_chunk_and_each_gap_of_an_in_process_stream() -> None:
+    class Stalling:
+        async def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> str:
+            await asyncio.sleep(5)
+            return "late"
+
+        async def generate_stream(self, messages: list[Message], tools: list[ToolDefinition]) -> Any:
+            if messages[-1].content == "stall later":
+                yield "first"
+            await asyncio.sleep(5)
+            yield "never"
+
+    async with PluginManager() as pm:
+        pm.register("stalling", Stalling())
+        llm = pm.llm("stalling")
+        with pytest.raises(CallTimeoutError, match="GenerateStreaming sent no chunk within 0.1 s"):
+            [c async for c in llm.generate_stream([Message.user("stall")], timeout=0.1)]
+        received = []
+        with pytest.raises(CallTimeoutError):
+            async for chunk in llm.generate_stream([Message.user("stall later")], timeout=0.1):
+                received.append(chunk.text)
+        assert received == ["first"]
+        # Without generate_stream, the emulated stream is bounded by the same timeout.
+        del Stalling.generate_stream
+        with pytest.raises(CallTimeoutError, match="did not answer within 0.1 s"):
+            [c async for c in llm.generate_stream([Message.user("x")], timeout=0.1)]

@@ -117,11 +117,17 @@ async def generate(
 
 
 async def generate_stream(
-    name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition]
+    name: str,
+    provider: Any,
+    messages: list[Message],
+    tools: list[ToolDefinition],
+    timeout: float | None = None,
 ) -> AsyncIterator[StreamChunk]:
+    """``timeout`` bounds the wait for the first chunk and between chunks, as for a plugin (a
+    plain, synchronous iterable cannot be interrupted: it is not bounded)."""
     stream_method = getattr(provider, "generate_stream", None)
     if not callable(stream_method):
-        async for chunk in _emulated_stream(name, provider, messages, tools):
+        async for chunk in _emulated_stream(name, provider, messages, tools, timeout):
             yield chunk
         return
     done = False
@@ -129,9 +135,14 @@ async def generate_stream(
     try:
         source = stream_method(messages, tools)
         if inspect.isawaitable(source):  # `async def` returning a list of chunks
-            source = await source
+            source = await _within(name, source, timeout)
         if hasattr(source, "__aiter__"):
-            async for item in source:
+            items = source.__aiter__()
+            while True:
+                try:
+                    item = await _within(name, items.__anext__(), timeout)
+                except StopAsyncIteration:
+                    break
                 chunk = _chunk(item)
                 done = chunk.type == "done"
                 yield chunk
@@ -154,10 +165,23 @@ async def generate_stream(
         yield StreamChunk("done")
 
 
+async def _within(name: str, awaitable: Any, timeout: float | None) -> Any:
+    """One wait of a stream, bounded like a plugin stream's first chunk and idle time."""
+    if timeout is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.TimeoutError:
+        raise CallTimeoutError(
+            f"{name}: GenerateStreaming sent no chunk within {timeout:g} s",
+            plugin=name, method="GenerateStreaming", code="DEADLINE_EXCEEDED",
+        ) from None
+
+
 async def _emulated_stream(
-    name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition]
+    name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition], timeout: float | None
 ) -> AsyncIterator[StreamChunk]:
-    response = await generate(name, provider, messages, tools, None)
+    response = await generate(name, provider, messages, tools, timeout)
     if response.text:
         yield StreamChunk("text", text=response.text)
     for call in response.tool_calls:

@@ -120,6 +120,7 @@ impl PyLlmClient {
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = generate_request(messages, tools)?;
+        let seconds = timeout;
         let timeout = timeout_arg(timeout)?;
         match self.callee(py)? {
             Callee::Plugin(client) => {
@@ -132,7 +133,7 @@ impl PyLlmClient {
             }
             Callee::InProcess { name, provider } => {
                 let (messages, tools) = request_to_py(request);
-                builtin_module(py)?.getattr("generate_stream")?.call1((name, provider, messages, tools))
+                builtin_module(py)?.getattr("generate_stream")?.call1((name, provider, messages, tools, seconds))
             }
         }
     }
