@@ -191,6 +191,7 @@ struct Launched {
 fn launch_keeper(command: &Command) -> io::Result<Launched> {
     let text = CommandText { cwd: command.cwd.as_deref().map(|p| p.display().to_string()).unwrap_or_default() };
     let prepared = Prepared::new(command)?;
+    let socket_dir = c_path(&command.socket_dir)?;
     let stdin = std::fs::File::open("/dev/null")?;
     let (stdout_read, stdout_write) = pipe_pair()?;
     let (stderr_read, stderr_write) = pipe_pair()?;
@@ -202,7 +203,7 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
         argv: prepared.argv.as_ptr(),
         envp: prepared.envp.as_ptr(),
         cwd: prepared.cwd.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
-        socket_dir: prepared.socket_dir.as_ptr(),
+        socket_dir: socket_dir.as_ptr(),
         stdin: stdin.as_raw_fd(),
         stdout: stdout_write.as_raw_fd(),
         stderr: stderr_write.as_raw_fd(),
@@ -211,7 +212,7 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
     let keeper_pid = clone_keeper(&stack, &args)?;
     // The keeper has its own copies now.
     drop((stdin, stdout_write, stderr_write, keeper_end));
-    let resources = Resources { _stack: stack, _args: args, _prepared: prepared };
+    let resources = Resources { _stack: stack, _args: args, _socket_dir: socket_dir, exec: Some(prepared) };
     // From here on the keeper must be reaped whatever fails: the watcher task does it.
     let socket = host_end.try_clone();
     let messages = host_end.set_nonblocking(true).and_then(|()| tokio::net::UnixStream::from_std(host_end));
@@ -240,18 +241,21 @@ async fn watch_keeper(
     exited: oneshot::Sender<Option<ExitStatus>>,
 ) {
     // Freed only after the keeper is reaped: it runs on that stack and reads those strings.
-    let resources = ManuallyDrop::new(resources);
+    let mut resources = ManuallyDrop::new(resources);
     let mut started = Some(started);
     let mut status = None;
     let mut bytes = [0u8; 8];
     while messages.read_exact(&mut bytes).await.is_ok() {
         match Message::decode(bytes) {
             Some(Message::Started(pid)) => {
+                // Past the exec: the keeper will not read them again.
+                resources.exec = None;
                 if let Some(tx) = started.take() {
                     let _ = tx.send(Ok(pid as u32));
                 }
             }
             Some(Message::Failed(stage, errno)) => {
+                resources.exec = None;
                 if let Some(tx) = started.take() {
                     let _ = tx.send(Err(stage.error(errno, &text)));
                 }
@@ -318,11 +322,10 @@ fn pipe_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     }
 }
 
-/// The C strings and pointer arrays the keeper and the plugin's exec read.
+/// The C strings and pointer arrays the plugin's exec reads.
 struct Prepared {
     program: CString,
     cwd: Option<CString>,
-    socket_dir: CString,
     _env: Vec<CString>,
     argv: Vec<*const libc::c_char>,
     envp: Vec<*const libc::c_char>,
@@ -343,14 +346,7 @@ impl Prepared {
             .collect::<io::Result<Vec<_>>>()?;
         let envp = env.iter().map(|e| e.as_ptr()).chain([std::ptr::null()]).collect();
         let argv = vec![program.as_ptr(), std::ptr::null()];
-        Ok(Prepared {
-            cwd: command.cwd.as_deref().map(c_path).transpose()?,
-            socket_dir: c_path(&command.socket_dir)?,
-            program,
-            _env: env,
-            argv,
-            envp,
-        })
+        Ok(Prepared { cwd: command.cwd.as_deref().map(c_path).transpose()?, program, _env: env, argv, envp })
     }
 }
 
@@ -414,7 +410,9 @@ impl Drop for Stack {
 struct Resources {
     _stack: Stack,
     _args: Box<child::KeeperArgs>,
-    _prepared: Prepared,
+    _socket_dir: CString,
+    /// Freed as soon as the keeper reports the exec's outcome.
+    exec: Option<Prepared>,
 }
 
 // SAFETY: raw pointers into data owned by the same struct; moved between threads only to be
