@@ -1,15 +1,9 @@
-//! Starting a plugin process (PROTOCOL.md §1, §4): its environment, a private socket
-//! directory, its own process group, and a parent-death signal.
-//!
-//! Every child is spawned from ONE long-lived thread: Linux's `PR_SET_PDEATHSIG` fires when the
-//! *thread* that forked the child exits, so a pool thread that retires would kill its plugins.
+//! Starting a plugin process (docs/protocol.md, "Launch"): its environment and a private socket
+//! directory. The process itself is started and guarded by its keeper (`crate::keeper`).
 
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::mpsc;
-use std::sync::OnceLock;
 
 /// What the host tells the plugin through its environment.
 #[derive(Debug, Clone)]
@@ -174,94 +168,30 @@ fn process_exists(pid: u32) -> bool {
     alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-struct SpawnJob {
-    command: tokio::process::Command,
-    runtime: tokio::runtime::Handle,
-    reply: tokio::sync::oneshot::Sender<std::io::Result<tokio::process::Child>>,
-}
-
-fn spawner() -> &'static mpsc::Sender<SpawnJob> {
-    static SPAWNER: OnceLock<mpsc::Sender<SpawnJob>> = OnceLock::new();
-    SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<SpawnJob>();
-        std::thread::Builder::new()
-            .name("hector-plugin-spawner".into())
-            .spawn(move || {
-                // Lives as long as the process: its exit would fire every child's death signal.
-                for job in rx {
-                    let _context = job.runtime.enter();
-                    let mut command = job.command;
-                    if let Err(Ok(orphan)) = job.reply.send(command.spawn()) {
-                        // The load was cancelled while we spawned: nobody will own this child.
-                        if let Some(pid) = orphan.id() {
-                            kill_process_group(pid);
-                        }
-                    }
-                }
-            })
-            .expect("cannot start the plugin spawner thread");
-        tx
-    })
-}
-
-/// Spawns `executable` with no arguments, in its own process group, with piped stdout/stderr.
+/// Starts `executable` with no arguments under its keeper: its own process group, stdin
+/// `/dev/null`, stdout and stderr piped, no other descriptor of the host.
 pub async fn spawn(
     executable: &Path,
     options: &LaunchOptions,
     socket_dir: &Path,
-) -> std::io::Result<tokio::process::Child> {
-    let mut command = tokio::process::Command::new(executable);
-    if options.clean_env {
-        command.env_clear();
-    }
-    command
-        .envs(options.plugin_env(socket_dir))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // A start abandoned between spawn and handshake must not leave the child running.
-        .kill_on_drop(true)
-        .process_group(0);
-    if let Some(dir) = &options.working_dir {
-        command.current_dir(dir);
-    }
-    set_parent_death_signal(&mut command);
-
-    let (reply, response) = tokio::sync::oneshot::channel();
-    let job = SpawnJob { command, runtime: tokio::runtime::Handle::current(), reply };
-    spawner().send(job).map_err(|_| std::io::Error::other("the plugin spawner thread is gone"))?;
-    response.await.map_err(|_| std::io::Error::other("the plugin spawner thread dropped the request"))?
+) -> std::io::Result<crate::keeper::PluginProcess> {
+    crate::keeper::spawn(crate::keeper::Command {
+        program: executable.to_owned(),
+        env: environment(options, socket_dir),
+        cwd: options.working_dir.clone(),
+        socket_dir: socket_dir.to_owned(),
+    })
+    .await
 }
 
-#[cfg(target_os = "linux")]
-fn set_parent_death_signal(command: &mut tokio::process::Command) {
-    let host_pid = std::process::id() as libc::pid_t;
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // The host may have died between fork and prctl: then nobody would signal us.
-            if libc::getppid() != host_pid {
-                libc::_exit(1);
-            }
-            Ok(())
-        });
+/// The inherited environment (unless `clean_env`) with the plugin's variables on top.
+fn environment(options: &LaunchOptions, socket_dir: &Path) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = if options.clean_env { Vec::new() } else { std::env::vars_os().collect() };
+    for (key, value) in options.plugin_env(socket_dir) {
+        env.retain(|(k, _)| *k != key);
+        env.push((key, value));
     }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_parent_death_signal(_command: &mut tokio::process::Command) {}
-
-/// Kills the whole process group of a plugin (the plugin and anything it started).
-pub fn kill_process_group(pgid: u32) {
-    if pgid > 1 {
-        // SAFETY: plain syscall; ESRCH (group already gone) is fine.
-        unsafe {
-            libc::killpg(pgid as libc::pid_t, libc::SIGKILL);
-        }
-    }
+    env
 }
 
 #[cfg(test)]
@@ -283,6 +213,20 @@ mod tests {
         assert_eq!(get("PLUGIN_MAX_PORT").as_deref(), Some("25000"));
         assert_eq!(get("PLUGIN_UNIX_SOCKET_DIR").as_deref(), Some("/tmp/x"));
         assert_eq!(get("EXTRA").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn plugin_variables_win_over_inherited_ones_and_clean_env_drops_the_rest() {
+        std::env::set_var("HECTOR_LAUNCH_TEST_INHERITED", "host");
+        let options =
+            LaunchOptions { env: vec![("HECTOR_LAUNCH_TEST_INHERITED".into(), "plugin".into())], ..Default::default() };
+        let env = environment(&options, Path::new("/tmp/x"));
+        let values: Vec<_> = env.iter().filter(|(k, _)| k == "HECTOR_LAUNCH_TEST_INHERITED").collect();
+        assert_eq!(values, [&("HECTOR_LAUNCH_TEST_INHERITED".into(), "plugin".into())]);
+        assert!(env.iter().any(|(k, _)| k == "PATH"));
+        let clean = environment(&LaunchOptions { clean_env: true, ..Default::default() }, Path::new("/tmp/x"));
+        assert!(!clean.iter().any(|(k, _)| k == "PATH"));
+        assert!(clean.iter().any(|(k, _)| k == "PLUGIN_UNIX_SOCKET_DIR"));
     }
 
     #[test]

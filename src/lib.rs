@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod envexpand;
 pub mod error;
 pub mod handshake;
+pub mod keeper;
 pub mod kind;
 pub mod launch;
 pub mod lifecycle;

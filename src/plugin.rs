@@ -1,5 +1,6 @@
 //! One running plugin: launch → handshake → connect → initialize → ready, then crash detection
-//! and graceful shutdown (PROTOCOL.md §1-§4). No orphan, zombie or socket is left behind.
+//! and graceful shutdown (docs/protocol.md). No orphan, zombie or socket is left behind: the
+//! plugin's keeper (`crate::keeper`) kills and reaps everything it started.
 
 use crate::error::{Error, Result};
 use crate::handshake::{self, Address};
@@ -121,6 +122,8 @@ pub struct Plugin {
     pub kind: PluginKind,
     pub path: PathBuf,
     pub pid: u32,
+    /// Kills the plugin and everything it started, through its keeper (never by pid).
+    keeper: crate::keeper::Keeper,
     /// The process that launched the plugin. A forked child of the host inherits this object
     /// but must never signal or stop the plugin: it is not its parent.
     host_pid: u32,
@@ -178,9 +181,10 @@ impl Plugin {
         let mut child = launch::spawn(&spec.path, &spec.launch, socket_dir.path())
             .await
             .map_err(|e| Error::start(&name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
-        let pid = child.id().unwrap_or(0);
+        let pid = child.pid;
+        let keeper = child.keeper.clone();
         let (exit_tx, exit) = watch::channel(None);
-        let mut guard = KillOnDrop { pgid: pid, exit: exit.clone(), armed: true };
+        let mut guard = KillOnDrop { keeper: keeper.clone(), exit: exit.clone(), armed: true };
 
         let stderr_tail = StderrTail::default();
         let (stderr_done_tx, stderr_done) = watch::channel(false);
@@ -192,17 +196,15 @@ impl Plugin {
         tokio::spawn(read_stdout(stdout, name.clone(), sink.clone(), first_line_tx));
 
         tokio::spawn(async move {
-            let status = child.wait().await.ok().map(ExitInfo::from);
-            // Sweep what the plugin left in its group right away: the pid is free from now on,
-            // so it is never signalled again (see kill_group_if_running).
-            launch::kill_process_group(pid);
+            // Reported once the keeper has killed and reaped what the plugin left behind.
+            let status = child.wait().await.map(ExitInfo::from);
             let _ = exit_tx.send(Some(status.unwrap_or(ExitInfo { code: None, signal: None })));
         });
 
         let started = Instant::now();
         // Kills the plugin, then quotes every last stderr line it wrote.
         let failure = |message: String, handshake: bool| {
-            kill_unless_exited(pid, &exit);
+            kill_unless_exited(&keeper, &exit);
             let (stderr_done, tail, plugin) = (stderr_done.clone(), stderr_tail.clone(), name.clone());
             async move {
                 drain_stderr(stderr_done).await;
@@ -223,7 +225,7 @@ impl Plugin {
                 return Err(failure(message, true).await);
             }
             LineOutcome::TimedOut => {
-                kill_unless_exited(pid, &exit);
+                kill_unless_exited(&keeper, &exit);
                 drain_stderr(stderr_done.clone()).await;
                 return Err(Error::StartTimeout {
                     plugin: name.clone(),
@@ -266,6 +268,7 @@ impl Plugin {
             kind: spec.kind,
             path: spec.path.clone(),
             pid,
+            keeper: keeper.clone(),
             host_pid: std::process::id(),
             protocol_version: handshake.app_version,
             address: handshake.address.clone(),
@@ -530,11 +533,10 @@ impl Plugin {
         self.state.send_replace(State::Stopped);
     }
 
-    /// Once the leader is reaped its pid may be reused: the reaper task already swept the
-    /// group at that moment, so from then on the pid is never signalled again.
+    /// Through the keeper, which alone may signal the plugin's pid (it has not reaped it).
     fn kill_group_if_running(&self) {
         if self.owned_by_this_process() {
-            kill_unless_exited(self.pid, &self.exit);
+            kill_unless_exited(&self.keeper, &self.exit);
         }
     }
 
@@ -583,11 +585,11 @@ impl Drop for Plugin {
     }
 }
 
-/// Kills a plugin's process group unless its leader was already reaped: the reaper task swept
-/// the group at that moment, and from then on the pid may belong to someone else.
-fn kill_unless_exited(pid: u32, exit: &watch::Receiver<Option<ExitInfo>>) {
+/// Has the keeper kill the plugin's process group and descendants, unless it already reported
+/// the plugin's exit (it swept them then).
+fn kill_unless_exited(keeper: &crate::keeper::Keeper, exit: &watch::Receiver<Option<ExitInfo>>) {
     if exit.borrow().is_none() {
-        launch::kill_process_group(pid);
+        keeper.kill();
     }
 }
 
@@ -614,7 +616,7 @@ async fn drain_stderr(mut done: watch::Receiver<bool>) {
 
 /// Kills a half-started plugin if start() returns early or is cancelled.
 struct KillOnDrop {
-    pgid: u32,
+    keeper: crate::keeper::Keeper,
     exit: watch::Receiver<Option<ExitInfo>>,
     armed: bool,
 }
@@ -622,7 +624,7 @@ struct KillOnDrop {
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         if self.armed {
-            kill_unless_exited(self.pgid, &self.exit);
+            kill_unless_exited(&self.keeper, &self.exit);
         }
     }
 }

@@ -23,13 +23,29 @@ make it misbehave on purpose (all optional):
   HECTOR_TEST_SHUTDOWN_MARK a file that gets a line "shutdown <pid>" when the Shutdown RPC arrives,
                             and "exited <pid>" when the plugin then exits on its own
   HECTOR_TEST_SHUTDOWN_DELAY seconds to take between the Shutdown RPC and exiting
+  HECTOR_TEST_FDFILE        write "fd -> target" for every open descriptor there, first thing
+  HECTOR_TEST_DESCENDANTS   start a child in our process group and a `setsid` daemon outside
+                            it (double fork: its parent exits), write "<child> <daemon>" there
 """
 
-import asyncio
 import os
 import sys
-import threading
-import time
+
+if os.environ.get("HECTOR_TEST_FDFILE"):
+    # Before any import opens a file of its own.
+    _fds = []
+    for _fd in os.listdir("/proc/self/fd"):
+        try:
+            _fds.append(f"{_fd} -> {os.readlink(f'/proc/self/fd/{_fd}')}")
+        except OSError:
+            pass  # the descriptor of the listing itself, already closed
+    with open(os.environ["HECTOR_TEST_FDFILE"], "w") as _f:
+        _f.write("\n".join(_fds))
+
+import asyncio  # noqa: E402
+import subprocess  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
 
 # Before the slow grpc import: tests wait for these, and a loaded machine takes seconds to import.
 if __name__ == "__main__":
@@ -114,6 +130,30 @@ class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
 
     async def GetModelInfo(self, request, context):
         return llm_pb2.ModelInfo(model_name="py-echo", max_tokens=128, temperature=0.5)
+
+
+DAEMON = """
+import os, sys
+os.setsid()
+if os.fork():
+    os._exit(0)
+os.write(int(sys.argv[1]), str(os.getpid()).encode())
+os.execvp("sleep", ["sleep", "3600"])
+"""
+
+
+def start_descendants(path: str) -> None:
+    """A child in our group, and a daemon that left both our group and our process tree."""
+    in_group = subprocess.Popen(["sleep", "3600"])
+    read, write = os.pipe()
+    launcher = subprocess.Popen([sys.executable, "-c", DAEMON, str(write)], pass_fds=[write])
+    os.close(write)
+    launcher.wait()
+    daemon = int(os.read(read, 32))
+    os.close(read)
+    with open(path + ".tmp", "w") as f:
+        f.write(f"{in_group.pid} {daemon}")
+    os.rename(path + ".tmp", path)
 
 
 def flood(n: int) -> None:
@@ -205,6 +245,8 @@ if __name__ == "__main__":
     if os.environ.get("HECTOR_TEST_STDOUT_FIRST"):
         sys.stdout.write(os.environ["HECTOR_TEST_STDOUT_FIRST"] + "\n")
         sys.stdout.flush()
+    if os.environ.get("HECTOR_TEST_DESCENDANTS"):
+        start_descendants(os.environ["HECTOR_TEST_DESCENDANTS"])
     if os.environ.get("HECTOR_TEST_EXIT"):
         sys.exit(int(os.environ["HECTOR_TEST_EXIT"]))
     if os.environ.get("HECTOR_TEST_SLEEP"):

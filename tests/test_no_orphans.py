@@ -1,0 +1,166 @@
+"""Nothing of a plugin outlives its host or its own end: not the plugin, not a child it left in
+its process group, not a `setsid` daemon that left the group, not its socket directory; and no
+descriptor of the host leaks into it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import process_gone, socket_path
+from hector_plugins import Message, PluginCrashedError, PluginManager
+
+HOST = textwrap.dedent(
+    """
+    import asyncio, sys
+    from hector_plugins import PluginManager
+
+    async def main():
+        pm = PluginManager()
+        info = await pm.load(sys.argv[1], name="parent")
+        print(info.pid, info.address, flush=True)
+        await asyncio.sleep(3600)
+
+    asyncio.run(main())
+    """
+)
+
+
+def read_descendants(path: Path, within: float = 10.0) -> list[int]:
+    """The pids the test plugin wrote: its child in its group, then its `setsid` daemon."""
+    deadline = time.monotonic() + within
+    while not path.exists():
+        assert time.monotonic() < deadline, "the plugin never started its descendants"
+        time.sleep(0.02)
+    pids = [int(p) for p in path.read_text().split()]
+    for pid in pids:
+        os.kill(pid, 0)  # alive
+    return pids
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def session_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
+
+
+def assert_all_gone(pids: dict[str, int], within: float = 5.0) -> None:
+    """Gone means reaped too: the keeper reaps what it kills, so not even a zombie is left."""
+    left = {name: pid for name, pid in pids.items() if not process_gone(pid, within=within)}
+    assert not left, f"still running: {left}"
+
+
+def wait_until_gone(path: Path, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while path.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_sigkilled_host_takes_the_plugin_its_children_its_daemons_and_its_socket_dir(py_plugin, tmp_path: Path) -> None:
+    descendants = tmp_path / "descendants"
+    pidfile = tmp_path / "pid"
+    host = subprocess.Popen(
+        [sys.executable, "-c", HOST, str(py_plugin(descendants=descendants, pidfile=pidfile))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = host.stdout.readline()
+        pid_text, address = line.split()
+        plugin = int(pid_text)
+        assert plugin == int(pidfile.read_text()), "PluginInfo.pid must be the plugin's own pid"
+        in_group, daemon = read_descendants(descendants)
+        # The daemon really left: another session, and (its launcher gone) not the plugin's child.
+        assert session_of(daemon) != session_of(plugin) and parent_of(daemon) != plugin
+        keeper = parent_of(plugin)
+        socket_dir = socket_path(address).parent
+        assert socket_dir.is_dir()
+
+        host.send_signal(signal.SIGKILL)
+        host.wait()
+
+        assert_all_gone({"plugin": plugin, "child in its group": in_group, "setsid daemon": daemon})
+        assert wait_until_gone(socket_dir), f"{socket_dir} outlived the host"
+        # The keeper itself ends too; init reaps it (it was the dead host's child).
+        assert process_gone(keeper, within=5.0, allow_zombie=True)
+    finally:
+        host.kill()
+        host.wait()
+
+
+async def test_shutdown_takes_the_plugins_children_and_daemons_with_it(py_plugin, tmp_path: Path) -> None:
+    descendants = tmp_path / "descendants"
+    pm = PluginManager()
+    info = await pm.load(py_plugin(descendants=descendants), name="parent")
+    in_group, daemon = read_descendants(descendants)
+    socket_dir = socket_path(info.address).parent
+    await pm.shutdown()
+    assert_all_gone({"plugin": info.pid, "child in its group": in_group, "setsid daemon": daemon}, within=1.0)
+    assert not socket_dir.exists()
+
+
+async def test_a_crashed_plugins_children_and_daemons_are_killed_and_its_exit_is_its_own(py_plugin, tmp_path: Path) -> None:
+    descendants = tmp_path / "descendants"
+    pidfile = tmp_path / "pid"
+    async with PluginManager() as pm:
+        info = await pm.load(py_plugin(descendants=descendants, pidfile=pidfile), name="fragile")
+        assert info.pid == int(pidfile.read_text())
+        in_group, daemon = read_descendants(descendants)
+        with pytest.raises(PluginCrashedError, match="exit status 7"):
+            await pm.llm("fragile").generate([Message.user("crash")])
+        # Reported only once everything it left behind is gone.
+        assert_all_gone({"plugin": info.pid, "child in its group": in_group, "setsid daemon": daemon}, within=1.0)
+        [status] = pm.plugins
+        assert status.state == "crashed" and status.exit_code == 7 and status.exit_signal is None
+
+
+async def test_the_reported_pid_is_the_plugins_and_so_is_the_signal_that_killed_it(py_plugin, tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    async with PluginManager() as pm:
+        info = await pm.load(py_plugin(pidfile=pidfile), name="victim")
+        assert info.pid == int(pidfile.read_text())
+        os.kill(info.pid, signal.SIGKILL)
+        with pytest.raises(PluginCrashedError, match="killed by signal 9"):
+            await pm.llm("victim").generate([Message.user("hello")])
+        [status] = pm.plugins
+        assert status.exit_signal == signal.SIGKILL and status.exit_code is None
+        assert process_gone(info.pid)
+
+
+async def test_host_descriptors_do_not_leak_into_plugins(py_plugin, tmp_path: Path) -> None:
+    read, write = os.pipe()
+    os.set_inheritable(read, True)
+    os.set_inheritable(write, True)
+    fdfile = tmp_path / "fds"
+    try:
+        async with PluginManager() as pm:
+            await pm.load(py_plugin(fdfile=fdfile), name="fds")
+    finally:
+        os.close(read)
+        os.close(write)
+    lines = fdfile.read_text().splitlines()
+    open_fds = {int(line.split(" -> ")[0]): line.split(" -> ")[1] for line in lines}
+    assert sorted(open_fds) == [0, 1, 2], lines
+    assert open_fds[0] == "/dev/null" and open_fds[1].startswith("pipe:") and open_fds[2].startswith("pipe:"), lines
+
+
+async def test_a_plugin_that_cannot_start_still_fails_clearly(tmp_path: Path) -> None:
+    # The exec error comes back from the plugin's side of the keeper's fork.
+    script = tmp_path / "no-interpreter"
+    script.write_text("#!/nonexistent/interpreter\n")
+    script.chmod(0o755)
+    with pytest.raises(Exception, match=r"cannot execute .*no-interpreter.*No such file or directory"):
+        await asyncio.wait_for(PluginManager().load(script, name="broken"), 20)
