@@ -100,7 +100,11 @@ impl PluginChannel {
     /// HTTP/1 server, or something else entirely): `Some(what it answered)`.
     pub async fn wrong_protocol(&self) -> Option<String> {
         let mut greeting = self.greeting.clone();
-        let first = greeting.wait_for(Option::is_some).await.ok()?.clone().unwrap_or_default();
+        // An error means the connection ended before the server said anything.
+        let first = match greeting.wait_for(Option::is_some).await {
+            Ok(first) => first.clone().unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
         describe_non_http2(&first)
     }
 }
@@ -266,6 +270,16 @@ impl<S: AsyncRead + Unpin> AsyncRead for Greeting<S> {
             }
         }
         outcome
+    }
+}
+
+impl<S> Drop for Greeting<S> {
+    /// A connection that failed (e.g. on a write the server refused) before a read completed
+    /// still reports what the server sent, if anything.
+    fn drop(&mut self) {
+        if let Some(tell) = self.tell.take() {
+            tell.send_replace(Some(std::mem::take(&mut self.seen)));
+        }
     }
 }
 
