@@ -60,3 +60,34 @@ async def test_hector_plugins_are_callable_raw_too(rust_plugin: Path, proto_dir:
             await pm.raw("r").call("/hector.plugin.LLMProvider/Generate", request.SerializeToString())
         )
         assert reply.text == "Echo: raw"
+
+
+async def test_raw_requests_take_any_bytes_like_object(kv_plugin: Path) -> None:
+    # The extension is built for the stable ABI (abi3), which lacks PyBuffer: every buffer kind
+    # must still reach the plugin byte for byte, and anything else must be refused by name.
+    import array
+
+    def put(value: str) -> bytes:
+        return wrappers_pb2.StringValue(value=f"k={value}").SerializeToString()
+
+    requests = {
+        "bytearray": bytearray(put("bytearray")),
+        "memoryview": memoryview(put("memoryview")),
+        "sliced memoryview": memoryview(b"xx" + put("sliced memoryview"))[2:],
+        "array": array.array("B", put("array")),
+    }
+    get = memoryview(bytearray(wrappers_pb2.StringValue(value="k").SerializeToString()))
+    count = bytearray(wrappers_pb2.Int32Value(value=2).SerializeToString())
+    async with PluginManager() as pm:
+        await pm.load(kv_plugin, name="kv", protocol_versions=[2, 3], **KV)
+        raw = pm.raw("kv")
+        for kind, request in requests.items():
+            await raw.call("/kv.KV/Put", request)
+            assert wrappers_pb2.StringValue.FromString(await raw.call("/kv.KV/Get", get)).value == kind
+        assert len([item async for item in raw.stream("/kv.KV/Count", count)]) == 2
+
+        for wrong in ("k=v", 3, [1, 2]):
+            with pytest.raises(TypeError, match=r'"kv".*/kv.KV/Put.*bytes-like.*SerializeToString'):
+                await raw.call("/kv.KV/Put", wrong)
+        with pytest.raises(TypeError, match=r"/kv.KV/Count.*not str"):
+            raw.stream("/kv.KV/Count", "2")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any, AsyncIterator, Awaitable, Generator, Iterable, Mapping, Sequence, Union, final
 
+from typing_extensions import Buffer
+
 __version__: str
 
 __all__ = ["AsyncStream", "ConfiguredPlugin", "GenerateResponse", "HealthStatus", "LLMClient", "LoadResult", "Message", "ModelInfo", "PluginInfo", "PluginManager", "RawClient", "Ready", "StreamChunk", "ToolCall", "ToolDefinition", "__version__", "_shutdown_all"]
@@ -231,9 +233,9 @@ class RawClient:
     def name(self) -> str: ...
     @property
     def protocol_version(self) -> int: ...
-    def call(self, method: str, request: bytes | None = None, *, timeout: float | None = None) -> Awaitable[bytes]: ...
+    def call(self, method: str, request: Buffer | None = None, *, timeout: float | None = None) -> Awaitable[bytes]: ...
     def stream(
-        self, method: str, request: bytes | None = None, *, timeout: float | None = None
+        self, method: str, request: Buffer | None = None, *, timeout: float | None = None
     ) -> AsyncIterator[bytes]: ...
 
 @final

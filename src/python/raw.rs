@@ -5,8 +5,9 @@ use super::llm::timeout_arg;
 use bytes::Bytes;
 use hector_plugins::clients::raw::RawClient;
 use hector_plugins::Manager;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyMemoryView};
 use std::sync::Arc;
 
 #[pyclass(module = "hector_plugins", frozen, name = "RawClient")]
@@ -26,10 +27,22 @@ impl PyRawClient {
     }
 }
 
-fn request_bytes(request: &Bound<'_, PyAny>) -> PyResult<Bytes> {
-    // bytes, bytearray, memoryview or anything with the buffer protocol.
-    let buffer = pyo3::buffer::PyBuffer::<u8>::get(request)?;
-    Ok(Bytes::from(buffer.to_vec(request.py())?))
+/// bytes, bytearray, memoryview or anything with the buffer protocol.
+/// The extension uses the stable ABI of Python 3.9 (abi3), where `PyBuffer` is missing: bytes are
+/// read in place, other buffers through a memoryview (it accepts exactly the buffer protocol).
+fn request_bytes(plugin: &str, method: &str, request: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    if let Ok(bytes) = request.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
+    }
+    let view = PyMemoryView::from(request).map_err(|_| {
+        let kind = request.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+        PyTypeError::new_err(format!(
+            "plugin {plugin:?}: the request of {method} must be bytes-like (bytes, bytearray, memoryview), \
+             not {kind}: pass the serialized message, e.g. request.SerializeToString()"
+        ))
+    })?;
+    let copy = view.call_method0("tobytes")?;
+    Ok(Bytes::copy_from_slice(copy.cast::<PyBytes>()?.as_bytes()))
 }
 
 #[pymethods]
@@ -54,7 +67,10 @@ impl PyRawClient {
         request: Option<&Bound<'py, PyAny>>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let request = request.map(request_bytes).transpose()?.unwrap_or_default();
+        let request = request
+            .map(|request| request_bytes(&self.client.plugin().name, &method, request))
+            .transpose()?
+            .unwrap_or_default();
         let timeout = timeout_arg(timeout)?;
         let client = self.current();
         bridge::spawn(py, async move { client.unary(&method, request, timeout).await }, |py, bytes| {
@@ -72,7 +88,10 @@ impl PyRawClient {
         timeout: Option<f64>,
     ) -> PyResult<AsyncStream> {
         bridge::ensure_runtime_usable()?;
-        let request = request.map(request_bytes).transpose()?.unwrap_or_default();
+        let request = request
+            .map(|request| request_bytes(&self.client.plugin().name, &method, request))
+            .transpose()?
+            .unwrap_or_default();
         let timeout = timeout_arg(timeout)?;
         let client = self.current();
         let opener = async move { client.server_stream(&method, request, timeout).await };

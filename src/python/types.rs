@@ -17,7 +17,7 @@ fn json_function<'py>(py: Python<'py>, name: &'static str) -> PyResult<Bound<'py
 /// JSON text of any JSON-able Python value (a str is taken as JSON text already).
 pub fn to_json_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(text) = value.cast::<PyString>() {
-        return Ok(text.to_str()?.to_owned());
+        return Ok(text.to_cow()?.into_owned());
     }
     json_function(value.py(), "dumps")?.call1((value,))?.extract()
 }
