@@ -7,8 +7,9 @@ import gc
 import resource
 import statistics
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Callable
 
 Call = Callable[[], Awaitable[object]]
 CONCURRENCY = (16, 256)
@@ -98,7 +99,9 @@ async def measure_unary(call: Call, n: int, warm: int, into: UnarySamples, *, wi
             into.conc_rate[tasks].append(await concurrent(call, n, tasks))
 
 
-async def chunks_per_second(open_stream: Callable[[], object], expected: int, is_text: Callable[[object], bool]) -> float:
+async def chunks_per_second(
+    open_stream: Callable[[], object], expected: int, is_text: Callable[[object], bool]
+) -> float:
     """Consumes one stream; checks it carried `expected` text chunks; returns chunks/s."""
     start = time.perf_counter_ns()
     count = 0

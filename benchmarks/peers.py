@@ -8,8 +8,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "benchmarks" / "_generated"
@@ -135,20 +136,44 @@ def _json_from(command: list[str]) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
-def go_host(plugin: Path, *, calls: int, rounds: int, chunks: int, startup: str | None, samples: Path | None) -> dict[str, Any]:
+def go_host(
+    plugin: Path, *, calls: int, rounds: int, chunks: int, startup: str | None, samples: Path | None
+) -> dict[str, Any]:
     """go-plugin's Go host launching and calling `plugin` (see benchmarks/go-host/README.md)."""
-    command = [str(GO_HOST), "-plugin", str(plugin), "-calls", str(calls), "-rounds", str(rounds), "-stream-chunks", str(chunks)]
+    command = [
+        str(GO_HOST),
+        "-plugin",
+        str(plugin),
+        "-calls",
+        str(calls),
+        "-rounds",
+        str(rounds),
+        "-stream-chunks",
+        str(chunks),
+    ]
     command += ["-startup", startup] if startup else ["-skip-startup"]
     if samples:
         command += ["-samples", str(samples)]
     return _json_from(command)
 
 
-def rust_floor(address: str, *, calls: int, rounds: int, chunks: int, samples_dir: Path | None, one_thread: bool = False) -> dict[str, Any]:
+def rust_floor(
+    address: str, *, calls: int, rounds: int, chunks: int, samples_dir: Path | None, one_thread: bool = False
+) -> dict[str, Any]:
     """Raw socket, tonic and hector's own Rust client on the plugin at `address`; on a runtime
     like the Python host's, or (`one_thread`) with IO, connection and calls on one thread."""
     workers = os.environ.get("HECTOR_PLUGINS_WORKER_THREADS") or "2"  # the same as the Python host's runtime
-    command = [str(RUST_FLOOR), "--address", address, "--calls", str(calls), "--rounds", str(rounds), "--stream-chunks", str(chunks)]
+    command = [
+        str(RUST_FLOOR),
+        "--address",
+        address,
+        "--calls",
+        str(calls),
+        "--rounds",
+        str(rounds),
+        "--stream-chunks",
+        str(chunks),
+    ]
     command += ["--current-thread"] if one_thread else ["--workers", workers]
     if samples_dir:
         command += ["--samples-dir", str(samples_dir)]

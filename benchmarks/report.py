@@ -7,9 +7,9 @@ import os
 import platform
 import statistics
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from measure import percentile
 

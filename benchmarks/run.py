@@ -87,13 +87,21 @@ Streams = dict[str, tuple[Callable[[], Any], Callable[[Any], bool]]]
 SEQUENTIAL_ONLY = {"raw-socket from asyncio"}
 
 
-async def python_round(r: int, clients: dict[str, Callable[[], Any]], streams: Streams, args: argparse.Namespace,
-                       unary: dict[str, UnarySamples], rates: dict[str, list[float]]) -> None:
+async def python_round(
+    r: int,
+    clients: dict[str, Callable[[], Any]],
+    streams: Streams,
+    args: argparse.Namespace,
+    unary: dict[str, UnarySamples],
+    rates: dict[str, list[float]],
+) -> None:
     """One round of every Python client: unary, then one stream each; order reversed on odd rounds."""
     order = list(clients) if r % 2 == 0 else list(clients)[::-1]
     print(f"  round {r + 1}/{args.rounds} ({' / '.join(order)})", file=sys.stderr, flush=True)
     for name in order:
-        await measure_unary(clients[name], args.calls, args.warmup, unary[name], with_concurrency=name not in SEQUENTIAL_ONLY)
+        await measure_unary(
+            clients[name], args.calls, args.warmup, unary[name], with_concurrency=name not in SEQUENTIAL_ONLY
+        )
     for name in streams if r % 2 == 0 else list(streams)[::-1]:
         open_stream, text = streams[name]
         rates[name].append(await chunks_per_second(open_stream, args.chunks, text))
@@ -143,7 +151,9 @@ async def rust_plugin_workloads(args: argparse.Namespace) -> dict[str, Any]:
             samples_dir = Path(samples)
 
             def floor_round() -> dict[str, Any]:
-                return peers.rust_floor(info.address, calls=args.calls, rounds=1, chunks=args.chunks, samples_dir=samples_dir)
+                return peers.rust_floor(
+                    info.address, calls=args.calls, rounds=1, chunks=args.chunks, samples_dir=samples_dir
+                )
 
             try:
                 for open_stream, text in streams.values():  # warm-up: one full stream each
@@ -158,12 +168,28 @@ async def rust_plugin_workloads(args: argparse.Namespace) -> dict[str, Any]:
                 await grpc_client.close()
                 echo.close()
                 echo_dir.cleanup()
-            floor_samples = {name: peers.read_samples(samples_dir / f"{name}.txt") for name in ("raw-socket", "tonic", "hector-core") if (samples_dir / f"{name}.txt").exists()}
+            floor_samples = {
+                name: peers.read_samples(samples_dir / f"{name}.txt")
+                for name in ("raw-socket", "tonic", "hector-core")
+                if (samples_dir / f"{name}.txt").exists()
+            }
         # What a transport driven by the caller's own thread could reach (no hand-offs).
         one_thread = await asyncio.to_thread(
-            peers.rust_floor, info.address, calls=args.calls, rounds=args.rounds, chunks=args.chunks, samples_dir=None, one_thread=True)
-    return {"unary": unary, "streams": rates, "floors": merge_floor_rounds(floor_rounds), "floor_samples": floor_samples,
-            "floors_one_thread": one_thread}
+            peers.rust_floor,
+            info.address,
+            calls=args.calls,
+            rounds=args.rounds,
+            chunks=args.chunks,
+            samples_dir=None,
+            one_thread=True,
+        )
+    return {
+        "unary": unary,
+        "streams": rates,
+        "floors": merge_floor_rounds(floor_rounds),
+        "floor_samples": floor_samples,
+        "floors_one_thread": one_thread,
+    }
 
 
 async def go_plugin_workloads(args: argparse.Namespace, samples_file: Path) -> dict[str, Any]:
@@ -189,8 +215,16 @@ async def go_plugin_workloads(args: argparse.Namespace, samples_file: Path) -> d
                 go_rounds.append(await asyncio.to_thread(go_round, args, samples_file))
         # Our Rust client without Python on the same Go plugin: separates the bridge's cost from
         # the HTTP/2 exchange with a Go server.
-        floors = peers.rust_floor(info.address, calls=args.calls, rounds=args.rounds, chunks=args.chunks, samples_dir=None)
-    return {"hector": hector, "hector_streams": hector_streams, "go": go_rounds, "go_samples": peers.read_samples(samples_file), "floors": floors}
+        floors = peers.rust_floor(
+            info.address, calls=args.calls, rounds=args.rounds, chunks=args.chunks, samples_dir=None
+        )
+    return {
+        "hector": hector,
+        "hector_streams": hector_streams,
+        "go": go_rounds,
+        "go_samples": peers.read_samples(samples_file),
+        "floors": floors,
+    }
 
 
 def go_round(args: argparse.Namespace, samples_file: Path) -> dict[str, Any]:
@@ -216,7 +250,11 @@ async def hector_startup(plugin: Path, counts: list[int], repetitions: int) -> d
                 host_cpu.append((host_cpu_seconds() - host_before) * 1000 / count)
             # Reaped plugins' CPU (start to exit): what K starts cost the machine.
             cpu.append((children_cpu_seconds() - children_before) * 1000 / count)
-        results[count] = {"ms": statistics.median(times), "plugin_cpu_ms": statistics.median(cpu), "host_cpu_ms": statistics.median(host_cpu)}
+        results[count] = {
+            "ms": statistics.median(times),
+            "plugin_cpu_ms": statistics.median(cpu),
+            "host_cpu_ms": statistics.median(host_cpu),
+        }
     return results
 
 
@@ -283,8 +321,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--calls", type=int, help="calls per unary measurement (default 5000)")
     parser.add_argument("--rounds", type=int, help="alternating rounds (default 5)")
     parser.add_argument("--chunks", type=int, help="chunks per stream (default 10000)")
-    parser.add_argument("--no-build", action="store_true", help="do not build the plugins, the Go host and the Rust floor")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the results (default benchmarks/RESULTS.md)")
+    parser.add_argument(
+        "--no-build", action="store_true", help="do not build the plugins, the Go host and the Rust floor"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help="where to write the results (default benchmarks/RESULTS.md)"
+    )
     parser.add_argument("--memory-probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.calls = args.calls or (500 if args.quick else 5000)
@@ -303,7 +345,10 @@ def main() -> None:
         return
     command = " ".join(["python", "benchmarks/run.py", *sys.argv[1:]])
     if not report.extension_is_release():
-        print("warning: hector_plugins is a debug build; run `maturin develop --release` for real figures", file=sys.stderr)
+        print(
+            "warning: hector_plugins is a debug build; run `maturin develop --release` for real figures",
+            file=sys.stderr,
+        )
     if not args.no_build:
         peers.build_all()
     peers.generate_stubs()
@@ -311,20 +356,35 @@ def main() -> None:
     rust, go, startup = asyncio.run(measure_all(args))
     print("memory", file=sys.stderr, flush=True)
     mem = memory(RUST_PLUGIN)
-    figures = sections.Figures(chunks=args.chunks, rounds=args.rounds, startup_counts=args.startup, startup_reps=args.startup_reps,
-                               idle_plugins=IDLE_PLUGINS, rust=rust, go=go, startup=startup, memory=mem)
+    figures = sections.Figures(
+        chunks=args.chunks,
+        rounds=args.rounds,
+        startup_counts=args.startup,
+        startup_reps=args.startup_reps,
+        idle_plugins=IDLE_PLUGINS,
+        rust=rust,
+        go=go,
+        startup=startup,
+        memory=mem,
+    )
     body, goals = sections.build(figures, CHART.name)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart = args.output.parent / CHART.name
-    report.latency_chart(chart, {
-        "Rust echo plugin (same process)": {
-            "hector (Python)": rust["unary"]["hector"].last_latencies_ns,
-            "grpc.aio (Python)": rust["unary"]["grpc.aio"].last_latencies_ns,
-            "in-process Python": rust["unary"]["in-process Python"].last_latencies_ns,
-            **{f"{name} (Rust)": samples for name, samples in rust["floor_samples"].items()},
+    report.latency_chart(
+        chart,
+        {
+            "Rust echo plugin (same process)": {
+                "hector (Python)": rust["unary"]["hector"].last_latencies_ns,
+                "grpc.aio (Python)": rust["unary"]["grpc.aio"].last_latencies_ns,
+                "in-process Python": rust["unary"]["in-process Python"].last_latencies_ns,
+                **{f"{name} (Rust)": samples for name, samples in rust["floor_samples"].items()},
+            },
+            "Go echo plugin": {
+                "hector (Python)": go["hector"].last_latencies_ns,
+                "go-plugin Go host": go["go_samples"],
+            },
         },
-        "Go echo plugin": {"hector (Python)": go["hector"].last_latencies_ns, "go-plugin Go host": go["go_samples"]},
-    })
+    )
     go_host = f"{go['go'][0]['host']}, {go['go'][0]['go']}" if go["go"] else "?"
     intro = [
         *(f"- {key}: {value}" for key, value in report.machine(LOAD_AT_START, go_host)),

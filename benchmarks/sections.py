@@ -26,7 +26,9 @@ class Figures:
     startup_reps: int
     idle_plugins: int
     rust: dict[str, Any]  # unary: {client: UnarySamples}, streams: {client: [chunks/s]}, floors: bench-floor medians
-    go: dict[str, Any]  # hector: UnarySamples, hector_streams, go: [go-host round JSON], floors: bench-floor on the Go plugin
+    go: dict[
+        str, Any
+    ]  # hector: UnarySamples, hector_streams, go: [go-host round JSON], floors: bench-floor on the Go plugin
     startup: dict[str, dict[int, dict[str, float]]]
     memory: dict[str, float]
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -59,37 +61,87 @@ class Figures:
 def unary_section(f: Figures) -> list[str]:
     rows = []
     for name, s in f.unary.items():
-        rows.append([name, fmt(s.median("p50_us"), ".1f"), fmt(s.median("p99_us"), ".1f"), fmt(s.median("seq_rate")),
-                     fmt(median(s.conc_rate[16])), fmt(median(s.conc_rate[256])), fmt(s.median("cpu_us"), ".1f")])
+        rows.append(
+            [
+                name,
+                fmt(s.median("p50_us"), ".1f"),
+                fmt(s.median("p99_us"), ".1f"),
+                fmt(s.median("seq_rate")),
+                fmt(median(s.conc_rate[16])),
+                fmt(median(s.conc_rate[256])),
+                fmt(s.median("cpu_us"), ".1f"),
+            ]
+        )
     for name in ("hector-core", "tonic", "raw-socket"):
         if name in f.rust["floors"]:
-            rows.append([f"{name} (Rust)", fmt(f.floor(name, "p50_us"), ".1f"), fmt(f.floor(name, "p99_us"), ".1f"),
-                         fmt(f.floor(name, "seq_calls_per_s")), fmt(f.floor(name, "c16_calls_per_s")), fmt(f.floor(name, "c256_calls_per_s")), "–"])
+            rows.append(
+                [
+                    f"{name} (Rust)",
+                    fmt(f.floor(name, "p50_us"), ".1f"),
+                    fmt(f.floor(name, "p99_us"), ".1f"),
+                    fmt(f.floor(name, "seq_calls_per_s")),
+                    fmt(f.floor(name, "c16_calls_per_s")),
+                    fmt(f.floor(name, "c256_calls_per_s")),
+                    "–",
+                ]
+            )
     for name in ("hector-core", "tonic"):
         one = f.rust.get("floors_one_thread", {}).get(name)
         if one:
-            rows.append([f"{name}, one thread (Rust)", fmt(one.get("p50_us"), ".1f"), fmt(one.get("p99_us"), ".1f"), fmt(one.get("seq_calls_per_s")),
-                         fmt(one.get("c16_calls_per_s")), fmt(one.get("c256_calls_per_s")), "–"])
+            rows.append(
+                [
+                    f"{name}, one thread (Rust)",
+                    fmt(one.get("p50_us"), ".1f"),
+                    fmt(one.get("p99_us"), ".1f"),
+                    fmt(one.get("seq_calls_per_s")),
+                    fmt(one.get("c16_calls_per_s")),
+                    fmt(one.get("c256_calls_per_s")),
+                    "–",
+                ]
+            )
     if f.floor("raw-socket", "cross_cpu_p50_us") is not None:
         # The same round trip with its two ends on different CPUs: what waking the other CPU costs.
-        rows.append(["raw-socket across CPUs (Rust)", fmt(f.floor("raw-socket", "cross_cpu_p50_us"), ".1f"),
-                     fmt(f.floor("raw-socket", "cross_cpu_p99_us"), ".1f"), fmt(f.floor("raw-socket", "cross_cpu_calls_per_s")), "–", "–", "–"])
+        rows.append(
+            [
+                "raw-socket across CPUs (Rust)",
+                fmt(f.floor("raw-socket", "cross_cpu_p50_us"), ".1f"),
+                fmt(f.floor("raw-socket", "cross_cpu_p99_us"), ".1f"),
+                fmt(f.floor("raw-socket", "cross_cpu_calls_per_s")),
+                "–",
+                "–",
+                "–",
+            ]
+        )
     h, g = f.unary["hector"], f.unary["grpc.aio"]
-    hector_vs_grpc = [ratio(False, h.median("p50_us"), g.median("p50_us")), ratio(False, h.median("p99_us"), g.median("p99_us")),
-                      ratio(True, h.median("seq_rate"), g.median("seq_rate")), ratio(True, median(h.conc_rate[16]), median(g.conc_rate[16])),
-                      ratio(True, median(h.conc_rate[256]), median(g.conc_rate[256])), ratio(False, h.median("cpu_us"), g.median("cpu_us"))]
-    hector_vs_tonic = [ratio(False, h.median("p50_us"), f.floor("tonic", "p50_us")), ratio(False, h.median("p99_us"), f.floor("tonic", "p99_us")),
-                       ratio(True, h.median("seq_rate"), f.floor("tonic", "seq_calls_per_s")),
-                       ratio(True, median(h.conc_rate[16]), f.floor("tonic", "c16_calls_per_s")),
-                       ratio(True, median(h.conc_rate[256]), f.floor("tonic", "c256_calls_per_s")), "–"]
+    hector_vs_grpc = [
+        ratio(False, h.median("p50_us"), g.median("p50_us")),
+        ratio(False, h.median("p99_us"), g.median("p99_us")),
+        ratio(True, h.median("seq_rate"), g.median("seq_rate")),
+        ratio(True, median(h.conc_rate[16]), median(g.conc_rate[16])),
+        ratio(True, median(h.conc_rate[256]), median(g.conc_rate[256])),
+        ratio(False, h.median("cpu_us"), g.median("cpu_us")),
+    ]
+    hector_vs_tonic = [
+        ratio(False, h.median("p50_us"), f.floor("tonic", "p50_us")),
+        ratio(False, h.median("p99_us"), f.floor("tonic", "p99_us")),
+        ratio(True, h.median("seq_rate"), f.floor("tonic", "seq_calls_per_s")),
+        ratio(True, median(h.conc_rate[16]), f.floor("tonic", "c16_calls_per_s")),
+        ratio(True, median(h.conc_rate[256]), f.floor("tonic", "c256_calls_per_s")),
+        "–",
+    ]
     return [
         "",
         "## Unary `Generate`, Rust echo plugin (one process; every client on its unix socket)",
         "",
-        *table(["client", "p50 µs", "p99 µs", "sequential calls/s", "c16 calls/s", "c256 calls/s", "host CPU µs/call"], rows),
+        *table(
+            ["client", "p50 µs", "p99 µs", "sequential calls/s", "c16 calls/s", "c256 calls/s", "host CPU µs/call"],
+            rows,
+        ),
         "",
-        *table(["hector compared with", "p50", "p99", "sequential", "c16", "c256", "host CPU"],
-               [["grpc.aio", *hector_vs_grpc], ["tonic (Rust floor)", *hector_vs_tonic]]),
+        *table(
+            ["hector compared with", "p50", "p99", "sequential", "c16", "c256", "host CPU"],
+            [["grpc.aio", *hector_vs_grpc], ["tonic (Rust floor)", *hector_vs_tonic]],
+        ),
         "",
         "Ratios say how many times better hector is (below 1× = worse). Host CPU is this process's CPU time",
         "(all threads) per sequential call; the plugin's CPU is not included.",
@@ -98,7 +150,11 @@ def unary_section(f: Figures) -> list[str]:
 
 def stream_section(f: Figures) -> list[str]:
     rows = [[name, fmt(median(rates))] for name, rates in f.rust["streams"].items()]
-    rows += [[f"{name} (Rust)", fmt(f.floor(name, "stream_chunks_per_s"))] for name in ("hector-core", "tonic") if name in f.rust["floors"]]
+    rows += [
+        [f"{name} (Rust)", fmt(f.floor(name, "stream_chunks_per_s"))]
+        for name in ("hector-core", "tonic")
+        if name in f.rust["floors"]
+    ]
     hector = f.stream("hector")
     return [
         "",
@@ -114,15 +170,32 @@ def go_section(f: Figures) -> list[str]:
     gh: UnarySamples = f.go["hector"]
     go_stream = median([r["stream"]["chunks_per_s"] for r in f.go["go"]])
     rows = [
-        ["p50 µs", fmt(gh.median("p50_us"), ".1f"), fmt(f.go_host("p50_us"), ".1f"), ratio(False, gh.median("p50_us"), f.go_host("p50_us"))],
-        ["p99 µs", fmt(gh.median("p99_us"), ".1f"), fmt(f.go_host("p99_us"), ".1f"), ratio(False, gh.median("p99_us"), f.go_host("p99_us"))],
-        ["sequential calls/s", fmt(gh.median("seq_rate")), fmt(f.go_host("seq_calls_per_s")), ratio(True, gh.median("seq_rate"), f.go_host("seq_calls_per_s"))],
+        [
+            "p50 µs",
+            fmt(gh.median("p50_us"), ".1f"),
+            fmt(f.go_host("p50_us"), ".1f"),
+            ratio(False, gh.median("p50_us"), f.go_host("p50_us")),
+        ],
+        [
+            "p99 µs",
+            fmt(gh.median("p99_us"), ".1f"),
+            fmt(f.go_host("p99_us"), ".1f"),
+            ratio(False, gh.median("p99_us"), f.go_host("p99_us")),
+        ],
+        [
+            "sequential calls/s",
+            fmt(gh.median("seq_rate")),
+            fmt(f.go_host("seq_calls_per_s")),
+            ratio(True, gh.median("seq_rate"), f.go_host("seq_calls_per_s")),
+        ],
     ]
     for c in CONCURRENCY:
         ours, theirs = median(gh.conc_rate[c]), f.go_host(f"c{c}_calls_per_s")
         rows.append([f"c{c} calls/s", fmt(ours), fmt(theirs), ratio(True, ours, theirs)])
     ours_stream = median(f.go["hector_streams"])
-    rows.append([f"stream chunks/s ({f.chunks:,})", fmt(ours_stream), fmt(go_stream), ratio(True, ours_stream, go_stream)])
+    rows.append(
+        [f"stream chunks/s ({f.chunks:,})", fmt(ours_stream), fmt(go_stream), ratio(True, ours_stream, go_stream)]
+    )
     core, tonic = f.go["floors"].get("hector-core", {}), f.go["floors"].get("tonic", {})
     return [
         "",
@@ -150,15 +223,34 @@ def startup_section(f: Figures) -> list[str]:
         cells = [fmt(figures.get(k, {}).get("ms"), ".1f") for k in f.startup_counts]
         host = figures.get(f.most, {}).get("host_cpu_ms")
         cpu = figures.get(f.most, {}).get("plugin_cpu_ms")
-        rows.append([label, *cells, f"{most / one:.1f}×" if one and most else "–", fmt(host, ".2f"), fmt(cpu, ".1f"), fmt(startup_bound_ms(f, label), ".0f")])
+        rows.append(
+            [
+                label,
+                *cells,
+                f"{most / one:.1f}×" if one and most else "–",
+                fmt(host, ".2f"),
+                fmt(cpu, ".1f"),
+                fmt(startup_bound_ms(f, label), ".0f"),
+            ]
+        )
     counts = [f"{k} plugin{'s' if k > 1 else ''} ms" for k in f.startup_counts]
     return [
         "",
         f"## Startup: K plugins launched at once, until all are ready (median of {f.startup_reps} for hector, of up to 3 for go-plugin)",
         "",
-        *table(["host / plugin", *counts, f"{f.most} / 1", "host CPU ms per start", "plugin CPU ms per start", f"CPU bound for {f.most} ms"], rows),
+        *table(
+            [
+                "host / plugin",
+                *counts,
+                f"{f.most} / 1",
+                "host CPU ms per start",
+                "plugin CPU ms per start",
+                f"CPU bound for {f.most} ms",
+            ],
+            rows,
+        ),
         "",
-        "\"Ready\" = handshake, connection and `Initialize` done. Host CPU per start: this process's CPU (all",
+        '"Ready" = handshake, connection and `Initialize` done. Host CPU per start: this process\'s CPU (all',
         "threads) during `load_all`, per plugin. Plugin CPU per start: the plugins' own CPU",
         f"time from launch to exit (reaped children), per plugin. CPU bound: {f.most} starts need at least",
         f"{f.most} × that / {f.cores} cores of wall time, whatever the host does.",
@@ -216,19 +308,58 @@ def goals(f: Figures) -> list[Goal]:
         return a / b if a and b else None
 
     return [
-        Goal("p50 unary at least 2× faster than grpc.aio", divide(grpc, hector), 2.0, True, f"{fmt(hector, '.1f')} vs {fmt(grpc, '.1f')} µs"),
-        Goal("async call from Python ≤ 1.3× the native Rust tonic floor (p50)", divide(hector, tonic), 1.3, False,
-             f"{fmt(hector, '.1f')} vs {fmt(tonic, '.1f')} µs; a bare asyncio socket round trip alone takes "
-             f"{fmt(f.p50('raw-socket from asyncio'), '.1f')} µs"),
-        Goal("no slower than go-plugin's Go host on the same Go plugin (p50)", divide(go_host, go_hector), 1.0, True,
-             f"{fmt(go_hector, '.1f')} vs {fmt(go_host, '.1f')} µs"),
-        Goal(f"{f.most} plugins ready in under 3× the time of one", divide(most, one), 3.0, False,
-             f"{fmt(most, '.1f')} vs {fmt(one, '.1f')} ms (Rust plugin); the plugins' own CPU alone allows no better than "
-             f"{fmt(divide(bound, one), '.0f')}× on {f.cores} cores"),
-        Goal("streaming at least 5× grpc.aio chunks/s", divide(stream_ours, stream_grpc), 5.0, True,
-             f"{fmt(stream_ours)} vs {fmt(stream_grpc)} chunks/s"),
-        Goal("`embed_batch` at least 10× a loop of `embed`", None, 10.0, True, "no embedder client exists yet: measured once it does"),
-        Goal("under 2 MiB of host memory per idle plugin", per_plugin_kib / 1024, 2.0, False, f"{per_plugin_kib:.0f} KiB", unit=" MiB"),
+        Goal(
+            "p50 unary at least 2× faster than grpc.aio",
+            divide(grpc, hector),
+            2.0,
+            True,
+            f"{fmt(hector, '.1f')} vs {fmt(grpc, '.1f')} µs",
+        ),
+        Goal(
+            "async call from Python ≤ 1.3× the native Rust tonic floor (p50)",
+            divide(hector, tonic),
+            1.3,
+            False,
+            f"{fmt(hector, '.1f')} vs {fmt(tonic, '.1f')} µs; a bare asyncio socket round trip alone takes "
+            f"{fmt(f.p50('raw-socket from asyncio'), '.1f')} µs",
+        ),
+        Goal(
+            "no slower than go-plugin's Go host on the same Go plugin (p50)",
+            divide(go_host, go_hector),
+            1.0,
+            True,
+            f"{fmt(go_hector, '.1f')} vs {fmt(go_host, '.1f')} µs",
+        ),
+        Goal(
+            f"{f.most} plugins ready in under 3× the time of one",
+            divide(most, one),
+            3.0,
+            False,
+            f"{fmt(most, '.1f')} vs {fmt(one, '.1f')} ms (Rust plugin); the plugins' own CPU alone allows no better than "
+            f"{fmt(divide(bound, one), '.0f')}× on {f.cores} cores",
+        ),
+        Goal(
+            "streaming at least 5× grpc.aio chunks/s",
+            divide(stream_ours, stream_grpc),
+            5.0,
+            True,
+            f"{fmt(stream_ours)} vs {fmt(stream_grpc)} chunks/s",
+        ),
+        Goal(
+            "`embed_batch` at least 10× a loop of `embed`",
+            None,
+            10.0,
+            True,
+            "no embedder client exists yet: measured once it does",
+        ),
+        Goal(
+            "under 2 MiB of host memory per idle plugin",
+            per_plugin_kib / 1024,
+            2.0,
+            False,
+            f"{per_plugin_kib:.0f} KiB",
+            unit=" MiB",
+        ),
     ]
 
 
@@ -246,7 +377,11 @@ def goals_section(measured: list[Goal]) -> list[str]:
 def rounds_section(f: Figures, chart_name: str) -> list[str]:
     rows = []
     for name, s in f.unary.items():
-        for label, values, spec in (("p50 µs", s.p50_us, ".1f"), ("p99 µs", s.p99_us, ".1f"), ("c256 calls/s", s.conc_rate[256], ",.0f")):
+        for label, values, spec in (
+            ("p50 µs", s.p50_us, ".1f"),
+            ("p99 µs", s.p99_us, ".1f"),
+            ("c256 calls/s", s.conc_rate[256], ",.0f"),
+        ):
             if values:
                 rows.append(f"| {name} | {label} | {' | '.join(format(v, spec) for v in values)} |")
     for name, rates in f.rust["streams"].items():
@@ -270,6 +405,14 @@ def rounds_section(f: Figures, chart_name: str) -> list[str]:
 def build(f: Figures, chart_name: str) -> tuple[list[str], list[Goal]]:
     """Every section, in order, and the goals with their verdicts."""
     measured = goals(f)
-    lines = (unary_section(f) + stream_section(f) + go_section(f) + startup_section(f) + memory_section(f)
-             + bounds_section(f) + goals_section(measured) + rounds_section(f, chart_name))
+    lines = (
+        unary_section(f)
+        + stream_section(f)
+        + go_section(f)
+        + startup_section(f)
+        + memory_section(f)
+        + bounds_section(f)
+        + goals_section(measured)
+        + rounds_section(f, chart_name)
+    )
     return lines, measured

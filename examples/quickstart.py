@@ -16,7 +16,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import build_plugins  # noqa: E402
-
 from hector_plugins import Message, PluginManager  # noqa: E402
 
 

@@ -63,7 +63,9 @@ def py_plugin(tmp_path: Path, proto_dir: Path) -> Callable[..., Path]:
     counter = iter(range(1000))
 
     def make(**settings: str) -> Path:
-        exports = "".join(f"export HECTOR_TEST_{key.upper()}={_sh_quote(str(value))}\n" for key, value in settings.items())
+        exports = "".join(
+            f"export HECTOR_TEST_{key.upper()}={_sh_quote(str(value))}\n" for key, value in settings.items()
+        )
         script = tmp_path / f"py-llm-{next(counter)}"
         script.write_text(
             "#!/bin/sh\n"
@@ -102,4 +104,4 @@ def children_of(pid: int) -> list[int]:
 
 
 def socket_path(address: str) -> Path | None:
-    return Path(address[len("unix:"):]) if address.startswith("unix:") else None
+    return Path(address[len("unix:") :]) if address.startswith("unix:") else None

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from hector_plugins import ConfigError, PluginManager, PluginStartError, StartTimeoutError
 
 ENTRY = "plugins:\n  llm_providers:\n    x: {{{}}}\n"
@@ -17,55 +16,133 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "bad indentation": ("plugins:\n  llm_providers:\n    x:\n      path: ./x\n     enabled: true\n", "invalid YAML"),
     "top level is a list": ("- plugins\n", "the top level must be a mapping"),
     "plugins is a list": ("plugins: [a, b]\n", "`plugins` must be a mapping"),
-    "section is a list": ("plugins:\n  llm_providers: [x]\n", "`plugins.llm_providers` must map plugin names to entries"),
+    "section is a list": (
+        "plugins:\n  llm_providers: [x]\n",
+        "`plugins.llm_providers` must map plugin names to entries",
+    ),
     "unknown section": ("plugins:\n  llm_provider: {}\n", "plugins.llm_provider: unknown section"),
-    "entry without path": (ENTRY.format("type: grpc"), "plugins.llm_providers.x: give exactly one of `path`, `alias` and `fallbacks`"),
+    "entry without path": (
+        ENTRY.format("type: grpc"),
+        "plugins.llm_providers.x: give exactly one of `path`, `alias` and `fallbacks`",
+    ),
     "unknown entry field": (ENTRY.format("path: ./x, confg: {}"), "plugins.llm_providers.x: unknown field `confg`"),
     "path is a list": (ENTRY.format("path: [a]"), "plugins.llm_providers.x.path: must be a string, not a list"),
-    "enabled is a string": (ENTRY.format("path: ./x, enabled: 'sometimes'"), 'plugins.llm_providers.x.enabled: must be true or false, not the string "sometimes"'),
-    "enabled: maybe": (ENTRY.format("path: ./x, enabled: maybe"), 'plugins.llm_providers.x.enabled: must be true or false, not the string "maybe"'),
-    "netrpc plugin": (ENTRY.format("path: ./x, type: netrpc"), 'plugins.llm_providers.x.type: must be "grpc" (a plugin process) or "builtin"'),
-    "builtin with a path": (ENTRY.format("path: ./x, type: builtin"), "plugins.llm_providers.x.path: a built-in provider is created and configured in code"),
+    "enabled is a string": (
+        ENTRY.format("path: ./x, enabled: 'sometimes'"),
+        'plugins.llm_providers.x.enabled: must be true or false, not the string "sometimes"',
+    ),
+    "enabled: maybe": (
+        ENTRY.format("path: ./x, enabled: maybe"),
+        'plugins.llm_providers.x.enabled: must be true or false, not the string "maybe"',
+    ),
+    "netrpc plugin": (
+        ENTRY.format("path: ./x, type: netrpc"),
+        'plugins.llm_providers.x.type: must be "grpc" (a plugin process) or "builtin"',
+    ),
+    "builtin with a path": (
+        ENTRY.format("path: ./x, type: builtin"),
+        "plugins.llm_providers.x.path: a built-in provider is created and configured in code",
+    ),
     "negative start timeout": (ENTRY.format("path: ./x, start_timeout: -1"), "plugins.llm_providers.x.start_timeout"),
-    "start timeout is text": (ENTRY.format("path: ./x, start_timeout: soon"), 'plugins.llm_providers.x.start_timeout: must be a number, not the string "soon"'),
-    "absurdly small start timeout": (ENTRY.format("path: ./x, start_timeout: 1e-300"), "plugins.llm_providers.x.start_timeout: must be a finite number of seconds, at least 0.001 (1 ms), not 1e-300"),
+    "start timeout is text": (
+        ENTRY.format("path: ./x, start_timeout: soon"),
+        'plugins.llm_providers.x.start_timeout: must be a number, not the string "soon"',
+    ),
+    "absurdly small start timeout": (
+        ENTRY.format("path: ./x, start_timeout: 1e-300"),
+        "plugins.llm_providers.x.start_timeout: must be a finite number of seconds, at least 0.001 (1 ms), not 1e-300",
+    ),
     "zero shutdown grace": (ENTRY.format("path: ./x, shutdown_grace: 0"), "plugins.llm_providers.x.shutdown_grace"),
-    "env is a list": (ENTRY.format("path: ./x, env: [A]"), "plugins.llm_providers.x.env: must be a mapping, not a list"),
-    "NUL in an env value": (ENTRY.format('path: ./x, env: {A: "x\\0y"}'), "plugins.llm_providers.x: env.A: the value contains a NUL byte"),
+    "env is a list": (
+        ENTRY.format("path: ./x, env: [A]"),
+        "plugins.llm_providers.x.env: must be a mapping, not a list",
+    ),
+    "NUL in an env value": (
+        ENTRY.format('path: ./x, env: {A: "x\\0y"}'),
+        "plugins.llm_providers.x: env.A: the value contains a NUL byte",
+    ),
     "empty cookie key": (ENTRY.format("path: ./x, magic_cookie_key: ''"), "magic cookie key"),
     "no protocol versions": (ENTRY.format("path: ./x, protocol_versions: []"), "at least one version"),
-    "protocol versions are text": (ENTRY.format("path: ./x, protocol_versions: [one]"), 'plugins.llm_providers.x.protocol_versions: must be a whole number, 0 or more, not the string "one"'),
+    "protocol versions are text": (
+        ENTRY.format("path: ./x, protocol_versions: [one]"),
+        'plugins.llm_providers.x.protocol_versions: must be a whole number, 0 or more, not the string "one"',
+    ),
     "empty name": ('plugins:\n  llm_providers:\n    "": {path: ./x}\n', "a plugin name may not be empty"),
-    "name with a slash": ('plugins:\n  llm_providers:\n    "a/b": {path: ./x}\n', "the plugin name \"a/b\" contains '/', a path separator"),
+    "name with a slash": (
+        'plugins:\n  llm_providers:\n    "a/b": {path: ./x}\n',
+        "the plugin name \"a/b\" contains '/', a path separator",
+    ),
     "name with ..": ('plugins:\n  llm_providers:\n    "..": {path: ./x}\n', 'the plugin name ".." contains ".."'),
-    "name with a control character": ('plugins:\n  llm_providers:\n    "a\\tb": {path: ./x}\n', "control character U+0009"),
-    "name with a bidi override": ('plugins:\n  llm_providers:\n    "evil\\u202Etxt": {path: ./x}\n', "bidirectional-text control U+202E"),
-    "duplicated key": ("plugins:\n  llm_providers: {}\n  llm_providers: {}\n", ':3:3: invalid YAML: the key "llm_providers" appears twice in the same mapping'),
+    "name with a control character": (
+        'plugins:\n  llm_providers:\n    "a\\tb": {path: ./x}\n',
+        "control character U+0009",
+    ),
+    "name with a bidi override": (
+        'plugins:\n  llm_providers:\n    "evil\\u202Etxt": {path: ./x}\n',
+        "bidirectional-text control U+202E",
+    ),
+    "duplicated key": (
+        "plugins:\n  llm_providers: {}\n  llm_providers: {}\n",
+        ':3:3: invalid YAML: the key "llm_providers" appears twice in the same mapping',
+    ),
     "name used twice": (
         "plugins:\n  llm_providers: {x: {path: ./x}}\n  embedder_providers: {x: {path: ./y}}\n",
         'plugins.embedder_providers.x: the name "x" is used twice',
     ),
-    "unset variable": (ENTRY.format("path: '${HECTOR_TEST_UNSET_VAR}'"), "plugins.llm_providers.x.path: environment variable HECTOR_TEST_UNSET_VAR is not set"),
+    "unset variable": (
+        ENTRY.format("path: '${HECTOR_TEST_UNSET_VAR}'"),
+        "plugins.llm_providers.x.path: environment variable HECTOR_TEST_UNSET_VAR is not set",
+    ),
     "unclosed variable": (ENTRY.format("path: '${HOME'"), "unclosed"),
     "bad variable name": (ENTRY.format("path: '${1ABC}'"), "bad variable name"),
-    "discovery twice": ("plugin_discovery: {}\nplugins: {plugin_discovery: {}}\n", "both at the top level and under plugins"),
+    "discovery twice": (
+        "plugin_discovery: {}\nplugins: {plugin_discovery: {}}\n",
+        "both at the top level and under plugins",
+    ),
     "discovery unknown field": ("plugin_discovery: {path: [./p]}\n", "plugin_discovery: unknown field `path`"),
-    "discovery paths not a list": ("plugin_discovery: {paths: ./p}\n", 'plugin_discovery.paths: must be a list, not the string "./p"'),
+    "discovery paths not a list": (
+        "plugin_discovery: {paths: ./p}\n",
+        'plugin_discovery.paths: must be a list, not the string "./p"',
+    ),
     "security unknown field": ("plugin_security: {max_memory: 5}\n", "plugin_security: unknown field `max_memory`"),
-    "security zero memory": ("plugin_security: {max_memory_mb: 0}\n", "plugin_security.max_memory_mb: must be at least 1"),
-    "security negative memory": ("plugin_security: {max_memory_mb: -5}\n", "plugin_security.max_memory_mb: must be a whole number, 0 or more, not the integer -5"),
-    "security negative cpu": ("plugin_security: {max_cpu_percent: -5}\n", "plugin_security.max_cpu_percent: must be a positive percentage"),
+    "security zero memory": (
+        "plugin_security: {max_memory_mb: 0}\n",
+        "plugin_security.max_memory_mb: must be at least 1",
+    ),
+    "security negative memory": (
+        "plugin_security: {max_memory_mb: -5}\n",
+        "plugin_security.max_memory_mb: must be a whole number, 0 or more, not the integer -5",
+    ),
+    "security negative cpu": (
+        "plugin_security: {max_cpu_percent: -5}\n",
+        "plugin_security.max_cpu_percent: must be a positive percentage",
+    ),
     "agents not a mapping": ("agents: [a]\n", "`agents` must map agent names to agents"),
-    "agent names a missing llm": ("agents:\n  main: {llm: ghost}\n", 'agents.main.llm: no llm_provider plugin named "ghost" is configured'),
+    "agent names a missing llm": (
+        "agents:\n  main: {llm: ghost}\n",
+        'agents.main.llm: no llm_provider plugin named "ghost" is configured',
+    ),
     "agent llm of the wrong type": (
         "plugins:\n  database_providers: {db: {path: ./db}}\nagents:\n  main: {llm: db}\n",
         'agents.main.llm: plugin "db" is a database_provider, not an llm_provider',
     ),
-    "agent plugin tool without provider": ("agents:\n  main: {tools: [{type: plugin}]}\n", "agents.main.tools[0]: a plugin tool needs a provider"),
-    "agent tool provider missing": ("agents:\n  main: {tools: [{type: plugin, provider: t}]}\n", 'agents.main.tools[0].provider: no tool_provider plugin named "t"'),
+    "agent plugin tool without provider": (
+        "agents:\n  main: {tools: [{type: plugin}]}\n",
+        "agents.main.tools[0]: a plugin tool needs a provider",
+    ),
+    "agent tool provider missing": (
+        "agents:\n  main: {tools: [{type: plugin, provider: t}]}\n",
+        'agents.main.tools[0].provider: no tool_provider plugin named "t"',
+    ),
     "agent tools not a list": ("agents:\n  main: {tools: web}\n", "agents.main.tools: must be a list"),
-    "path and alias": (ENTRY.format("path: ./x, alias: other"), "plugins.llm_providers.x: give exactly one of `path`, `alias` and `fallbacks`"),
-    "alias to nothing": (ENTRY.format("alias: ghost"), 'plugins.llm_providers.x.alias: no llm_provider plugin named "ghost"'),
+    "path and alias": (
+        ENTRY.format("path: ./x, alias: other"),
+        "plugins.llm_providers.x: give exactly one of `path`, `alias` and `fallbacks`",
+    ),
+    "alias to nothing": (
+        ENTRY.format("alias: ghost"),
+        'plugins.llm_providers.x.alias: no llm_provider plugin named "ghost"',
+    ),
     "alias cycle": (
         "plugins:\n  llm_providers:\n    a: {alias: b}\n    b: {alias: c}\n    c: {alias: a}\n",
         "plugins.llm_providers.a.alias: alias cycle a -> b -> c -> a",
@@ -75,7 +152,10 @@ CONFIGS: dict[str, tuple[str, str]] = {
         'plugins.llm_providers.x.alias: plugin "e" is an embedder_provider, not an llm_provider',
     ),
     "empty fallback chain": (ENTRY.format("fallbacks: []"), "plugins.llm_providers.x.fallbacks: the chain is empty"),
-    "fallback to nothing": (ENTRY.format("fallbacks: [ghost]"), 'plugins.llm_providers.x.fallbacks[0]: no llm_provider plugin named "ghost"'),
+    "fallback to nothing": (
+        ENTRY.format("fallbacks: [ghost]"),
+        'plugins.llm_providers.x.fallbacks[0]: no llm_provider plugin named "ghost"',
+    ),
     "nested fallback chains": (
         "plugins:\n  llm_providers:\n    a: {path: ./a}\n    x: {fallbacks: [a]}\n    y: {fallbacks: [x, a]}\n",
         'plugins.llm_providers.y.fallbacks[0]: "x" is itself a fallback chain; chains cannot nest',
@@ -136,8 +216,14 @@ MANIFESTS: dict[str, tuple[str, str]] = {
     "netrpc": (manifest_text(protocol="netrpc"), 'plugin.protocol is "netrpc"'),
     "unsatisfied hector_version": (manifest_text(hector_version=">=9.0.0"), 'needs hector_version ">=9.0.0"'),
     "not semver": (manifest_text(hector_version="latest"), "is not a semver requirement"),
-    "missing required key": (manifest_text(config_schema=Raw("{required: [api_key]}")), "required config key(s) missing: api_key"),
-    "wrong type for the load": (manifest_text(type="embedder_provider"), "is an embedder_provider, but it is being loaded as an llm_provider"),
+    "missing required key": (
+        manifest_text(config_schema=Raw("{required: [api_key]}")),
+        "required config key(s) missing: api_key",
+    ),
+    "wrong type for the load": (
+        manifest_text(type="embedder_provider"),
+        "is an embedder_provider, but it is being loaded as an llm_provider",
+    ),
     "name with a slash": (manifest_text(name="../m"), 'plugin.name: the plugin name "../m" contains'),
     "no name": (manifest_text(name=None), "missing field `name`"),
     "not yaml": ("plugin: {name: [\n", "x.plugin.yaml"),
@@ -171,14 +257,23 @@ async def test_missing_and_non_executable_binaries_from_config(tmp_path: Path) -
 
 def test_errors_point_at_the_line_and_column_of_the_key(tmp_path: Path) -> None:
     path = tmp_path / "hector.yaml"
-    path.write_text("plugins:\n  llm_providers:\n    ok: {path: ./ok}\n    x:\n      path: ./x\n      start_timeout: -3\n")
+    path.write_text(
+        "plugins:\n  llm_providers:\n    ok: {path: ./ok}\n    x:\n      path: ./x\n      start_timeout: -3\n"
+    )
     with pytest.raises(ConfigError) as caught:
         PluginManager(path)
     assert (caught.value.line, caught.value.column) == (6, 7)
     assert str(caught.value).startswith(f"{path}:6:7: plugins.llm_providers.x.start_timeout")
 
 
-BAD_NAMES = {"empty": "", "slash": "a/b", "dot-dot": "..", "NUL": "x\0y", "newline": "a\nb", "bidi override": "evil\u202etxt"}
+BAD_NAMES = {
+    "empty": "",
+    "slash": "a/b",
+    "dot-dot": "..",
+    "NUL": "x\0y",
+    "newline": "a\nb",
+    "bidi override": "evil\u202etxt",
+}
 
 
 class Provider:

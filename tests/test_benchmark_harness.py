@@ -17,7 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
     before = _echo_plugin_pids()
     output = tmp_path / "RESULTS.md"
-    command = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--calls", "200", "--chunks", "300", "--output", str(output)]
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "run.py"),
+        "--quick",
+        "--calls",
+        "200",
+        "--chunks",
+        "300",
+        "--output",
+        str(output),
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-4000:]
     report = output.read_text()
@@ -33,7 +43,15 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
     ):
         assert heading in report, heading
     # Every peer produced figures (a missing one would show as "–" in its row).
-    for client in ("hector", "grpc.aio", "in-process Python", "raw-socket from asyncio", "hector-core (Rust)", "tonic (Rust)", "raw-socket (Rust)"):
+    for client in (
+        "hector",
+        "grpc.aio",
+        "in-process Python",
+        "raw-socket from asyncio",
+        "hector-core (Rust)",
+        "tonic (Rust)",
+        "raw-socket (Rust)",
+    ):
         row = next(line for line in report.splitlines() if line.startswith(f"| {client} |"))
         assert "–" not in row.split("|")[2], row
     go_row = next(line for line in report.splitlines() if line.startswith("| p50 µs |"))

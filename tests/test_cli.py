@@ -27,7 +27,9 @@ def config(tmp_path: Path, rust_plugin: Path, go_plugin: Path) -> Path:
         (plugins / plugin.name).symlink_to(plugin)
         shutil.copy(f"{plugin}.plugin.yaml", plugins / f"{plugin.name}.plugin.yaml")
     path = tmp_path / "hector.yaml"
-    path.write_text("plugins:\n  plugin_discovery: {paths: [./plugins]}\n  llm_providers:\n    broken: {path: ./nope}\n")
+    path.write_text(
+        "plugins:\n  plugin_discovery: {paths: [./plugins]}\n  llm_providers:\n    broken: {path: ./nope}\n"
+    )
     return path
 
 
@@ -59,7 +61,11 @@ def test_list_shows_chains_and_in_process_entries(tmp_path: Path, rust_plugin: P
     listed = cli("-c", str(path), "list", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {row["name"]: row for row in json.loads(listed.stdout)}
-    assert (rows["remote"]["entry"], rows["local"]["entry"], rows["resilient"]["entry"]) == ("plugin", "builtin", "fallbacks")
+    assert (rows["remote"]["entry"], rows["local"]["entry"], rows["resilient"]["entry"]) == (
+        "plugin",
+        "builtin",
+        "fallbacks",
+    )
     assert rows["resilient"]["members"] == ["remote", "local"] and rows["local"]["ok"]
     table = cli("-c", str(path), "list").stdout
     assert "fallbacks: remote, local" in table and "(in-process, registered in code)" in table
@@ -124,4 +130,6 @@ def test_call_on_an_embedder_names_its_type_in_good_grammar(tmp_path: Path, py_p
     path.write_text(f"plugins:\n  embedder_providers:\n    vectors: {{path: {py_plugin(embedder=1)}}}\n")
     out = cli("-c", str(path), "call", "vectors", "health")
     assert out.returncode == 1
-    assert "plugin 'vectors' is an embedder_provider; `call` supports llm_provider plugins only" in out.stderr, out.stderr
+    assert "plugin 'vectors' is an embedder_provider; `call` supports llm_provider plugins only" in out.stderr, (
+        out.stderr
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from hector_plugins import ConfigError, Message, PluginManager, PluginNotFoundError, PluginStartError
 
 
@@ -76,7 +75,9 @@ async def test_duplicate_names_and_unknown_types_are_refused(rust_plugin: Path) 
             pm.llm("nope")
 
 
-async def test_environment_variables_expand_in_yaml(rust_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_environment_variables_expand_in_yaml(
+    rust_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ECHO_DIR", str(rust_plugin.parent))
     monkeypatch.delenv("ECHO_DELAY", raising=False)
     yaml_file = tmp_path / "hector.yaml"
@@ -115,15 +116,25 @@ ECHO_MANIFEST = "plugin: {{name: {name}, version: 1.0.0, type: llm_provider, pro
 
 
 @pytest.mark.parametrize("placement", ["top level", "under plugins"])
-async def test_discovery_finds_manifests_and_explicit_entries_win(rust_plugin: Path, tmp_path: Path, placement: str) -> None:
+async def test_discovery_finds_manifests_and_explicit_entries_win(
+    rust_plugin: Path, tmp_path: Path, placement: str
+) -> None:
     plugins_dir = tmp_path / "plugins"
     _install(rust_plugin, plugins_dir, ECHO_MANIFEST.format(name="top"))
     _install(rust_plugin, plugins_dir / "nested" / "deeper", ECHO_MANIFEST.format(name="nested"))
     _install(rust_plugin, tmp_path / "elsewhere", ECHO_MANIFEST.format(name="explicit-wins"))
     Path(f"{plugins_dir / 'ghost'}.plugin.yaml").write_text(ECHO_MANIFEST.format(name="ghost"))
-    discovery = {"enabled": True, "paths": [str(plugins_dir), str(tmp_path / "elsewhere"), "./missing-dir"], "scan_subdirectories": True}
+    discovery = {
+        "enabled": True,
+        "paths": [str(plugins_dir), str(tmp_path / "elsewhere"), "./missing-dir"],
+        "scan_subdirectories": True,
+    }
     explicit = {"llm_providers": {"explicit-wins": {"path": str(rust_plugin), "config": {"stream_delay_ms": 0}}}}
-    config = {"plugins": {**explicit, "plugin_discovery": discovery}} if placement == "under plugins" else {"plugins": explicit, "plugin_discovery": discovery}
+    config = (
+        {"plugins": {**explicit, "plugin_discovery": discovery}}
+        if placement == "under plugins"
+        else {"plugins": explicit, "plugin_discovery": discovery}
+    )
     async with PluginManager(config) as pm:
         report = {r.name: r for r in await pm.load_all()}
         assert set(report) == {"top", "nested", "explicit-wins", "ghost"}
@@ -137,7 +148,9 @@ async def test_discovery_without_subdirectories_and_disabled(rust_plugin: Path, 
     _install(rust_plugin, tmp_path / "p" / "sub", ECHO_MANIFEST.format(name="deep"))
     async with PluginManager({"plugin_discovery": {"paths": [str(tmp_path / "p")]}}) as pm:
         assert await pm.load_all() == []
-    async with PluginManager({"plugin_discovery": {"enabled": False, "paths": [str(tmp_path / "p")], "scan_subdirectories": True}}) as pm:
+    async with PluginManager(
+        {"plugin_discovery": {"enabled": False, "paths": [str(tmp_path / "p")], "scan_subdirectories": True}}
+    ) as pm:
         assert await pm.load_all() == []
 
 
@@ -166,7 +179,9 @@ def test_syntax_errors_carry_line_and_column(tmp_path: Path) -> None:
     assert caught.value.column is not None
 
 
-async def test_variables_outside_plugin_sections_and_disabled_entries(rust_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_variables_outside_plugin_sections_and_disabled_entries(
+    rust_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("UNSET_FOR_OTHERS", raising=False)
     _install(rust_plugin, tmp_path / "found", ECHO_MANIFEST.format(name="off"))
     config = {

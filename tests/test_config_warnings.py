@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 
 import pytest
-
 from hector_plugins import PluginManager
 from test_cli import cli
 

@@ -49,7 +49,9 @@ async def test_tool_calls_cross_both_ways(echo_plugin: Path) -> None:
         await pm.load(echo_plugin, name="echo")
         llm = pm.llm("echo")
         tools = [
-            ToolDefinition("get_weather", "weather by city", {"type": "object", "properties": {"city": {"type": "string"}}}),
+            ToolDefinition(
+                "get_weather", "weather by city", {"type": "object", "properties": {"city": {"type": "string"}}}
+            ),
             {"name": "noop", "description": "does nothing", "parameters": {"type": "object"}},
         ]
         reply = await llm.generate([Message.user('call get_weather {"city":"Paris"}')], tools=tools)

@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from hector_plugins import Message, PluginClosedError, PluginManager, PluginStartError
+from hector_plugins import Message, PluginClosedError, PluginCrashedError, PluginManager, PluginStartError
 
 
 def chain_config(primary: Path, backup: Path, **primary_options: object) -> dict:
@@ -40,7 +39,7 @@ async def test_a_member_that_crashes_later_hands_over_to_the_next(py_plugin, rus
         llm = pm.llm("resilient")
         assert llm.name == "resilient"
         assert (await llm.generate([Message.user("one")])).text == "Echo: one"  # primary (Python)
-        with pytest.raises(Exception):
+        with pytest.raises(PluginCrashedError):
             await llm.generate([Message.user("crash")])  # primary dies during this call
         assert (await llm.generate([Message.user("two")])).text == "Echo: two"  # backup (Rust)
         chunks = [c.text async for c in llm.generate_stream([Message.user("a b")]) if c.type == "text"]
@@ -79,7 +78,8 @@ async def test_alias_is_the_same_plugin_with_config_overrides(py_plugin, caplog:
         assert (await pm.llm("bigger").generate([Message.user("alias")])).text == "Echo: alias"
     deadline = time.monotonic() + 5
     while not any(
-        r.name.endswith(".bigger") and "['model', 'region', 'stream_delay_ms']" in r.getMessage() for r in caplog.records
+        r.name.endswith(".bigger") and "['model', 'region', 'stream_delay_ms']" in r.getMessage()
+        for r in caplog.records
     ):
         assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
         time.sleep(0.02)

@@ -4,13 +4,11 @@ says so."""
 
 from __future__ import annotations
 
-import os
 import re
 import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, process_gone
 from hector_plugins import ConfigError, PluginClosedError, PluginManager, PluginNotFoundError, StartTimeoutError
 

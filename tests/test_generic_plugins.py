@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import empty_pb2, wrappers_pb2
-
 from hector_plugins import ConfigError, PluginCallError, PluginManager
 
 KV = {"type": "grpc", "magic_cookie_key": "KV_PLUGIN", "magic_cookie_value": "kv-example-cookie"}
@@ -19,7 +18,9 @@ async def test_negotiated_version_is_read_back(kv_plugin: Path, offered: list[in
         assert info.protocol_version == expected and info.type == "grpc"
         raw = pm.raw("kv")
         assert raw.protocol_version == expected
-        reply = wrappers_pb2.Int32Value.FromString(await raw.call("/kv.KV/Version", empty_pb2.Empty().SerializeToString()))
+        reply = wrappers_pb2.Int32Value.FromString(
+            await raw.call("/kv.KV/Version", empty_pb2.Empty().SerializeToString())
+        )
         assert reply.value == expected
 
 

@@ -7,7 +7,6 @@ import base64
 from pathlib import Path
 
 import pytest
-
 from conftest import process_gone
 from hector_plugins import (
     HandshakeError,
@@ -45,7 +44,10 @@ CERT = base64.b64encode(b"\x01" * 80).decode().rstrip("=")
 
 REFUSED = {
     "core version": ("2|1|{network}|{address}|grpc|", 'core protocol version "2"'),
-    "app version not offered": ("1|5|{network}|{address}|grpc|", 'app protocol version "5", but the host offered only [1]'),
+    "app version not offered": (
+        "1|5|{network}|{address}|grpc|",
+        'app protocol version "5", but the host offered only [1]',
+    ),
     "unknown network": ("1|1|udp|{address}|grpc|", 'unknown network "udp"'),
     "netrpc": ("1|1|{network}|{address}|netrpc|", 'protocol "netrpc"'),
     "malformed certificate": ("1|1|{network}|{address}|grpc|" + CERT, "malformed server certificate"),
@@ -58,7 +60,9 @@ async def test_refused_lines(py_plugin, tmp_path: Path, line: str, expected: str
     pidfile = tmp_path / "pid"
     pm = PluginManager()
     with pytest.raises(HandshakeError) as caught:
-        await pm.load(py_plugin(handshake=line, pidfile=pidfile, stderr="booting the test plugin"), name="bad", start_timeout=20)
+        await pm.load(
+            py_plugin(handshake=line, pidfile=pidfile, stderr="booting the test plugin"), name="bad", start_timeout=20
+        )
     message = str(caught.value)
     assert expected in message, message
     assert caught.value.plugin == "bad"
@@ -107,7 +111,9 @@ async def test_a_version_the_host_did_not_offer_is_refused(go_plugin: Path) -> N
 async def test_start_timeout_kills_the_plugin(py_plugin, tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
     with pytest.raises(StartTimeoutError) as caught:
-        await PluginManager().load(py_plugin(sleep="60", pidfile=pidfile, stderr="warming up"), name="slow", start_timeout=1.0)
+        await PluginManager().load(
+            py_plugin(sleep="60", pidfile=pidfile, stderr="warming up"), name="slow", start_timeout=1.0
+        )
     assert isinstance(caught.value, TimeoutError)
     assert "within 1s (its start_timeout)" in str(caught.value)
     assert "warming up" in str(caught.value)

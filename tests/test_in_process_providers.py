@@ -4,11 +4,11 @@ alone or as members of a fallback chain (declared ``type: builtin`` in the confi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
-
 from hector_plugins import (
     CallTimeoutError,
     ConfigError,
@@ -168,7 +168,9 @@ async def test_provider_errors_and_timeouts_become_call_errors() -> None:
     async with PluginManager() as pm:
         pm.register("faulty", Faulty())
         llm = pm.llm("faulty")
-        with pytest.raises(PluginCallError, match="faulty: the in-process provider's Generate failed: RuntimeError: model file missing") as caught:
+        with pytest.raises(
+            PluginCallError, match="faulty: the in-process provider's Generate failed: RuntimeError: model file missing"
+        ) as caught:
             await llm.generate([Message.user("boom")])
         assert (caught.value.code, caught.value.plugin, caught.value.method) == ("UNKNOWN", "faulty", "Generate")
         assert isinstance(caught.value.__cause__, RuntimeError)
@@ -217,11 +219,21 @@ def test_builtin_entries_are_validated() -> None:
         with pytest.raises(ConfigError, match=match):
             PluginManager({"plugins": {"llm_providers": {"local": entry}}})
 
-    refused({"type": "builtin", "path": "./x"}, r"plugins.llm_providers.local.path: a built-in provider .* takes no `path`")
-    refused({"type": "builtin", "config": {"k": "v"}}, r"local.config: a built-in provider is created and configured in code")
+    refused(
+        {"type": "builtin", "path": "./x"}, r"plugins.llm_providers.local.path: a built-in provider .* takes no `path`"
+    )
+    refused(
+        {"type": "builtin", "config": {"k": "v"}},
+        r"local.config: a built-in provider is created and configured in code",
+    )
     refused({"type": "openai"}, r'local.type: must be "grpc" \(a plugin process\) or "builtin"')
-    refused({"type": "builtin", "magic_cookie_key": "K"}, r"local.magic_cookie_key: a built-in provider .* takes no `magic_cookie_key`")
-    with pytest.raises(ConfigError, match=r'plugins.embedder_providers.vec.type: only llm_providers can be "builtin" today'):
+    refused(
+        {"type": "builtin", "magic_cookie_key": "K"},
+        r"local.magic_cookie_key: a built-in provider .* takes no `magic_cookie_key`",
+    )
+    with pytest.raises(
+        ConfigError, match=r'plugins.embedder_providers.vec.type: only llm_providers can be "builtin" today'
+    ):
         PluginManager({"plugins": {"embedder_providers": {"vec": {"type": "builtin"}}}})
     # An agent may name a built-in provider.
     PluginManager({"plugins": {"llm_providers": {"local": {"type": "builtin"}}}, "agents": {"a": {"llm": "local"}}})
@@ -306,7 +318,9 @@ async def test_unconvertible_results_and_the_providers_own_timeouts_are_call_err
         assert not isinstance(bad_dict.value, TimeoutError)
         # The provider's own TimeoutError is its failure, not the caller's limit.
         for timeout in (None, 5.0):
-            with pytest.raises(PluginCallError, match="Generate failed: TimeoutError: upstream model server timed out") as own:
+            with pytest.raises(
+                PluginCallError, match="Generate failed: TimeoutError: upstream model server timed out"
+            ) as own:
                 await llm.generate([Message.user("own timeout")], timeout=timeout)
             assert not isinstance(own.value, CallTimeoutError)
         with pytest.raises(PluginCallError, match="GetModelInfo failed: TypeError"):

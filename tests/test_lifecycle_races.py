@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import process_gone
 from hector_plugins import HandshakeError, Message, PluginClosedError, PluginManager
 
@@ -125,7 +124,9 @@ async def test_bad_durations_and_paths_are_clear_errors(rust_plugin: Path, tmp_p
         await pm.load(rust_plugin, name="x", cwd=tmp_path / "nope")
 
 
-async def test_relative_paths_are_relative_to_the_working_directory(rust_plugin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_relative_paths_are_relative_to_the_working_directory(
+    rust_plugin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(rust_plugin.parent)
     async with PluginManager() as pm:
         info = await pm.load(rust_plugin.name)  # a bare name is not looked up on PATH
@@ -173,7 +174,7 @@ async def test_cancelling_a_call_before_it_starts(rust_plugin: Path) -> None:
 async def test_anext_on_a_temporary_stream(rust_plugin: Path) -> None:
     async with PluginManager() as pm:
         await pm.load(rust_plugin, name="r", config={"stream_delay_ms": 50})
-        first = await anext(pm.llm("r").generate_stream([Message.user("a b")]))
+        first = await pm.llm("r").generate_stream([Message.user("a b")]).__anext__()
         assert first.text == "Echo: "
 
 
@@ -184,7 +185,7 @@ async def test_many_unread_streams_do_not_freeze_the_plugin(rust_plugin: Path) -
         words = " ".join(["word" * 50] * 20000)  # ~4 MB streamed per call
         streams = [llm.generate_stream([Message.user(words)]) for _ in range(6)]
         for stream in streams:
-            await anext(stream)  # started, then left unread
+            await stream.__anext__()  # started, then left unread
         info = await asyncio.wait_for(llm.model_info(), 10)
         assert info.model_name == "echo-llm-v1.0"
         total = sum([len(c.text) async for c in streams[0]])

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from hector_plugins import Message, PluginManager, PluginStartError
 
 
@@ -50,7 +49,9 @@ async def test_go_plugin_stdio_stream_is_drained_and_logged(go_plugin: Path, cap
     # writer when the host does not read it: this load would time out without the drain.
     caplog.set_level(logging.DEBUG, logger="hector_plugins.plugin")
     async with PluginManager() as pm:
-        await pm.load(go_plugin, name="go-stdio", config={"flood_bytes": 300_000, "flood_target": "stdio"}, start_timeout=20)
+        await pm.load(
+            go_plugin, name="go-stdio", config={"flood_bytes": 300_000, "flood_target": "stdio"}, start_timeout=20
+        )
         assert (await pm.llm("go-stdio").generate([Message.user("after flood")])).text == "Echo: after flood"
         wait_for(caplog, lambda r: getattr(r, "plugin_stream", "") == "grpc_stdio", "from the GRPCStdio stream")
 
@@ -58,11 +59,15 @@ async def test_go_plugin_stdio_stream_is_drained_and_logged(go_plugin: Path, cap
 SHOWN = "HOST_ONLY_MARKER,OVERRIDDEN,EXPLICIT,HECTOR_PLUGIN,PLUGIN_PROTOCOL_VERSIONS,PLUGIN_MIN_PORT,PLUGIN_MAX_PORT,PLUGIN_UNIX_SOCKET_DIR"
 
 
-async def plugin_env(pm: PluginManager, plugin: Path, caplog: pytest.LogCaptureFixture, name: str, **options) -> dict[str, str]:
+async def plugin_env(
+    pm: PluginManager, plugin: Path, caplog: pytest.LogCaptureFixture, name: str, **options
+) -> dict[str, str]:
     await pm.load(plugin, name=name, env={"EXPLICIT": "yes", "OVERRIDDEN": "explicit"}, **options)
     env: dict[str, str] = {}
     for key in SHOWN.split(","):
-        record = wait_for(caplog, lambda r, k=key: r.name.endswith(name) and r.getMessage().startswith(f"env {k}="), key)
+        record = wait_for(
+            caplog, lambda r, k=key: r.name.endswith(name) and r.getMessage().startswith(f"env {k}="), key
+        )
         env[key] = record.getMessage().split("=", 1)[1]
     return env
 

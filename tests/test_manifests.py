@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from hector_plugins import ConfigError, Message, PluginManager
 
 MANIFEST = """\
@@ -23,7 +22,9 @@ plugin:
 """
 
 
-def with_manifest(plugin: Path, type: str = "llm_provider", requirement: str = ">=0.1.0", streaming: str = "false") -> Path:
+def with_manifest(
+    plugin: Path, type: str = "llm_provider", requirement: str = ">=0.1.0", streaming: str = "false"
+) -> Path:
     Path(f"{plugin}.plugin.yaml").write_text(MANIFEST.format(type=type, requirement=requirement, streaming=streaming))
     return plugin
 
@@ -58,12 +59,18 @@ async def test_plugins_that_stream_keep_streaming(py_plugin) -> None:
     [
         ({}, {}, "required config key(s) missing: api_key"),
         ({"requirement": ">=99.0"}, {"api_key": "k"}, 'needs hector_version ">=99.0"'),
-        ({"type": "database_provider"}, {"api_key": "k"}, "is a database_provider, but it is being loaded as an llm_provider"),
+        (
+            {"type": "database_provider"},
+            {"api_key": "k"},
+            "is a database_provider, but it is being loaded as an llm_provider",
+        ),
         ({"requirement": "soon"}, {"api_key": "k"}, "not a semver requirement"),
         ({"type": "spaceship"}, {"api_key": "k"}, "unknown plugin type"),
     ],
 )
-async def test_manifest_violations_fail_before_launch(py_plugin, tmp_path: Path, manifest_options, config, expected) -> None:
+async def test_manifest_violations_fail_before_launch(
+    py_plugin, tmp_path: Path, manifest_options, config, expected
+) -> None:
     pidfile = tmp_path / "pid"
     plugin = with_manifest(py_plugin(pidfile=pidfile), **manifest_options)
     with pytest.raises(ConfigError) as caught:

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from hector_plugins import _scaffold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,7 +168,10 @@ def test_shared_files_are_the_repository_copies() -> None:
     a new .proto or generated Go file must get a link too."""
     shared = TEMPLATES / "shared"
     expected = {
-        **{shared / "proto" / p.relative_to(ROOT / "proto"): p for p in (ROOT / "proto" / "hector" / "plugin").glob("*.proto")},
+        **{
+            shared / "proto" / p.relative_to(ROOT / "proto"): p
+            for p in (ROOT / "proto" / "hector" / "plugin").glob("*.proto")
+        },
         shared / "proto/grpc/health/v1/health.proto": ROOT / "proto/grpc/health/v1/health.proto",
         shared / "proto/goplugin/grpc_controller.proto": ROOT / "proto/goplugin/grpc_controller.proto",
         **{shared / "go/hectorpb" / p.name: p for p in (ROOT / "examples/go/proto/hectorpb").glob("*.go")},
@@ -215,7 +217,9 @@ def test_a_longest_name_still_fits_a_unix_socket_path(tmp_path: Path) -> None:
     build("python", directory, name, dict(os.environ))
     env = {k: v for k, v in os.environ.items() if k != "PLUGIN_UNIX_SOCKET_DIR"}
     env.update({"HECTOR_PLUGIN": "hector_plugin_v1", "PLUGIN_PROTOCOL_VERSIONS": "1"})
-    plugin = subprocess.Popen([str(directory / name)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    plugin = subprocess.Popen(
+        [str(directory / name)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert plugin.stdout is not None
         line = plugin.stdout.readline().strip()
@@ -231,7 +235,13 @@ def test_the_sdist_ships_the_shared_files_themselves(tmp_path: Path) -> None:
     """In the repository the shared files are symbolic links; a package must carry their content."""
     import tarfile
 
-    done = subprocess.run([sys.executable, "-m", "maturin", "sdist", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "maturin", "sdist", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     (archive,) = tmp_path.glob("*.tar.gz")
     links = sorted(p.relative_to(_scaffold.SHARED) for p in _scaffold.SHARED.rglob("*") if p.is_symlink())

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import process_gone, socket_path
 from hector_plugins import Message, PluginCrashedError, PluginManager
 
@@ -69,7 +68,9 @@ def wait_until_gone(path: Path, within: float = 5.0) -> bool:
     return True
 
 
-def test_a_sigkilled_host_takes_the_plugin_its_children_its_daemons_and_its_socket_dir(py_plugin, tmp_path: Path) -> None:
+def test_a_sigkilled_host_takes_the_plugin_its_children_its_daemons_and_its_socket_dir(
+    py_plugin, tmp_path: Path
+) -> None:
     descendants = tmp_path / "descendants"
     pidfile = tmp_path / "pid"
     host = subprocess.Popen(
@@ -112,7 +113,9 @@ async def test_shutdown_takes_the_plugins_children_and_daemons_with_it(py_plugin
     assert not socket_dir.exists()
 
 
-async def test_a_crashed_plugins_children_and_daemons_are_killed_and_its_exit_is_its_own(py_plugin, tmp_path: Path) -> None:
+async def test_a_crashed_plugins_children_and_daemons_are_killed_and_its_exit_is_its_own(
+    py_plugin, tmp_path: Path
+) -> None:
     descendants = tmp_path / "descendants"
     pidfile = tmp_path / "pid"
     async with PluginManager() as pm:

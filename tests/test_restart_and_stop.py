@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-from hector_plugins import Message, ConfigError, PluginManager, PluginNotFoundError
 from conftest import process_gone
+from hector_plugins import ConfigError, Message, PluginManager, PluginNotFoundError
 
 
 async def wait_for_state(pm: PluginManager, name: str, state: str, within: float = 5.0) -> None:

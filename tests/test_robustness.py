@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import process_gone
-from hector_plugins import Message, PluginCrashedError, PluginManager, PluginClosedError, CallTimeoutError
+from hector_plugins import CallTimeoutError, Message, PluginClosedError, PluginCrashedError, PluginManager
 
 
 async def test_flooding_stdout_and_stderr_after_the_handshake(
@@ -205,4 +204,4 @@ async def test_a_forked_child_neither_hangs_nor_stops_the_parents_plugins(rust_p
         # The child's exit (atexit, object drops) left the parent's plugin alone.
         assert (await pm.llm("r").generate([Message.user("parent")])).text == "Echo: parent"
         assert pm.plugins[0].state == "ready"
-        assert Path(info.address[len("unix:"):]).exists()
+        assert Path(info.address[len("unix:") :]).exists()

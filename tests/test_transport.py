@@ -9,13 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from google.protobuf import wrappers_pb2
-
 from conftest import PY_PLUGIN, process_gone, socket_path
+from google.protobuf import wrappers_pb2
 from hector_plugins import (
     CallTimeoutError,
     HandshakeError,
@@ -32,8 +31,13 @@ class Victim:
 
     def __init__(self, proto_dir: Path, tmp_path: Path, network: str) -> None:
         self.log = tmp_path / f"victim-{network}.log"
-        env = dict(os.environ, HECTOR_PLUGIN="hector_plugin_v1", HECTOR_TEST_PROTO_DIR=str(proto_dir),
-                   HECTOR_TEST_NETWORK=network, PLUGIN_UNIX_SOCKET_DIR=str(tmp_path))
+        env = dict(
+            os.environ,
+            HECTOR_PLUGIN="hector_plugin_v1",
+            HECTOR_TEST_PROTO_DIR=str(proto_dir),
+            HECTOR_TEST_NETWORK=network,
+            PLUGIN_UNIX_SOCKET_DIR=str(tmp_path),
+        )
         self.process = subprocess.Popen(
             [sys.executable, str(PY_PLUGIN)], env=env, stdout=subprocess.PIPE, stderr=self.log.open("w"), text=True
         )
@@ -193,8 +197,14 @@ async def test_a_stream_that_goes_idle_times_out(frozen) -> None:
 
 async def test_raw_stream_timeout_on_a_frozen_go_plugin(kv_plugin: Path) -> None:
     async with PluginManager() as pm:
-        info = await pm.load(kv_plugin, name="kv", type="grpc", magic_cookie_key="KV_PLUGIN",
-                             magic_cookie_value="kv-example-cookie", protocol_versions=[2, 3])
+        info = await pm.load(
+            kv_plugin,
+            name="kv",
+            type="grpc",
+            magic_cookie_key="KV_PLUGIN",
+            magic_cookie_value="kv-example-cookie",
+            protocol_versions=[2, 3],
+        )
         raw = pm.raw("kv")
         os.kill(info.pid, signal.SIGSTOP)
         try:
@@ -239,8 +249,13 @@ async def test_a_response_over_max_message_size_names_the_limit_and_the_setting(
 
 async def test_a_generic_go_plugin_loaded_as_an_llm_gets_a_hint(kv_plugin: Path) -> None:
     with pytest.raises(PluginStartError) as caught:
-        await PluginManager().load(kv_plugin, name="kv", magic_cookie_key="KV_PLUGIN",
-                                   magic_cookie_value="kv-example-cookie", protocol_versions=[2, 3])
+        await PluginManager().load(
+            kv_plugin,
+            name="kv",
+            magic_cookie_key="KV_PLUGIN",
+            magic_cookie_value="kv-example-cookie",
+            protocol_versions=[2, 3],
+        )
     message = str(caught.value)
     assert "does not serve the Hector hector.plugin.LLMProvider service" in message, message
     assert 'type="grpc"' in message, message

@@ -1,10 +1,10 @@
 """hector-plugins: launch, supervise and call out-of-process gRPC plugins from asyncio.
 
-    from hector_plugins import PluginManager, Message
+from hector_plugins import PluginManager, Message
 
-    async with PluginManager() as pm:
-        await pm.load("./plugins/echo-llm", name="echo")
-        reply = await pm.llm("echo").generate([Message.user("hi")])
+async with PluginManager() as pm:
+    await pm.load("./plugins/echo-llm", name="echo")
+    reply = await pm.llm("echo").generate([Message.user("hi")])
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from typing import Any, Callable
 
 from ._core import GenerateResponse, HealthStatus, Message, ModelInfo, StreamChunk, ToolCall, ToolDefinition
 from .errors import CallTimeoutError, PluginCallError, PluginError
@@ -55,7 +56,9 @@ async def _settle(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-async def _invoke(name: str, method: str, call: Callable[[], Any], convert: Callable[[Any], Any], timeout: float | None) -> Any:
+async def _invoke(
+    name: str, method: str, call: Callable[[], Any], convert: Callable[[Any], Any], timeout: float | None
+) -> Any:
     """Calls the provider and converts its result; every failure inside becomes a PluginError,
     so the only TimeoutError that can reach the outer handler is the caller's own limit."""
 
@@ -74,14 +77,18 @@ async def _invoke(name: str, method: str, call: Callable[[], Any], convert: Call
     except asyncio.TimeoutError:
         raise CallTimeoutError(
             f"{name}: {method} did not answer within {timeout:g} s",
-            plugin=name, method=method, code="DEADLINE_EXCEEDED",
+            plugin=name,
+            method=method,
+            code="DEADLINE_EXCEEDED",
         ) from None
 
 
 def _call_error(name: str, method: str, error: BaseException) -> PluginCallError:
     return PluginCallError(
         f"{name}: the in-process provider's {method} failed: {type(error).__name__}: {error}",
-        plugin=name, method=method, code="UNKNOWN",
+        plugin=name,
+        method=method,
+        code="UNKNOWN",
     )
 
 
@@ -112,7 +119,9 @@ def _chunk(value: Any) -> StreamChunk:
 async def generate(
     name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition], timeout: float | None
 ) -> GenerateResponse:
-    response: GenerateResponse = await _invoke(name, "Generate", lambda: provider.generate(messages, tools), _response, timeout)
+    response: GenerateResponse = await _invoke(
+        name, "Generate", lambda: provider.generate(messages, tools), _response, timeout
+    )
     return response
 
 
@@ -174,7 +183,9 @@ async def _within(name: str, awaitable: Any, timeout: float | None) -> Any:
     except asyncio.TimeoutError:
         raise CallTimeoutError(
             f"{name}: GenerateStreaming sent no chunk within {timeout:g} s",
-            plugin=name, method="GenerateStreaming", code="DEADLINE_EXCEEDED",
+            plugin=name,
+            method="GenerateStreaming",
+            code="DEADLINE_EXCEEDED",
         ) from None
 
 
@@ -219,4 +230,3 @@ def _health(value: Any) -> HealthStatus:
     if isinstance(value, bool):
         return HealthStatus(value)
     raise TypeError(f"health returned {type(value).__name__}; expected HealthStatus or bool")
-

@@ -9,7 +9,25 @@ from typing_extensions import Buffer
 
 __version__: str
 
-__all__ = ["AsyncStream", "ConfiguredPlugin", "GenerateResponse", "HealthStatus", "LLMClient", "LoadResult", "Message", "ModelInfo", "PluginInfo", "PluginManager", "RawClient", "Ready", "StreamChunk", "ToolCall", "ToolDefinition", "__version__", "_shutdown_all"]
+__all__ = [
+    "AsyncStream",
+    "ConfiguredPlugin",
+    "GenerateResponse",
+    "HealthStatus",
+    "LLMClient",
+    "LoadResult",
+    "Message",
+    "ModelInfo",
+    "PluginInfo",
+    "PluginManager",
+    "RawClient",
+    "Ready",
+    "StreamChunk",
+    "ToolCall",
+    "ToolDefinition",
+    "__version__",
+    "_shutdown_all",
+]
 
 _MessageLike = Union["Message", Mapping[str, Any]]
 _ToolLike = Union["ToolDefinition", Mapping[str, Any]]
@@ -62,9 +80,7 @@ class ToolDefinition:
     name: str
     description: str
     parameters_json: str
-    def __new__(
-        cls, name: str, description: str = ..., parameters: Any | None = None
-    ) -> ToolDefinition: ...
+    def __new__(cls, name: str, description: str = ..., parameters: Any | None = None) -> ToolDefinition: ...
     @property
     def parameters(self) -> Any: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -93,7 +109,7 @@ class StreamChunk:
     ) -> StreamChunk: ...
     @property
     def type(self) -> str:
-        """"text", "tool_call", "done" or "error"."""
+        """ "text", "tool_call", "done" or "error"."""
     @property
     def text(self) -> str: ...
     @property
@@ -134,12 +150,12 @@ class PluginInfo:
     def pid(self) -> int: ...
     @property
     def state(self) -> str:
-        """"ready", "crashed", "stopping" or "stopped"."""
+        """ "ready", "crashed", "stopping" or "stopped"."""
     @property
     def protocol_version(self) -> int: ...
     @property
     def address(self) -> str:
-        """"unix:/path" or "tcp:host:port"."""
+        """ "unix:/path" or "tcp:host:port"."""
     @property
     def restarts(self) -> int: ...
     @property
@@ -193,7 +209,7 @@ class ConfiguredPlugin:
     def error(self) -> Exception | None: ...
     @property
     def entry(self) -> str:
-        """"plugin" (a process to launch), "builtin" (registered in code) or "fallbacks"."""
+        """ "plugin" (a process to launch), "builtin" (registered in code) or "fallbacks"."""
     @property
     def members(self) -> list[str]:
         """A fallback chain's members, in order (empty for other entries)."""
@@ -219,10 +235,18 @@ class LLMClient:
     @property
     def name(self) -> str: ...
     def generate(
-        self, messages: Iterable[_MessageLike], tools: Iterable[_ToolLike] | None = None, *, timeout: float | None = None
+        self,
+        messages: Iterable[_MessageLike],
+        tools: Iterable[_ToolLike] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> Awaitable[GenerateResponse]: ...
     def generate_stream(
-        self, messages: Iterable[_MessageLike], tools: Iterable[_ToolLike] | None = None, *, timeout: float | None = None
+        self,
+        messages: Iterable[_MessageLike],
+        tools: Iterable[_ToolLike] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> AsyncIterator[StreamChunk]: ...
     def model_info(self, *, timeout: float | None = None) -> Awaitable[ModelInfo]: ...
     def health(self, *, timeout: float | None = None) -> Awaitable[HealthStatus]: ...
@@ -240,9 +264,7 @@ class RawClient:
 
 @final
 class PluginManager:
-    def __new__(
-        cls, config: _StrPath | Mapping[str, Any] | None = None
-    ) -> PluginManager: ...
+    def __new__(cls, config: _StrPath | Mapping[str, Any] | None = None) -> PluginManager: ...
     def load(
         self,
         path: _StrPath,

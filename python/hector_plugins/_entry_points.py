@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import os
 from importlib.metadata import entry_points
-from typing import List, Tuple
 
 GROUP = "hector_plugins"
 
 
-def discover() -> List[Tuple[str, str]]:
+def discover() -> list[tuple[str, str]]:
     try:
         advertised = entry_points(group=GROUP)
     except TypeError:  # Python 3.9: entry_points() returns a dict of groups

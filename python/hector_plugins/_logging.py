@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Dict, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Optional
 
 TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
@@ -23,13 +24,13 @@ _LEVELS = {
     "error": logging.ERROR,
 }
 
-Record = Tuple[str, str, str, Optional[str], Optional[str], str]
+Record = tuple[str, str, str, Optional[str], Optional[str], str]
 
 
-def emit(records: Sequence[Record]) -> Dict[str, int]:
+def emit(records: Sequence[Record]) -> dict[str, int]:
     """Logs each record; returns each plugin logger's effective level, which the Rust side
     caches briefly to drop disabled records without taking the GIL."""
-    effective: Dict[str, int] = {}
+    effective: dict[str, int] = {}
     for plugin, level_name, message, fields, timestamp, stream in records:
         logger = logging.getLogger(f"hector_plugins.plugin.{plugin}")
         if plugin not in effective:

@@ -370,10 +370,10 @@ def _manifest(kind: PluginType, values: dict[str, str]) -> str:
         "plugin:\n"
         f"  name: {values['name']}\n"
         f"  version: {VERSION}  # keep in step with the version the code reports\n"
-        f"  description: \"{values['description']}\"\n"
+        f'  description: "{values["description"]}"\n'
         f"  type: {kind.key}\n"
         "  protocol: grpc\n"
-        f"  hector_version: \"{HECTOR_VERSION}\"  # a semver requirement on the host's hector-plugins version\n"
+        f'  hector_version: "{HECTOR_VERSION}"  # a semver requirement on the host\'s hector-plugins version\n'
         f"  capabilities: {{{capabilities}}}\n"
         "  config_schema:\n"
         "    required: []  # keys a configuration must set: the load fails naming a missing one\n"

@@ -17,8 +17,9 @@ import asyncio
 import json
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ._core import ConfiguredPlugin, PluginManager
 from .errors import PluginError
@@ -151,7 +152,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             llm = pm.llm(info.name)
             model = await llm.model_info()
             health = await llm.health()
-            out["model_info"] = {"model_name": model.model_name, "max_tokens": model.max_tokens, "temperature": model.temperature}
+            out["model_info"] = {
+                "model_name": model.model_name,
+                "max_tokens": model.max_tokens,
+                "temperature": model.temperature,
+            }
             out["health"] = {"healthy": health.healthy, "message": health.message}
         return out
 
@@ -188,7 +193,11 @@ def cmd_call(args: argparse.Namespace) -> int:
             print()
         elif args.method == "model_info":
             model = await llm.model_info(timeout=args.timeout)
-            print(json.dumps({"model_name": model.model_name, "max_tokens": model.max_tokens, "temperature": model.temperature}))
+            print(
+                json.dumps(
+                    {"model_name": model.model_name, "max_tokens": model.max_tokens, "temperature": model.temperature}
+                )
+            )
         else:
             health = await llm.health(timeout=args.timeout)
             print(json.dumps({"healthy": health.healthy, "message": health.message}))
@@ -251,7 +260,9 @@ def parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--type", required=True, help="the service: llm, embedder or database")
     new.add_argument("--lang", required=True, help="rust, python or go")
-    new.add_argument("--name", help="lowercase letters, digits and dashes (default: the directory's name, else my-<type>)")
+    new.add_argument(
+        "--name", help="lowercase letters, digits and dashes (default: the directory's name, else my-<type>)"
+    )
     new.add_argument("--dir", help="where to write it; must not exist or be empty (default: ./<name>)")
     new.set_defaults(run=cmd_new)
     return top

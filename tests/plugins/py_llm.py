@@ -59,7 +59,6 @@ if __name__ == "__main__":
 sys.path.insert(0, os.environ["HECTOR_TEST_PROTO_DIR"])
 
 import grpc  # noqa: E402
-
 from hector.plugin import common_pb2, embedder_pb2_grpc, llm_pb2, llm_pb2_grpc  # noqa: E402
 
 
@@ -122,7 +121,9 @@ class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
             for i, word in enumerate(words):
                 if delay:
                     await asyncio.sleep(delay)
-                yield llm_pb2.StreamChunk(type=llm_pb2.StreamChunk.TEXT, text=word + (" " if i < len(words) - 1 else ""))
+                yield llm_pb2.StreamChunk(
+                    type=llm_pb2.StreamChunk.TEXT, text=word + (" " if i < len(words) - 1 else "")
+                )
             yield llm_pb2.StreamChunk(type=llm_pb2.StreamChunk.DONE, tokens_used=len(words))
         except asyncio.CancelledError:
             log("stream cancelled by host")
