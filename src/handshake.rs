@@ -1,4 +1,4 @@
-//! Pure parser for the go-plugin handshake line (PROTOCOL.md §2):
+//! Pure parser for the go-plugin handshake line (docs/protocol.md §2):
 //! `CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVERCERT|MUX`.
 //!
 //! No I/O here, so every rule is unit-tested (and fuzzable) in isolation.

@@ -1,4 +1,4 @@
-//! The kinds of plugin, named as manifests and Go plugin maps name them (PROTOCOL.md §7.5).
+//! The kinds of plugin, named as manifests and Go plugin maps name them (docs/protocol.md §7.6).
 
 use std::fmt;
 use std::str::FromStr;

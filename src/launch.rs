@@ -1,4 +1,4 @@
-//! Starting a plugin process (docs/protocol.md, "Launch"): its environment and a private socket
+//! Starting a plugin process (docs/protocol.md §1.1–§1.3): its environment and a private socket
 //! directory. The process itself is started and guarded by its keeper (`crate::keeper`).
 
 use std::ffi::OsString;

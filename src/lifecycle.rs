@@ -1,4 +1,4 @@
-//! The lifecycle RPCs every `hector.plugin` provider service starts with (PROTOCOL.md §7.1).
+//! The lifecycle RPCs every `hector.plugin` provider service starts with (docs/protocol.md §7.2).
 //!
 //! They are called by path with the common request/response messages, so one implementation
 //! serves every provider kind.

@@ -1,4 +1,4 @@
-//! Plugin output → log records (PROTOCOL.md §3).
+//! Plugin output → log records (docs/protocol.md §5).
 //!
 //! Plugins log on stderr (and, for go-plugin, also through the `GRPCStdio` stream). Each line
 //! becomes a [`LogRecord`]: hclog JSON lines keep their level and fields, `[LEVEL]` prefixes set
@@ -85,7 +85,7 @@ pub trait LogSink: Send + Sync {
     fn log(&self, record: LogRecord);
 }
 
-/// Turns lines into records (docs/protocol.md, "Plugin logs"). A line that says its level
+/// Turns lines into records (docs/protocol.md §5.1). A line that says its level
 /// (hclog JSON, `[LEVEL]`, `[<time> LEVEL target]`, Python's `LEVEL:logger:`, logfmt `level=`)
 /// keeps it. A crash report (`panic: `, `fatal error: `, a Rust `panicked at`, a Python
 /// `Traceback`) is an error, and so is every untagged line after it. Any other untagged line is

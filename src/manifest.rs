@@ -1,4 +1,4 @@
-//! Plugin manifests: `<executable>.plugin.yaml` next to the executable (PROTOCOL.md §7.5).
+//! Plugin manifests: `<executable>.plugin.yaml` next to the executable (docs/protocol.md §7.6).
 //!
 //! Hector read these and enforced nothing. Here a manifest is checked before launch: its type
 //! must match, `hector_version` is a semver requirement on this library's version, required

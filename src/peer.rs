@@ -1,6 +1,6 @@
-//! Who is on the other end of the address a plugin printed (docs/protocol.md, "After the
-//! handshake"). A plugin may name any socket on the machine; the host must not send another
-//! process this plugin's config, calls or `Shutdown`. Checked before a single byte is sent.
+//! Who is on the other end of the address a plugin printed (docs/protocol.md §3.1). A plugin may
+//! name any socket on the machine; the host must not send another process this plugin's config,
+//! calls or `Shutdown`. Checked before a single byte is sent.
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -1,5 +1,5 @@
 //! One running plugin: launch → handshake → connect → initialize → ready, then crash detection
-//! and graceful shutdown (docs/protocol.md). No orphan, zombie or socket is left behind: the
+//! and graceful shutdown (docs/protocol.md §1–§6). No orphan, zombie or socket is left behind: the
 //! plugin's keeper (`crate::keeper`) kills and reaps everything it started.
 
 use crate::error::{Error, Result};

@@ -1,5 +1,6 @@
 //! go-plugin's `plugin.GRPCStdio/StreamStdio`: Go plugins that redirect their stdout/stderr send
-//! it over gRPC and block when nobody reads, so the host reads it for the plugin's whole life.
+//! it over gRPC and block when nobody reads, so the host reads it for the plugin's whole life
+//! (docs/protocol.md §8.2).
 
 use crate::logs::{Level, LineClassifier, LineSplitter, LogRecord, LogSink, Source, MAX_LINE_BYTES};
 use crate::proto::goplugin::grpc_stdio_client::GrpcStdioClient;

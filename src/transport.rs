@@ -1,4 +1,4 @@
-//! gRPC connections to a plugin over a unix socket or TCP (docs/protocol.md, "After the handshake").
+//! gRPC connections to a plugin over a unix socket or TCP (docs/protocol.md §3).
 //!
 //! One HTTP/2 connection per plugin, used directly through hyper's `SendRequest` rather than
 //! tonic's `Channel`: a `Channel` routes every call through a buffer task (two extra task

@@ -1,4 +1,4 @@
-"""The handshake table (PROTOCOL.md §2) through real processes: accepted variants load and
+"""The handshake table (docs/protocol.md §2) through real processes: accepted variants load and
 serve; each refusal has its own clear error, within its bound, and leaves no process behind."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-//! `hector.plugin.LLMProvider` client (PROTOCOL.md §7.2).
+//! `hector.plugin.LLMProvider` client (docs/protocol.md §7.3).
 
 use super::{call, open_stream, Deadline};
 use crate::error::Result;

@@ -1,6 +1,6 @@
 //! Typed clients, one per service. Each holds its plugin, checks it is callable, and maps
 //! failures to [`crate::Error`] (a crash becomes `Crashed`, never a hang). Every call has a
-//! deadline: the caller's `timeout`, else the plugin's `call_timeout` (docs/protocol.md, "Calls").
+//! deadline: the caller's `timeout`, else the plugin's `call_timeout` (docs/protocol.md §4).
 
 pub mod llm;
 pub mod raw;

@@ -1,4 +1,4 @@
-//! The keeper process and the plugin's side of its fork (docs/protocol.md, "Launch").
+//! The keeper process and the plugin's side of its fork (docs/protocol.md §1.1, §1.4).
 //!
 //! The keeper is cloned with `CLONE_VM`: it shares the host's memory (so it costs no copy of
 //! it) and runs on its own small stack. It may therefore touch only its stack and the

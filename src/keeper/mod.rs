@@ -1,5 +1,5 @@
 //! The keeper: one small process per plugin that makes sure nothing of the plugin outlives the
-//! host, whatever killed the host (docs/protocol.md, "Launch" and "Shutdown").
+//! host, whatever killed the host (docs/protocol.md §1.4, §6).
 //!
 //! ```text
 //! host ──clone(CLONE_VM)──▶ keeper ──fork, exec──▶ plugin ──▶ its children, daemons...

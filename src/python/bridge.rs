@@ -5,7 +5,7 @@
 //! through a socket it watches (`loop.add_reader`) only when the queue goes from empty to
 //! non-empty. The loop thread drains the whole batch, builds the values and resolves the futures.
 //! No GIL hand-off and no `call_soon_threadsafe` per call: this is what makes an async call cost
-//! about as much as the RPC itself (see DESIGN.md, "Performance").
+//! about as much as the RPC itself (see benchmarks/README.md, "Where the time goes").
 
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::intern;

@@ -1,4 +1,4 @@
-//! What the host tells a plugin through its environment (PROTOCOL.md §1), read and checked.
+//! What the host tells a plugin through its environment (docs/protocol.md §1.2), read and checked.
 //!
 //! Everything here is a pure function of the values passed in, so the rules are unit-tested
 //! without touching the process environment.

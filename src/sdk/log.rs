@@ -1,6 +1,6 @@
 //! hclog-style structured logging to stderr.
 //!
-//! A plugin's stderr is its log channel (PROTOCOL.md §3): the host turns every line that is a JSON
+//! A plugin's stderr is its log channel (docs/protocol.md §5): the host turns every line that is a JSON
 //! object carrying `@level`, `@message` and `@timestamp` into a structured record, and every other
 //! key of that object into a field. [`Logger`] writes exactly such lines, the way go-plugin's
 //! `hclog` JSON format does:

@@ -2,7 +2,7 @@
 //!
 //! A plugin is an executable that the host launches; it checks the environment the host gave it,
 //! listens on a unix socket, prints one handshake line on stdout and serves gRPC until the host
-//! asks it to stop (PROTOCOL.md §1–§4). This module does all of that, so a plugin author writes
+//! asks it to stop (docs/protocol.md §1–§3, §6, §8). This module does all of that, so a plugin author writes
 //! only the service:
 //!
 //! ```no_run

@@ -1,6 +1,6 @@
 //! The services every go-plugin plugin registers next to its own: `grpc.health.v1.Health` and
 //! `plugin.GRPCController`. [`serve`](super::serve) adds both; they are public so a plugin that
-//! drives tonic itself can reuse them.
+//! drives tonic itself can reuse them (docs/protocol.md §8.1, §8.4).
 
 use std::pin::Pin;
 use std::sync::Arc;
