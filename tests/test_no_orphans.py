@@ -5,6 +5,7 @@ descriptor of the host leaks into it."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import subprocess
@@ -224,3 +225,29 @@ def test_a_host_ignoring_sigchld_and_friends_still_sees_its_plugin_crash_and_pas
     finally:
         host.kill()
         host.wait()
+
+
+PTRACE_SEIZE = 0x4206
+WALL = 0x40000000
+
+
+async def test_a_descendant_the_keeper_cannot_reap_does_not_hold_back_the_plugins_exit(py_plugin, tmp_path: Path) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    descendants = tmp_path / "descendants"
+    async with PluginManager() as pm:
+        await pm.load(py_plugin(descendants=descendants), name="fragile")
+        _, daemon = read_descendants(descendants)
+        # Traced by us, not by its keeper: once killed it stays a zombie that its parent (the
+        # keeper) cannot reap until we, the tracer, wait for it. A blocking wait would hang.
+        if libc.ptrace(ctypes.c_long(PTRACE_SEIZE), ctypes.c_int(daemon), None, None) != 0:
+            pytest.skip(f"cannot ptrace: {os.strerror(ctypes.get_errno())}")
+        try:
+            with pytest.raises(PluginCrashedError):
+                await pm.llm("fragile").generate([Message.user("crash")])
+            deadline = time.monotonic() + 6
+            while pm.plugins[0].exit_code is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            [status] = pm.plugins
+            assert status.state == "crashed" and status.exit_code == 7
+        finally:
+            os.waitpid(daemon, WALL)  # lets the zombie go

@@ -1,5 +1,7 @@
 //! The keeper: one small process per plugin that makes sure nothing of the plugin outlives the
-//! host, whatever killed the host (docs/protocol.md, "Launch" and "Shutdown").
+//! host, whatever killed the host, unless the kernel kills the keeper with it: it shares the
+//! host's memory, so the OOM killer (and a core dump before Linux 5.16) takes it too
+//! (docs/protocol.md, "Launch" and "Shutdown").
 //!
 //! ```text
 //! host ──clone(CLONE_VM)──▶ keeper ──fork, exec──▶ plugin ──▶ its children, daemons...

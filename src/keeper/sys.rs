@@ -144,7 +144,7 @@ pub unsafe fn waitid(idtype: u32, id: i32, info: *mut libc::siginfo_t, options: 
 pub unsafe fn clock_monotonic_ns() -> i64 {
     let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     sys!(SYS_clock_gettime, libc::CLOCK_MONOTONIC, &mut now as *mut libc::timespec);
-    now.tv_sec as i64 * 1_000_000_000 + now.tv_nsec as i64
+    now.tv_sec * 1_000_000_000 + now.tv_nsec
 }
 /// The soft `RLIMIT_NOFILE`, or `None`.
 pub unsafe fn open_files_limit() -> Option<u64> {
