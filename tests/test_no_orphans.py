@@ -5,6 +5,7 @@ descriptor of the host leaks into it."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import process_gone, socket_path
+from conftest import IN_CI, process_gone, socket_path
 from hector_plugins import Message, PluginCrashedError, PluginManager
 
 HOST = textwrap.dedent(
@@ -167,3 +168,94 @@ async def test_a_plugin_that_cannot_start_still_fails_clearly(tmp_path: Path) ->
     script.chmod(0o755)
     with pytest.raises(Exception, match=r"cannot execute .*no-interpreter.*No such file or directory"):
         await asyncio.wait_for(PluginManager().load(script, name="broken"), 20)
+
+
+IGNORING_HOST = textwrap.dedent(
+    """
+    import asyncio, signal, sys
+    from hector_plugins import Message, PluginCrashedError, PluginManager
+
+    # What a daemon or a Python host may well do; the keeper and the plugin must not inherit it.
+    for number in (signal.SIGCHLD, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+        signal.signal(number, signal.SIG_IGN)
+
+    async def main():
+        pm = PluginManager()
+        info = await pm.load(sys.argv[1], name="fragile")
+        print(info.pid, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        try:
+            await asyncio.wait_for(pm.llm("fragile").generate([Message.user("crash")]), 10)
+        except PluginCrashedError as e:
+            print("crashed:", e, flush=True)
+        [status] = pm.plugins
+        print(status.state, status.exit_code, status.exit_signal, flush=True)
+        await pm.shutdown()
+
+    asyncio.run(main())
+    """
+)
+
+
+def signal_mask(status_line: str) -> int:
+    return int(status_line.split(":")[1], 16)
+
+
+def test_a_host_ignoring_sigchld_and_friends_still_sees_its_plugin_crash_and_passes_none_of_it_on(
+    py_plugin, tmp_path: Path
+) -> None:
+    descendants = tmp_path / "descendants"
+    masks = tmp_path / "masks"
+    inner = py_plugin(descendants=descendants)
+    # sh itself changes no disposition: its own status is what the keeper handed the plugin.
+    wrapper = tmp_path / "wrapper"
+    wrapper.write_text(f"#!/bin/sh\ngrep -E '^Sig(Ign|Blk):' /proc/$$/status > '{masks}'\nexec '{inner}'\n")
+    wrapper.chmod(0o755)
+    host = subprocess.Popen(
+        [sys.executable, "-c", IGNORING_HOST, str(wrapper)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        plugin = int(host.stdout.readline())
+        in_group, daemon = read_descendants(descendants)
+        lines = dict(line.split(":", 1) for line in masks.read_text().splitlines())
+        assert int(lines["SigIgn"], 16) == 0 and int(lines["SigBlk"], 16) == 0, lines
+        host.stdin.write("go\n")
+        host.stdin.flush()
+        out, _ = host.communicate(timeout=30)
+        assert "exit status 7" in out, out
+        assert out.splitlines()[-1] == "crashed 7 None", out
+        assert_all_gone({"plugin": plugin, "child in its group": in_group, "setsid daemon": daemon}, within=1.0)
+    finally:
+        host.kill()
+        host.wait()
+
+
+PTRACE_SEIZE = 0x4206
+WALL = 0x40000000
+
+
+async def test_a_descendant_the_keeper_cannot_reap_does_not_hold_back_the_plugins_exit(
+    py_plugin, tmp_path: Path
+) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    descendants = tmp_path / "descendants"
+    async with PluginManager() as pm:
+        await pm.load(py_plugin(descendants=descendants), name="fragile")
+        _, daemon = read_descendants(descendants)
+        # Traced by us, not by its keeper: once killed it stays a zombie that its parent (the
+        # keeper) cannot reap until we, the tracer, wait for it. A blocking wait would hang.
+        if libc.ptrace(ctypes.c_long(PTRACE_SEIZE), ctypes.c_int(daemon), None, None) != 0:
+            why = f"cannot ptrace: {os.strerror(ctypes.get_errno())}"
+            if IN_CI:
+                pytest.fail(f"{why}: CI must allow ptrace of our own processes")
+            pytest.skip(why)
+        try:
+            with pytest.raises(PluginCrashedError):
+                await pm.llm("fragile").generate([Message.user("crash")])
+            deadline = time.monotonic() + 6
+            while pm.plugins[0].exit_code is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            [status] = pm.plugins
+            assert status.state == "crashed" and status.exit_code == 7
+        finally:
+            os.waitpid(daemon, WALL)  # lets the zombie go

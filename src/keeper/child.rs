@@ -3,8 +3,9 @@
 //! The keeper is cloned with `CLONE_VM`: it shares the host's memory (so it costs no copy of
 //! it) and runs on its own small stack. It may therefore touch only its stack and the
 //! read-only `KeeperArgs`, and call nothing but the raw system calls of `sys`: no allocation,
-//! no lock, no libc state, no panic. Every signal is blocked in it (it inherits the spawning
-//! thread's full mask); SIGCHLD and SIGTERM are read from a signalfd.
+//! no lock, no libc state, no panic. Every signal is blocked in it and every disposition is the
+//! default (it resets the ones copied from the host); SIGCHLD and SIGTERM are read from a
+//! signalfd.
 
 use super::sys::{self, Fd};
 use super::{Message, Stage};
@@ -38,6 +39,17 @@ pub extern "C" fn keeper_main(args: *mut libc::c_void) -> libc::c_int {
 }
 
 unsafe fn keeper(a: &KeeperArgs) -> ! {
+    // The spawning thread's mask leaves out the two signals glibc reserves (32, 33): block them
+    // too. No handler of the host may ever run here: it would write to the host's memory.
+    let all: u64 = !0;
+    sys::sigprocmask(libc::SIG_SETMASK, &all, core::ptr::null_mut());
+    // We were cloned without CLONE_SIGHAND, so with copies of the host's dispositions. An
+    // ignored SIGCHLD (or SA_NOCLDWAIT) would have the plugin reaped behind our back and never
+    // wake the signalfd; other ignored signals would pass on to the plugin through exec. Every
+    // one back to its default (SIGKILL and SIGSTOP refuse, harmlessly).
+    for signal in 1..=64 {
+        sys::reset_signal(signal);
+    }
     let me = sys::getpid();
     // Its own group: a signal to the host's group (Ctrl-C, `kill -- -pgid`) must not stop the
     // keeper before it has swept.
@@ -55,25 +67,34 @@ unsafe fn keeper(a: &KeeperArgs) -> ! {
         sys::exit(0);
     }
     let mask: u64 = signal_bit(libc::SIGCHLD) | signal_bit(libc::SIGTERM);
-    let signals = sys::signalfd(&mask, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) as Fd;
-
-    let mut exec_error = [-1 as Fd; 2];
-    if sys::pipe2(&mut exec_error, libc::O_CLOEXEC) < 0 {
-        report(Message::Failed(Stage::Keeper, libc::EMFILE));
+    let signals = sys::signalfd(&mask, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+    if signals < 0 {
+        // Without it we would not notice the plugin's exit.
+        report(Message::Failed(Stage::Keeper, -signals as i32));
         sys::exit(1);
     }
-    let pid = sys::fork();
-    if pid == 0 {
-        plugin_child(a, me, exec_error[1]);
+    let signals = signals as Fd;
+
+    let mut exec_error = [-1 as Fd; 2];
+    let r = sys::pipe2(&mut exec_error, libc::O_CLOEXEC);
+    if r < 0 {
+        report(Message::Failed(Stage::Keeper, -r as i32));
+        sys::exit(1);
     }
+    // The plugin's side runs on this (we are suspended until its exec or exit), vfork style:
+    // a fork would copy the page tables of the whole host, which we share.
+    // Uninitialised: only the pages the child touches cost memory (the host's, shared).
+    let mut child_stack = ChildStack(core::mem::MaybeUninit::uninit());
+    let mut child_args = ChildArgs { keeper: a, keeper_pid: me, exec_error: exec_error[1] };
+    let top = child_stack.0.as_mut_ptr().cast::<u8>().add(CHILD_STACK_BYTES);
+    let pid = sys::spawn_vfork(plugin_entry, &mut child_args as *mut ChildArgs as *mut libc::c_void, top);
     sys::close(exec_error[1]);
     if pid < 0 {
         report(Message::Failed(Stage::Keeper, -pid as i32));
         sys::exit(1);
     }
     let pid = pid as i32;
-    // Both sides set the group: whichever runs first, a kill right after sees it.
-    sys::setpgid(pid, pid);
+    // The plugin's side made its own group before its exec (we were suspended until then).
     // The pipes to the host are the plugin's now: its EOF must not wait for us.
     sys::close(1);
     sys::close(2);
@@ -85,7 +106,7 @@ unsafe fn keeper(a: &KeeperArgs) -> ! {
         sys::wait4(pid, &mut status, 0);
         let (stage, errno) = decode_failure(&failure);
         report(Message::Failed(stage, errno));
-        sweep(me);
+        sweep(me, signals);
         sys::exit(0);
     }
     report(Message::Started(pid));
@@ -95,7 +116,7 @@ unsafe fn keeper(a: &KeeperArgs) -> ! {
     sys::kill(-pid, libc::SIGKILL);
     let mut status = 0;
     sys::wait4(pid, &mut status, 0);
-    sweep(me);
+    sweep(me, signals);
     if host_gone || host_has_exited(a, host) {
         remove_dir(a.socket_dir);
     } else {
@@ -211,19 +232,39 @@ unsafe fn host_has_exited(a: &KeeperArgs, host: Fd) -> bool {
     sys::ppoll(fds.as_mut_ptr(), 1, &now) > 0
 }
 
+/// How long a sweep may take: a child we cannot kill (another user's, stuck in the kernel,
+/// hidden from /proc) must not keep us from reporting the exit or removing the socket dir.
+const SWEEP_NS: i64 = 2_000_000_000;
+/// The longest wait for a SIGCHLD before we look again anyway.
+const SWEEP_TICK_NS: i64 = 100_000_000;
+
 /// Kills every child of ours, reaps, and repeats until none is left: a killed process's own
 /// children are reparented to us (child subreaper) before it can be reaped, so each round
-/// finds the next generation.
-unsafe fn sweep(me: i32) {
+/// finds the next generation. Never blocks in a wait, and gives up after `SWEEP_NS`.
+unsafe fn sweep(me: i32, signals: Fd) {
+    let deadline = sys::clock_monotonic_ns() + SWEEP_NS;
     loop {
-        if !kill_children(me) {
-            // No /proc: we cannot find them, so reap what has exited and stop.
-            while sys::wait4(-1, core::ptr::null_mut(), libc::WNOHANG | libc::__WALL) > 0 {}
+        // Emptied first: a child that exits from now on makes it readable again.
+        drain_signals(signals);
+        let found = kill_children(me);
+        loop {
+            let r = sys::wait4(-1, core::ptr::null_mut(), libc::WNOHANG | libc::__WALL);
+            if r == -(libc::ECHILD as isize) {
+                return; // nothing left
+            }
+            if r <= 0 {
+                break; // some left, none exited yet
+            }
+        }
+        // No /proc: we cannot find them; what has exited is reaped, the rest is left to init.
+        let left = deadline - sys::clock_monotonic_ns();
+        if !found || left <= 0 {
             return;
         }
-        if sys::wait4(-1, core::ptr::null_mut(), libc::__WALL) < 0 {
-            return; // ECHILD: nothing left
-        }
+        let wait = left.min(SWEEP_TICK_NS);
+        let timeout = libc::timespec { tv_sec: 0, tv_nsec: wait as _ };
+        let mut fds = [libc::pollfd { fd: signals, events: libc::POLLIN, revents: 0 }];
+        sys::ppoll(fds.as_mut_ptr(), 1, &timeout);
     }
 }
 
@@ -307,8 +348,29 @@ unsafe fn for_each_entry(dir: Fd, mut each: impl FnMut(&[u8])) {
     }
 }
 
-/// The plugin's side of the fork: its own group, a death signal tied to the keeper, only
-/// fds 0-2, default signal handling, then exec. Reports a failure on `exec_error`.
+const CHILD_STACK_BYTES: usize = 16 * 1024;
+
+/// The stack the plugin's side runs on until its exec, inside the keeper's frame.
+#[repr(C, align(16))]
+struct ChildStack(core::mem::MaybeUninit<[u8; CHILD_STACK_BYTES]>);
+
+/// What the plugin's side reads, on the keeper's stack.
+struct ChildArgs<'a> {
+    keeper: &'a KeeperArgs,
+    keeper_pid: i32,
+    exec_error: Fd,
+}
+
+/// Started by `spawn_vfork` on the child stack; shares the keeper's (the host's) memory until
+/// the exec, so it is bound by the same rules as the keeper, and must not return.
+unsafe extern "C" fn plugin_entry(args: *mut libc::c_void) -> ! {
+    let args = &*(args as *const ChildArgs);
+    plugin_child(args.keeper, args.keeper_pid, args.exec_error)
+}
+
+/// The plugin's side of the spawn: its own group, a death signal tied to the keeper, only
+/// fds 0-2, an empty signal mask (dispositions are the defaults already), then exec. Reports a
+/// failure on `exec_error`.
 unsafe fn plugin_child(a: &KeeperArgs, keeper: i32, exec_error: Fd) -> ! {
     sys::setpgid(0, 0);
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as usize);
@@ -317,10 +379,8 @@ unsafe fn plugin_child(a: &KeeperArgs, keeper: i32, exec_error: Fd) -> ! {
         sys::exit(1);
     }
     close_from(3, exec_error);
-    // Ignored signals survive exec (a Python host ignores SIGPIPE and SIGXFSZ); plugins expect
-    // the defaults, and an empty mask.
-    sys::reset_signal(libc::SIGPIPE);
-    sys::reset_signal(libc::SIGXFSZ);
+    // The keeper reset every disposition already (ignored signals would survive exec); its
+    // mask, which blocks all, would survive too.
     let empty: u64 = 0;
     sys::sigprocmask(libc::SIG_SETMASK, &empty, core::ptr::null_mut());
     if !a.cwd.is_null() {
@@ -352,11 +412,20 @@ unsafe fn close_from(first: Fd, keep: Fd) {
     }
 }
 
-/// close_range's fallback (Linux < 5.9): the open descriptors, listed by /proc/self/fd.
+/// close_range's fallback (Linux < 5.9): the open descriptors, listed by /proc/self/fd, or
+/// without /proc every number below the descriptor limit.
 unsafe fn close_listed(low: Fd, high: Fd) {
     for _ in 0..4 {
         let dir = sys::openat(libc::AT_FDCWD, c"/proc/self/fd".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
         if dir < 0 {
+            // Below the soft limit, where every fd is unless the limit was lowered since
+            // (capped: it may be huge).
+            let limit = sys::open_files_limit().unwrap_or(1 << 16).min(1 << 20) as Fd;
+            let mut fd = low;
+            while fd <= high && fd < limit {
+                sys::close(fd);
+                fd += 1;
+            }
             return;
         }
         let dir = dir as Fd;

@@ -1,5 +1,7 @@
 //! The keeper: one small process per plugin that makes sure nothing of the plugin outlives the
-//! host, whatever killed the host (docs/protocol.md §1.4, §6).
+//! host, whatever killed the host, unless the kernel kills the keeper with it: it shares the
+//! host's memory, so the OOM killer (and a core dump before Linux 5.16) takes it too
+//! (docs/protocol.md §1.4, §6).
 //!
 //! ```text
 //! host ──clone(CLONE_VM)──▶ keeper ──fork, exec──▶ plugin ──▶ its children, daemons...
@@ -210,9 +212,13 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
         control: keeper_end.as_raw_fd(),
     });
     let keeper_pid = clone_keeper(&stack, &args)?;
+    // The keeper runs on `stack` and reads the rest: from here on they are freed only by
+    // `reap`, once the keeper is known to be gone, and leaked on every other path (a dropped
+    // watcher task, a thread that could not start).
+    let resources =
+        ManuallyDrop::new(Resources { _stack: stack, _args: args, _socket_dir: socket_dir, exec: Some(prepared) });
     // The keeper has its own copies now.
     drop((stdin, stdout_write, stderr_write, keeper_end));
-    let resources = Resources { _stack: stack, _args: args, _socket_dir: socket_dir, exec: Some(prepared) };
     // From here on the keeper must be reaped whatever fails: the watcher task does it.
     let socket = host_end.try_clone();
     let messages = host_end.set_nonblocking(true).and_then(|()| tokio::net::UnixStream::from_std(host_end));
@@ -221,8 +227,10 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
     let (messages, socket) = match (messages, socket) {
         (Ok(messages), Ok(socket)) => (messages, socket),
         (Err(e), _) | (_, Err(e)) => {
-            // Without our end the keeper sees EOF, kills the plugin and exits.
-            std::thread::spawn(move || reap(keeper_pid, resources));
+            // Without our end the keeper sees EOF, kills the plugin and exits. If no thread can
+            // be started, the keeper stays a zombie and `resources` leak (the closure drops a
+            // ManuallyDrop).
+            let _ = std::thread::Builder::new().name("hplug-reap".into()).spawn(move || reap(keeper_pid, resources));
             return Err(e);
         }
     };
@@ -235,13 +243,12 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
 async fn watch_keeper(
     mut messages: tokio::net::UnixStream,
     keeper_pid: i32,
-    resources: Resources,
+    // Freed only after the keeper is reaped: it runs on that stack and reads those strings.
+    mut resources: ManuallyDrop<Resources>,
     text: CommandText,
     started: oneshot::Sender<io::Result<u32>>,
     exited: oneshot::Sender<Option<ExitStatus>>,
 ) {
-    // Freed only after the keeper is reaped: it runs on that stack and reads those strings.
-    let mut resources = ManuallyDrop::new(resources);
     let mut started = Some(started);
     let mut status = None;
     let mut bytes = [0u8; 8];
@@ -259,35 +266,48 @@ async fn watch_keeper(
                 if let Some(tx) = started.take() {
                     let _ = tx.send(Err(stage.error(errno, &text)));
                 }
+                break;
             }
-            Some(Message::Exited(raw)) => status = Some(ExitStatus::from_raw(raw)),
+            Some(Message::Exited(raw)) => {
+                status = Some(ExitStatus::from_raw(raw));
+                break;
+            }
             None => {}
         }
     }
-    // The keeper exits right after its last message (or was killed): this wait is short.
-    let _ = tokio::task::spawn_blocking(move || reap(keeper_pid, ManuallyDrop::into_inner(resources))).await;
+    // The keeper exits right after its last message (or was killed): this wait is short. Not
+    // the socket's EOF: a process forked from the host while the keeper's end was open may
+    // hold a copy of it for as long as it lives.
+    let _ = tokio::task::spawn_blocking(move || reap(keeper_pid, resources)).await;
     if let Some(tx) = started.take() {
         let _ = tx.send(Err(io::Error::other("the plugin's keeper process exited before starting the plugin")));
     }
     let _ = exited.send(status);
 }
 
-/// Waits for the keeper to exit, then frees what it ran on.
-fn reap(keeper_pid: i32, resources: Resources) {
-    // Leaked if this never returns: the keeper may still be running on it.
-    let resources = ManuallyDrop::new(resources);
+/// Waits for the keeper to exit, then frees what it ran on (leaked if this never returns, or
+/// if the keeper's end is unknown: it may still be running on it).
+fn reap(keeper_pid: i32, resources: ManuallyDrop<Resources>) {
     loop {
         // SAFETY: the keeper is our child and nobody else reaps it by pid.
         let r = unsafe { libc::waitpid(keeper_pid, std::ptr::null_mut(), 0) };
-        if r >= 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+        if r == keeper_pid {
             break;
+        }
+        match io::Error::last_os_error().raw_os_error() {
+            Some(libc::EINTR) => continue,
+            // No longer our child, so it has exited: reaped by someone else (a `waitpid(-1)`
+            // elsewhere in the host) or by the kernel (the host ignores SIGCHLD).
+            Some(libc::ECHILD) => break,
+            _ => return,
         }
     }
     drop(ManuallyDrop::into_inner(resources));
 }
 
-/// Clones the keeper with every signal blocked: it must never run one of the host's handlers
-/// (they would write to the host's memory, which it shares).
+/// Clones the keeper with every signal blocked that glibc lets us block (all but 32 and 33,
+/// which the keeper blocks first thing): it must never run one of the host's handlers (they
+/// would write to the host's memory, which it shares).
 fn clone_keeper(stack: &Stack, args: &child::KeeperArgs) -> io::Result<i32> {
     // SAFETY: the keeper runs `keeper_main` on its own stack with `args`, both alive until it is
     // reaped (see watch_keeper); the mask is restored in this thread right after.

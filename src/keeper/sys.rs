@@ -141,9 +141,70 @@ pub unsafe fn wait4(pid: i32, status: *mut i32, options: i32) -> isize {
 pub unsafe fn waitid(idtype: u32, id: i32, info: *mut libc::siginfo_t, options: i32) -> isize {
     sys!(SYS_waitid, idtype, id, info, options, 0)
 }
-/// A plain `fork()`: no atfork handlers, no libc locks. Both processes return here.
-pub unsafe fn fork() -> isize {
-    sys!(SYS_clone, libc::SIGCHLD, 0, 0, 0, 0)
+pub unsafe fn clock_monotonic_ns() -> i64 {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    sys!(SYS_clock_gettime, libc::CLOCK_MONOTONIC, &mut now as *mut libc::timespec);
+    now.tv_sec * 1_000_000_000 + now.tv_nsec
+}
+/// The soft `RLIMIT_NOFILE`, or `None`.
+pub unsafe fn open_files_limit() -> Option<u64> {
+    let mut limit = [0u64; 2];
+    let r = sys!(SYS_prlimit64, 0, libc::RLIMIT_NOFILE, 0, limit.as_mut_ptr());
+    (r == 0).then_some(limit[0])
+}
+
+/// The entry point of a child started by [`spawn_vfork`]; it must never return.
+pub type ChildEntry = unsafe extern "C" fn(*mut libc::c_void) -> !;
+
+/// `clone(CLONE_VM | CLONE_VFORK | SIGCHLD)`: the child shares our memory and runs `entry(arg)`
+/// on `stack_top` (16-byte aligned, the end of memory nobody else uses meanwhile); we are
+/// suspended until it execs or exits. Like `posix_spawn`, it copies no page table. Returns the
+/// child's pid or `-errno`.
+#[cfg(target_arch = "x86_64")]
+pub unsafe fn spawn_vfork(entry: ChildEntry, arg: *mut libc::c_void, stack_top: *mut u8) -> isize {
+    let ret: isize;
+    core::arch::asm!(
+        "syscall",
+        "test rax, rax",
+        "jnz 2f",
+        // The child, on its own stack: no frame to return to.
+        "xor ebp, ebp",
+        "mov rdi, r12",
+        "call r9",
+        "ud2",
+        "2:",
+        inlateout("rax") libc::SYS_clone as isize => ret,
+        in("rdi") (libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD) as usize,
+        in("rsi") stack_top,
+        in("rdx") 0usize, in("r10") 0usize, in("r8") 0usize,
+        in("r9") entry as usize, in("r12") arg,
+        lateout("rcx") _, lateout("r11") _,
+        options(nostack)
+    );
+    ret
+}
+
+#[cfg(target_arch = "aarch64")]
+pub unsafe fn spawn_vfork(entry: ChildEntry, arg: *mut libc::c_void, stack_top: *mut u8) -> isize {
+    let ret: isize;
+    core::arch::asm!(
+        "svc 0",
+        "cbnz x0, 2f",
+        // The child, on its own stack: no frame to return to.
+        "mov x29, xzr",
+        "mov x30, xzr",
+        "mov x0, x10",
+        "blr x9",
+        "brk #0",
+        "2:",
+        in("x8") libc::SYS_clone,
+        inlateout("x0") (libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD) as isize => ret,
+        in("x1") stack_top,
+        in("x2") 0usize, in("x3") 0usize, in("x4") 0usize,
+        in("x9") entry as usize, in("x10") arg,
+        options(nostack)
+    );
+    ret
 }
 pub unsafe fn exit(code: i32) -> ! {
     loop {
