@@ -110,7 +110,7 @@ impl PyLlmClient {
 
     /// An `AsyncStream` for a plugin; an async generator with the same chunks for an
     /// in-process provider. `timeout` bounds the wait for the first chunk and between chunks
-    /// of a plugin's stream.
+    /// (an in-process provider's synchronous iterator cannot be interrupted).
     #[pyo3(signature = (messages, tools=None, *, timeout=None))]
     fn generate_stream<'py>(
         &self,

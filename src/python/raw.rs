@@ -18,6 +18,11 @@ pub struct PyRawClient {
 }
 
 impl PyRawClient {
+    /// The request's bytes (none: an empty message).
+    fn request(&self, method: &str, request: Option<&Bound<'_, PyAny>>) -> PyResult<Bytes> {
+        Ok(request.map(|r| request_bytes(&self.client.plugin().name, method, r)).transpose()?.unwrap_or_default())
+    }
+
     /// A client of the process that serves the name now.
     fn current(&self) -> RawClient {
         match self.manager.successor(self.client.plugin()) {
@@ -67,10 +72,7 @@ impl PyRawClient {
         request: Option<&Bound<'py, PyAny>>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let request = request
-            .map(|request| request_bytes(&self.client.plugin().name, &method, request))
-            .transpose()?
-            .unwrap_or_default();
+        let request = self.request(&method, request)?;
         let timeout = timeout_arg(timeout)?;
         let client = self.current();
         bridge::spawn(py, async move { client.unary(&method, request, timeout).await }, |py, bytes| {
@@ -88,10 +90,7 @@ impl PyRawClient {
         timeout: Option<f64>,
     ) -> PyResult<AsyncStream> {
         bridge::ensure_runtime_usable()?;
-        let request = request
-            .map(|request| request_bytes(&self.client.plugin().name, &method, request))
-            .transpose()?
-            .unwrap_or_default();
+        let request = self.request(&method, request)?;
         let timeout = timeout_arg(timeout)?;
         let client = self.current();
         let opener = async move { client.server_stream(&method, request, timeout).await };
