@@ -211,7 +211,7 @@ impl From<String> for ConnectError {
 
 async fn handshake<S>(stream: S, options: &ConnectOptions) -> Result<(PluginChannel, ConnectionClosed), ConnectError>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + std::os::fd::AsRawFd + Unpin + Send + 'static,
 {
     let (greeting_tx, greeting) = watch::channel(None);
     let io = TokioIo::new(Greeting { inner: stream, seen: Vec::new(), tell: Some(greeting_tx) });
@@ -241,7 +241,7 @@ where
 
 /// Passes bytes through, keeping the server's first few so a non-HTTP/2 server (an HTTP/1
 /// one, typically) can be named instead of reported as a broken connection.
-struct Greeting<S> {
+struct Greeting<S: std::os::fd::AsRawFd> {
     inner: S,
     seen: Vec<u8>,
     tell: Option<watch::Sender<Option<Vec<u8>>>>,
@@ -250,7 +250,7 @@ struct Greeting<S> {
 /// Enough for an HTTP/2 frame header, and for a readable first line of anything else.
 const GREETING_BYTES: usize = 64;
 
-impl<S: AsyncRead + Unpin> AsyncRead for Greeting<S> {
+impl<S: AsyncRead + std::os::fd::AsRawFd + Unpin> AsyncRead for Greeting<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let outcome = Pin::new(&mut self.inner).poll_read(cx, buf);
@@ -273,17 +273,26 @@ impl<S: AsyncRead + Unpin> AsyncRead for Greeting<S> {
     }
 }
 
-impl<S> Drop for Greeting<S> {
-    /// A connection that failed (e.g. on a write the server refused) before a read completed
-    /// still reports what the server sent, if anything.
+impl<S: std::os::fd::AsRawFd> Drop for Greeting<S> {
+    /// A connection that failed before a read completed (a write the server refused after it
+    /// answered and hung up) still reports what the server sent: whatever waits in the socket
+    /// is read once, without waiting (straight from the socket: the reactor may not have seen
+    /// it arrive yet).
     fn drop(&mut self) {
-        if let Some(tell) = self.tell.take() {
-            tell.send_replace(Some(std::mem::take(&mut self.seen)));
+        let Some(tell) = self.tell.take() else { return };
+        let mut buffer = [0u8; GREETING_BYTES];
+        let wanted = GREETING_BYTES.saturating_sub(self.seen.len());
+        // SAFETY: a non-blocking recv into our own buffer, on a socket we still own.
+        let read =
+            unsafe { libc::recv(self.inner.as_raw_fd(), buffer.as_mut_ptr().cast(), wanted, libc::MSG_DONTWAIT) };
+        if read > 0 {
+            self.seen.extend_from_slice(&buffer[..read as usize]);
         }
+        tell.send_replace(Some(std::mem::take(&mut self.seen)));
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Greeting<S> {
+impl<S: AsyncWrite + std::os::fd::AsRawFd + Unpin> AsyncWrite for Greeting<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
@@ -334,6 +343,18 @@ mod tests {
         assert!(describe_non_http2(b"").unwrap().contains("without an HTTP/2 greeting"));
         assert!(describe_non_http2(b"<!DOCTYPE HTML>\n<html>").unwrap().contains("an HTTP/1 server, or"));
         assert!(!describe_non_http2(&[0xff, 0, 1, 2]).unwrap().contains("HTTP/1"));
+    }
+
+    #[tokio::test]
+    async fn a_greeting_dropped_unread_still_reports_what_the_server_sent() {
+        // The server answered (HTTP/1) and hung up before the connection read anything.
+        let (ours, theirs) = tokio::net::UnixStream::pair().unwrap();
+        theirs.try_write(b"HTTP/1.0 505 HTTP Version Not Supported\r\n").unwrap();
+        drop(theirs);
+        let (tell, greeting) = watch::channel(None);
+        drop(Greeting { inner: ours, seen: Vec::new(), tell: Some(tell) });
+        let seen = greeting.borrow().clone().unwrap();
+        assert!(describe_non_http2(&seen).unwrap().contains("an HTTP/1 server"), "{seen:?}");
     }
 
     /// A peer that accepts the connection and then never answers (as a SIGSTOPped plugin does):
