@@ -136,12 +136,9 @@ pub struct Plugin {
     /// How many times this name was restarted before this process (see `Manager::restart`).
     restarts: std::sync::atomic::AtomicU32,
     channel: PluginChannel,
-    /// The deadline of calls made without one.
-    call_timeout: Option<Duration>,
     /// A watch, so shutdown callers can wait for `Stopped` without polling.
     state: watch::Sender<State>,
     stopping: AtomicBool,
-    shutdown_grace: Duration,
     killed: AtomicBool,
     exit: watch::Receiver<Option<ExitInfo>>,
     stderr_tail: StderrTail,
@@ -276,10 +273,8 @@ impl Plugin {
             spec: original,
             restarts: Default::default(),
             channel,
-            call_timeout: spec.connection.call_timeout,
             state: watch::Sender::new(State::Ready),
             stopping: AtomicBool::new(false),
-            shutdown_grace: spec.shutdown_grace,
             killed: AtomicBool::new(false),
             exit,
             stderr_tail: stderr_tail.clone(),
@@ -359,7 +354,7 @@ impl Plugin {
 
     /// The deadline of a call given none (`None`: no deadline).
     pub fn call_timeout(&self) -> Option<Duration> {
-        self.call_timeout
+        self.spec.connection.call_timeout
     }
 
     pub fn state(&self) -> State {
@@ -476,7 +471,7 @@ impl Plugin {
 
     /// The grace period this plugin was configured with.
     pub fn shutdown_grace(&self) -> Duration {
-        self.shutdown_grace
+        self.spec.shutdown_grace
     }
 
     /// Graceful shutdown: the service's own `Shutdown`, go-plugin's controller `Shutdown`, a

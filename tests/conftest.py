@@ -22,6 +22,10 @@ PY_PLUGIN = Path(__file__).resolve().parent / "plugins" / "py_llm.py"
 GENERATED = Path(__file__).resolve().parent / "_generated"
 IN_CI = os.environ.get("CI") == "true"
 
+# The Go kv example is a generic go-plugin plugin with its own cookie (examples/go/kv).
+KV_COOKIE = {"magic_cookie_key": "KV_PLUGIN", "magic_cookie_value": "kv-example-cookie"}
+KV = {"type": "grpc", **KV_COOKIE}
+
 
 @pytest.fixture(scope="session")
 def rust_plugin() -> Path:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import KV
 from google.protobuf import empty_pb2, wrappers_pb2
 from hector_plugins import ConfigError, PluginCallError, PluginManager
-
-KV = {"type": "grpc", "magic_cookie_key": "KV_PLUGIN", "magic_cookie_value": "kv-example-cookie"}
 
 
 @pytest.mark.parametrize("offered,expected", [([2, 3], 3), ([2], 2), ([3], 3)])

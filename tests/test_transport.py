@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PY_PLUGIN, process_gone, socket_path
+from conftest import KV, KV_COOKIE, PY_PLUGIN, process_gone, socket_path
 from google.protobuf import wrappers_pb2
 from hector_plugins import (
     CallTimeoutError,
@@ -197,14 +197,7 @@ async def test_a_stream_that_goes_idle_times_out(frozen) -> None:
 
 async def test_raw_stream_timeout_on_a_frozen_go_plugin(kv_plugin: Path) -> None:
     async with PluginManager() as pm:
-        info = await pm.load(
-            kv_plugin,
-            name="kv",
-            type="grpc",
-            magic_cookie_key="KV_PLUGIN",
-            magic_cookie_value="kv-example-cookie",
-            protocol_versions=[2, 3],
-        )
+        info = await pm.load(kv_plugin, name="kv", protocol_versions=[2, 3], **KV)
         raw = pm.raw("kv")
         os.kill(info.pid, signal.SIGSTOP)
         try:
@@ -249,13 +242,8 @@ async def test_a_response_over_max_message_size_names_the_limit_and_the_setting(
 
 async def test_a_generic_go_plugin_loaded_as_an_llm_gets_a_hint(kv_plugin: Path) -> None:
     with pytest.raises(PluginStartError) as caught:
-        await PluginManager().load(
-            kv_plugin,
-            name="kv",
-            magic_cookie_key="KV_PLUGIN",
-            magic_cookie_value="kv-example-cookie",
-            protocol_versions=[2, 3],
-        )
+        # Without type="grpc": loaded as an LLM provider.
+        await PluginManager().load(kv_plugin, name="kv", protocol_versions=[2, 3], **KV_COOKIE)
     message = str(caught.value)
     assert "does not serve the Hector hector.plugin.LLMProvider service" in message, message
     assert 'type="grpc"' in message, message
