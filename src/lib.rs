@@ -1,40 +1,55 @@
-//! hector-plugins: launch, supervise and call out-of-process gRPC plugins, wire-compatible with
-//! HashiCorp go-plugin and Hector's `hector.plugin` services.
-//!
-//! Data flows one way: config → launch → handshake → connect → initialize → manager → typed
-//! client. The core (everything outside `python`) knows nothing of Python.
+//! The PyO3 layer (`hector_plugins._core`): converts between Python and the host core
+//! (`hector-plugins-host`), nothing more. docs/architecture.md says what lives where.
 
-pub mod clients;
-pub mod config;
-pub mod discovery;
-pub mod envexpand;
-pub mod error;
-pub mod handshake;
-pub mod keeper;
-pub mod kind;
-pub mod launch;
-pub mod lifecycle;
-pub mod logs;
-pub mod manager;
-pub mod manifest;
-pub mod names;
-pub mod peer;
-pub mod plugin;
-pub mod proto;
-pub mod runtime;
-pub mod sdk;
-pub mod stdio;
-pub mod transport;
-pub mod yaml;
+mod bridge;
+mod errors;
+mod llm;
+mod logging;
+mod manager;
+mod raw;
+mod types;
 
-pub use error::{Error, Result};
-pub use kind::PluginKind;
-pub use manager::Manager;
-pub use plugin::{Plugin, PluginSpec, State};
+use pyo3::prelude::*;
+use std::time::Duration;
 
-// Lets the PyO3 layer name the core by its crate name, as an outside user would.
-#[cfg(feature = "python")]
-extern crate self as hector_plugins;
+/// Interpreter exit: stop every live plugin (graceful, then killed after `grace`, by default its
+/// own `shutdown_grace`), with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (grace=None))]
+fn _shutdown_all(py: Python<'_>, grace: Option<f64>) {
+    let grace = grace.and_then(|g| Duration::try_from_secs_f64(g).ok());
+    py.detach(|| {
+        if !hector_plugins_host::runtime::usable() {
+            return; // a forked child: the plugins belong to the parent
+        }
+        let plugins = hector_plugins_host::plugin::live_plugins();
+        if !plugins.is_empty() {
+            hector_plugins_host::runtime::runtime().block_on(futures_util::future::join_all(
+                plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace()))),
+            ));
+        }
+    });
+    logging::stop_delivery(py);
+}
 
-#[cfg(feature = "python")]
-mod python;
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<manager::PyPluginManager>()?;
+    m.add_class::<manager::LoadResult>()?;
+    m.add_class::<manager::ConfiguredPlugin>()?;
+    m.add_class::<llm::PyLlmClient>()?;
+    m.add_class::<raw::PyRawClient>()?;
+    m.add_class::<types::Message>()?;
+    m.add_class::<types::ToolCall>()?;
+    m.add_class::<types::ToolDefinition>()?;
+    m.add_class::<types::GenerateResponse>()?;
+    m.add_class::<types::StreamChunk>()?;
+    m.add_class::<types::ModelInfo>()?;
+    m.add_class::<types::HealthStatus>()?;
+    m.add_class::<types::PluginInfo>()?;
+    m.add_class::<bridge::AsyncStream>()?;
+    m.add_class::<bridge::Ready>()?;
+    m.add_function(wrap_pyfunction!(_shutdown_all, m)?)?;
+    Ok(())
+}

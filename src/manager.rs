@@ -1,521 +1,515 @@
-//! Names → running plugins and in-process providers. Loads concurrently, refuses duplicates,
-//! resolves fallback chains, shuts everything down.
+//! `PluginManager`: Python face of [`hector_plugins_host::Manager`].
 
-use crate::config::Builtin;
-use crate::error::{Error, Result};
-use crate::kind::PluginKind;
-use crate::logs::LogSink;
-use crate::plugin::{Plugin, PluginSpec, PluginStatus};
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::bridge::{self, Ready};
+use crate::errors::{to_exception, to_pyerr, IntoPyResult};
+use crate::llm::{LlmTarget, PyLlmClient};
+use crate::raw::PyRawClient;
+use crate::types::{to_json_value, PluginInfo};
+use hector_plugins_host::clients::{llm::LlmClient, raw::RawClient};
+use hector_plugins_host::manager::Provider;
+use hector_plugins_host::plugin::{PluginSpec, State};
+use hector_plugins_host::{config, Error, Manager, PluginKind};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use pyo3::{PyTraverseError, PyVisit};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub struct Manager {
-    plugins: Mutex<Vec<Arc<Plugin>>>,
-    /// Names being loaded right now, so two concurrent loads cannot take the same name.
-    loading: Mutex<HashSet<String>>,
-    /// Plugins from the configuration, started by `load_all`.
-    configured: Vec<PluginSpec>,
-    /// Names that mean "the first ready plugin of this chain".
-    fallbacks: Vec<crate::config::Fallback>,
-    /// In-process providers the configuration declares (`type: builtin`).
-    declared_builtins: Vec<Builtin>,
-    /// In-process providers registered so far. The core only tracks their names: calling them
-    /// is the embedding layer's business.
-    builtins: Mutex<Vec<Builtin>>,
-    sink: Arc<dyn LogSink>,
-    /// Set by `shutdown` (under the `loading` lock): no new load may start, and loads in
-    /// flight are abandoned (which kills what they started).
-    closed: AtomicBool,
-    closing: tokio::sync::watch::Sender<bool>,
-    /// Signalled whenever a load ends, so shutdown can wait for loads in flight.
-    load_finished: tokio::sync::Notify,
+#[pyclass(module = "hector_plugins", frozen, name = "PluginManager")]
+pub struct PyPluginManager {
+    inner: Arc<Manager>,
+    providers: InProcessProviders,
+    /// What the configuration says that is valid but deserves a word (see `config_warnings`).
+    warnings: Vec<config::ConfigWarning>,
 }
 
-/// What a name resolves to: a plugin process or an in-process provider.
-#[derive(Clone)]
-pub enum Provider {
-    Plugin(Arc<Plugin>),
-    Builtin(Builtin),
-}
+/// The Python objects registered as in-process providers, by name. The core tracks the names
+/// (for fallback chains); the objects stay on this side.
+#[derive(Clone, Default)]
+pub struct InProcessProviders(Arc<Mutex<HashMap<String, Py<PyAny>>>>);
 
-impl Provider {
-    pub fn name(&self) -> &str {
-        match self {
-            Provider::Plugin(plugin) => &plugin.name,
-            Provider::Builtin(builtin) => &builtin.name,
-        }
-    }
-}
-
-/// Outcome of loading one configured plugin (for a chain: the member that serves it).
-pub struct LoadReport {
-    pub name: String,
-    pub kind: PluginKind,
-    pub result: Result<Provider>,
-}
-
-impl Manager {
-    pub fn new(config: crate::config::Config, sink: Arc<dyn LogSink>) -> Self {
-        Manager {
-            plugins: Mutex::new(Vec::new()),
-            loading: Mutex::new(HashSet::new()),
-            configured: config.plugins,
-            fallbacks: config.fallbacks,
-            declared_builtins: config.builtins,
-            builtins: Mutex::new(Vec::new()),
-            sink,
-            closed: AtomicBool::new(false),
-            closing: tokio::sync::watch::Sender::new(false),
-            load_finished: tokio::sync::Notify::new(),
-        }
-    }
-
-    /// Launches a plugin under its name. A name whose plugin crashed or was stopped is taken
-    /// over: the old process is cleaned up and replaced (its restart count starts again at 0).
-    pub async fn load(&self, spec: PluginSpec) -> Result<Arc<Plugin>> {
-        self.start_named(spec, 0, Takeover::FinishedOnly).await
-    }
-
-    /// Stops the plugin `name` (gracefully, if it still runs) and starts it again with the spec
-    /// and config it was loaded with; a configured plugin that never loaded is started from its
-    /// configuration. On failure the old entry stays, stopped, and the error says why.
-    pub async fn restart(&self, name: &str) -> Result<Arc<Plugin>> {
-        let (spec, restarts) = {
-            let plugins = self.plugins.lock().unwrap();
-            match plugins.iter().find(|p| p.name == name) {
-                Some(plugin) => (plugin.spec().clone(), plugin.restarts() + 1),
-                None => match self.configured.iter().find(|spec| spec.name == name) {
-                    Some(spec) => (spec.clone(), 0),
-                    None => {
-                        let known = plugins.iter().map(|p| p.name.clone()).collect();
-                        return Err(Error::NotFound { name: name.into(), kind: "plugin".into(), known });
-                    }
+impl InProcessProviders {
+    pub fn get(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        let providers = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let provider = providers.get(name).ok_or_else(|| {
+            to_pyerr(
+                py,
+                &Error::Closed {
+                    plugin: name.into(),
+                    state: "not registered (it was unregistered, or its manager was shut down)".into(),
                 },
-            }
-        };
-        self.start_named(spec, restarts, Takeover::Any).await
+            )
+        })?;
+        Ok(provider.clone_ref(py))
     }
 
-    async fn start_named(&self, spec: PluginSpec, restarts: u32, takeover: Takeover) -> Result<Arc<Plugin>> {
-        let name = spec.name.clone();
-        crate::names::check_name(&name)
-            .map_err(|e| Error::config(format!("plugin at {}: {e}", spec.path.display())))?;
-        let shut_down =
-            || Error::Closed { plugin: name.clone(), state: "not loaded: the manager was shut down".into() };
-        let previous = {
-            let loaded = self.plugins.lock().unwrap();
-            let mut loading = self.loading.lock().unwrap();
-            if self.closed.load(Ordering::SeqCst) {
-                return Err(shut_down());
-            }
-            if self.builtins.lock().unwrap().iter().any(|b| b.name == name)
-                || self.declared_builtins.iter().any(|b| b.name == name)
-            {
-                return Err(Error::config(format!("{name:?} is the name of an in-process provider")));
-            }
-            if self.is_fallback(name.as_str()) {
-                return Err(Error::config(format!("{name:?} is the name of a fallback chain")));
-            }
-            if loading.contains(&name) {
-                return Err(Error::config(format!("a plugin named {name:?} is being loaded or restarted right now")));
-            }
-            let previous = loaded.iter().find(|p| p.name == name).cloned();
-            if let Some(running) = previous.as_ref().filter(|p| takeover == Takeover::FinishedOnly && !p.is_finished())
-            {
-                return Err(Error::config(format!(
-                    "a plugin named {name:?} is already loaded ({}); use restart({name:?}) to start it again",
-                    running.state().as_str()
-                )));
-            }
-            loading.insert(name.clone());
-            previous
-        };
-        let _reservation = Reservation { manager: self, name: name.clone() };
-        if let Some(previous) = &previous {
-            // A crashed one only needs its leftovers swept; a running one is asked to stop.
-            previous.shutdown(previous.shutdown_grace()).await;
-        }
-        let grace = spec.shutdown_grace;
-        let mut closing = self.closing.subscribe();
-        let plugin = tokio::select! {
-            started = Plugin::start(spec, self.sink.clone()) => started?,
-            // Dropping the start future kills whatever it launched.
-            () = async { let _ = closing.wait_for(|closing| *closing).await; } => return Err(shut_down()),
-        };
-        plugin.set_restarts(restarts);
-        let mut plugins = self.plugins.lock().unwrap();
-        if self.closed.load(Ordering::SeqCst) {
-            drop(plugins);
-            plugin.shutdown(grace).await;
-            return Err(Error::Closed {
-                plugin: name,
-                state: "stopped: the manager was shut down while it loaded".into(),
-            });
-        }
-        if let Some(previous) = &previous {
-            plugins.retain(|p| !Arc::ptr_eq(p, previous));
-        }
-        plugins.push(plugin.clone());
-        Ok(plugin)
+    fn insert(&self, name: String, provider: Py<PyAny>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(name, provider);
     }
 
-    /// Starts every configured plugin not yet loaded (or only those named in `only`), all at
-    /// once; one failure stops no other.
-    pub async fn load_all(&self, only: Option<&[String]>) -> Vec<LoadReport> {
-        // Naming a chain loads its members.
-        let expanded: Option<Vec<String>> = only.map(|names| {
-            let mut all = names.to_vec();
-            for chain in self.fallbacks.iter().filter(|f| names.contains(&f.name)) {
-                all.extend(chain.members.iter().cloned());
-            }
-            all
-        });
-        let only = expanded.as_deref();
-        let pending: Vec<PluginSpec> = {
-            let loaded = self.plugins.lock().unwrap();
-            self.configured
-                .iter()
-                .filter(|spec| only.is_none_or(|names| names.contains(&spec.name)))
-                // A crashed or stopped plugin is started again.
-                .filter(|spec| !loaded.iter().any(|p| p.name == spec.name && !p.is_finished()))
-                .cloned()
-                .collect()
-        };
-        let loads = pending.into_iter().map(|spec| async move {
-            let (name, kind) = (spec.name.clone(), spec.kind);
-            LoadReport { name, kind, result: self.load(spec).await.map(Provider::Plugin) }
-        });
-        let mut reports = futures_util::future::join_all(loads).await;
-        // Declared in-process providers are "loaded" when the orchestrator registered them.
-        for declared in &self.declared_builtins {
-            if only.is_none_or(|names| names.contains(&declared.name)) {
-                reports.push(LoadReport {
-                    name: declared.name.clone(),
-                    kind: declared.kind,
-                    result: self.registered_builtin(declared),
-                });
-            }
-        }
-        // Each chain reports the member that serves it (the members' own reports say why the
-        // ones before it do not).
-        for chain in &self.fallbacks {
-            if only.is_none_or(|names| names.contains(&chain.name)) {
-                reports.push(LoadReport {
-                    name: chain.name.clone(),
-                    kind: chain.kind,
-                    result: self.first_ready(chain),
-                });
-            }
-        }
-        reports
+    // Both hand the objects to the caller, who drops them after the lock is released
+    // (dropping one may run Python code that calls back in here).
+    fn remove(&self, name: &str) -> Option<Py<PyAny>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(name)
     }
 
-    /// Registers an in-process provider under `name`. A name the configuration declares
-    /// `type: builtin` must be registered with the declared type; any other name must be free.
-    pub fn register_builtin(&self, name: &str, kind: PluginKind) -> Result<()> {
-        crate::names::check_name(name).map_err(|e| Error::config(format!("cannot register this provider: {e}")))?;
-        let plugins = self.plugins.lock().unwrap();
-        let loading = self.loading.lock().unwrap();
-        let mut builtins = self.builtins.lock().unwrap();
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed {
-                plugin: name.into(),
-                state: "not registered: the manager was shut down".into(),
-            });
-        }
-        let taken_by = if builtins.iter().any(|b| b.name == name) {
-            Some("an in-process provider already registered")
-        } else if plugins.iter().any(|p| p.name == name)
-            || loading.contains(name)
-            || self.configured.iter().any(|s| s.name == name)
-        {
-            Some("a plugin")
-        } else if self.is_fallback(name) {
-            Some("a fallback chain")
-        } else {
-            None
-        };
-        if let Some(what) = taken_by {
-            return Err(Error::config(format!("cannot register {name:?}: the name is {what}")));
-        }
-        if let Some(declared) = self.declared_builtins.iter().find(|b| b.name == name) {
-            if declared.kind != kind {
-                return Err(Error::config(format!(
-                    "cannot register {name:?} as {}: the configuration declares it {}",
-                    kind.with_article(),
-                    declared.kind.with_article()
-                )));
+    fn clear(&self) -> Vec<Py<PyAny>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, provider)| provider).collect()
+    }
+
+    /// Reports each provider to the cyclic GC (the map holds one reference to each). Skipped if
+    /// the map is locked right now: unreported references only keep objects alive longer.
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(providers) = self.0.try_lock() {
+            for provider in providers.values() {
+                visit.call(provider)?;
             }
         }
-        builtins.push(Builtin { name: name.into(), kind });
         Ok(())
     }
+}
 
-    /// Removes an in-process provider; fallback chains skip it from the next call on.
-    pub fn unregister_builtin(&self, name: &str) -> bool {
-        let mut builtins = self.builtins.lock().unwrap();
-        let before = builtins.len();
-        builtins.retain(|b| b.name != name);
-        builtins.len() != before
+/// One entry of the `load_all()` report.
+#[pyclass(module = "hector_plugins", frozen, get_all)]
+pub struct LoadResult {
+    pub name: String,
+    #[pyo3(name = "type")]
+    pub kind: String,
+    pub ok: bool,
+    pub plugin: Option<Py<PluginInfo>>,
+    pub error: Option<Py<PyAny>>,
+    /// The plugin or in-process provider that serves this name (for a fallback chain, the
+    /// member that answers calls); None when nothing does.
+    pub served_by: Option<String>,
+    /// True when `served_by` is an in-process provider.
+    pub in_process: bool,
+}
+
+#[pymethods]
+impl LoadResult {
+    fn __repr__(&self) -> String {
+        format!("LoadResult(name={:?}, type={:?}, ok={})", self.name, self.kind, if self.ok { "True" } else { "False" })
     }
+}
 
-    fn registered_builtin(&self, declared: &Builtin) -> Result<Provider> {
-        match self.builtins.lock().unwrap().iter().find(|b| b.name == declared.name) {
-            Some(builtin) => Ok(Provider::Builtin(builtin.clone())),
-            None => Err(Error::config(format!(
-                "{:?} is declared `type: builtin` but no in-process provider was registered under that name",
-                declared.name
-            ))),
-        }
+/// A configured plugin, checked without launching it (`pm.validate()`).
+#[pyclass(module = "hector_plugins", frozen, get_all)]
+pub struct ConfiguredPlugin {
+    pub name: String,
+    #[pyo3(name = "type")]
+    pub kind: String,
+    pub path: String,
+    /// The manifest's version, if it has a manifest.
+    pub version: Option<String>,
+    pub ok: bool,
+    pub error: Option<Py<PyAny>>,
+    /// "plugin" (a process to launch), "builtin" (registered in code) or "fallbacks".
+    pub entry: &'static str,
+    /// A fallback chain's members, in order (empty for other entries).
+    pub members: Vec<String>,
+}
+
+#[pymethods]
+impl ConfiguredPlugin {
+    fn __repr__(&self) -> String {
+        format!(
+            "ConfiguredPlugin(name={:?}, type={:?}, ok={})",
+            self.name,
+            self.kind,
+            if self.ok { "True" } else { "False" }
+        )
     }
+}
 
-    /// Whether `name` is a fallback chain (resolved again on every call by typed clients).
-    pub fn is_fallback(&self, name: &str) -> bool {
-        self.fallbacks.iter().any(|f| f.name == name)
+/// A duration option in seconds; anything non-finite or below 1 ms is a `ConfigError` naming it.
+pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
+    config::positive_seconds(value)
+        .ok_or_else(|| Python::attach(|py| to_pyerr(py, &Error::config(config::bad_seconds(what, value)))))
+}
+
+/// Each warning goes to the `hector_plugins` logger once, when the configuration is read: an
+/// application's logging shows it wherever it runs (a `warnings.warn` would be shown once per
+/// process at best, and is meant for code, not configuration).
+fn log_warnings(py: Python<'_>, warnings: &[config::ConfigWarning]) -> PyResult<()> {
+    if warnings.is_empty() {
+        return Ok(());
     }
-
-    /// True once `shutdown` has begun: nothing can be loaded, registered or called any more.
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
+    let logger = py.import("logging")?.getattr("getLogger")?.call1(("hector_plugins",))?;
+    for warning in warnings {
+        logger.call_method1("warning", ("%s", warning.to_string()))?;
     }
+    Ok(())
+}
 
-    /// What `name` means now, checked to be of `kind` when one is given: a loaded plugin, an
-    /// in-process provider, or, for a fallback chain, its first member that is ready.
-    pub fn resolve(&self, name: &str, kind: Option<PluginKind>) -> Result<Provider> {
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::Closed { plugin: name.into(), state: "closed: its manager was shut down".into() });
-        }
-        if let Some(chain) = self.fallbacks.iter().find(|f| f.name == name && kind.is_none_or(|k| k == f.kind)) {
-            return self.first_ready(chain);
-        }
-        let plugins = self.plugins.lock().unwrap();
-        let builtins = self.builtins.lock().unwrap();
-        let wanted = |k: PluginKind| kind.is_none_or(|wanted| wanted == k);
-        if let Some(plugin) = plugins.iter().find(|p| p.name == name && wanted(p.kind)) {
-            return Ok(Provider::Plugin(plugin.clone()));
-        }
-        if let Some(builtin) = builtins.iter().find(|b| b.name == name && wanted(b.kind)) {
-            return Ok(Provider::Builtin(builtin.clone()));
-        }
-        let kind_name = kind.map(|k| k.as_str().to_string()).unwrap_or_else(|| "plugin".into());
-        let known = plugins
-            .iter()
-            .filter(|p| wanted(p.kind))
-            .map(|p| p.name.clone())
-            .chain(builtins.iter().filter(|b| wanted(b.kind)).map(|b| b.name.clone()))
-            .collect();
-        Err(Error::NotFound { name: name.into(), kind: kind_name, known })
-    }
+/// `call_timeout=None` (or 0) disables the default deadline.
+fn connection_settings(
+    call_timeout: Option<f64>,
+    max_message_size: usize,
+    allow_non_loopback: bool,
+) -> Result<hector_plugins_host::transport::ConnectionSettings, String> {
+    Ok(hector_plugins_host::transport::ConnectionSettings {
+        call_timeout: config::call_timeout(call_timeout.unwrap_or(0.0)).map_err(|e| format!("call_timeout {e}"))?,
+        max_message_bytes: config::message_size(max_message_size as u64)
+            .map_err(|e| format!("max_message_size {e}"))?,
+        allow_non_loopback,
+    })
+}
 
-    /// The plugin process called `name` (or serving the chain `name`); an in-process provider
-    /// is refused, since the caller needs a process to talk to.
-    pub fn get(&self, name: &str, kind: Option<PluginKind>) -> Result<Arc<Plugin>> {
-        match self.resolve(name, kind)? {
-            Provider::Plugin(plugin) => Ok(plugin),
-            Provider::Builtin(builtin) => Err(Error::config(format!(
-                "{:?} is served by the in-process provider {:?}, not by a plugin process",
-                name, builtin.name
-            ))),
-        }
-    }
+fn default_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".exe").to_string()).unwrap_or_default()
+}
 
-    /// The process that now serves the name of `plugin`, if `plugin` crashed or stopped and was
-    /// replaced since (a restart, or a load that took the name over). Clients holding `plugin`
-    /// move on to it, so a restart is transparent to them.
-    pub fn successor(&self, plugin: &Arc<Plugin>) -> Option<Arc<Plugin>> {
-        if !plugin.is_finished() {
-            return None;
+/// Like an unclosed file: a manager collected with plugins still running says so. The core
+/// stops them gracefully in the background when the last reference to it goes.
+impl Drop for PyPluginManager {
+    fn drop(&mut self) {
+        if self.inner.is_closed() || Arc::strong_count(&self.inner) > 1 {
+            return; // shut down, or clients still use it (they keep the plugins)
         }
-        let plugins = self.plugins.lock().unwrap();
-        plugins.iter().find(|p| p.name == plugin.name && !Arc::ptr_eq(p, plugin)).cloned()
-    }
-
-    fn first_ready(&self, chain: &crate::config::Fallback) -> Result<Provider> {
-        let plugins = self.plugins.lock().unwrap();
-        let builtins = self.builtins.lock().unwrap();
-        let mut why = Vec::new();
-        for member in &chain.members {
-            if let Some(builtin) = builtins.iter().find(|b| b.name == *member) {
-                // In-process providers cannot crash away from us: registered means ready.
-                return Ok(Provider::Builtin(builtin.clone()));
+        let running = self.inner.statuses().iter().filter(|s| s.state != State::Stopped).count();
+        if running == 0 {
+            return;
+        }
+        Python::attach(|py| {
+            let message = format!(
+                "PluginManager was garbage-collected without shutdown(): its {running} running plugin(s) are \
+                 being stopped gracefully in the background; use `async with PluginManager(...)` or \
+                 `await pm.shutdown()`"
+            );
+            let Ok(message) = std::ffi::CString::new(message) else { return };
+            let category = py.get_type::<pyo3::exceptions::PyResourceWarning>();
+            if let Err(error) = PyErr::warn(py, category.as_any(), &message, 1) {
+                error.write_unraisable(py, None);
             }
-            match plugins.iter().find(|p| p.name == *member) {
-                Some(plugin) if plugin.is_serving() => return Ok(Provider::Plugin(plugin.clone())),
-                Some(plugin) => why.push(format!("{member} is {}", plugin.state().as_str())),
-                None if self.declared_builtins.iter().any(|b| b.name == *member) => {
-                    why.push(format!("{member} (in-process) is not registered"))
-                }
-                None => why.push(format!("{member} is not loaded")),
+        });
+    }
+}
+
+#[pymethods]
+impl PyPluginManager {
+    /// `config`: a path to hector.yaml, a dict of the same structure, or None.
+    #[new]
+    #[pyo3(signature = (config=None))]
+    fn py_new(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        // Installed packages advertise plugins through Python entry points.
+        let mut entry_points = || -> Result<Vec<(String, PathBuf)>, String> {
+            let found = py
+                .import("hector_plugins._entry_points")
+                .and_then(|m| m.getattr("discover")?.call0())
+                .and_then(|found| found.extract::<Vec<(String, PathBuf)>>())
+                .map_err(|e| e.to_string())?;
+            Ok(found)
+        };
+        let mut specs = match config {
+            None => config::Config::default(),
+            Some(value) if value.is_instance_of::<PyDict>() => {
+                let value = to_json_value(value)?;
+                let cwd = std::env::current_dir().unwrap_or_default();
+                config::from_value(&value, "config dict", &cwd, &mut entry_points).py_err(py)?
             }
-        }
-        Err(Error::Closed {
-            plugin: chain.name.clone(),
-            state: format!("a fallback chain with no ready member ({})", why.join(", ")),
+            Some(value) => {
+                let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((value,))?.extract()?;
+                config::load_file(&path, &mut entry_points).py_err(py)?
+            }
+        };
+        let warnings = std::mem::take(&mut specs.warnings);
+        log_warnings(py, &warnings)?;
+        Ok(PyPluginManager {
+            inner: Arc::new(Manager::new(specs, crate::logging::sink())),
+            providers: InProcessProviders::default(),
+            warnings,
         })
     }
 
-    pub fn statuses(&self) -> Vec<PluginStatus> {
-        self.plugins.lock().unwrap().iter().map(|p| p.status()).collect()
-    }
-
-    pub fn configured(&self) -> &[PluginSpec] {
-        &self.configured
-    }
-
-    /// The fallback chains the configuration declares.
-    pub fn fallback_chains(&self) -> &[crate::config::Fallback] {
-        &self.fallbacks
-    }
-
-    /// The names the configuration declares `type: builtin`.
-    pub fn declared_builtins(&self) -> &[Builtin] {
-        &self.declared_builtins
-    }
-
-    /// Checks every configured plugin as far as possible without launching it. Nothing is
-    /// started, so what `load` would report as a failed start is a configuration problem here.
-    pub fn validate(&self) -> Vec<(PluginSpec, Result<Option<crate::manifest::Manifest>>)> {
-        let as_config_error = |error: Error| match error {
-            Error::Start { plugin, message, .. } => Error::config(format!("plugin {plugin:?}: {message}")),
-            other => other,
-        };
-        self.configured
-            .iter()
-            .map(|spec| {
-                let checked = crate::plugin::prepare(spec.clone()).map(|(_, manifest)| manifest);
-                (spec.clone(), checked.map_err(as_config_error))
-            })
-            .collect()
-    }
-
-    /// Stops every plugin concurrently (each: graceful, then killed after `grace`, or after
-    /// its own configured grace period). Loads still in flight are waited for and stopped.
-    pub async fn shutdown(&self, grace: Option<Duration>) {
-        {
-            let _loading = self.loading.lock().unwrap();
-            self.closed.store(true, Ordering::SeqCst);
+    /// Launches one plugin and waits until it is ready.
+    #[pyo3(signature = (
+        path, name=None, r#type="llm_provider", config=None, *, start_timeout=60.0, env=None,
+        clean_env=false, magic_cookie_key=None, magic_cookie_value=None, protocol_versions=None,
+        shutdown_grace=2.0, cwd=None, call_timeout=Some(60.0), max_message_size=67108864,
+        allow_non_loopback=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn load<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        name: Option<String>,
+        r#type: &str,
+        config: Option<&Bound<'py, PyDict>>,
+        start_timeout: f64,
+        env: Option<std::collections::BTreeMap<String, String>>,
+        clean_env: bool,
+        magic_cookie_key: Option<String>,
+        magic_cookie_value: Option<String>,
+        protocol_versions: Option<Vec<u32>>,
+        shutdown_grace: f64,
+        cwd: Option<PathBuf>,
+        call_timeout: Option<f64>,
+        max_message_size: usize,
+        allow_non_loopback: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind: PluginKind = r#type.parse().map_err(|e: String| to_pyerr(py, &Error::config(e)))?;
+        let mut spec = PluginSpec::new(name.unwrap_or_else(|| default_name(&path)), path, kind);
+        if let Some(config) = config {
+            let value = to_json_value(config.as_any())?;
+            spec.config = serde_json::from_value(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
         }
-        self.closing.send_replace(true);
-        self.builtins.lock().unwrap().clear();
-        loop {
-            let finished = self.load_finished.notified();
-            if self.loading.lock().unwrap().is_empty() {
-                break;
+        spec.start_timeout = seconds(start_timeout, "start_timeout")?;
+        spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace")?;
+        spec.connection = connection_settings(call_timeout, max_message_size, allow_non_loopback)
+            .map_err(|e| to_pyerr(py, &Error::config(e)))?;
+        spec.launch.env = env.unwrap_or_default().into_iter().collect();
+        spec.launch.clean_env = clean_env;
+        spec.launch.working_dir = cwd;
+        if let Some(key) = magic_cookie_key {
+            spec.launch.magic_cookie_key = key;
+        }
+        if let Some(value) = magic_cookie_value {
+            spec.launch.magic_cookie_value = value;
+        }
+        if let Some(versions) = protocol_versions {
+            spec.launch.protocol_versions = versions;
+        }
+        let manager = self.inner.clone();
+        bridge::spawn(py, async move { manager.load(spec).await }, |py, plugin| {
+            Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
+        })
+    }
+
+    /// Stops the plugin `name` (gracefully, if it still runs) and starts it again with the same
+    /// spec and config; works on a crashed or stopped plugin too. Returns its new `PluginInfo`
+    /// (`restarts` counts the restarts). Clients obtained before call the new process.
+    fn restart<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        bridge::spawn(py, async move { manager.restart(&name).await }, |py, plugin| {
+            Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
+        })
+    }
+
+    /// Starts every configured plugin (or those named in `only`) concurrently. Returns one
+    /// `LoadResult` per plugin; with `strict=True`, raises one `PluginStartError` listing every
+    /// failure instead.
+    #[pyo3(signature = (*, strict=false, only=None))]
+    fn load_all<'py>(&self, py: Python<'py>, strict: bool, only: Option<Vec<String>>) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        if let Some(names) = &only {
+            let known: Vec<&str> = manager
+                .configured()
+                .iter()
+                .map(|s| s.name.as_str())
+                .chain(manager.declared_builtins().iter().map(|b| b.name.as_str()))
+                .collect();
+            if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str()) && !manager.is_fallback(n)) {
+                let error = Error::config(format!(
+                    "no plugin named {unknown:?} is configured (configured: {})",
+                    known.join(", ")
+                ));
+                return Err(to_pyerr(py, &error));
             }
-            finished.await;
         }
-        let plugins: Vec<Arc<Plugin>> = self.plugins.lock().unwrap().clone();
-        futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace()))))
-            .await;
+        bridge::spawn(py, async move { Ok(manager.load_all(only.as_deref()).await) }, move |py, reports| {
+            let failures: Vec<String> =
+                reports.iter().filter_map(|r| r.result.as_ref().err().map(|e| e.to_string())).collect();
+            let total = reports.len();
+            let list = PyList::empty(py);
+            for report in reports {
+                let (plugin, error) = match &report.result {
+                    Ok(Provider::Plugin(plugin)) => (Some(Py::new(py, PluginInfo::from(plugin.status()))?), None),
+                    Ok(Provider::Builtin(_)) => (None, None),
+                    Err(e) => (None, Some(to_exception(py, e)?.unbind())),
+                };
+                let served_by = report.result.as_ref().ok().map(|p| p.name().to_string());
+                let in_process = matches!(report.result, Ok(Provider::Builtin(_)));
+                let result = LoadResult {
+                    name: report.name,
+                    kind: report.kind.as_str().into(),
+                    ok: error.is_none(),
+                    plugin,
+                    error,
+                    served_by,
+                    in_process,
+                };
+                list.append(Py::new(py, result)?)?;
+            }
+            if strict && !failures.is_empty() {
+                // One error for the whole load, not for a plugin: `plugin` is None and `results`
+                // holds the full report (what loaded stays loaded).
+                let message = format!(
+                    "{} of {total} configured entries failed to load:\n- {}",
+                    failures.len(),
+                    failures.join("\n- ")
+                );
+                let details = PyDict::new(py);
+                details.set_item("plugin", py.None())?;
+                details.set_item("stderr", PyList::empty(py))?;
+                details.set_item("results", &list)?;
+                let class = crate::errors::errors_module(py)?.getattr("PluginStartError")?;
+                return Err(PyErr::from_value(class.call((message,), Some(&details))?));
+            }
+            Ok(list.into_any().unbind())
+        })
     }
-}
 
-/// Whether starting a plugin may take over a name that already has one.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Takeover {
-    /// Only from a plugin that crashed or was stopped (`load`).
-    FinishedOnly,
-    /// From any plugin, stopping it first (`restart`).
-    Any,
-}
-
-impl Drop for Manager {
-    /// A manager dropped without `shutdown()` stops its plugins the same graceful way, in the
-    /// background (the host's exit path waits for them).
-    fn drop(&mut self) {
-        if self.closed.load(Ordering::SeqCst) || !crate::runtime::usable() {
-            return;
-        }
-        let plugins = std::mem::take(self.plugins.get_mut().unwrap_or_else(|e| e.into_inner()));
-        if plugins.iter().all(|p| p.state() == crate::plugin::State::Stopped) {
-            return;
-        }
-        let stop_all = async move {
-            futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(p.shutdown_grace()))).await;
+    /// Every configured (and discovered) plugin, checked as far as possible without launching
+    /// it: executable, working directory, manifest, required config keys.
+    fn validate(&self, py: Python<'_>) -> PyResult<Vec<ConfiguredPlugin>> {
+        let mut entries = self
+            .inner
+            .validate()
+            .into_iter()
+            .map(|(spec, outcome)| {
+                let (version, error) = match outcome {
+                    Ok(manifest) => (manifest.map(|m| m.version), None),
+                    Err(e) => (None, Some(to_exception(py, &e)?.unbind())),
+                };
+                Ok(ConfiguredPlugin {
+                    name: spec.name,
+                    kind: spec.kind.as_str().into(),
+                    path: spec.path.display().to_string(),
+                    version,
+                    ok: error.is_none(),
+                    error,
+                    entry: "plugin",
+                    members: Vec::new(),
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        // Nothing to check without launching: the configuration already validated their names.
+        let named = |name: &str, kind: PluginKind, entry: &'static str, members: Vec<String>| ConfiguredPlugin {
+            name: name.into(),
+            kind: kind.as_str().into(),
+            path: String::new(),
+            version: None,
+            ok: true,
+            error: None,
+            entry,
+            members,
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => drop(handle.spawn(stop_all)),
-            Err(_) => drop(crate::runtime::runtime().spawn(stop_all)),
-        }
-    }
-}
-
-/// Holds a name while its plugin loads; releasing it wakes a waiting shutdown.
-struct Reservation<'a> {
-    manager: &'a Manager,
-    name: String,
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        self.manager.loading.lock().unwrap().remove(&self.name);
-        self.manager.load_finished.notify_waiters();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::logs::LogRecord;
-
-    struct Discard;
-    impl LogSink for Discard {
-        fn log(&self, _record: LogRecord) {}
-    }
-
-    /// A chain `resilient` of a configured (never loaded) plugin `remote` then a declared
-    /// in-process provider `local`.
-    fn manager() -> Manager {
-        let config = serde_json::json!({"plugins": {"llm_providers": {
-            "remote": {"path": "/nonexistent/remote"},
-            "local": {"type": "builtin"},
-            "resilient": {"fallbacks": ["remote", "local"]},
-        }}});
-        let config =
-            crate::config::from_value(&config, "test", std::path::Path::new("/"), &mut crate::config::no_entry_points)
-                .unwrap();
-        Manager::new(config, Arc::new(Discard))
-    }
-
-    #[test]
-    fn a_chain_is_served_by_its_registered_in_process_member() {
-        let manager = manager();
-        let unserved = manager.resolve("resilient", Some(PluginKind::Llm)).err().unwrap().to_string();
-        assert!(
-            unserved.contains("remote is not loaded") && unserved.contains("local (in-process) is not registered"),
-            "{unserved}"
+        entries.extend(self.inner.declared_builtins().iter().map(|b| named(&b.name, b.kind, "builtin", Vec::new())));
+        entries.extend(
+            self.inner.fallback_chains().iter().map(|f| named(&f.name, f.kind, "fallbacks", f.members.clone())),
         );
-        manager.register_builtin("local", PluginKind::Llm).unwrap();
-        assert!(
-            matches!(manager.resolve("resilient", Some(PluginKind::Llm)), Ok(Provider::Builtin(b)) if b.name == "local")
-        );
-        assert!(matches!(manager.resolve("local", None), Ok(Provider::Builtin(_))));
-        // A process is needed for raw calls.
-        assert!(manager.get("local", None).is_err());
-        assert!(manager.unregister_builtin("local"));
-        assert!(manager.resolve("resilient", Some(PluginKind::Llm)).is_err());
+        Ok(entries)
     }
 
-    #[test]
-    fn registration_refuses_taken_names_and_the_wrong_kind() {
-        let manager = manager();
-        for taken in ["remote", "resilient"] {
-            assert!(manager.register_builtin(taken, PluginKind::Llm).is_err(), "{taken}");
+    /// Everything valid but worth a word in the configuration, one message each (file, key path,
+    /// what is wrong): settings that are read but not enforced yet, keys that look like typos.
+    #[getter]
+    fn config_warnings(&self) -> Vec<String> {
+        self.warnings.iter().map(ToString::to_string).collect()
+    }
+
+    /// The key paths of configured settings that are not enforced yet (e.g.
+    /// `plugin_security.verify_signatures`).
+    #[getter]
+    fn unenforced_settings(&self) -> Vec<String> {
+        self.warnings.iter().filter(|w| w.unenforced).map(|w| w.key.clone()).collect()
+    }
+
+    /// Registers `provider`, an object living in this process, under `name`: `pm.llm(name)`
+    /// calls it, and fallback chains may name it (the configuration declares such names with
+    /// `type: builtin`). See `hector_plugins._builtin` for what the object must provide.
+    #[pyo3(signature = (name, provider, *, r#type="llm_provider"))]
+    fn register(&self, py: Python<'_>, name: String, provider: Bound<'_, PyAny>, r#type: &str) -> PyResult<()> {
+        let kind: PluginKind = r#type.parse().map_err(|e: String| to_pyerr(py, &Error::config(e)))?;
+        crate::llm::builtin_module(py)?.getattr("check_provider")?.call1((&name, kind.as_str(), &provider))?;
+        self.inner.register_builtin(&name, kind).py_err(py)?;
+        self.providers.insert(name, provider.unbind());
+        Ok(())
+    }
+
+    /// Removes an in-process provider; returns whether there was one. Fallback chains skip it
+    /// from the next call on.
+    fn unregister(&self, name: &str) -> bool {
+        let removed = self.inner.unregister_builtin(name);
+        self.providers.remove(name);
+        removed
+    }
+
+    /// The LLM plugin (or in-process provider, or fallback chain) called `name`.
+    fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
+        let resolved = self.inner.resolve(name, Some(PluginKind::Llm)).py_err(py)?;
+        let target = match resolved {
+            Provider::Plugin(plugin) if !self.inner.is_fallback(name) => {
+                LlmTarget::Plugin(LlmClient::new(plugin), self.inner.clone())
+            }
+            _ => LlmTarget::Named {
+                manager: self.inner.clone(),
+                providers: self.providers.clone(),
+                name: name.to_string(),
+            },
+        };
+        Ok(PyLlmClient { target })
+    }
+
+    /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).
+    fn raw(&self, py: Python<'_>, name: &str) -> PyResult<PyRawClient> {
+        let plugin = self.inner.get(name, None).py_err(py)?;
+        Ok(PyRawClient { client: RawClient::new(plugin), manager: self.inner.clone() })
+    }
+
+    #[getter]
+    fn plugins(&self) -> Vec<PluginInfo> {
+        self.inner.statuses().into_iter().map(PluginInfo::from).collect()
+    }
+
+    /// Stops every plugin: graceful first, killed after `grace` seconds (default: each plugin's).
+    #[pyo3(signature = (grace=None))]
+    fn shutdown<'py>(&self, py: Python<'py>, grace: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let grace = grace.map(|g| seconds(g, "grace")).transpose()?;
+        // In-process providers are released now (the core forgets their names in shutdown).
+        drop(self.providers.clear());
+        let manager = self.inner.clone();
+        bridge::spawn(
+            py,
+            async move {
+                manager.shutdown(grace).await;
+                Ok(())
+            },
+            |py, ()| Ok(py.None()),
+        )
+    }
+
+    /// A manager that was shut down cannot be used again: entering it raises at once instead of
+    /// failing on the first load.
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Ready> {
+        if slf.get().inner.is_closed() {
+            let py = slf.py();
+            let details = PyDict::new(py);
+            details.set_item("plugin", py.None())?;
+            details.set_item("state", "shut down")?;
+            let message = "this PluginManager was shut down (its `async with` block ended or shutdown() was \
+                           called) and cannot be entered again; create a new PluginManager";
+            let class = crate::errors::errors_module(py)?.getattr("PluginClosedError")?;
+            return Err(PyErr::from_value(class.call((message,), Some(&details))?));
         }
-        let wrong_kind = manager.register_builtin("local", PluginKind::Embedder).err().unwrap().to_string();
-        assert!(wrong_kind.contains("declares it an llm_provider"), "{wrong_kind}");
-        manager.register_builtin("extra", PluginKind::Llm).unwrap();
-        assert!(manager.register_builtin("extra", PluginKind::Llm).is_err());
+        Ok(Ready::new(Ok(slf.into_any().unbind())))
     }
 
-    #[tokio::test]
-    async fn nothing_resolves_or_registers_after_shutdown() {
-        let manager = manager();
-        manager.register_builtin("local", PluginKind::Llm).unwrap();
-        manager.shutdown(None).await;
-        assert!(matches!(manager.resolve("local", None), Err(Error::Closed { .. })));
-        assert!(matches!(manager.register_builtin("other", PluginKind::Llm), Err(Error::Closed { .. })));
+    #[pyo3(signature = (*_exc_info))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc_info: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.shutdown(py, None)
+    }
+
+    // Only the manager reports the providers: clients share the same map, and a reference must
+    // be reported once. A provider that keeps its manager alive is then collectable.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        self.providers.traverse(&visit)
+    }
+
+    fn __clear__(&self) {
+        drop(self.providers.clear());
+    }
+
+    fn __repr__(&self) -> String {
+        let names: Vec<String> = self.inner.statuses().into_iter().map(|s| s.name).collect();
+        format!("PluginManager(plugins={names:?})")
     }
 }

@@ -1,12 +1,12 @@
 //! The two native gRPC clients and the workloads run on them.
 
 use crate::stats::Sequential;
-use hector_plugins::handshake::Address;
-use hector_plugins::peer::PeerPolicy;
-use hector_plugins::proto::hector::llm_provider_client::LlmProviderClient;
-use hector_plugins::proto::hector::stream_chunk::ChunkType;
-use hector_plugins::proto::hector::{GenerateRequest, Message, StreamChunk};
-use hector_plugins::transport::{self, ConnectOptions, PluginChannel};
+use hector_plugins_host::handshake::Address;
+use hector_plugins_host::peer::PeerPolicy;
+use hector_plugins_host::proto::hector::llm_provider_client::LlmProviderClient;
+use hector_plugins_host::proto::hector::stream_chunk::ChunkType;
+use hector_plugins_host::proto::hector::{GenerateRequest, Message, StreamChunk};
+use hector_plugins_host::transport::{self, ConnectOptions, PluginChannel};
 use hyper_util::rt::TokioIo;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -43,7 +43,7 @@ impl Client {
         Ok(Client::Tonic(LlmProviderClient::new(channel)))
     }
 
-    /// What `hector_plugins::clients::llm::LlmClient` calls through (the same connection code,
+    /// What `hector_plugins_host::clients::llm::LlmClient` calls through (the same connection code,
     /// origin and message limits), minus its per-call plugin-state check and error mapping,
     /// which need a `Plugin` this process does not own.
     pub async fn hector_core(socket: &Path) -> Result<Client, String> {

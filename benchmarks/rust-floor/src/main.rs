@@ -13,7 +13,7 @@
 //! - `tonic`: a plain tonic client (`Channel` over a unix socket connector), what a Rust
 //!   program would write by default. Adds HTTP/2, protobuf, the plugin's tonic server, and
 //!   tonic's `Channel` buffer task.
-//! - `hector-core`: our own transport (`hector_plugins::transport`: hyper's HTTP/2
+//! - `hector-core`: our own transport (`hector_plugins_host::transport`: hyper's HTTP/2
 //!   `SendRequest`, no buffer task) with the generated client set up as `LlmClient` sets it up.
 //!   The best the Python package can do: its calls run this code plus the Python ⇄ tokio bridge,
 //!   so (Python p50 − hector-core p50) is what the bridge and asyncio cost.
@@ -34,8 +34,8 @@ mod stats;
 
 use args::{Args, USAGE};
 use grpc::Client;
-use hector_plugins::logs::{LogRecord, LogSink};
-use hector_plugins::{Plugin, PluginKind, PluginSpec};
+use hector_plugins_host::logs::{LogRecord, LogSink};
+use hector_plugins_host::{Plugin, PluginKind, PluginSpec};
 use raw_socket::RawSocket;
 use serde_json::{Map, Value};
 use stats::{Sequential, Series, CROSS_CPU, SEQUENTIAL};

@@ -24,14 +24,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hector_plugins::proto::hector::llm_provider_server::LlmProvider;
-use hector_plugins::proto::hector::stream_chunk::ChunkType;
-use hector_plugins::proto::hector::{
+use hector_plugins_sdk::proto::hector::llm_provider_server::LlmProvider;
+use hector_plugins_sdk::proto::hector::stream_chunk::ChunkType;
+use hector_plugins_sdk::proto::hector::{
     Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, InitializeRequest, InitializeResponse,
     ManifestRequest, ManifestResponse, ModelInfo, ShutdownRequest, ShutdownResponse, StatusRequest, StatusResponse,
     StreamChunk, ToolCall,
 };
-use hector_plugins::sdk::{self, json, Logger};
+use hector_plugins_sdk::{self as sdk, json, Logger};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -301,7 +301,7 @@ async fn main() -> Result<(), sdk::SdkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hector_plugins::proto::hector::{Message, ToolDefinition};
+    use hector_plugins_sdk::proto::hector::{Message, ToolDefinition};
 
     fn msg(role: &str, content: &str) -> Message {
         Message { role: role.into(), content: content.into(), ..Default::default() }

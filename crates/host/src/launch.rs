@@ -5,6 +5,8 @@ use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use hector_plugins_protocol::env;
+
 /// What the host tells the plugin through its environment.
 #[derive(Debug, Clone)]
 pub struct LaunchOptions {
@@ -24,11 +26,11 @@ pub struct LaunchOptions {
 impl Default for LaunchOptions {
     fn default() -> Self {
         LaunchOptions {
-            magic_cookie_key: "HECTOR_PLUGIN".into(),
-            magic_cookie_value: "hector_plugin_v1".into(),
-            protocol_versions: vec![1],
-            min_port: 10000,
-            max_port: 25000,
+            magic_cookie_key: env::HECTOR_COOKIE_KEY.into(),
+            magic_cookie_value: env::HECTOR_COOKIE_VALUE.into(),
+            protocol_versions: vec![env::HECTOR_PROTOCOL_VERSION],
+            min_port: env::DEFAULT_PORT_RANGE.0,
+            max_port: env::DEFAULT_PORT_RANGE.1,
             env: Vec::new(),
             clean_env: false,
             working_dir: None,
@@ -63,16 +65,15 @@ impl LaunchOptions {
 
     /// The variables the plugin receives on top of (or instead of) the inherited environment.
     pub fn plugin_env(&self, socket_dir: &Path) -> Vec<(OsString, OsString)> {
-        let versions = self.protocol_versions.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        let mut env: Vec<(OsString, OsString)> = vec![
+        let mut vars: Vec<(OsString, OsString)> = vec![
             (self.magic_cookie_key.clone().into(), self.magic_cookie_value.clone().into()),
-            ("PLUGIN_PROTOCOL_VERSIONS".into(), versions.into()),
-            ("PLUGIN_MIN_PORT".into(), self.min_port.to_string().into()),
-            ("PLUGIN_MAX_PORT".into(), self.max_port.to_string().into()),
-            ("PLUGIN_UNIX_SOCKET_DIR".into(), socket_dir.as_os_str().to_owned()),
+            (env::PROTOCOL_VERSIONS.into(), env::format_version_list(&self.protocol_versions).into()),
+            (env::MIN_PORT.into(), self.min_port.to_string().into()),
+            (env::MAX_PORT.into(), self.max_port.to_string().into()),
+            (env::UNIX_SOCKET_DIR.into(), socket_dir.as_os_str().to_owned()),
         ];
-        env.extend(self.env.iter().map(|(k, v)| (k.into(), v.into())));
-        env
+        vars.extend(self.env.iter().map(|(k, v)| (k.into(), v.into())));
+        vars
     }
 }
 

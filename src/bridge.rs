@@ -166,7 +166,7 @@ pub fn spawn<'py, T, F>(
 ) -> PyResult<Bound<'py, PyAny>>
 where
     T: Send + 'static,
-    F: Future<Output = hector_plugins::Result<T>> + Send + 'static,
+    F: Future<Output = hector_plugins_host::Result<T>> + Send + 'static,
 {
     let start: Starter = Box::new(move |py| start(py, work, convert));
     Ok(Bound::new(py, Call { state: Mutex::new(CallState::NotStarted(start)) })?.into_any())
@@ -180,7 +180,7 @@ fn start<'py, T, F>(
 ) -> PyResult<Bound<'py, PyAny>>
 where
     T: Send + 'static,
-    F: Future<Output = hector_plugins::Result<T>> + Send + 'static,
+    F: Future<Output = hector_plugins_host::Result<T>> + Send + 'static,
 {
     use futures_util::FutureExt;
     ensure_runtime_usable()?;
@@ -188,11 +188,11 @@ where
     let completer = completer.get();
     let (id, future) = completer.register(py)?;
     let queue = completer.queue.clone();
-    let task = hector_plugins::runtime::runtime().spawn(async move {
+    let task = hector_plugins_host::runtime::runtime().spawn(async move {
         let outcome = std::panic::AssertUnwindSafe(work).catch_unwind().await;
         let resolve: Resolve = Box::new(move |py| match outcome {
             Ok(Ok(value)) => convert(py, value),
-            Ok(Err(error)) => Err(super::errors::to_pyerr(py, &error)),
+            Ok(Err(error)) => Err(crate::errors::to_pyerr(py, &error)),
             Err(panic) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
                 "hector_plugins internal error (please report it): {}",
                 panic_message(&panic)
@@ -211,7 +211,7 @@ where
 
 /// Refuses work in a forked child, where it would never complete.
 pub fn ensure_runtime_usable() -> PyResult<()> {
-    if hector_plugins::runtime::usable() {
+    if hector_plugins_host::runtime::usable() {
         return Ok(());
     }
     Err(pyo3::exceptions::PyRuntimeError::new_err(
@@ -410,9 +410,11 @@ impl StreamShared {
     /// What a read returns once nothing is buffered.
     fn end(&self, cancelled: bool) -> PyErr {
         if cancelled {
-            let error =
-                hector_plugins::Error::Closed { plugin: self.plugin.clone(), state: "cancelled (this stream)".into() };
-            Python::attach(|py| super::errors::to_pyerr(py, &error))
+            let error = hector_plugins_host::Error::Closed {
+                plugin: self.plugin.clone(),
+                state: "cancelled (this stream)".into(),
+            };
+            Python::attach(|py| crate::errors::to_pyerr(py, &error))
         } else {
             PyStopAsyncIteration::new_err(())
         }
@@ -431,8 +433,11 @@ impl AsyncStream {
     /// Starts pulling `stream` on tokio; each item becomes a Python value through `convert`.
     pub fn start<S, T, C>(plugin: &str, stream_opener: S, convert: C) -> AsyncStream
     where
-        S: Future<Output = hector_plugins::Result<futures_util::stream::BoxStream<'static, hector_plugins::Result<T>>>>
-            + Send
+        S: Future<
+                Output = hector_plugins_host::Result<
+                    futures_util::stream::BoxStream<'static, hector_plugins_host::Result<T>>,
+                >,
+            > + Send
             + 'static,
         T: Send + 'static,
         C: Fn(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + Sync + Copy + 'static,
@@ -445,14 +450,14 @@ impl AsyncStream {
             let mut stream = match stream_opener.await {
                 Ok(stream) => stream,
                 Err(error) => {
-                    deliver(&producer, Box::new(move |py| Err(super::errors::to_pyerr(py, &error))), true);
+                    deliver(&producer, Box::new(move |py| Err(crate::errors::to_pyerr(py, &error))), true);
                     return;
                 }
             };
             loop {
                 let (resolve, last): (Resolve, bool) = match stream.next().await {
                     Some(Ok(item)) => (Box::new(move |py| convert(py, item)), false),
-                    Some(Err(error)) => (Box::new(move |py| Err(super::errors::to_pyerr(py, &error))), true),
+                    Some(Err(error)) => (Box::new(move |py| Err(crate::errors::to_pyerr(py, &error))), true),
                     None => {
                         finish(&producer);
                         return;
@@ -472,7 +477,7 @@ impl AsyncStream {
             }
         };
         let on_panic = shared.clone();
-        let task = hector_plugins::runtime::runtime().spawn(async move {
+        let task = hector_plugins_host::runtime::runtime().spawn(async move {
             if let Err(panic) = std::panic::AssertUnwindSafe(pull).catch_unwind().await {
                 let message = panic_message(&panic);
                 let resolve: Resolve = Box::new(move |_py| {

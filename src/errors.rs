@@ -1,7 +1,7 @@
 //! Core errors → the Python `hector_plugins.PluginError` hierarchy (python/hector_plugins/errors.py).
 
-use hector_plugins::error::code_name;
-use hector_plugins::Error;
+use hector_plugins_host::error::code_name;
+use hector_plugins_host::Error;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
@@ -80,7 +80,7 @@ pub trait IntoPyResult<T> {
     fn py_err(self, py: Python<'_>) -> PyResult<T>;
 }
 
-impl<T> IntoPyResult<T> for hector_plugins::Result<T> {
+impl<T> IntoPyResult<T> for hector_plugins_host::Result<T> {
     fn py_err(self, py: Python<'_>) -> PyResult<T> {
         self.map_err(|e| to_pyerr(py, &e))
     }

@@ -16,8 +16,7 @@ use crate::proto::health::{HealthCheckRequest, HealthCheckResponse};
 
 use super::{MessageLimits as _, MAX_MESSAGE_SIZE};
 
-/// The service name go-plugin reports as SERVING.
-pub const PLUGIN_HEALTH_SERVICE: &str = "plugin";
+pub use hector_plugins_protocol::PLUGIN_HEALTH_SERVICE;
 
 /// `grpc.health.v1.Health`: `Check` answers SERVING for `"plugin"` and `""` (the whole server),
 /// `NOT_FOUND` for any other name, like grpc-go's health server. `Watch` is UNIMPLEMENTED.

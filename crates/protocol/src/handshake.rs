@@ -1,5 +1,5 @@
-//! Pure parser for the go-plugin handshake line (docs/protocol.md §2):
-//! `CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVERCERT|MUX`.
+//! The go-plugin handshake line (docs/protocol.md §2),
+//! `CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVERCERT|MUX`: the SDK's writer and the host's parser.
 //!
 //! No I/O here, so every rule is unit-tested (and fuzzable) in isolation.
 
@@ -82,6 +82,13 @@ pub fn shorten(text: &str) -> String {
     }
 }
 
+/// The line a plugin prints (newline included): `1|APP|unix|PATH|grpc|` and, only when the host
+/// asked about multiplexing, a seventh field `false` (no broker is served).
+pub fn format_unix_line(app_version: u32, socket_path: &str, host_asked_mux: bool) -> String {
+    let mux = if host_asked_mux { "|false" } else { "" };
+    format!("{}|{app_version}|unix|{socket_path}|grpc|{mux}\n", crate::CORE_PROTOCOL_VERSION)
+}
+
 /// go-plugin only treats field 6 as a certificate when it is longer than this.
 const MIN_CERT_FIELD_LEN: usize = 50;
 
@@ -94,7 +101,7 @@ pub fn parse(raw_line: &str, offered_versions: &[u32]) -> Result<Handshake, Hand
         return Err(HandshakeError::Unrecognised { line: shown() });
     }
 
-    if fields[0] != "1" {
+    if fields[0] != crate::CORE_PROTOCOL_VERSION.to_string() {
         // Any non-numeric first field means this is not a handshake line at all.
         if fields[0].parse::<u64>().is_err() {
             return Err(HandshakeError::Unrecognised { line: shown() });
@@ -181,6 +188,15 @@ fn check_der_sequence(der: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_the_writer_prints_the_parser_accepts() {
+        assert_eq!(format_unix_line(1, "/tmp/plugin42", false), "1|1|unix|/tmp/plugin42|grpc|\n");
+        assert_eq!(format_unix_line(2, "/d/plugin7", true), "1|2|unix|/d/plugin7|grpc||false\n");
+        let parsed = parse(&format_unix_line(1, "/tmp/p1", true), &[1]).unwrap();
+        assert_eq!(parsed.address, Address::Unix("/tmp/p1".into()));
+        assert_eq!(parsed.multiplexed, Some(false));
+    }
 
     fn ok(line: &str) -> Handshake {
         parse(line, &[1]).unwrap_or_else(|e| panic!("{line:?} refused: {e}"))

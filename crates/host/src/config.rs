@@ -711,7 +711,7 @@ pub fn call_timeout(seconds: f64) -> std::result::Result<Option<Duration>, Strin
 /// `max_message_size` in bytes: at least 1 KiB, at most what gRPC framing allows (2^31-1).
 pub fn message_size(bytes: u64) -> std::result::Result<usize, String> {
     const MIN: u64 = 1024;
-    const MAX: u64 = i32::MAX as u64;
+    const MAX: u64 = hector_plugins_protocol::MAX_MESSAGE_SIZE_LIMIT as u64;
     if (MIN..=MAX).contains(&bytes) {
         Ok(bytes as usize)
     } else {

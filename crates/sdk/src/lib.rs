@@ -6,7 +6,7 @@
 //! only the service:
 //!
 //! ```no_run
-//! use hector_plugins::proto::hector::{llm_provider_server::LlmProvider, *};
+//! use crate::proto::hector::{llm_provider_server::LlmProvider, *};
 //! use tonic::{Request, Response, Status};
 //!
 //! struct MyLlm;
@@ -27,8 +27,8 @@
 //! }
 //!
 //! #[tokio::main]
-//! async fn main() -> Result<(), hector_plugins::sdk::SdkError> {
-//!     hector_plugins::sdk::serve_llm(MyLlm).await
+//! async fn main() -> Result<(), crate::SdkError> {
+//!     crate::serve_llm(MyLlm).await
 //! }
 //! ```
 //!
@@ -36,8 +36,8 @@
 //! [`tonic::transport::server::Router`] yourself and hand it to [`serve`]:
 //!
 //! ```no_run
-//! # use hector_plugins::proto::hector::embedder_provider_server::{EmbedderProvider, EmbedderProviderServer};
-//! use hector_plugins::sdk::{self, MessageLimits as _, ServeOptions};
+//! # use crate::proto::hector::embedder_provider_server::{EmbedderProvider, EmbedderProviderServer};
+//! use crate::{self, MessageLimits as _, ServeOptions};
 //! # async fn run<E: EmbedderProvider>(my_embedder: E) -> Result<(), sdk::SdkError> {
 //! let router = tonic::transport::Server::builder()
 //!     .add_service(EmbedderProviderServer::new(my_embedder).with_large_messages());
@@ -108,14 +108,11 @@ pub use services::{PluginController, PluginHealth, ShutdownHandle};
 
 /// The largest message accepted or sent by services configured with
 /// [`MessageLimits::with_large_messages`]: 2^31-1 bytes, the limit go-plugin hosts use.
-pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
+pub const MAX_MESSAGE_SIZE: usize = hector_plugins_protocol::MAX_MESSAGE_SIZE_LIMIT;
 
-/// Hector's magic cookie key.
-pub const HECTOR_COOKIE_KEY: &str = "HECTOR_PLUGIN";
-/// Hector's magic cookie value.
-pub const HECTOR_COOKIE_VALUE: &str = "hector_plugin_v1";
-/// Hector's app protocol version.
-pub const HECTOR_PROTOCOL_VERSION: u32 = 1;
+pub use hector_plugins_protocol::env::{HECTOR_COOKIE_KEY, HECTOR_COOKIE_VALUE, HECTOR_PROTOCOL_VERSION};
+/// The generated gRPC code of every service (`proto::hector`, `proto::goplugin`, `proto::health`).
+pub use hector_plugins_protocol::proto;
 
 /// How a plugin identifies itself to its host. [`Default`] gives Hector's values.
 #[derive(Debug, Clone)]
@@ -222,7 +219,7 @@ pub enum SdkError {
 }
 
 /// Raises a generated tonic server's message size limits (tonic's default decode limit is
-/// 4 MiB). Implemented for every service in `hector_plugins::proto`.
+/// 4 MiB). Implemented for every service in `crate::proto`.
 pub trait MessageLimits: Sized {
     /// Sets both the decoding (request) and encoding (response) limit to `bytes`.
     fn with_max_message_size(self, bytes: usize) -> Self;

@@ -13,8 +13,8 @@
 //! threads never interleave. Write errors (a host that closed the pipe) are ignored.
 //!
 //! ```
-//! use hector_plugins::sdk::log::Logger;
-//! use hector_plugins::sdk::json;
+//! use crate::log::Logger;
+//! use crate::json;
 //!
 //! let log = Logger::named("my-plugin");
 //! log.info("loaded", &[("keys", json!(["model", "timeout"])), ("count", json!(2))]);
@@ -26,7 +26,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 /// Severity of a record, spelled as hclog spells it in JSON (shared with the host's parser).
-pub use crate::logs::Level;
+pub use hector_plugins_protocol::log_level::Level;
 
 /// Writes hclog JSON records to stderr. Cheap to clone; holds only the optional module name.
 #[derive(Debug, Clone, Default)]

@@ -1,10 +1,10 @@
 //! `RawClient`: any gRPC method of any plugin, with protobuf bytes in and out.
 
-use super::bridge::{self, AsyncStream};
-use super::llm::timeout_arg;
+use crate::bridge::{self, AsyncStream};
+use crate::llm::timeout_arg;
 use bytes::Bytes;
-use hector_plugins::clients::raw::RawClient;
-use hector_plugins::Manager;
+use hector_plugins_host::clients::raw::RawClient;
+use hector_plugins_host::Manager;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyMemoryView};

@@ -1,12 +1,12 @@
-//! `LLMClient`: Python face of [`hector_plugins::clients::llm::LlmClient`].
+//! `LLMClient`: Python face of [`hector_plugins_host::clients::llm::LlmClient`].
 
-use super::bridge::{self, AsyncStream};
-use super::errors::IntoPyResult;
-use super::manager::InProcessProviders;
-use super::types::{generate_request, request_to_py, GenerateResponse, HealthStatus, ModelInfo, StreamChunk};
-use hector_plugins::clients::llm::LlmClient;
-use hector_plugins::manager::Provider;
-use hector_plugins::{Manager, PluginKind};
+use crate::bridge::{self, AsyncStream};
+use crate::errors::IntoPyResult;
+use crate::manager::InProcessProviders;
+use crate::types::{generate_request, request_to_py, GenerateResponse, HealthStatus, ModelInfo, StreamChunk};
+use hector_plugins_host::clients::llm::LlmClient;
+use hector_plugins_host::manager::Provider;
+use hector_plugins_host::{Manager, PluginKind};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::sync::Arc;
@@ -73,7 +73,7 @@ impl PyLlmClient {
 }
 
 pub fn timeout_arg(timeout: Option<f64>) -> PyResult<Option<Duration>> {
-    timeout.map(|s| super::manager::seconds(s, "timeout")).transpose()
+    timeout.map(|s| crate::manager::seconds(s, "timeout")).transpose()
 }
 
 #[pymethods]

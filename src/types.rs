@@ -1,7 +1,7 @@
 //! Python value classes (messages, tool calls, responses, chunks, plugin info) and their
 //! conversion to and from the protobuf messages. Conversion only: no logic lives here.
 
-use hector_plugins::proto::hector as pb;
+use hector_plugins_host::proto::hector as pb;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -504,8 +504,8 @@ impl PluginInfo {
     }
 }
 
-impl From<hector_plugins::plugin::PluginStatus> for PluginInfo {
-    fn from(s: hector_plugins::plugin::PluginStatus) -> Self {
+impl From<hector_plugins_host::plugin::PluginStatus> for PluginInfo {
+    fn from(s: hector_plugins_host::plugin::PluginStatus) -> Self {
         PluginInfo {
             name: s.name,
             kind: s.kind.as_str().into(),

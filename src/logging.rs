@@ -4,7 +4,7 @@
 //! to Python in batches. A plugin that logs faster than Python can keep up loses lines, and
 //! the loss itself is logged.
 
-use hector_plugins::logs::{Level, LogRecord, LogSink, Source};
+use hector_plugins_host::logs::{Level, LogRecord, LogSink, Source};
 use pyo3::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -1,0 +1,33 @@
+//! The hector-plugins host core: launch, supervise and call out-of-process gRPC plugins,
+//! wire-compatible with HashiCorp go-plugin and Hector's `hector.plugin` services.
+//!
+//! Data flows one way: config → launch → handshake → connect → initialize → manager → typed
+//! client (docs/architecture.md). Nothing here knows of Python or serves gRPC.
+
+pub mod clients;
+pub mod config;
+pub mod discovery;
+pub mod envexpand;
+pub mod error;
+pub mod keeper;
+pub mod kind;
+pub mod launch;
+pub mod lifecycle;
+pub mod logs;
+pub mod manager;
+pub mod manifest;
+pub mod names;
+pub mod peer;
+pub mod plugin;
+pub mod runtime;
+pub mod stdio;
+pub mod transport;
+pub mod yaml;
+
+/// The wire contract this host speaks (generated code, the handshake line).
+pub use hector_plugins_protocol::{handshake, proto};
+
+pub use error::{Error, Result};
+pub use kind::PluginKind;
+pub use manager::Manager;
+pub use plugin::{Plugin, PluginSpec, State};

@@ -1,0 +1,30 @@
+//! Compiles the repository's proto/ with protox (pure Rust), so building from source needs no
+//! system protoc. Clients are generated for the `client` feature (the host), servers for the
+//! `server` feature (the SDK), so the host never compiles server code.
+
+use std::path::PathBuf;
+
+const PROTOS: &[&str] = &[
+    "hector/plugin/common.proto",
+    "hector/plugin/llm.proto",
+    "hector/plugin/database.proto",
+    "hector/plugin/embedder.proto",
+    "goplugin/grpc_controller.proto",
+    "goplugin/grpc_stdio.proto",
+    "goplugin/grpc_broker.proto",
+    "grpc/health/v1/health.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // proto/ stays at the top of the repository, where plugin authors and the sdist find it.
+    let proto_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
+    println!("cargo:rerun-if-changed={}", proto_dir.display());
+    let descriptors = protox::compile(PROTOS, [&proto_dir])?;
+    tonic_prost_build::configure()
+        .build_client(std::env::var_os("CARGO_FEATURE_CLIENT").is_some())
+        .build_server(std::env::var_os("CARGO_FEATURE_SERVER").is_some())
+        // No `connect(url)` helpers: they need tonic's transport, which the host does not use.
+        .build_transport(false)
+        .compile_fds(descriptors)?;
+    Ok(())
+}
