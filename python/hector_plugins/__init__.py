@@ -5,13 +5,17 @@ from hector_plugins import PluginManager, Message
 async with PluginManager() as pm:
     await pm.load("./plugins/echo-llm", name="echo")
     reply = await pm.llm("echo").generate([Message.user("hi")])
+
+The ``Literal`` aliases of the names the API takes and returns (``PluginState``, ``PluginType``,
+``ChunkType``, ...) live in ``hector_plugins.literals``; the protocols an in-process provider
+satisfies (``LLMProvider``, ...) in ``hector_plugins.providers``. Both are re-exported here.
 """
 
 from __future__ import annotations
 
 import atexit
 
-from . import errors
+from . import errors, literals, providers
 from ._core import (
     AsyncStream,
     ConfiguredPlugin,
@@ -43,6 +47,19 @@ from .errors import (
     PluginTimeoutError,
     StartTimeoutError,
 )
+from .literals import (
+    ChunkType,
+    EntryKind,
+    InProcessType,
+    NotFoundKind,
+    PluginState,
+    PluginType,
+    PluginTypeName,
+    PluginTypeShortName,
+    ReceivedChunkType,
+    StatusCode,
+)
+from .providers import LLMProvider, SupportsGenerateStream, SupportsHealth, SupportsModelInfo
 
 # Interpreter exit stops every plugin still running (gracefully, then killed).
 atexit.register(_shutdown_all)
@@ -50,15 +67,20 @@ atexit.register(_shutdown_all)
 __all__ = [
     "AsyncStream",
     "CallTimeoutError",
+    "ChunkType",
     "ConfigError",
     "ConfiguredPlugin",
+    "EntryKind",
     "GenerateResponse",
     "HandshakeError",
     "HealthStatus",
+    "InProcessType",
     "LLMClient",
+    "LLMProvider",
     "LoadResult",
     "Message",
     "ModelInfo",
+    "NotFoundKind",
     "PluginCallError",
     "PluginClosedError",
     "PluginCrashedError",
@@ -67,12 +89,23 @@ __all__ = [
     "PluginManager",
     "PluginNotFoundError",
     "PluginStartError",
+    "PluginState",
     "PluginTimeoutError",
+    "PluginType",
+    "PluginTypeName",
+    "PluginTypeShortName",
     "RawClient",
+    "ReceivedChunkType",
     "StartTimeoutError",
+    "StatusCode",
     "StreamChunk",
+    "SupportsGenerateStream",
+    "SupportsHealth",
+    "SupportsModelInfo",
     "ToolCall",
     "ToolDefinition",
     "__version__",
     "errors",
+    "literals",
+    "providers",
 ]

@@ -1,9 +1,10 @@
 """Calls into in-process providers registered with ``PluginManager.register``.
 
-An in-process provider is any object with the methods of its service; ``LLMClient`` routes a
-call here instead of to a plugin process when the name (or the fallback chain's serving member)
-is such a provider. Results are converted to the same types a plugin's answer gets, and
-failures to the same errors, so callers cannot tell the two apart:
+An in-process provider is any object with the methods of its service (the protocols of
+``hector_plugins.providers``); ``LLMClient`` routes a call here instead of to a plugin process
+when the name (or the fallback chain's serving member) is such a provider. Results are
+converted to the same types a plugin's answer gets, and failures to the same errors, so callers
+cannot tell the two apart:
 
 * ``generate(messages, tools)`` (required) returns a ``GenerateResponse``, a ``str`` or a dict
   with ``text``, ``tool_calls``, ``tokens_used``; it may be ``async def`` or plain ``def``.
@@ -119,6 +120,7 @@ def _chunk(value: Any) -> StreamChunk:
 async def generate(
     name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition], timeout: float | None
 ) -> GenerateResponse:
+    """``LLMClient.generate`` served by ``provider`` (``LLMProvider.generate``)."""
     response: GenerateResponse = await _invoke(
         name, "Generate", lambda: provider.generate(messages, tools), _response, timeout
     )
@@ -132,8 +134,9 @@ async def generate_stream(
     tools: list[ToolDefinition],
     timeout: float | None = None,
 ) -> AsyncIterator[StreamChunk]:
-    """``timeout`` bounds the wait for the first chunk and between chunks, as for a plugin (a
-    plain, synchronous iterable cannot be interrupted: it is not bounded)."""
+    """``LLMClient.generate_stream`` served by ``provider``, emulated from ``generate`` without
+    ``generate_stream``. ``timeout`` bounds the wait for the first chunk and between chunks, as
+    for a plugin (a plain, synchronous iterable cannot be interrupted: it is not bounded)."""
     stream_method = getattr(provider, "generate_stream", None)
     if not callable(stream_method):
         async for chunk in _emulated_stream(name, provider, messages, tools, timeout):
@@ -201,6 +204,7 @@ async def _emulated_stream(
 
 
 async def model_info(name: str, provider: Any, timeout: float | None) -> ModelInfo:
+    """``LLMClient.model_info`` served by ``provider``; its registered name without ``model_info``."""
     method: Callable[[], Any] | None = getattr(provider, "model_info", None)
     if not callable(method):
         return ModelInfo(model_name=name)
@@ -217,6 +221,7 @@ def _model_info(value: Any) -> ModelInfo:
 
 
 async def health(name: str, provider: Any, timeout: float | None) -> HealthStatus:
+    """``LLMClient.health`` served by ``provider``; healthy without ``health``."""
     method: Callable[[], Any] | None = getattr(provider, "health", None)
     if not callable(method):
         return HealthStatus(True, "in-process provider")

@@ -64,6 +64,7 @@ def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """``list``: every configured and discovered plugin, checked without launching it."""
     rows = [_row(p) for p in _manager(args.config).validate()]
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -85,6 +86,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``validate``: configuration and manifests; 1 on any problem (``--strict``: or warning)."""
     try:
         pm = _manager(args.config)
         plugins = pm.validate()
@@ -137,6 +139,8 @@ async def _with_plugin(config: str | None, name: str, action: Any) -> Any:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    """``inspect``: launches one plugin and shows its manifest, capabilities and model info."""
+
     async def inspect(pm: PluginManager, report: Any) -> dict[str, Any]:
         info = report.plugin
         out: dict[str, Any] = {
@@ -170,6 +174,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
+    """``call``: launches one LLM plugin and calls one method; ``PluginError`` for other types."""
     text = " ".join(args.args)
 
     async def call(pm: PluginManager, report: Any) -> None:
@@ -207,6 +212,8 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    """``new``: writes a plugin skeleton; exit status 2 for a bad type, language or name, 1 when it
+    cannot be written."""
     from . import _scaffold
 
     try:
@@ -228,6 +235,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command each, ``run`` set to its ``cmd_*`` function."""
     top = argparse.ArgumentParser(prog="hector-plugins", description="Work with hector-plugins plugins.")
     top.add_argument("-c", "--config", help="hector.yaml to use (default: ./hector.yaml)")
     commands = top.add_subparsers(dest="command", required=True)
@@ -269,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command; a ``PluginError`` is printed and gives exit status 1."""
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))

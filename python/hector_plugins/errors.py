@@ -6,15 +6,24 @@ Each carries a message a person can act on, plus the details as attributes (``pl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .literals import NotFoundKind, StatusCode
+
+if TYPE_CHECKING:
+    from ._core import LoadResult
 
 
 class PluginError(Exception):
     """Base class of every hector_plugins error."""
 
     plugin: str | None
+    """The name of the plugin (or in-process provider) concerned, when there is one."""
+    message: str
+    """The message, also ``str(error)``."""
 
     def __init__(self, message: str, **details: Any) -> None:
+        """``details`` become attributes; ``plugin`` defaults to None."""
         super().__init__(message)
         self.message = message
         self.plugin = details.pop("plugin", None)
@@ -36,7 +45,7 @@ class ConfigError(PluginError, ValueError):
 class PluginNotFoundError(PluginError, KeyError):
     """No plugin of that name (and type) is loaded. ``known`` lists the names that are."""
 
-    kind: str
+    kind: NotFoundKind
     known: list[str]
 
 
@@ -47,7 +56,7 @@ class PluginStartError(PluginError):
     ``results`` is the full report (a list of ``LoadResult``)."""
 
     stderr: list[str]
-    results: list[Any]
+    results: list[LoadResult]
 
 
 class HandshakeError(PluginStartError):
@@ -67,7 +76,7 @@ class StartTimeoutError(PluginStartError, PluginTimeoutError):
 class PluginCallError(PluginError):
     """A call failed. ``code`` is the gRPC status name (e.g. ``"UNAVAILABLE"``), ``method`` the RPC."""
 
-    code: str
+    code: StatusCode
     method: str
 
 

@@ -1,0 +1,243 @@
+"""The ``Literal`` aliases and provider protocols of the stubs, checked against what the
+extension really accepts and returns (so the stub cannot drift silently), and the stub checked
+to hold callers to them (tests/typing_cases.py through mypy)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any, get_args
+
+import hector_plugins
+import pytest
+from conftest import KV_COOKIE
+from hector_plugins import (
+    ChunkType,
+    ConfigError,
+    EntryKind,
+    GenerateResponse,
+    HealthStatus,
+    InProcessType,
+    LLMProvider,
+    Message,
+    ModelInfo,
+    NotFoundKind,
+    PluginCallError,
+    PluginError,
+    PluginManager,
+    PluginNotFoundError,
+    PluginState,
+    PluginType,
+    PluginTypeName,
+    ReceivedChunkType,
+    StatusCode,
+    StreamChunk,
+    SupportsGenerateStream,
+    SupportsHealth,
+    SupportsModelInfo,
+    ToolDefinition,
+)
+
+TYPING_CASES = Path(__file__).resolve().parent / "typing_cases.py"
+
+
+def values(alias: Any) -> list[str]:
+    """The strings of a Literal alias, through nested Literals and Unions, in order."""
+    args = get_args(alias)
+    if all(isinstance(arg, str) for arg in args):
+        return list(args)
+    return [value for arg in args for value in values(arg)]
+
+
+class MinimalLLM:
+    def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> str:
+        return "minimal: " + messages[-1].content
+
+
+def test_the_aliases_hold_distinct_names() -> None:
+    for alias in (PluginType, PluginTypeName, InProcessType, PluginState, ChunkType, EntryKind, StatusCode):
+        names = values(alias)
+        assert names and len(names) == len(set(names)), alias
+    assert set(values(InProcessType)) <= set(values(PluginTypeName))
+    assert set(values(ChunkType)) < set(values(ReceivedChunkType))
+    assert set(values(PluginType)) < set(values(NotFoundKind))
+
+
+def test_plugin_type_names_are_exactly_the_ones_the_extension_accepts() -> None:
+    pm = PluginManager()
+    # The extension's refusal lists the full names; PluginType must be that list.
+    with pytest.raises(ConfigError, match="unknown plugin type") as unknown:
+        pm.load("/nonexistent", type="spaceship")  # type: ignore[arg-type]
+    listed = re.search(r"expected one of: ([^)]*)\)", str(unknown.value))
+    assert listed is not None, unknown.value
+    assert listed.group(1).split(", ") == values(PluginType)
+    # Every name of PluginTypeName passes the same check (load() refuses a bad one before it
+    # is awaited; this one is never awaited, so nothing is launched).
+    for name in values(PluginTypeName):
+        pm.load("/nonexistent", type=name)  # type: ignore[arg-type]
+    # register() accepts every name too, but serves only the in-process types.
+    registered = []
+    for index, name in enumerate(values(PluginTypeName)):
+        try:
+            pm.register(f"p{index}", MinimalLLM(), type=name)  # type: ignore[arg-type]
+        except ConfigError:
+            raise  # the name itself was refused
+        except PluginError as error:
+            assert "not supported yet" in str(error)
+        else:
+            registered.append(name)
+    assert registered == values(InProcessType)
+
+
+def test_configured_types_and_entry_kinds_are_in_their_literals() -> None:
+    sections = ["llm_providers", "database_providers", "embedder_providers", "tool_providers", "reasoning_strategies"]
+    config: dict[str, Any] = {"plugins": {section: {section: {"path": "/nonexistent"}} for section in sections}}
+    config["plugins"]["llm_providers"].update({"local": {"type": "builtin"}, "chain": {"fallbacks": ["local"]}})
+    entries = PluginManager(config).validate()
+    # Every type but "grpc" has a section; "grpc" is read back from a plugin below.
+    assert sorted({e.type for e in entries}) == sorted(set(values(PluginType)) - {"grpc"})
+    assert sorted({e.entry for e in entries}) == sorted(values(EntryKind))
+
+
+async def test_types_states_and_codes_read_back_from_real_plugins(go_plugin: Path, kv_plugin: Path) -> None:
+    seen: set[str] = set()
+
+    def note_states(pm: PluginManager) -> None:
+        seen.update(p.state for p in pm.plugins)
+
+    async def until(pm: PluginManager, state: str) -> None:
+        for _ in range(500):
+            note_states(pm)
+            if state in seen:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"never {state}: {pm.plugins}")
+
+    config = {"plugins": {"llm_providers": {"echo": {"path": str(go_plugin)}}}}
+    pm = PluginManager(config)
+    try:
+        [report] = await pm.load_all(strict=True)
+        assert report.type in values(PluginType) and report.plugin is not None
+        short = await pm.load(go_plugin, name="short", type="llm")
+        assert short.type == "llm_provider"  # a short name reads back in full
+        cookie = KV_COOKIE["magic_cookie_key"], KV_COOKIE["magic_cookie_value"]
+        generic = await pm.load(
+            kv_plugin,
+            name="kv",
+            type="generic",
+            magic_cookie_key=cookie[0],
+            magic_cookie_value=cookie[1],
+            protocol_versions=[2, 3],
+        )
+        assert generic.type == "grpc"
+        with pytest.raises(PluginCallError) as unimplemented:
+            await pm.raw("kv").call("/no.Such/Method")
+        assert unimplemented.value.code == "UNIMPLEMENTED" and unimplemented.value.code in values(StatusCode)
+        for missing in (lambda: pm.llm("nobody"), lambda: pm.raw("nobody")):
+            with pytest.raises(PluginNotFoundError) as not_found:
+                missing()
+            assert not_found.value.kind in values(NotFoundKind)
+
+        chunks = [c async for c in pm.llm("echo").generate_stream([Message.user("a b")])]
+        assert {c.type for c in chunks} == {"text", "done"}
+
+        os.kill(report.plugin.pid, signal.SIGKILL)
+        await until(pm, "crashed")
+        # A frozen plugin holds its shutdown in "stopping" until its grace runs out.
+        os.kill(short.pid, signal.SIGSTOP)
+        stopping = asyncio.ensure_future(pm.shutdown(grace=1.0))
+        await until(pm, "stopping")
+        await stopping
+        note_states(pm)
+    finally:
+        await pm.shutdown()
+    assert sorted(seen) == sorted(values(PluginState))
+
+
+def test_chunk_types_are_exactly_the_ones_a_chunk_can_have() -> None:
+    with pytest.raises(ValueError, match="a chunk's type is one of") as refused:
+        StreamChunk("bogus")  # type: ignore[arg-type]
+    listed = re.search(r"one of (.*), not", str(refused.value))
+    assert listed is not None and listed.group(1).split(", ") == values(ChunkType)
+    assert [StreamChunk(name).type for name in values(ChunkType)] == values(ChunkType)  # type: ignore[arg-type]
+
+
+class TypedLLM:
+    """Declares the protocols it implements, so a type checker holds each method to them."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> GenerateResponse:
+        self.calls.append("generate")
+        return GenerateResponse(text="typed: " + messages[-1].content, tokens_used=1)
+
+    async def generate_stream(self, messages: list[Message], tools: list[ToolDefinition]) -> AsyncIterator[str]:
+        self.calls.append("generate_stream")
+        for word in messages[-1].content.split():
+            yield word
+
+    def model_info(self) -> dict[str, Any]:
+        self.calls.append("model_info")
+        return {"model_name": "typed", "max_tokens": 8}
+
+    async def health(self) -> HealthStatus:
+        self.calls.append("health")
+        return HealthStatus(False, "warming up")
+
+
+async def test_an_object_satisfying_the_protocols_is_called_through_each_of_them() -> None:
+    provider = TypedLLM()
+    for protocol in (LLMProvider, SupportsGenerateStream, SupportsModelInfo, SupportsHealth):
+        assert isinstance(provider, protocol), protocol
+    async with PluginManager() as pm:
+        pm.register("typed", provider)
+        llm = pm.llm("typed")
+        assert (await llm.generate([Message.user("hi")])).text == "typed: hi"
+        assert [c.text async for c in llm.generate_stream([Message.user("a b")])] == ["a", "b", ""]
+        info = await llm.model_info()
+        assert isinstance(info, ModelInfo) and (info.model_name, info.max_tokens) == ("typed", 8)
+        health = await llm.health()
+        assert not health and health.message == "warming up"
+    assert provider.calls == ["generate", "generate_stream", "model_info", "health"]
+
+
+def test_register_refuses_what_the_protocol_check_refuses() -> None:
+    class Silent:
+        def model_info(self) -> ModelInfo:
+            return ModelInfo("silent")
+
+    assert not isinstance(Silent(), LLMProvider)
+    with pytest.raises(PluginError, match="has no method generate"):
+        PluginManager().register("silent", Silent())  # type: ignore[arg-type]
+    assert isinstance(MinimalLLM(), LLMProvider) and not isinstance(MinimalLLM(), SupportsGenerateStream)
+
+
+def marked_lines(path: Path) -> list[int]:
+    return [number for number, line in enumerate(path.read_text().splitlines(), 1) if re.search(r"# E\b", line)]
+
+
+def mypy_errors(output: str, path: Path) -> Iterable[int]:
+    for line in output.splitlines():
+        match = re.match(rf"{re.escape(path.name)}:(\d+): error:", line)
+        if match:
+            yield int(match.group(1))
+
+
+def test_the_stub_holds_callers_to_the_literals_and_protocols(tmp_path: Path) -> None:
+    # Checked against the package this test imports, not whichever one is installed.
+    env = {**os.environ, "MYPYPATH": str(Path(hector_plugins.__file__).resolve().parent.parent)}
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict-equality", "--cache-dir", str(tmp_path), TYPING_CASES.name],
+        cwd=TYPING_CASES.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert sorted(set(mypy_errors(run.stdout, TYPING_CASES))) == marked_lines(TYPING_CASES), run.stdout + run.stderr

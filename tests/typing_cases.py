@@ -1,0 +1,134 @@
+"""Code that uses the stubs, type-checked (never run) by tests/test_types.py: each line whose
+comment starts with E must be a mypy error, every other line must pass. It shows that the stub
+holds callers to the ``Literal`` aliases and the in-process provider protocols."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Optional
+
+from hector_plugins import (
+    ChunkType,
+    ConfiguredPlugin,
+    EntryKind,
+    GenerateResponse,
+    LLMProvider,
+    LoadResult,
+    Message,
+    ModelInfo,
+    NotFoundKind,
+    PluginCallError,
+    PluginError,
+    PluginInfo,
+    PluginManager,
+    PluginNotFoundError,
+    PluginState,
+    PluginType,
+    ReceivedChunkType,
+    StatusCode,
+    StreamChunk,
+    SupportsGenerateStream,
+    SupportsHealth,
+    SupportsModelInfo,
+    ToolDefinition,
+)
+from typing_extensions import assert_type
+
+
+class LocalLLM:
+    """Every method, async and plain mixed."""
+
+    async def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> GenerateResponse:
+        return GenerateResponse(text="local")
+
+    async def generate_stream(self, messages: list[Message], tools: list[ToolDefinition]) -> AsyncIterator[Any]:
+        yield "local"
+
+    async def model_info(self) -> ModelInfo:
+        return ModelInfo("local")
+
+    def health(self) -> bool:
+        return True
+
+
+class MinimalLLM:
+    def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> str:
+        return "minimal"
+
+
+class DictLLM:
+    def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> dict[str, Any]:
+        return {"text": "as a dict"}
+
+    def generate_stream(self, messages: list[Message], tools: list[ToolDefinition]) -> list[str]:
+        return ["a", "b"]
+
+
+class NoGenerate:
+    def model_info(self) -> ModelInfo:
+        return ModelInfo("none")
+
+
+class WrongResult:
+    def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> int:
+        return 1
+
+
+class WrongStream:
+    def generate_stream(self, messages: list[Message], tools: list[ToolDefinition]) -> int:
+        return 1
+
+
+def streams(provider: SupportsGenerateStream) -> None: ...
+
+
+def reports_model(provider: SupportsModelInfo) -> None: ...
+
+
+def reports_health(provider: SupportsHealth) -> None: ...
+
+
+def serves(provider: LLMProvider) -> None: ...
+
+
+def accepted(pm: PluginManager) -> None:
+    pm.register("local", LocalLLM())
+    pm.register("minimal", MinimalLLM(), type="llm")
+    pm.register("dict", DictLLM(), type="llm_provider")
+    serves(LocalLLM())
+    streams(LocalLLM())
+    streams(DictLLM())
+    reports_model(LocalLLM())
+    reports_health(LocalLLM())
+    pm.load("plugin", type="generic")
+    pm.load("plugin", type="embedder_provider")
+    StreamChunk("tool_call")
+
+
+def read_back(info: PluginInfo, result: LoadResult, entry: ConfiguredPlugin, chunk: StreamChunk) -> None:
+    assert_type(info.state, PluginState)
+    assert_type(info.type, PluginType)
+    assert_type(result.type, PluginType)
+    assert_type(result.error, Optional[PluginError])
+    assert_type(entry.entry, EntryKind)
+    assert_type(chunk.type, ReceivedChunkType)
+    kind: ChunkType | None = chunk.type if chunk.type != "unknown" else None
+    del kind
+
+
+def errors(call: PluginCallError, missing: PluginNotFoundError) -> None:
+    assert_type(call.code, StatusCode)
+    assert_type(missing.kind, NotFoundKind)
+
+
+def refused(pm: PluginManager, info: PluginInfo, call: PluginCallError) -> None:
+    pm.register("none", NoGenerate())  # E
+    pm.register("wrong", WrongResult())  # E
+    pm.register("vectors", MinimalLLM(), type="embedder_provider")  # E: not in process yet
+    pm.load("plugin", type="lmm")  # E
+    streams(WrongStream())  # E
+    StreamChunk("txt")  # E
+    if info.state == "redy":  # E (with --strict-equality)
+        pass
+    if call.code == "TIMEOUT":  # E
+        pass
