@@ -410,10 +410,8 @@ impl StreamShared {
     /// What a read returns once nothing is buffered.
     fn end(&self, cancelled: bool) -> PyErr {
         if cancelled {
-            let error = hector_plugins_host::Error::Closed {
-                plugin: self.plugin.clone(),
-                state: "cancelled (this stream)".into(),
-            };
+            let state = hector_plugins_host::error::Closed::Cancelled;
+            let error = hector_plugins_host::Error::Closed { plugin: self.plugin.clone(), state };
             Python::attach(|py| crate::errors::to_pyerr(py, &error))
         } else {
             PyStopAsyncIteration::new_err(())

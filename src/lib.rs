@@ -2,6 +2,7 @@
 //! (`hector-plugins-host`), nothing more. docs/architecture.md says what lives where.
 
 mod bridge;
+mod callee;
 mod errors;
 mod llm;
 mod logging;

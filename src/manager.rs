@@ -1,75 +1,27 @@
 //! `PluginManager`: Python face of [`hector_plugins_host::Manager`].
 
 use crate::bridge::{self, Ready};
-use crate::errors::{to_exception, to_pyerr, IntoPyResult};
-use crate::llm::{LlmTarget, PyLlmClient};
+use crate::callee::{builtin_module, PyManager, PyTarget};
+use crate::errors::{config_error, load_failures, manager_closed, to_exception, IntoPyResult};
+use crate::llm::PyLlmClient;
 use crate::raw::PyRawClient;
 use crate::types::{to_json_value, PluginInfo};
-use hector_plugins_host::clients::{llm::LlmClient, raw::RawClient};
-use hector_plugins_host::manager::Provider;
+use hector_plugins_host::manager::{strict_outcome, Provider};
 use hector_plugins_host::plugin::{PluginSpec, State};
-use hector_plugins_host::{config, Error, Manager, PluginKind};
-use pyo3::exceptions::PyValueError;
+use hector_plugins_host::transport::ConnectionSettings;
+use hector_plugins_host::{config, PluginKind};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use pyo3::{PyTraverseError, PyVisit};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[pyclass(module = "hector_plugins", frozen, name = "PluginManager")]
 pub struct PyPluginManager {
-    inner: Arc<Manager>,
-    providers: InProcessProviders,
+    inner: Arc<PyManager>,
     /// What the configuration says that is valid but deserves a word (see `config_warnings`).
     warnings: Vec<config::ConfigWarning>,
-}
-
-/// The Python objects registered as in-process providers, by name. The core tracks the names
-/// (for fallback chains); the objects stay on this side.
-#[derive(Clone, Default)]
-pub struct InProcessProviders(Arc<Mutex<HashMap<String, Py<PyAny>>>>);
-
-impl InProcessProviders {
-    pub fn get(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
-        let providers = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let provider = providers.get(name).ok_or_else(|| {
-            to_pyerr(
-                py,
-                &Error::Closed {
-                    plugin: name.into(),
-                    state: "not registered (it was unregistered, or its manager was shut down)".into(),
-                },
-            )
-        })?;
-        Ok(provider.clone_ref(py))
-    }
-
-    fn insert(&self, name: String, provider: Py<PyAny>) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(name, provider);
-    }
-
-    // Both hand the objects to the caller, who drops them after the lock is released
-    // (dropping one may run Python code that calls back in here).
-    fn remove(&self, name: &str) -> Option<Py<PyAny>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(name)
-    }
-
-    fn clear(&self) -> Vec<Py<PyAny>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, provider)| provider).collect()
-    }
-
-    /// Reports each provider to the cyclic GC (the map holds one reference to each). Skipped if
-    /// the map is locked right now: unreported references only keep objects alive longer.
-    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Ok(providers) = self.0.try_lock() {
-            for provider in providers.values() {
-                visit.call(provider)?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// One entry of the `load_all()` report.
@@ -126,8 +78,7 @@ impl ConfiguredPlugin {
 
 /// A duration option in seconds; anything non-finite or below 1 ms is a `ConfigError` naming it.
 pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    config::positive_seconds(value)
-        .ok_or_else(|| Python::attach(|py| to_pyerr(py, &Error::config(config::bad_seconds(what, value)))))
+    config::positive_seconds(value).ok_or_else(|| config_error(config::bad_seconds(what, value)))
 }
 
 /// Each warning goes to the `hector_plugins` logger once, when the configuration is read: an
@@ -149,8 +100,8 @@ fn connection_settings(
     call_timeout: Option<f64>,
     max_message_size: usize,
     allow_non_loopback: bool,
-) -> Result<hector_plugins_host::transport::ConnectionSettings, String> {
-    Ok(hector_plugins_host::transport::ConnectionSettings {
+) -> Result<ConnectionSettings, String> {
+    Ok(ConnectionSettings {
         call_timeout: config::call_timeout(call_timeout.unwrap_or(0.0)).map_err(|e| format!("call_timeout {e}"))?,
         max_message_bytes: config::message_size(max_message_size as u64)
             .map_err(|e| format!("max_message_size {e}"))?,
@@ -217,11 +168,7 @@ impl PyPluginManager {
         };
         let warnings = std::mem::take(&mut specs.warnings);
         log_warnings(py, &warnings)?;
-        Ok(PyPluginManager {
-            inner: Arc::new(Manager::new(specs, crate::logging::sink())),
-            providers: InProcessProviders::default(),
-            warnings,
-        })
+        Ok(PyPluginManager { inner: Arc::new(PyManager::new(specs, crate::logging::sink())), warnings })
     }
 
     /// Launches one plugin and waits until it is ready.
@@ -251,16 +198,17 @@ impl PyPluginManager {
         max_message_size: usize,
         allow_non_loopback: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let kind: PluginKind = r#type.parse().map_err(|e: String| to_pyerr(py, &Error::config(e)))?;
+        let kind: PluginKind = r#type.parse().map_err(config_error)?;
         let mut spec = PluginSpec::new(name.unwrap_or_else(|| default_name(&path)), path, kind);
         if let Some(config) = config {
             let value = to_json_value(config.as_any())?;
-            spec.config = serde_json::from_value(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
+            spec.config = serde_json::from_value(value)
+                .map_err(|e| config_error(format!("config must be a dict with str keys: {e}")))?;
         }
         spec.start_timeout = seconds(start_timeout, "start_timeout")?;
         spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace")?;
-        spec.connection = connection_settings(call_timeout, max_message_size, allow_non_loopback)
-            .map_err(|e| to_pyerr(py, &Error::config(e)))?;
+        spec.connection =
+            connection_settings(call_timeout, max_message_size, allow_non_loopback).map_err(config_error)?;
         spec.launch.env = env.unwrap_or_default().into_iter().collect();
         spec.launch.clean_env = clean_env;
         spec.launch.working_dir = cwd;
@@ -295,61 +243,30 @@ impl PyPluginManager {
     #[pyo3(signature = (*, strict=false, only=None))]
     fn load_all<'py>(&self, py: Python<'py>, strict: bool, only: Option<Vec<String>>) -> PyResult<Bound<'py, PyAny>> {
         let manager = self.inner.clone();
-        if let Some(names) = &only {
-            let known: Vec<&str> = manager
-                .configured()
-                .iter()
-                .map(|s| s.name.as_str())
-                .chain(manager.declared_builtins().iter().map(|b| b.name.as_str()))
-                .collect();
-            if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str()) && !manager.is_fallback(n)) {
-                let error = Error::config(format!(
-                    "no plugin named {unknown:?} is configured (configured: {})",
-                    known.join(", ")
-                ));
-                return Err(to_pyerr(py, &error));
-            }
-        }
-        bridge::spawn(py, async move { Ok(manager.load_all(only.as_deref()).await) }, move |py, reports| {
-            let failures: Vec<String> =
-                reports.iter().filter_map(|r| r.result.as_ref().err().map(|e| e.to_string())).collect();
-            let total = reports.len();
+        bridge::spawn(py, async move { manager.load_all(only.as_deref()).await }, move |py, reports| {
+            let outcome = if strict { strict_outcome(&reports) } else { Ok(()) };
             let list = PyList::empty(py);
             for report in reports {
                 let (plugin, error) = match &report.result {
                     Ok(Provider::Plugin(plugin)) => (Some(Py::new(py, PluginInfo::from(plugin.status()))?), None),
-                    Ok(Provider::Builtin(_)) => (None, None),
+                    Ok(Provider::InProcess(_)) => (None, None),
                     Err(e) => (None, Some(to_exception(py, e)?.unbind())),
                 };
-                let served_by = report.result.as_ref().ok().map(|p| p.name().to_string());
-                let in_process = matches!(report.result, Ok(Provider::Builtin(_)));
                 let result = LoadResult {
                     name: report.name,
                     kind: report.kind.as_str().into(),
                     ok: error.is_none(),
                     plugin,
                     error,
-                    served_by,
-                    in_process,
+                    served_by: report.result.as_ref().ok().map(|p| p.name().to_string()),
+                    in_process: report.result.as_ref().is_ok_and(Provider::is_in_process),
                 };
                 list.append(Py::new(py, result)?)?;
             }
-            if strict && !failures.is_empty() {
-                // One error for the whole load, not for a plugin: `plugin` is None and `results`
-                // holds the full report (what loaded stays loaded).
-                let message = format!(
-                    "{} of {total} configured entries failed to load:\n- {}",
-                    failures.len(),
-                    failures.join("\n- ")
-                );
-                let details = PyDict::new(py);
-                details.set_item("plugin", py.None())?;
-                details.set_item("stderr", PyList::empty(py))?;
-                details.set_item("results", &list)?;
-                let class = crate::errors::errors_module(py)?.getattr("PluginStartError")?;
-                return Err(PyErr::from_value(class.call((message,), Some(&details))?));
+            match outcome {
+                Ok(()) => Ok(list.into_any().unbind()),
+                Err(error) => Err(load_failures(py, &error, &list)),
             }
-            Ok(list.into_any().unbind())
         })
     }
 
@@ -414,41 +331,26 @@ impl PyPluginManager {
     /// `type: builtin`). See `hector_plugins._builtin` for what the object must provide.
     #[pyo3(signature = (name, provider, *, r#type="llm_provider"))]
     fn register(&self, py: Python<'_>, name: String, provider: Bound<'_, PyAny>, r#type: &str) -> PyResult<()> {
-        let kind: PluginKind = r#type.parse().map_err(|e: String| to_pyerr(py, &Error::config(e)))?;
-        crate::llm::builtin_module(py)?.getattr("check_provider")?.call1((&name, kind.as_str(), &provider))?;
-        self.inner.register_builtin(&name, kind).py_err(py)?;
-        self.providers.insert(name, provider.unbind());
-        Ok(())
+        let kind: PluginKind = r#type.parse().map_err(config_error)?;
+        builtin_module(py)?.getattr("check_provider")?.call1((&name, kind.as_str(), &provider))?;
+        self.inner.register(&name, kind, provider.unbind()).py_err(py)
     }
 
     /// Removes an in-process provider; returns whether there was one. Fallback chains skip it
     /// from the next call on.
     fn unregister(&self, name: &str) -> bool {
-        let removed = self.inner.unregister_builtin(name);
-        self.providers.remove(name);
-        removed
+        // Dropped here, outside the core's lock: dropping the object may run Python code.
+        self.inner.unregister(name).is_some()
     }
 
     /// The LLM plugin (or in-process provider, or fallback chain) called `name`.
     fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
-        let resolved = self.inner.resolve(name, Some(PluginKind::Llm)).py_err(py)?;
-        let target = match resolved {
-            Provider::Plugin(plugin) if !self.inner.is_fallback(name) => {
-                LlmTarget::Plugin(LlmClient::new(plugin), self.inner.clone())
-            }
-            _ => LlmTarget::Named {
-                manager: self.inner.clone(),
-                providers: self.providers.clone(),
-                name: name.to_string(),
-            },
-        };
-        Ok(PyLlmClient { target })
+        Ok(PyLlmClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Llm)).py_err(py)? })
     }
 
     /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).
     fn raw(&self, py: Python<'_>, name: &str) -> PyResult<PyRawClient> {
-        let plugin = self.inner.get(name, None).py_err(py)?;
-        Ok(PyRawClient { client: RawClient::new(plugin), manager: self.inner.clone() })
+        Ok(PyRawClient { target: PyTarget::process(&self.inner, name).py_err(py)? })
     }
 
     #[getter]
@@ -460,8 +362,8 @@ impl PyPluginManager {
     #[pyo3(signature = (grace=None))]
     fn shutdown<'py>(&self, py: Python<'py>, grace: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let grace = grace.map(|g| seconds(g, "grace")).transpose()?;
-        // In-process providers are released now (the core forgets their names in shutdown).
-        drop(self.providers.clear());
+        // In-process providers are released now, while this thread holds the interpreter.
+        drop(self.inner.close());
         let manager = self.inner.clone();
         bridge::spawn(
             py,
@@ -477,14 +379,7 @@ impl PyPluginManager {
     /// failing on the first load.
     fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Ready> {
         if slf.get().inner.is_closed() {
-            let py = slf.py();
-            let details = PyDict::new(py);
-            details.set_item("plugin", py.None())?;
-            details.set_item("state", "shut down")?;
-            let message = "this PluginManager was shut down (its `async with` block ended or shutdown() was \
-                           called) and cannot be entered again; create a new PluginManager";
-            let class = crate::errors::errors_module(py)?.getattr("PluginClosedError")?;
-            return Err(PyErr::from_value(class.call((message,), Some(&details))?));
+            return Err(manager_closed(slf.py()));
         }
         Ok(Ready::new(Ok(slf.into_any().unbind())))
     }
@@ -498,14 +393,15 @@ impl PyPluginManager {
         self.shutdown(py, None)
     }
 
-    // Only the manager reports the providers: clients share the same map, and a reference must
-    // be reported once. A provider that keeps its manager alive is then collectable.
+    // Only the manager reports the providers: clients reach them through the same core manager,
+    // and a reference must be reported once. A provider that keeps its manager alive is then
+    // collectable.
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        self.providers.traverse(&visit)
+        self.inner.visit_in_process(|provider| visit.call(provider))
     }
 
     fn __clear__(&self) {
-        drop(self.providers.clear());
+        drop(self.inner.take_in_process());
     }
 
     fn __repr__(&self) -> String {

@@ -1,34 +1,29 @@
 //! `RawClient`: any gRPC method of any plugin, with protobuf bytes in and out.
 
 use crate::bridge::{self, AsyncStream};
-use crate::llm::timeout_arg;
+use crate::callee::{timeout_arg, PyTarget};
+use crate::errors::IntoPyResult;
 use bytes::Bytes;
 use hector_plugins_host::clients::raw::RawClient;
-use hector_plugins_host::Manager;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyMemoryView};
-use std::sync::Arc;
 
 #[pyclass(module = "hector_plugins", frozen, name = "RawClient")]
 pub struct PyRawClient {
-    pub client: RawClient,
-    /// Asked for a successor when the plugin crashed or stopped (a restart).
-    pub manager: Arc<Manager>,
+    /// Always a plugin process, followed across its restarts.
+    pub target: PyTarget,
 }
 
 impl PyRawClient {
     /// The request's bytes (none: an empty message).
     fn request(&self, method: &str, request: Option<&Bound<'_, PyAny>>) -> PyResult<Bytes> {
-        Ok(request.map(|r| request_bytes(&self.client.plugin().name, method, r)).transpose()?.unwrap_or_default())
+        Ok(request.map(|r| request_bytes(self.target.name(), method, r)).transpose()?.unwrap_or_default())
     }
 
     /// A client of the process that serves the name now.
-    fn current(&self) -> RawClient {
-        match self.manager.successor(self.client.plugin()) {
-            Some(restarted) => RawClient::new(restarted),
-            None => self.client.clone(),
-        }
+    fn current(&self, py: Python<'_>) -> PyResult<RawClient> {
+        Ok(RawClient::new(self.target.plugin().py_err(py)?))
     }
 }
 
@@ -54,13 +49,13 @@ fn request_bytes(plugin: &str, method: &str, request: &Bound<'_, PyAny>) -> PyRe
 impl PyRawClient {
     #[getter]
     fn name(&self) -> String {
-        self.client.plugin().name.clone()
+        self.target.name().to_string()
     }
 
     /// The app protocol version the plugin chose from the ones the host offered.
     #[getter]
-    fn protocol_version(&self) -> u32 {
-        self.current().plugin().protocol_version
+    fn protocol_version(&self, py: Python<'_>) -> PyResult<u32> {
+        Ok(self.current(py)?.plugin().protocol_version)
     }
 
     /// Unary call: `await raw.call("/pkg.Service/Method", request_bytes)` → response bytes.
@@ -74,7 +69,7 @@ impl PyRawClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = self.request(&method, request)?;
         let timeout = timeout_arg(timeout)?;
-        let client = self.current();
+        let client = self.current(py)?;
         bridge::spawn(py, async move { client.unary(&method, request, timeout).await }, |py, bytes| {
             Ok(PyBytes::new(py, &bytes).into_any().unbind())
         })
@@ -85,6 +80,7 @@ impl PyRawClient {
     #[pyo3(signature = (method, request=None, *, timeout=None))]
     fn stream(
         &self,
+        py: Python<'_>,
         method: String,
         request: Option<&Bound<'_, PyAny>>,
         timeout: Option<f64>,
@@ -92,18 +88,17 @@ impl PyRawClient {
         bridge::ensure_runtime_usable()?;
         let request = self.request(&method, request)?;
         let timeout = timeout_arg(timeout)?;
-        let client = self.current();
+        let client = self.current(py)?;
         let opener = async move { client.server_stream(&method, request, timeout).await };
-        Ok(AsyncStream::start(&self.client.plugin().name, opener, |py, bytes: Bytes| {
+        Ok(AsyncStream::start(self.target.name(), opener, |py, bytes: Bytes| {
             Ok(PyBytes::new(py, &bytes).into_any().unbind())
         }))
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "RawClient(name={:?}, protocol_version={})",
-            self.client.plugin().name,
-            self.client.plugin().protocol_version
-        )
+        match self.target.plugin() {
+            Ok(plugin) => format!("RawClient(name={:?}, protocol_version={})", plugin.name, plugin.protocol_version),
+            Err(_) => format!("RawClient(name={:?})", self.target.name()),
+        }
     }
 }

@@ -36,10 +36,77 @@ pub enum Error {
     #[error("no {} named {name:?} is loaded{}", kind_of_plugin(kind), known_names(known))]
     NotFound { name: String, kind: String, known: Vec<String> },
 
-    /// The plugin (or the whole manager) was shut down. `state` reads after "is": "stopped",
-    /// "closed: its manager was shut down".
-    #[error("plugin {plugin:?} is {state}; it can no longer be called")]
-    Closed { plugin: String, state: String },
+    /// The plugin (or a fallback chain, or the whole manager) cannot be called now; `state` says
+    /// why, and whether that can change.
+    #[error("{}", closed_message(plugin, state))]
+    Closed { plugin: String, state: Closed },
+
+    /// `load_all(strict=True)`: some configured entries failed (each also has its own report).
+    #[error("{} of {total} configured entries failed to load:\n- {}", failures.len(), failures.join("\n- "))]
+    LoadFailures { failures: Vec<String>, total: usize },
+}
+
+/// Why a name cannot be called ([`Error::Closed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closed {
+    /// The plugin is being stopped.
+    Stopping,
+    /// The plugin was stopped (or its crash was cleaned up by a shutdown).
+    Stopped,
+    /// The manager was shut down: nothing it holds can be loaded, registered or called again.
+    ShutDown(ShutDownDuring),
+    /// A fallback chain none of whose members is ready right now (each: why not). A member that
+    /// loads, restarts or registers serves it again.
+    NoReadyMember(Vec<String>),
+    /// The reader cancelled this stream.
+    Cancelled,
+}
+
+/// What was under way when the manager's shutdown refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutDownDuring {
+    Call,
+    Load,
+    /// The plugin had started; it was stopped again.
+    LoadInFlight,
+    Register,
+}
+
+impl Closed {
+    /// The short name Python sees as `PluginClosedError.state`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Closed::Stopping => "stopping",
+            Closed::Stopped => "stopped",
+            Closed::ShutDown(_) => "shut_down",
+            Closed::NoReadyMember(_) => "no_ready_member",
+            Closed::Cancelled => "cancelled",
+        }
+    }
+}
+
+fn closed_message(plugin: &str, state: &Closed) -> String {
+    let final_ = "it can no longer be called";
+    match state {
+        Closed::Stopping => format!("plugin {plugin:?} is stopping; {final_}"),
+        Closed::Stopped => format!("plugin {plugin:?} is stopped; {final_}"),
+        Closed::ShutDown(ShutDownDuring::Call) => {
+            format!("plugin {plugin:?} is closed: its manager was shut down; {final_}")
+        }
+        Closed::ShutDown(ShutDownDuring::Load) => format!("plugin {plugin:?} is not loaded: the manager was shut down"),
+        Closed::ShutDown(ShutDownDuring::LoadInFlight) => {
+            format!("plugin {plugin:?} is stopped: the manager was shut down while it loaded")
+        }
+        Closed::ShutDown(ShutDownDuring::Register) => {
+            format!("{plugin:?} is not registered: the manager was shut down")
+        }
+        Closed::NoReadyMember(why) => format!(
+            "fallback chain {plugin:?} has no ready member right now ({}); it serves again once a member is \
+             loaded, restarted or registered",
+            why.join(", ")
+        ),
+        Closed::Cancelled => format!("plugin {plugin:?}: this stream was cancelled; it can no longer be read"),
+    }
 }
 
 impl Error {

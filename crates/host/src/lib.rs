@@ -19,8 +19,10 @@ pub mod manifest;
 pub mod names;
 pub mod peer;
 pub mod plugin;
+pub mod provider;
 pub mod runtime;
 pub mod stdio;
+pub mod target;
 pub mod transport;
 pub mod yaml;
 

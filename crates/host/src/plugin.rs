@@ -2,7 +2,7 @@
 //! and graceful shutdown (docs/protocol.md §1–§6). No orphan, zombie or socket is left behind: the
 //! plugin's keeper (`crate::keeper`) kills and reaps everything it started.
 
-use crate::error::{Error, Result};
+use crate::error::{Closed, Error, Result};
 use crate::handshake::{self, Address};
 use crate::kind::PluginKind;
 use crate::launch::{self, LaunchOptions};
@@ -69,6 +69,15 @@ impl State {
             State::Crashed => "crashed",
             State::Stopping => "stopping",
             State::Stopped => "stopped",
+        }
+    }
+
+    /// Why a plugin that is being (or was) shut down refuses a call.
+    fn closed(self) -> Closed {
+        if self == State::Stopped {
+            Closed::Stopped
+        } else {
+            Closed::Stopping
         }
     }
 }
@@ -396,7 +405,7 @@ impl Plugin {
         match self.state() {
             State::Ready => Ok(()),
             State::Crashed => Err(self.crashed(method)),
-            state => Err(Error::Closed { plugin: self.name.clone(), state: state.as_str().into() }),
+            state => Err(Error::Closed { plugin: self.name.clone(), state: state.closed() }),
         }
     }
 
@@ -434,7 +443,7 @@ impl Plugin {
             let _ = tokio::time::timeout(Duration::from_millis(250), exit.wait_for(Option::is_some)).await;
             if self.exit.borrow().is_some() || self.state() == State::Crashed || self.channel.is_closed() {
                 if self.stopping.load(Ordering::SeqCst) {
-                    return Error::Closed { plugin: self.name.clone(), state: self.state().as_str().into() };
+                    return Error::Closed { plugin: self.name.clone(), state: self.state().closed() };
                 }
                 self.mark_crashed();
                 return self.crashed(method);
