@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import ConfigError, PluginManager, PluginStartError, StartTimeoutError
+from helpers import write_manifest
 
 ENTRY = "plugins:\n  llm_providers:\n    x: {{{}}}\n"
 
@@ -235,7 +236,7 @@ MANIFESTS: dict[str, tuple[str, str]] = {
 async def test_bad_manifest_fails_before_launch(py_plugin, tmp_path: Path, text: str, expected: str) -> None:
     pidfile = tmp_path / "pid"
     plugin = py_plugin(pidfile=pidfile)
-    Path(f"{plugin}.plugin.yaml").write_text(text.replace("x.plugin.yaml", ""))
+    write_manifest(plugin, text.replace("x.plugin.yaml", ""))
     with pytest.raises(ConfigError) as caught:
         await PluginManager().load(plugin, name="x")
     message = str(caught.value)
@@ -293,9 +294,10 @@ async def test_bad_names_are_refused_wherever_a_name_enters(py_plugin, tmp_path:
     discovered = tmp_path / "discovered"
     discovered.mkdir()
     (discovered / "p").symlink_to(plugin)
-    manifest = discovered / "p.plugin.yaml"
     # JSON strings are YAML double-quoted strings, escapes included.
-    manifest.write_text(f"plugin: {{name: {json.dumps(name)}, version: 1.0.0, type: llm_provider, protocol: grpc}}\n")
+    manifest = write_manifest(
+        discovered / "p", f"plugin: {{name: {json.dumps(name)}, version: 1.0.0, type: llm_provider, protocol: grpc}}\n"
+    )
     with pytest.raises(ConfigError) as caught:
         PluginManager({"plugin_discovery": {"paths": [str(discovered)]}})
     assert f"manifest {manifest}: plugin.name:" in str(caught.value), str(caught.value)

@@ -11,9 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
+from helpers import ROOT
 
 
+@pytest.mark.slow
 def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
     before = _echo_plugin_pids()
     output = tmp_path / "RESULTS.md"

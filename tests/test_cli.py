@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    # The console script installed with the package; `python -m` as a fallback.
-    script = shutil.which("hector-plugins", path=os.path.dirname(sys.executable))
-    command = [script] if script else [sys.executable, "-m", "hector_plugins.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+from helpers import cli
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import ConfigError, Message, PluginManager, PluginNotFoundError, PluginStartError
+from helpers import write_manifest
 
 
 async def test_dict_config_and_load_all_report(rust_plugin: Path, go_plugin: Path, tmp_path: Path) -> None:
@@ -108,7 +109,7 @@ def _install(plugin: Path, directory: Path, manifest: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / plugin.name
     target.symlink_to(plugin)
-    Path(f"{target}.plugin.yaml").write_text(manifest)
+    write_manifest(target, manifest)
     return target
 
 
@@ -123,7 +124,7 @@ async def test_discovery_finds_manifests_and_explicit_entries_win(
     _install(rust_plugin, plugins_dir, ECHO_MANIFEST.format(name="top"))
     _install(rust_plugin, plugins_dir / "nested" / "deeper", ECHO_MANIFEST.format(name="nested"))
     _install(rust_plugin, tmp_path / "elsewhere", ECHO_MANIFEST.format(name="explicit-wins"))
-    Path(f"{plugins_dir / 'ghost'}.plugin.yaml").write_text(ECHO_MANIFEST.format(name="ghost"))
+    write_manifest(plugins_dir / "ghost", ECHO_MANIFEST.format(name="ghost"))
     discovery = {
         "enabled": True,
         "paths": [str(plugins_dir), str(tmp_path / "elsewhere"), "./missing-dir"],
@@ -165,7 +166,7 @@ def test_discovery_errors(rust_plugin: Path, tmp_path: Path) -> None:
         PluginManager({"plugins": {"llm_provider": {}}})
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / "x.plugin.yaml").write_text("plugin: {name: x, type: llm_provider}\n")
+    write_manifest(bad / "x", "plugin: {name: x, type: llm_provider}\n")
     with pytest.raises(ConfigError, match=r"x\.plugin\.yaml"):
         PluginManager({"plugin_discovery": {"paths": [str(bad)]}})
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import PluginManager
-from test_cli import cli
+from helpers import cli
 
 SECURITY_KEYS = ["verify_signatures", "trusted_directories", "max_memory_mb", "max_cpu_percent"]
 

@@ -6,8 +6,8 @@ import asyncio
 import json
 from pathlib import Path
 
-from conftest import process_gone, socket_path
 from hector_plugins import Message, PluginManager, ToolDefinition
+from helpers import socket_path, wait_gone
 
 
 async def test_load_generate_stream_info_health_and_graceful_shutdown(echo_plugin: Path) -> None:
@@ -39,7 +39,7 @@ async def test_load_generate_stream_info_health_and_graceful_shutdown(echo_plugi
     assert after.state == "stopped"
     assert after.killed is False, "the plugin should exit by itself when asked"
     assert after.exit_code == 0
-    assert process_gone(info.pid)
+    await wait_gone(info.pid)
     assert not sock.exists()
     assert not sock.parent.exists(), "the private socket directory must be removed"
 
@@ -87,4 +87,4 @@ async def test_leaving_async_with_stops_everything(echo_plugin: Path) -> None:
         info = await pm.load(echo_plugin, name="a")
         info2 = await pm.load(echo_plugin, name="b")
     assert all(p.state == "stopped" for p in pm.plugins)
-    assert process_gone(info.pid) and process_gone(info2.pid)
+    await wait_gone({"a": info.pid, "b": info2.pid})

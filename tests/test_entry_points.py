@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from helpers import write_manifest
+
 PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=61"]
@@ -66,8 +68,9 @@ def test_pip_installed_package_is_discovered(rust_plugin: Path, tmp_path: Path) 
     (source / "pyproject.toml").write_text(PYPROJECT)
     (package / "__init__.py").write_text(PACKAGE)
     shutil.copy(rust_plugin, package / "bin" / "echo-llm-rust")
-    (package / "bin" / "echo-llm-rust.plugin.yaml").write_text(
-        "plugin: {name: pip-echo, version: 0.0.1, type: llm_provider, protocol: grpc}\n"
+    write_manifest(
+        package / "bin" / "echo-llm-rust",
+        "plugin: {name: pip-echo, version: 0.0.1, type: llm_provider, protocol: grpc}\n",
     )
     site = tmp_path / "site"
     install = subprocess.run(

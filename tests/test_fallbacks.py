@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import pytest
 from hector_plugins import Message, PluginClosedError, PluginCrashedError, PluginManager, PluginStartError
+from helpers import wait_for_log
 
 
 def chain_config(primary: Path, backup: Path, **primary_options: object) -> dict:
@@ -76,10 +76,8 @@ async def test_alias_is_the_same_plugin_with_config_overrides(py_plugin, caplog:
         await pm.load_all(strict=True, only=["bigger"])
         assert [p.name for p in pm.plugins] == ["bigger"]
         assert (await pm.llm("bigger").generate([Message.user("alias")])).text == "Echo: alias"
-    deadline = time.monotonic() + 5
-    while not any(
-        r.name.endswith(".bigger") and "['model', 'region', 'stream_delay_ms']" in r.getMessage()
-        for r in caplog.records
-    ):
-        assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
-        time.sleep(0.02)
+    await wait_for_log(
+        caplog,
+        lambda r: r.name.endswith(".bigger") and "['model', 'region', 'stream_delay_ms']" in r.getMessage(),
+        "saying bigger was initialized with the merged config",
+    )

@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, process_gone
 from hector_plugins import ConfigError, PluginClosedError, PluginManager, PluginNotFoundError, StartTimeoutError
+from helpers import ROOT, wait_gone
 
 
 def readme_block(containing: str) -> str:
@@ -67,7 +67,7 @@ async def test_a_plugin_stuck_before_its_handshake_names_start_timeout_and_what_
     message = str(error)
     assert 'plugin "stuck" did not complete its handshake within 3s (its start_timeout)' in message, message
     assert "prints its handshake line on stdout" in message and "raise start_timeout" in message, message
-    assert process_gone(int(pidfile.read_text())), "the stuck plugin was killed"
+    await wait_gone(int(pidfile.read_text()), message="the stuck plugin was not killed")
 
 
 def test_validate_does_not_claim_a_missing_executable_failed_to_start(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import KV
 from google.protobuf import empty_pb2, wrappers_pb2
 from hector_plugins import ConfigError, PluginCallError, PluginManager
+from helpers import KV
 
 
 @pytest.mark.parametrize("offered,expected", [([2, 3], 3), ([2], 2), ([3], 3)])

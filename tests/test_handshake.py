@@ -7,7 +7,6 @@ import base64
 from pathlib import Path
 
 import pytest
-from conftest import process_gone
 from hector_plugins import (
     HandshakeError,
     Message,
@@ -15,6 +14,7 @@ from hector_plugins import (
     PluginStartError,
     StartTimeoutError,
 )
+from helpers import wait_gone
 
 ACCEPTED = {
     "4 fields": "1|1|{network}|{address}",
@@ -71,7 +71,7 @@ async def test_refused_lines(py_plugin, tmp_path: Path, line: str, expected: str
     assert shown in message
     assert "booting the test plugin" in caught.value.stderr
     assert "booting the test plugin" in message
-    assert process_gone(int(pidfile.read_text()))
+    await wait_gone(int(pidfile.read_text()))
     assert pm.plugins == []
 
 
@@ -81,7 +81,7 @@ async def test_garbage_before_the_line_is_shown(py_plugin, tmp_path: Path) -> No
         await PluginManager().load(py_plugin(stdout_first="Starting my plugin v2...", pidfile=pidfile), name="chatty")
     assert "Starting my plugin v2..." in str(caught.value)
     assert "must print nothing on stdout before it" in str(caught.value)
-    assert process_gone(int(pidfile.read_text()))
+    await wait_gone(int(pidfile.read_text()))
 
 
 async def test_plugin_that_prints_nothing_and_exits(py_plugin) -> None:
@@ -117,7 +117,7 @@ async def test_start_timeout_kills_the_plugin(py_plugin, tmp_path: Path) -> None
     assert isinstance(caught.value, TimeoutError)
     assert "within 1s (its start_timeout)" in str(caught.value)
     assert "warming up" in str(caught.value)
-    assert process_gone(int(pidfile.read_text()))
+    await wait_gone(int(pidfile.read_text()))
 
 
 async def test_plugin_that_prints_a_line_but_never_serves(py_plugin, tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ async def test_plugin_that_prints_a_line_but_never_serves(py_plugin, tmp_path: P
     with pytest.raises(PluginStartError) as caught:
         await PluginManager().load(py_plugin(hang="1", pidfile=pidfile), name="hang", start_timeout=2.0)
     assert isinstance(caught.value, StartTimeoutError) and "did not answer Initialize" in str(caught.value)
-    assert process_gone(int(pidfile.read_text()))
+    await wait_gone(int(pidfile.read_text()))
 
 
 async def test_missing_and_non_executable_files(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import process_gone
 from hector_plugins import HandshakeError, Message, PluginClosedError, PluginManager
+from helpers import wait_for_file, wait_gone, wait_gone_sync, write_executable
 
 
 async def test_calls_are_coroutines_for_tasks_and_task_groups(rust_plugin: Path) -> None:
@@ -23,7 +23,7 @@ async def test_calls_are_coroutines_for_tasks_and_task_groups(rust_plugin: Path)
     results = await asyncio.gather(*(asyncio.create_task(llm.generate([Message.user(str(i))])) for i in range(5)))
     assert [r.text for r in results] == [f"Echo: {i}" for i in range(5)]
     await asyncio.create_task(pm.shutdown())
-    assert process_gone(info.pid)
+    await wait_gone(info.pid)
 
 
 def test_asyncio_run_accepts_calls_directly(rust_plugin: Path) -> None:
@@ -40,7 +40,8 @@ def test_asyncio_run_accepts_calls_directly(rust_plugin: Path) -> None:
     out = subprocess.run([sys.executable, "-c", script, str(rust_plugin)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     pid, state = out.stdout.split()
-    assert state == "stopped" and process_gone(int(pid))
+    assert state == "stopped"
+    wait_gone_sync(int(pid))
 
 
 async def test_a_cancelled_shutdown_still_completes(py_plugin) -> None:
@@ -51,7 +52,7 @@ async def test_a_cancelled_shutdown_still_completes(py_plugin) -> None:
     # The shutdown goes on without its caller; a second one waits for the same outcome.
     await asyncio.wait_for(pm.shutdown(), 10)
     assert pm.plugins[0].state == "stopped"
-    assert process_gone(info.pid)
+    await wait_gone(info.pid)
 
 
 async def test_a_load_racing_shutdown_leaves_nothing_running(py_plugin, tmp_path: Path) -> None:
@@ -63,7 +64,7 @@ async def test_a_load_racing_shutdown_leaves_nothing_running(py_plugin, tmp_path
     with pytest.raises(PluginClosedError):
         await loading
     if pidfile.exists() and pidfile.read_text():  # it may have been stopped before it started
-        assert process_gone(int(pidfile.read_text()))
+        await wait_gone(int(pidfile.read_text()))
     with pytest.raises(PluginClosedError):
         await pm.load(py_plugin(), name="after")
 
@@ -104,9 +105,9 @@ async def test_a_chunk_timeout_is_not_mistaken_for_the_end(rust_plugin: Path) ->
 
 
 async def test_exit_is_seen_even_if_a_child_keeps_stdout_open(tmp_path: Path) -> None:
-    script = tmp_path / "forks-and-exits"
-    script.write_text("#!/bin/sh\nsleep 30 &\necho 'cannot start: no config' >&2\nexit 3\n")
-    script.chmod(0o755)
+    script = write_executable(
+        tmp_path / "forks-and-exits", "#!/bin/sh\nsleep 30 &\necho 'cannot start: no config' >&2\nexit 3\n"
+    )
     with pytest.raises(HandshakeError, match="exit status 3") as caught:
         await asyncio.wait_for(PluginManager().load(script, name="forker", start_timeout=20), 10)
     assert "cannot start: no config" in str(caught.value)
@@ -200,11 +201,10 @@ async def test_shutdown_abandons_a_slow_start(py_plugin, tmp_path: Path) -> None
     pidfile = tmp_path / "pid"
     pm = PluginManager()
     loading = asyncio.create_task(pm.load(py_plugin(sleep="30", pidfile=pidfile), name="slow", start_timeout=30))
-    while not pidfile.exists() or not pidfile.read_text():
-        await asyncio.sleep(0.02)
+    pid = int(await wait_for_file(pidfile, timeout=30, message="the plugin never started"))
     started = time.monotonic()
     await pm.shutdown()
     assert time.monotonic() - started < 10, "shutdown must not wait out a start timeout"
     with pytest.raises(PluginClosedError):
         await loading
-    assert process_gone(int(pidfile.read_text()))
+    await wait_gone(pid)

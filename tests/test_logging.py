@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from hector_plugins import Message, PluginManager, PluginStartError
-
-
-def wait_for(caplog: pytest.LogCaptureFixture, predicate, what: str) -> logging.LogRecord:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        for record in caplog.records:
-            if predicate(record):
-                return record
-        time.sleep(0.02)
-    raise AssertionError(f"no log record {what}; got {[r.getMessage() for r in caplog.records][:20]}")
+from helpers import wait_for_log, write_executable
 
 
 async def test_hclog_json_lines_keep_level_and_fields(go_plugin: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="hector_plugins.plugin")
     async with PluginManager() as pm:
         await pm.load(go_plugin, name="go-logs", config={"greeting": "hello"})
-        record = wait_for(caplog, lambda r: r.getMessage() == "echo-llm initialized", "'echo-llm initialized'")
+        record = await wait_for_log(
+            caplog, lambda r: r.getMessage() == "echo-llm initialized", "'echo-llm initialized'"
+        )
     assert record.name == "hector_plugins.plugin.go-logs"
     assert record.levelno == logging.INFO
     assert record.plugin == "go-logs"
@@ -38,9 +31,9 @@ async def test_bracket_levels_and_stdout_after_handshake(py_plugin, caplog: pyte
     async with PluginManager() as pm:
         await pm.load(py_plugin(flood="2048"), name="py-logs")
         await pm.llm("py-logs").generate([Message.user("x")])
-        info = wait_for(caplog, lambda r: r.getMessage().startswith("initialized with"), "from [INFO] line")
+        info = await wait_for_log(caplog, lambda r: r.getMessage().startswith("initialized with"), "from [INFO] line")
         assert info.levelno == logging.INFO and info.name == "hector_plugins.plugin.py-logs"
-        out = wait_for(caplog, lambda r: getattr(r, "plugin_stream", "") == "stdout", "from stdout")
+        out = await wait_for_log(caplog, lambda r: getattr(r, "plugin_stream", "") == "stdout", "from stdout")
         assert out.levelno == logging.DEBUG and out.getMessage().startswith("xxx")
 
 
@@ -53,7 +46,9 @@ async def test_go_plugin_stdio_stream_is_drained_and_logged(go_plugin: Path, cap
             go_plugin, name="go-stdio", config={"flood_bytes": 300_000, "flood_target": "stdio"}, start_timeout=20
         )
         assert (await pm.llm("go-stdio").generate([Message.user("after flood")])).text == "Echo: after flood"
-        wait_for(caplog, lambda r: getattr(r, "plugin_stream", "") == "grpc_stdio", "from the GRPCStdio stream")
+        await wait_for_log(
+            caplog, lambda r: getattr(r, "plugin_stream", "") == "grpc_stdio", "from the GRPCStdio stream"
+        )
 
 
 SHOWN = "HOST_ONLY_MARKER,OVERRIDDEN,EXPLICIT,HECTOR_PLUGIN,PLUGIN_PROTOCOL_VERSIONS,PLUGIN_MIN_PORT,PLUGIN_MAX_PORT,PLUGIN_UNIX_SOCKET_DIR"
@@ -65,7 +60,7 @@ async def plugin_env(
     await pm.load(plugin, name=name, env={"EXPLICIT": "yes", "OVERRIDDEN": "explicit"}, **options)
     env: dict[str, str] = {}
     for key in SHOWN.split(","):
-        record = wait_for(
+        record = await wait_for_log(
             caplog, lambda r, k=key: r.name.endswith(name) and r.getMessage().startswith(f"env {k}="), key
         )
         env[key] = record.getMessage().split("=", 1)[1]
@@ -91,7 +86,7 @@ async def test_plugin_environment_inherited_explicit_and_clean(
     assert clean["EXPLICIT"] == "yes" and clean["HECTOR_PLUGIN"] == "hector_plugin_v1"
     assert clean["PLUGIN_PROTOCOL_VERSIONS"] == "1,2"
     sock_dir = Path(clean["PLUGIN_UNIX_SOCKET_DIR"])
-    assert not sock_dir.exists(), "the private socket directory is removed at shutdown"
+    assert not await asyncio.to_thread(sock_dir.exists), "the private socket directory is removed at shutdown"
 
 
 async def test_untagged_stderr_is_a_warning_and_a_traceback_an_error(
@@ -101,15 +96,17 @@ async def test_untagged_stderr_is_a_warning_and_a_traceback_an_error(
     caplog.set_level(logging.WARNING, logger="hector_plugins.plugin")
     async with PluginManager() as pm:
         await pm.load(py_plugin(stderr="could not read ~/.plugin-cache, using defaults"), name="plain")
-        plain = wait_for(caplog, lambda r: "could not read" in r.getMessage(), "for the untagged line")
+        plain = await wait_for_log(caplog, lambda r: "could not read" in r.getMessage(), "for the untagged line")
         assert plain.levelno == logging.WARNING and plain.name == "hector_plugins.plugin.plain"
 
         # A real Python traceback: every line of it is an error.
-        crashing = tmp_path / "crashing"
-        crashing.write_text(f"#!{sys.executable}\nimport json\njson.loads('not json')\n")
-        crashing.chmod(0o755)
+        crashing = write_executable(tmp_path / "crashing", f"#!{sys.executable}\nimport json\njson.loads('not json')\n")
         with pytest.raises(PluginStartError, match="JSONDecodeError"):
             await pm.load(crashing, name="crashing")
-        last = wait_for(caplog, lambda r: r.getMessage().startswith("json.decoder.JSONDecodeError"), "the traceback")
-        first = wait_for(caplog, lambda r: r.getMessage() == "Traceback (most recent call last):", "its first line")
+        last = await wait_for_log(
+            caplog, lambda r: r.getMessage().startswith("json.decoder.JSONDecodeError"), "the traceback"
+        )
+        first = await wait_for_log(
+            caplog, lambda r: r.getMessage() == "Traceback (most recent call last):", "its first line"
+        )
         assert first.levelno == last.levelno == logging.ERROR

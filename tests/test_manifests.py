@@ -4,11 +4,11 @@ required config keys, defaults, and capabilities (streaming: false is emulated).
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import pytest
 from hector_plugins import ConfigError, Message, PluginManager
+from helpers import wait_for_log, write_manifest
 
 MANIFEST = """\
 plugin:
@@ -25,7 +25,7 @@ plugin:
 def with_manifest(
     plugin: Path, type: str = "llm_provider", requirement: str = ">=0.1.0", streaming: str = "false"
 ) -> Path:
-    Path(f"{plugin}.plugin.yaml").write_text(MANIFEST.format(type=type, requirement=requirement, streaming=streaming))
+    write_manifest(plugin, MANIFEST.format(type=type, requirement=requirement, streaming=streaming))
     return plugin
 
 
@@ -40,10 +40,11 @@ async def test_defaults_capabilities_and_emulated_streaming(py_plugin, caplog: p
         # One text chunk from Generate, not the plugin's word-by-word stream.
         assert [(c.type, c.text) for c in chunks] == [("text", "Echo: a b c"), ("done", "")]
         assert chunks[-1].tokens_used == 4
-    deadline = time.monotonic() + 5
-    while not any("initialized with ['api_key', 'model', 'stream_delay_ms']" in r.getMessage() for r in caplog.records):
-        assert time.monotonic() < deadline, "defaults were not sent with Initialize"
-        time.sleep(0.02)
+    await wait_for_log(
+        caplog,
+        lambda r: "initialized with ['api_key', 'model', 'stream_delay_ms']" in r.getMessage(),
+        "saying the defaults were sent with Initialize",
+    )
 
 
 async def test_plugins_that_stream_keep_streaming(py_plugin) -> None:
@@ -82,7 +83,7 @@ async def test_manifest_violations_fail_before_launch(
 
 async def test_broken_manifest_yaml_names_the_file(py_plugin) -> None:
     plugin = py_plugin()
-    Path(f"{plugin}.plugin.yaml").write_text("plugin: {name: [unclosed\n")
+    write_manifest(plugin, "plugin: {name: [unclosed\n")
     with pytest.raises(ConfigError, match=r"\.plugin\.yaml"):
         await PluginManager().load(plugin, name="m")
 

@@ -14,29 +14,17 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import _scaffold
+from helpers import ROOT, cli, skip_unless_ci
 
-ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "python" / "hector_plugins" / "_templates"
-IN_CI = os.environ.get("CI") == "true"
 
 LANGUAGES = ["python", "go", "rust"]
 TYPES = ["llm", "embedder", "database"]
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    # The console script installed with the package; `python -m` as a fallback.
-    script = shutil.which("hector-plugins", path=os.path.dirname(sys.executable))
-    command = [script] if script else [sys.executable, "-m", "hector_plugins.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
-
-
 def need(tool: str, why: str) -> None:
-    """Skips without the tool; in CI (CI=true) a missing toolchain fails the run instead."""
     if shutil.which(tool) is None:
-        message = f"{tool} is not installed: {why}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_unless_ci(f"{tool} is not installed: {why}")
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900) -> float:
@@ -62,6 +50,8 @@ def build(lang: str, directory: Path, name: str, env: dict[str, str]) -> float:
     return run(["cargo", "build", "--release", "--quiet"], directory, env)
 
 
+# Builds with go, cargo and grpcio-tools: minutes on a small machine, so out of the quick loop.
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("kind", TYPES)
 def test_skeleton_builds_and_passes_its_smoke_test(tmp_path: Path, kind: str, lang: str) -> None:

@@ -11,12 +11,22 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, process_gone, socket_path
 from hector_plugins import Message, PluginCrashedError, PluginManager
+from helpers import (
+    proc_stat,
+    skip_unless_ci,
+    socket_path,
+    wait_for_file,
+    wait_for_file_sync,
+    wait_gone,
+    wait_gone_sync,
+    wait_until,
+    wait_until_sync,
+    write_executable,
+)
 
 HOST = textwrap.dedent(
     """
@@ -34,39 +44,31 @@ HOST = textwrap.dedent(
 )
 
 
-def read_descendants(path: Path, within: float = 10.0) -> list[int]:
+NO_DESCENDANTS = "the plugin never started its descendants"
+
+
+def alive_descendants(written: str) -> list[int]:
     """The pids the test plugin wrote: its child in its group, then its `setsid` daemon."""
-    deadline = time.monotonic() + within
-    while not path.exists():
-        assert time.monotonic() < deadline, "the plugin never started its descendants"
-        time.sleep(0.02)
-    pids = [int(p) for p in path.read_text().split()]
+    pids = [int(p) for p in written.split()]
     for pid in pids:
         os.kill(pid, 0)  # alive
     return pids
 
 
+async def read_descendants(path: Path) -> list[int]:
+    return alive_descendants(await wait_for_file(path, message=NO_DESCENDANTS))
+
+
+def read_descendants_sync(path: Path) -> list[int]:
+    return alive_descendants(wait_for_file_sync(path, message=NO_DESCENDANTS))
+
+
 def parent_of(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return int(proc_stat(pid)[1])
 
 
 def session_of(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
-
-
-def assert_all_gone(pids: dict[str, int], within: float = 5.0) -> None:
-    """Gone means reaped too: the keeper reaps what it kills, so not even a zombie is left."""
-    left = {name: pid for name, pid in pids.items() if not process_gone(pid, within=within)}
-    assert not left, f"still running: {left}"
-
-
-def wait_until_gone(path: Path, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while path.exists():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    return int(proc_stat(pid)[3])
 
 
 def test_a_sigkilled_host_takes_the_plugin_its_children_its_daemons_and_its_socket_dir(
@@ -84,7 +86,7 @@ def test_a_sigkilled_host_takes_the_plugin_its_children_its_daemons_and_its_sock
         pid_text, address = line.split()
         plugin = int(pid_text)
         assert plugin == int(pidfile.read_text()), "PluginInfo.pid must be the plugin's own pid"
-        in_group, daemon = read_descendants(descendants)
+        in_group, daemon = read_descendants_sync(descendants)
         # The daemon really left: another session, and (its launcher gone) not the plugin's child.
         assert session_of(daemon) != session_of(plugin) and parent_of(daemon) != plugin
         keeper = parent_of(plugin)
@@ -94,10 +96,11 @@ def test_a_sigkilled_host_takes_the_plugin_its_children_its_daemons_and_its_sock
         host.send_signal(signal.SIGKILL)
         host.wait()
 
-        assert_all_gone({"plugin": plugin, "child in its group": in_group, "setsid daemon": daemon})
-        assert wait_until_gone(socket_dir), f"{socket_dir} outlived the host"
+        # Gone means reaped too (no zombie): the keeper reaps what it kills.
+        wait_gone_sync({"plugin": plugin, "child in its group": in_group, "setsid daemon": daemon}, timeout=5.0)
+        wait_until_sync(lambda: not socket_dir.exists(), timeout=5.0, message=f"{socket_dir} outlived the host")
         # The keeper itself ends too; init reaps it (it was the dead host's child).
-        assert process_gone(keeper, within=5.0, allow_zombie=True)
+        wait_gone_sync({"keeper": keeper}, timeout=5.0, allow_zombie=True)
     finally:
         host.kill()
         host.wait()
@@ -107,10 +110,10 @@ async def test_shutdown_takes_the_plugins_children_and_daemons_with_it(py_plugin
     descendants = tmp_path / "descendants"
     pm = PluginManager()
     info = await pm.load(py_plugin(descendants=descendants), name="parent")
-    in_group, daemon = read_descendants(descendants)
+    in_group, daemon = await read_descendants(descendants)
     socket_dir = socket_path(info.address).parent
     await pm.shutdown()
-    assert_all_gone({"plugin": info.pid, "child in its group": in_group, "setsid daemon": daemon}, within=1.0)
+    await wait_gone({"plugin": info.pid, "child in its group": in_group, "setsid daemon": daemon}, timeout=1.0)
     assert not socket_dir.exists()
 
 
@@ -122,11 +125,11 @@ async def test_a_crashed_plugins_children_and_daemons_are_killed_and_its_exit_is
     async with PluginManager() as pm:
         info = await pm.load(py_plugin(descendants=descendants, pidfile=pidfile), name="fragile")
         assert info.pid == int(pidfile.read_text())
-        in_group, daemon = read_descendants(descendants)
+        in_group, daemon = await read_descendants(descendants)
         with pytest.raises(PluginCrashedError, match="exit status 7"):
             await pm.llm("fragile").generate([Message.user("crash")])
         # Reported only once everything it left behind is gone.
-        assert_all_gone({"plugin": info.pid, "child in its group": in_group, "setsid daemon": daemon}, within=1.0)
+        await wait_gone({"plugin": info.pid, "child in its group": in_group, "setsid daemon": daemon}, timeout=1.0)
         [status] = pm.plugins
         assert status.state == "crashed" and status.exit_code == 7 and status.exit_signal is None
 
@@ -141,7 +144,7 @@ async def test_the_reported_pid_is_the_plugins_and_so_is_the_signal_that_killed_
             await pm.llm("victim").generate([Message.user("hello")])
         [status] = pm.plugins
         assert status.exit_signal == signal.SIGKILL and status.exit_code is None
-        assert process_gone(info.pid)
+        await wait_gone(info.pid)
 
 
 async def test_host_descriptors_do_not_leak_into_plugins(py_plugin, tmp_path: Path) -> None:
@@ -163,9 +166,7 @@ async def test_host_descriptors_do_not_leak_into_plugins(py_plugin, tmp_path: Pa
 
 async def test_a_plugin_that_cannot_start_still_fails_clearly(tmp_path: Path) -> None:
     # The exec error comes back from the plugin's side of the keeper's fork.
-    script = tmp_path / "no-interpreter"
-    script.write_text("#!/nonexistent/interpreter\n")
-    script.chmod(0o755)
+    script = write_executable(tmp_path / "no-interpreter", "#!/nonexistent/interpreter\n")
     with pytest.raises(Exception, match=r"cannot execute .*no-interpreter.*No such file or directory"):
         await asyncio.wait_for(PluginManager().load(script, name="broken"), 20)
 
@@ -208,15 +209,15 @@ def test_a_host_ignoring_sigchld_and_friends_still_sees_its_plugin_crash_and_pas
     masks = tmp_path / "masks"
     inner = py_plugin(descendants=descendants)
     # sh itself changes no disposition: its own status is what the keeper handed the plugin.
-    wrapper = tmp_path / "wrapper"
-    wrapper.write_text(f"#!/bin/sh\ngrep -E '^Sig(Ign|Blk):' /proc/$$/status > '{masks}'\nexec '{inner}'\n")
-    wrapper.chmod(0o755)
+    wrapper = write_executable(
+        tmp_path / "wrapper", f"#!/bin/sh\ngrep -E '^Sig(Ign|Blk):' /proc/$$/status > '{masks}'\nexec '{inner}'\n"
+    )
     host = subprocess.Popen(
         [sys.executable, "-c", IGNORING_HOST, str(wrapper)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         plugin = int(host.stdout.readline())
-        in_group, daemon = read_descendants(descendants)
+        in_group, daemon = read_descendants_sync(descendants)
         lines = dict(line.split(":", 1) for line in masks.read_text().splitlines())
         assert int(lines["SigIgn"], 16) == 0 and int(lines["SigBlk"], 16) == 0, lines
         host.stdin.write("go\n")
@@ -224,7 +225,7 @@ def test_a_host_ignoring_sigchld_and_friends_still_sees_its_plugin_crash_and_pas
         out, _ = host.communicate(timeout=30)
         assert "exit status 7" in out, out
         assert out.splitlines()[-1] == "crashed 7 None", out
-        assert_all_gone({"plugin": plugin, "child in its group": in_group, "setsid daemon": daemon}, within=1.0)
+        wait_gone_sync({"plugin": plugin, "child in its group": in_group, "setsid daemon": daemon}, timeout=1.0)
     finally:
         host.kill()
         host.wait()
@@ -241,21 +242,23 @@ async def test_a_descendant_the_keeper_cannot_reap_does_not_hold_back_the_plugin
     descendants = tmp_path / "descendants"
     async with PluginManager() as pm:
         await pm.load(py_plugin(descendants=descendants), name="fragile")
-        _, daemon = read_descendants(descendants)
+        _, daemon = await read_descendants(descendants)
         # Traced by us, not by its keeper: once killed it stays a zombie that its parent (the
         # keeper) cannot reap until we, the tracer, wait for it. A blocking wait would hang.
         if libc.ptrace(ctypes.c_long(PTRACE_SEIZE), ctypes.c_int(daemon), None, None) != 0:
-            why = f"cannot ptrace: {os.strerror(ctypes.get_errno())}"
-            if IN_CI:
-                pytest.fail(f"{why}: CI must allow ptrace of our own processes")
-            pytest.skip(why)
+            skip_unless_ci(
+                f"cannot ptrace: {os.strerror(ctypes.get_errno())} (CI must allow ptrace of our own processes)"
+            )
         try:
             with pytest.raises(PluginCrashedError):
                 await pm.llm("fragile").generate([Message.user("crash")])
-            deadline = time.monotonic() + 6
-            while pm.plugins[0].exit_code is None and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            await wait_until(
+                lambda: pm.plugins[0].exit_code is not None, timeout=6, message="the plugin's exit was not reported"
+            )
             [status] = pm.plugins
             assert status.state == "crashed" and status.exit_code == 7
         finally:
-            os.waitpid(daemon, WALL)  # lets the zombie go
+            # As its tracer, we must wait for the daemon before its zombie can go. Killed first (it
+            # may still run if the test failed early), so the wait ends; off the loop all the same.
+            os.kill(daemon, signal.SIGKILL)
+            await asyncio.to_thread(os.waitpid, daemon, WALL)

@@ -3,7 +3,6 @@ plugin honours its grace period and is graceful however the manager goes away.""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import os
@@ -15,17 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import process_gone
 from hector_plugins import ConfigError, Message, PluginManager, PluginNotFoundError
-
-
-async def wait_for_state(pm: PluginManager, name: str, state: str, within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if [p.state for p in pm.plugins if p.name == name] == [state]:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{name} never became {state}: {pm.plugins}")
+from helpers import wait_for_file, wait_for_state, wait_gone, wait_gone_sync, wait_until
 
 
 async def test_restart_brings_a_crashed_plugin_back_and_old_clients_follow(
@@ -48,16 +38,14 @@ async def test_restart_brings_a_crashed_plugin_back_and_old_clients_follow(
         # A running plugin is stopped first; its old process is gone.
         third = await pm.restart("c")
         assert third.restarts == 2 and third.pid != again.pid
-        assert process_gone(again.pid)
+        await wait_gone(again.pid)
         assert (await llm.generate([Message.user("y")])).text == "Echo: y"
+
     # Logs reach Python on their own thread: wait for the third start's line.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        initialized = [r for r in caplog.records if r.getMessage() == "initialized with ['greeting']"]
-        if len(initialized) == 3:
-            break
-        await asyncio.sleep(0.02)
-    assert len(initialized) == 3, [r.getMessage() for r in caplog.records]
+    def initialized() -> int:
+        return len([r for r in caplog.records if r.getMessage() == "initialized with ['greeting']"])
+
+    await wait_until(lambda: initialized() == 3, message=lambda: str([r.getMessage() for r in caplog.records]))
 
 
 async def test_load_takes_over_a_crashed_or_stopped_name_but_not_a_running_one(py_plugin) -> None:
@@ -111,7 +99,7 @@ async def test_shutdown_of_a_frozen_plugin_fits_in_its_grace(py_plugin) -> None:
         assert elapsed < 2.5, f"stopping took {elapsed:.1f}s with a 0.3s grace"
         [stopped] = pm.plugins
         assert stopped.state == "stopped" and stopped.killed
-        assert process_gone(info.pid)
+        await wait_gone(info.pid)
     finally:
         try:
             os.kill(info.pid, signal.SIGKILL)
@@ -125,7 +113,7 @@ async def test_shutdown_of_a_frozen_plugin_fits_in_its_grace(py_plugin) -> None:
     await pm.shutdown(grace=0.2)
     elapsed = time.monotonic() - started
     assert elapsed < 2.5, f"shutdown(grace=0.2) took {elapsed:.1f}s"
-    assert process_gone(info.pid)
+    await wait_gone(info.pid)
 
 
 async def test_a_manager_dropped_without_shutdown_stops_its_plugins_gracefully(py_plugin, tmp_path: Path) -> None:
@@ -135,11 +123,9 @@ async def test_a_manager_dropped_without_shutdown_stops_its_plugins_gracefully(p
     with pytest.warns(ResourceWarning, match="without shutdown"):
         del pm
         gc.collect()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not mark.exists():
-        await asyncio.sleep(0.02)
-    assert mark.read_text().startswith(f"shutdown {info.pid}\n"), "the plugin never got its Shutdown RPC"
-    assert process_gone(info.pid, within=5.0)
+    marked = await wait_for_file(mark, timeout=10, message="the plugin never got its Shutdown RPC")
+    assert marked.startswith(f"shutdown {info.pid}\n"), "the plugin never got its Shutdown RPC"
+    await wait_gone(info.pid, timeout=5.0)
 
 
 async def test_clients_keep_a_dropped_manager_and_its_plugins_alive(rust_plugin: Path) -> None:
@@ -171,7 +157,7 @@ def test_interpreter_exit_after_dropping_a_manager_stops_plugins_gracefully(py_p
     assert out.returncode == 0, out.stderr
     pid = int(out.stdout.strip())
     assert mark.read_text() == f"shutdown {pid}\nexited {pid}\n"
-    assert process_gone(pid, within=1.0)
+    wait_gone_sync(pid, timeout=1.0)
 
 
 def test_interpreter_exit_gives_each_plugin_its_own_grace(py_plugin, tmp_path: Path) -> None:

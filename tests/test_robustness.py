@@ -9,12 +9,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
-from conftest import process_gone
 from hector_plugins import CallTimeoutError, Message, PluginClosedError, PluginCrashedError, PluginManager
+from helpers import socket_path, wait_for_file, wait_for_log, wait_gone, wait_gone_sync, wait_until
 
 
 async def test_flooding_stdout_and_stderr_after_the_handshake(
@@ -50,18 +49,16 @@ async def test_cancelling_a_stream_cancels_the_rpc_and_the_plugin_keeps_serving(
                 received.append(chunk.text)
 
         task = asyncio.create_task(consume())
-        while len(received) < 2:
-            await asyncio.sleep(0.02)
+        await wait_until(lambda: len(received) >= 2, timeout=10, message="the stream sent fewer than 2 chunks")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         assert len(received) < 10
 
         # The plugin saw the cancellation (it logs it) ...
-        deadline = time.monotonic() + 5
-        while not any("stream cancelled by host" in r.getMessage() for r in caplog.records):
-            assert time.monotonic() < deadline, "the plugin never saw the stream cancelled"
-            await asyncio.sleep(0.05)
+        await wait_for_log(
+            caplog, lambda r: "stream cancelled by host" in r.getMessage(), "saying the plugin saw the stream cancelled"
+        )
         # ... and still serves others.
         assert (await llm.generate([Message.user("next")])).text == "Echo: next"
         chunks = [c async for c in pm.llm("slow").generate_stream([Message.user("a b")])]
@@ -88,7 +85,7 @@ async def test_a_crash_during_a_call_raises_instead_of_hanging(py_plugin) -> Non
             await llm.generate([Message.user("crash")])
         assert "exit status 7" in str(caught.value)
         assert caught.value.plugin == "fragile"
-        assert process_gone(info.pid)
+        await wait_gone(info.pid)
         [status] = pm.plugins
         assert status.state == "crashed" and status.exit_code == 7
         # Later calls fail at once with the same error type.
@@ -141,7 +138,7 @@ def test_sigkilled_host_leaves_no_plugin_alive(rust_plugin: Path, go_plugin: Pat
         host.send_signal(signal.SIGKILL)
         host.wait()
         for pid in pids:
-            assert process_gone(pid, within=1.0, allow_zombie=True), f"plugin {pid} outlived its host"
+            wait_gone_sync(pid, timeout=1.0, allow_zombie=True, message=f"plugin {pid} outlived its host")
     finally:
         host.kill()
 
@@ -159,21 +156,18 @@ def test_interpreter_exit_without_shutdown_stops_plugins(rust_plugin: Path) -> N
     )
     out = subprocess.run([sys.executable, "-c", script, str(rust_plugin)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert process_gone(int(out.stdout.strip()), within=1.0)
+    wait_gone_sync(int(out.stdout.strip()), timeout=1.0)
 
 
 async def test_cancelling_a_load_leaves_nothing_running(py_plugin, tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
     pm = PluginManager()
     task = asyncio.create_task(pm.load(py_plugin(sleep="30", pidfile=pidfile), name="slow-start"))
-    deadline = time.monotonic() + 10
-    while not pidfile.exists() or not pidfile.read_text():
-        assert time.monotonic() < deadline, "the plugin never started"
-        await asyncio.sleep(0.02)
+    pid = int(await wait_for_file(pidfile, timeout=10, message="the plugin never started"))
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert process_gone(int(pidfile.read_text()))
+    await wait_gone(pid)
     assert pm.plugins == []
     # The name is free again.
     with pytest.raises(Exception, match="not found"):
@@ -198,10 +192,10 @@ async def test_a_forked_child_neither_hangs_nor_stops_the_parents_plugins(rust_p
         child = context.Process(target=_child_uses_inherited_manager, args=(pm, queue))
         child.start()
         message = await asyncio.get_running_loop().run_in_executor(None, queue.get, True, 30)
-        child.join(30)
+        await asyncio.get_running_loop().run_in_executor(None, child.join, 30)
         assert child.exitcode == 0
         assert "forked" in message
         # The child's exit (atexit, object drops) left the parent's plugin alone.
         assert (await pm.llm("r").generate([Message.user("parent")])).text == "Echo: parent"
         assert pm.plugins[0].state == "ready"
-        assert Path(info.address[len("unix:") :]).exists()
+        assert socket_path(info.address).exists()

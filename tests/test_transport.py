@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import KV, KV_COOKIE, PY_PLUGIN, process_gone, socket_path
 from google.protobuf import wrappers_pb2
 from hector_plugins import (
     CallTimeoutError,
@@ -23,6 +22,7 @@ from hector_plugins import (
     PluginManager,
     PluginStartError,
 )
+from helpers import KV, KV_COOKIE, PY_PLUGIN, socket_path, wait_for_state, wait_gone
 
 
 class Victim:
@@ -30,6 +30,7 @@ class Victim:
     by the host), which records on stderr whether Initialize or Shutdown reached it."""
 
     def __init__(self, proto_dir: Path, tmp_path: Path, network: str) -> None:
+        self.network = network
         self.log = tmp_path / f"victim-{network}.log"
         env = dict(
             os.environ,
@@ -74,6 +75,8 @@ def assert_untouched(victim: Victim) -> None:
     assert victim.process.poll() is None, "the other server must still run"
     reached = victim.reached()
     assert "initialized" not in reached and "shutdown requested" not in reached, reached
+    if victim.network == "unix":
+        assert Path(victim.address).is_socket(), "the other server's socket must not be deleted"
 
 
 async def test_a_handshake_naming_another_process_socket_is_refused(py_plugin, victim: Victim, tmp_path: Path) -> None:
@@ -85,8 +88,7 @@ async def test_a_handshake_naming_another_process_socket_is_refused(py_plugin, v
     assert f"unix:{victim.address}" in message and f"process {victim.pid}" in message, message
     assert "not by the plugin" in message, message
     assert_untouched(victim)
-    assert Path(victim.address).is_socket(), "the other server's socket must not be deleted"
-    assert process_gone(int(pidfile.read_text()))
+    await wait_gone(int(pidfile.read_text()))
 
 
 async def test_a_handshake_naming_another_process_tcp_port_is_refused(py_plugin, tcp_victim: Victim) -> None:
@@ -141,11 +143,9 @@ async def test_the_host_removes_only_its_own_socket_directory(py_plugin, tmp_pat
         sock = socket_path(info.address)
         assert sock is not None and sock.parent == outside
         os.kill(info.pid, signal.SIGKILL)
-        assert process_gone(info.pid)
-        for _ in range(100):
-            if [p.state for p in pm.plugins if p.name == "out"] == ["crashed"]:
-                break
-            await asyncio.sleep(0.02)
+        await wait_gone(info.pid)
+        await wait_for_state(pm, "out", "crashed")
+        # Time for a wrong clean-up after the crash to happen.
         await asyncio.sleep(0.2)
     assert sock.exists(), "a socket outside the host's own directory was deleted"
 

@@ -67,6 +67,17 @@ def log(message: str) -> None:
     sys.stderr.flush()
 
 
+def append_line(path: str, line: str) -> None:
+    with open(path, "a") as f:
+        f.write(line + "\n")
+
+
+async def mark(event: str) -> None:
+    """Appends "<event> <pid>" to HECTOR_TEST_SHUTDOWN_MARK, off the event loop that serves the calls."""
+    if os.environ.get("HECTOR_TEST_SHUTDOWN_MARK"):
+        await asyncio.to_thread(append_line, os.environ["HECTOR_TEST_SHUTDOWN_MARK"], f"{event} {os.getpid()}")
+
+
 class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
     def __init__(self) -> None:
         self.config: dict = {}
@@ -82,9 +93,7 @@ class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
 
     async def Shutdown(self, request, context):
         log("shutdown requested")
-        if os.environ.get("HECTOR_TEST_SHUTDOWN_MARK"):
-            with open(os.environ["HECTOR_TEST_SHUTDOWN_MARK"], "a") as f:
-                f.write(f"shutdown {os.getpid()}\n")
+        await mark("shutdown")
         delay = float(os.environ.get("HECTOR_TEST_SHUTDOWN_DELAY", "0.05"))
         asyncio.get_running_loop().call_later(delay, stop_event.set)
         return common_pb2.ShutdownResponse(success=True)
@@ -235,9 +244,7 @@ async def main() -> None:
         await asyncio.sleep(3600)
     await stop_event.wait()
     await server.stop(0.1)
-    if os.environ.get("HECTOR_TEST_SHUTDOWN_MARK"):
-        with open(os.environ["HECTOR_TEST_SHUTDOWN_MARK"], "a") as f:
-            f.write(f"exited {os.getpid()}\n")
+    await mark("exited")
 
 
 if __name__ == "__main__":
