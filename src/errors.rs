@@ -36,10 +36,11 @@ impl From<CoreError> for PyErr {
 pub fn to_exception<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, PyAny>> {
     let details = PyDict::new(py);
     let class = match error {
-        Error::Config { file, line, column, .. } => {
+        Error::Config { file, line, column, key, .. } => {
             details.set_item("file", file)?;
             details.set_item("line", line)?;
             details.set_item("column", column)?;
+            details.set_item("key", key)?;
             ConfigError::type_object(py)
         }
         Error::Start { plugin, stderr, handshake, .. } => {

@@ -2,7 +2,7 @@
 
 use crate::bridge::{self, Ready};
 use crate::callee::{builtin_module, PyManager, PyTarget};
-use crate::errors::{config_error, load_failures, manager_closed, to_exception, IntoPyResult};
+use crate::errors::{config_error, load_failures, manager_closed, to_exception, CoreError, IntoPyResult};
 use crate::llm::PyLlmClient;
 use crate::raw::PyRawClient;
 use crate::types::{to_json_value, PluginInfo};
@@ -78,7 +78,7 @@ impl ConfiguredPlugin {
 
 /// A duration option in seconds; anything non-finite or below 1 ms is a `ConfigError` naming it.
 pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    config::positive_seconds(value).ok_or_else(|| config_error(config::bad_seconds(what, value)))
+    config::seconds_setting(what, value).map_err(|e| CoreError(e).into())
 }
 
 /// Each warning goes to the `hector_plugins` logger once, when the configuration is read: an
@@ -93,20 +93,6 @@ fn log_warnings(py: Python<'_>, warnings: &[config::ConfigWarning]) -> PyResult<
         logger.call_method1("warning", ("%s", warning.to_string()))?;
     }
     Ok(())
-}
-
-/// `call_timeout=None` (or 0) disables the default deadline.
-fn connection_settings(
-    call_timeout: Option<f64>,
-    max_message_size: usize,
-    allow_non_loopback: bool,
-) -> Result<ConnectionSettings, String> {
-    Ok(ConnectionSettings {
-        call_timeout: config::call_timeout(call_timeout.unwrap_or(0.0)).map_err(|e| format!("call_timeout {e}"))?,
-        max_message_bytes: config::message_size(max_message_size as u64)
-            .map_err(|e| format!("max_message_size {e}"))?,
-        allow_non_loopback,
-    })
 }
 
 fn default_name(path: &Path) -> String {
@@ -207,8 +193,14 @@ impl PyPluginManager {
         }
         spec.start_timeout = seconds(start_timeout, "start_timeout")?;
         spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace")?;
-        spec.connection =
-            connection_settings(call_timeout, max_message_size, allow_non_loopback).map_err(config_error)?;
+        // `call_timeout=None` (or 0) disables the default deadline.
+        spec.connection = ConnectionSettings::from_options(
+            Some(call_timeout.unwrap_or(0.0)),
+            Some(max_message_size as u64),
+            allow_non_loopback,
+            "",
+        )
+        .py_err(py)?;
         spec.launch.env = env.unwrap_or_default().into_iter().collect();
         spec.launch.clean_env = clean_env;
         spec.launch.working_dir = cwd;

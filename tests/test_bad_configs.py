@@ -179,6 +179,43 @@ def test_bad_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text
     assert str(path) in str(caught.value) and caught.value.file == str(path)
 
 
+KEYS: dict[str, tuple[str, str | None]] = {
+    "bad call_timeout": (ENTRY.format("path: ./x, call_timeout: -1"), "plugins.llm_providers.x.call_timeout"),
+    "unknown type": (ENTRY.format("path: ./x, type: netrpc"), "plugins.llm_providers.x.type"),
+    "bad fallback member": (ENTRY.format("fallbacks: [ghost]"), "plugins.llm_providers.x.fallbacks[0]"),
+    "bad security setting": ("plugin_security: {max_memory_mb: 0}\n", "plugin_security.max_memory_mb"),
+    "plugins is a list": ("plugins: [a, b]\n", "plugins"),
+    "top level is a list": ("- plugins\n", None),
+}
+
+
+@pytest.mark.parametrize("text,key", KEYS.values(), ids=list(KEYS))
+def test_config_errors_carry_the_key_they_concern(tmp_path: Path, text: str, key: str | None) -> None:
+    path = tmp_path / "hector.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        PluginManager(path)
+    assert caught.value.key == key, str(caught.value)
+    if key is not None:
+        assert key in str(caught.value) and caught.value.line is not None, str(caught.value)
+
+
+async def test_keys_of_dict_configs_and_keyword_arguments(py_plugin, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        PluginManager({"plugins": {"llm_providers": {"x": {"path": "./x", "max_message_size": 10}}}})
+    assert caught.value.key == "plugins.llm_providers.x.max_message_size", str(caught.value)
+    assert (caught.value.file, caught.value.line) == ("config dict", None)
+    pidfile = tmp_path / "pid"
+    plugin = py_plugin(pidfile=pidfile)
+    pm = PluginManager()
+    for field, value in {"call_timeout": -1.0, "max_message_size": 10, "start_timeout": 1e-300}.items():
+        with pytest.raises(ConfigError) as caught:
+            await pm.load(plugin, name="x", **{field: value})
+        assert caught.value.key == field, str(caught.value)
+        assert str(caught.value).startswith(f"{field}: must be"), str(caught.value)
+    assert not pidfile.exists(), "nothing may be launched"
+
+
 def test_hostile_and_missing_files(tmp_path: Path) -> None:
     bomb = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     bomb += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]

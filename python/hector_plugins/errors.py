@@ -35,11 +35,16 @@ class PluginError(Exception):
 
 
 class ConfigError(PluginError, ValueError):
-    """Invalid configuration or options. ``file``, ``line`` and ``column`` say where, when known."""
+    """Invalid configuration or options. ``file``, ``line`` and ``column`` say where, when known.
+
+    ``key`` is the dotted key path the error concerns, e.g.
+    ``"plugins.llm_providers.gpt.call_timeout"`` (or the keyword argument's name, e.g.
+    ``"call_timeout"``, for ``load()``), or None when it concerns no single key."""
 
     file: str | None
     line: int | None
     column: int | None
+    key: str | None
 
 
 class PluginNotFoundError(PluginError, KeyError):

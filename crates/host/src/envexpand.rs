@@ -59,15 +59,28 @@ fn unset(name: &str) -> String {
     format!("environment variable {name} is not set (write ${{{name}:-default}} to give a default)")
 }
 
+/// A string of a parsed configuration that cannot be expanded: its key path, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unexpandable {
+    pub key: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unexpandable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.reason)
+    }
+}
+
 /// Expands every string in a parsed configuration; errors carry the key path.
 pub fn expand_value(
     value: &mut serde_json::Value,
     path: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), String> {
+) -> Result<(), Unexpandable> {
     match value {
         serde_json::Value::String(text) if text.contains('$') => {
-            *text = expand(text, lookup).map_err(|e| format!("{path}: {e}"))?;
+            *text = expand(text, lookup).map_err(|reason| Unexpandable { key: path.to_string(), reason })?;
         }
         serde_json::Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
@@ -116,7 +129,8 @@ mod tests {
         assert!(expand("${1X}", &env).unwrap_err().contains("bad variable name"));
         let mut value = serde_json::json!({"plugins": {"llm": {"a": {"config": {"key": "${NOPE}"}}}}});
         let error = expand_value(&mut value, "", &env).unwrap_err();
-        assert!(error.starts_with("plugins.llm.a.config.key: environment variable NOPE"), "{error}");
+        assert_eq!(error.key, "plugins.llm.a.config.key");
+        assert!(error.to_string().starts_with("plugins.llm.a.config.key: environment variable NOPE"), "{error}");
         let mut value = serde_json::json!({"paths": ["$HOME/a", "b"]});
         expand_value(&mut value, "", &env).unwrap();
         assert_eq!(value["paths"][0], "/home/u/a");

@@ -7,9 +7,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
-    /// Bad options or configuration (caught before anything is launched).
+    /// Bad options or configuration (caught before anything is launched). `key` is the dotted
+    /// key path the error concerns (`plugins.llm_providers.gpt.call_timeout`, or the keyword
+    /// argument's name), when it concerns one.
     #[error("{message}")]
-    Config { message: String, file: Option<String>, line: Option<usize>, column: Option<usize> },
+    Config { message: String, file: Option<String>, line: Option<usize>, column: Option<usize>, key: Option<String> },
 
     /// The plugin could not be launched, refused the handshake, or failed to initialize.
     #[error("plugin {plugin:?} failed to start: {message}{}", quote_stderr(stderr))]
@@ -111,7 +113,7 @@ fn closed_message(plugin: &str, state: &Closed) -> String {
 
 impl Error {
     pub fn config(message: impl Into<String>) -> Self {
-        Error::Config { message: message.into(), file: None, line: None, column: None }
+        Error::Config { message: message.into(), file: None, line: None, column: None, key: None }
     }
 
     pub fn start(plugin: &str, message: impl Into<String>, stderr: Vec<String>) -> Self {

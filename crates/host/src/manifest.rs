@@ -159,6 +159,7 @@ fn manifest_error(path: &Path, message: String) -> Error {
         file: Some(path.display().to_string()),
         line: None,
         column: None,
+        key: None,
     }
 }
 

@@ -1,0 +1,121 @@
+//! One plugin entry as written under a `plugins:` section, and what it becomes on its own: the
+//! spec of a plugin process, or an in-process provider. (Aliases and fallback chains need the
+//! other entries; see `sections`.)
+
+use super::invalid::Invalid;
+use super::settings::{checked_seconds, connection_settings};
+use super::types::Builtin;
+use crate::kind::PluginKind;
+use crate::launch::LaunchOptions;
+use crate::plugin::{PluginSpec, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// One plugin entry as written in the configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Entry {
+    #[serde(rename = "type", default = "grpc")]
+    pub protocol: String,
+    /// The executable. An entry has exactly one of `path`, `alias` and `fallbacks`.
+    pub path: Option<String>,
+    /// Another plugin of the same section, launched again under this name with `config`
+    /// merged over its own.
+    pub alias: Option<String>,
+    /// An ordered chain of plugins of the same section: the first that is ready serves.
+    pub fallbacks: Option<Vec<String>>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub config: BTreeMap<String, serde_json::Value>,
+    start_timeout: Option<f64>,
+    shutdown_grace: Option<f64>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    clean_env: bool,
+    magic_cookie_key: Option<String>,
+    magic_cookie_value: Option<String>,
+    protocol_versions: Option<Vec<u32>>,
+    /// Seconds; 0 disables the default deadline of calls.
+    call_timeout: Option<f64>,
+    /// Bytes, either way.
+    max_message_size: Option<u64>,
+    #[serde(default)]
+    allow_non_loopback: bool,
+}
+
+fn grpc() -> String {
+    "grpc".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The spec of the plugin process an entry with a `path` describes; `at` is the entry's key path.
+pub(super) fn to_spec(
+    name: &str,
+    kind: PluginKind,
+    entry: Entry,
+    base: &Path,
+    at: &str,
+) -> Result<PluginSpec, Invalid> {
+    let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
+        None => Ok(default),
+        Some(s) => checked_seconds(&format!("{at}.{field}"), s),
+    };
+    let defaults = LaunchOptions::default();
+    let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());
+    let mut spec = PluginSpec::new(name, if path.is_absolute() { path } else { base.join(path) }, kind);
+    spec.config = entry.config;
+    spec.start_timeout = seconds(entry.start_timeout, "start_timeout", DEFAULT_START_TIMEOUT)?;
+    spec.shutdown_grace = seconds(entry.shutdown_grace, "shutdown_grace", DEFAULT_SHUTDOWN_GRACE)?;
+    spec.connection = connection_settings(entry.call_timeout, entry.max_message_size, entry.allow_non_loopback, at)?;
+    spec.launch = LaunchOptions {
+        magic_cookie_key: entry.magic_cookie_key.unwrap_or(defaults.magic_cookie_key),
+        magic_cookie_value: entry.magic_cookie_value.unwrap_or(defaults.magic_cookie_value),
+        protocol_versions: entry.protocol_versions.unwrap_or(defaults.protocol_versions),
+        env: entry.env.into_iter().collect(),
+        clean_env: entry.clean_env,
+        ..defaults
+    };
+    spec.launch.validate().map_err(|e| Invalid::at(at, e))?;
+    Ok(spec)
+}
+
+/// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
+pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> Result<Builtin, Invalid> {
+    // Only LLM providers have a typed client that can call an in-process object today.
+    if kind != PluginKind::Llm {
+        return Err(Invalid::at(
+            format!("{at}.type"),
+            format!("only llm_providers can be \"builtin\" today (this entry is {})", kind.with_article()),
+        ));
+    }
+    let launch_fields = [
+        ("path", entry.path.is_some()),
+        ("alias", entry.alias.is_some()),
+        ("fallbacks", entry.fallbacks.is_some()),
+        ("config", !entry.config.is_empty()),
+        ("env", !entry.env.is_empty()),
+        ("start_timeout", entry.start_timeout.is_some()),
+        ("shutdown_grace", entry.shutdown_grace.is_some()),
+        ("clean_env", entry.clean_env),
+        ("magic_cookie_key", entry.magic_cookie_key.is_some()),
+        ("magic_cookie_value", entry.magic_cookie_value.is_some()),
+        ("protocol_versions", entry.protocol_versions.is_some()),
+        ("call_timeout", entry.call_timeout.is_some()),
+        ("max_message_size", entry.max_message_size.is_some()),
+        ("allow_non_loopback", entry.allow_non_loopback),
+    ];
+    if let Some((field, _)) = launch_fields.iter().find(|(_, given)| *given) {
+        return Err(Invalid::at(
+            format!("{at}.{field}"),
+            format!("a built-in provider is created and configured in code, so it takes no `{field}`"),
+        ));
+    }
+    Ok(Builtin { name: name.into(), kind })
+}

@@ -1,0 +1,35 @@
+//! `${VAR}`, `${VAR:-default}` and `$VAR` in the sections this library reads (`plugins`,
+//! `plugin_discovery`), expanded from the environment before anything else is read.
+
+use super::invalid::Invalid;
+use crate::envexpand::{expand_value, Unexpandable};
+
+/// A copy of the top level with the plugin sections expanded, skipping disabled entries: other
+/// sections belong to the orchestrator, and a variable that only a disabled plugin uses need
+/// not be set.
+pub(super) fn expand_plugin_sections(
+    root: &serde_json::Map<String, serde_json::Value>,
+) -> Result<serde_json::Map<String, serde_json::Value>, Invalid> {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let unexpandable = |e: Unexpandable| Invalid::at(e.key, e.reason);
+    let mut root = root.clone();
+    if let Some(discovery) = root.get_mut("plugin_discovery") {
+        expand_value(discovery, "plugin_discovery", &lookup).map_err(unexpandable)?;
+    }
+    let Some(serde_json::Value::Object(plugins)) = root.get_mut("plugins") else { return Ok(root) };
+    for (section, value) in plugins.iter_mut() {
+        let at = format!("plugins.{section}");
+        match value {
+            serde_json::Value::Object(entries) if section != "plugin_discovery" => {
+                for (name, entry) in entries.iter_mut() {
+                    let disabled = entry.get("enabled") == Some(&serde_json::Value::Bool(false));
+                    if !disabled {
+                        expand_value(entry, &format!("{at}.{name}"), &lookup).map_err(unexpandable)?;
+                    }
+                }
+            }
+            other => expand_value(other, &at, &lookup).map_err(unexpandable)?,
+        }
+    }
+    Ok(root)
+}
