@@ -11,6 +11,7 @@ use hector_plugins_host::handshake::Address;
 use hector_plugins_host::plugin::ExitInfo;
 use hector_plugins_host::proto::hector::stream_chunk::ChunkType;
 use hector_plugins_host::{Error, Manager, Plugin, PluginKind, PluginSpec, State};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use support::process::{Process, Seen};
@@ -24,10 +25,28 @@ fn spec(name: &str) -> PluginSpec {
     PluginSpec::new(name, example_plugin(), PluginKind::Llm)
 }
 
-async fn start(name: &str, sink: &Arc<Recorder>) -> Arc<Plugin> {
-    match Plugin::start(spec(name), sink.clone()).await {
+/// A started example plugin and what the tests watch it through.
+struct Running {
+    plugin: Arc<Plugin>,
+    llm: LlmClient,
+    /// The plugin's own process, as it was at start.
+    process: Process,
+    socket_dir: PathBuf,
+    sink: Arc<Recorder>,
+}
+
+async fn start(spec: PluginSpec) -> Running {
+    let sink = Recorder::new();
+    let plugin = match Plugin::start(spec, sink.clone()).await {
         Ok(plugin) => plugin,
         Err(e) => panic!("the example plugin did not start: {e}"),
+    };
+    Running {
+        llm: LlmClient::new(plugin.clone()),
+        process: Process::of(plugin.pid),
+        socket_dir: socket_dir(&plugin),
+        sink,
+        plugin,
     }
 }
 
@@ -39,17 +58,24 @@ async fn wait_for_crash(plugin: &Plugin) {
     .await;
 }
 
+/// The private directory the host made for the plugin's socket (docs/protocol.md §1.3). The SDK
+/// removes its socket file on a graceful exit; removing the directory is the host's job.
+fn socket_dir(plugin: &Plugin) -> PathBuf {
+    let Address::Unix(socket) = &plugin.address else { panic!("expected a unix socket, got {}", plugin.address) };
+    let dir = socket.parent().expect("the socket is in a directory");
+    assert!(dir.is_dir(), "{} is missing", dir.display());
+    dir.to_path_buf()
+}
+
 const SIGKILLED: ExitInfo = ExitInfo { code: None, signal: Some(libc::SIGKILL) };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starts_ready_and_answers_generate() {
-    let sink = Recorder::new();
-    let plugin = start("echo", &sink).await;
+    let Running { plugin, llm, process, sink, .. } = start(spec("echo")).await;
 
     assert_eq!(plugin.state(), State::Ready);
     assert!(plugin.is_serving());
     assert_eq!(plugin.protocol_version, HECTOR_PROTOCOL_VERSION);
-    let process = Process::of(plugin.pid);
     let exe = std::fs::read_link(format!("/proc/{}/exe", plugin.pid)).unwrap();
     assert_eq!(exe, example_plugin().canonicalize().unwrap(), "the pid is the plugin's own, not its keeper's");
     let Address::Unix(socket) = &plugin.address else { panic!("expected a unix socket, got {}", plugin.address) };
@@ -59,7 +85,6 @@ async fn starts_ready_and_answers_generate() {
     assert_eq!((status.name.as_str(), status.kind, status.pid), ("echo", PluginKind::Llm, plugin.pid));
     assert_eq!((status.state, status.exit, status.restarts), (State::Ready, None, 0));
 
-    let llm = LlmClient::new(plugin.clone());
     let reply = llm.generate(user("hello there"), None).await.unwrap();
     assert_eq!(reply.text, "Echo: hello there");
     assert_eq!(reply.tokens_used, 3);
@@ -75,8 +100,7 @@ async fn starts_ready_and_answers_generate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_yields_text_chunks_then_done() {
-    let plugin = start("streamer", &Recorder::new()).await;
-    let llm = LlmClient::new(plugin.clone());
+    let Running { plugin, llm, .. } = start(spec("streamer")).await;
 
     let chunks: Vec<_> = llm.generate_stream(user("one two three"), None).await.unwrap().collect().await;
     let chunks: Vec<_> = chunks.into_iter().map(|chunk| chunk.unwrap()).collect();
@@ -91,11 +115,7 @@ async fn a_stream_yields_text_chunks_then_done() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_leaves_no_process_and_refuses_calls() {
-    let sink = Recorder::new();
-    let plugin = start("graceful", &sink).await;
-    let process = Process::of(plugin.pid);
-    let Address::Unix(socket) = plugin.address.clone() else { panic!("expected a unix socket") };
-    let llm = LlmClient::new(plugin.clone());
+    let Running { plugin, llm, process, socket_dir, sink } = start(spec("graceful")).await;
 
     plugin.shutdown(plugin.shutdown_grace()).await;
 
@@ -105,7 +125,7 @@ async fn graceful_shutdown_leaves_no_process_and_refuses_calls() {
     assert_eq!(status.exit, Some(ExitInfo { code: Some(0), signal: None }));
     assert!(!status.killed, "the plugin was killed instead of exiting");
     assert_eq!(process.seen(), Seen::Gone, "the plugin process (or its zombie) is left");
-    assert!(!socket.exists(), "{} was not removed", socket.display());
+    assert!(!socket_dir.exists(), "{} was not removed", socket_dir.display());
     sink.wait_for("graceful", "echo-llm shutdown requested").await;
 
     match llm.generate(user("late"), None).await {
@@ -119,10 +139,7 @@ async fn graceful_shutdown_leaves_no_process_and_refuses_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_plugin_is_reported_crashed() {
-    let sink = Recorder::new();
-    let plugin = start("victim", &sink).await;
-    let process = Process::of(plugin.pid);
-    let llm = LlmClient::new(plugin.clone());
+    let Running { plugin, llm, process, socket_dir, sink } = start(spec("victim")).await;
     llm.generate(user("before"), None).await.unwrap();
 
     process.signal(libc::SIGKILL);
@@ -140,6 +157,8 @@ async fn a_killed_plugin_is_reported_crashed() {
     // Its keeper reaped it: no zombie (docs/protocol.md §1.4).
     assert_eq!(process.seen(), Seen::Gone);
     sink.wait_for("victim", "plugin exited unexpectedly (killed by signal 9)").await;
+    // A killed plugin cannot remove its socket: the host sweeps its directory.
+    wait_until("the crashed plugin's socket directory to be removed", || !socket_dir.exists()).await;
 
     plugin.shutdown(plugin.shutdown_grace()).await;
     assert_eq!(plugin.state(), State::Stopped);
@@ -150,9 +169,7 @@ async fn a_crash_under_an_open_stream_ends_it_with_crashed() {
     let mut spec = spec("midstream");
     // Each chunk waits this long, so the stream is open with nothing sent when the kill comes.
     spec.config.insert("stream_delay_ms".into(), "600000".into());
-    let plugin = Plugin::start(spec, Recorder::new()).await.unwrap();
-    let process = Process::of(plugin.pid);
-    let llm = LlmClient::new(plugin.clone());
+    let Running { plugin, llm, process, .. } = start(spec).await;
 
     let mut stream = llm.generate_stream(user("never sent"), None).await.unwrap();
     process.signal(libc::SIGKILL);
