@@ -6,7 +6,7 @@
 //! only the service:
 //!
 //! ```no_run
-//! use crate::proto::hector::{llm_provider_server::LlmProvider, *};
+//! use hector_plugins_sdk::proto::hector::{llm_provider_server::LlmProvider, *};
 //! use tonic::{Request, Response, Status};
 //!
 //! struct MyLlm;
@@ -27,8 +27,8 @@
 //! }
 //!
 //! #[tokio::main]
-//! async fn main() -> Result<(), crate::SdkError> {
-//!     crate::serve_llm(MyLlm).await
+//! async fn main() -> Result<(), hector_plugins_sdk::SdkError> {
+//!     hector_plugins_sdk::serve_llm(MyLlm).await
 //! }
 //! ```
 //!
@@ -36,8 +36,8 @@
 //! [`tonic::transport::server::Router`] yourself and hand it to [`serve`]:
 //!
 //! ```no_run
-//! # use crate::proto::hector::embedder_provider_server::{EmbedderProvider, EmbedderProviderServer};
-//! use crate::{self, MessageLimits as _, ServeOptions};
+//! # use hector_plugins_sdk::proto::hector::embedder_provider_server::{EmbedderProvider, EmbedderProviderServer};
+//! use hector_plugins_sdk::{self as sdk, MessageLimits as _, ServeOptions};
 //! # async fn run<E: EmbedderProvider>(my_embedder: E) -> Result<(), sdk::SdkError> {
 //! let router = tonic::transport::Server::builder()
 //!     .add_service(EmbedderProviderServer::new(my_embedder).with_large_messages());
@@ -219,7 +219,7 @@ pub enum SdkError {
 }
 
 /// Raises a generated tonic server's message size limits (tonic's default decode limit is
-/// 4 MiB). Implemented for every service in `crate::proto`.
+/// 4 MiB). Implemented for every service in [`proto`].
 pub trait MessageLimits: Sized {
     /// Sets both the decoding (request) and encoding (response) limit to `bytes`.
     fn with_max_message_size(self, bytes: usize) -> Self;
