@@ -16,9 +16,9 @@ from typing import Any, get_args
 
 import hector_plugins
 import pytest
-from conftest import KV_COOKIE
 from hector_plugins import (
     ChunkType,
+    ClosedState,
     ConfigError,
     EntryKind,
     GenerateResponse,
@@ -29,6 +29,7 @@ from hector_plugins import (
     ModelInfo,
     NotFoundKind,
     PluginCallError,
+    PluginClosedError,
     PluginError,
     PluginManager,
     PluginNotFoundError,
@@ -43,6 +44,7 @@ from hector_plugins import (
     SupportsModelInfo,
     ToolDefinition,
 )
+from helpers import KV_COOKIE
 
 TYPING_CASES = Path(__file__).resolve().parent / "typing_cases.py"
 
@@ -158,6 +160,32 @@ async def test_types_states_and_codes_read_back_from_real_plugins(go_plugin: Pat
     finally:
         await pm.shutdown()
     assert sorted(seen) == sorted(values(PluginState))
+
+
+async def test_every_closed_state_is_reported_by_the_extension(rust_plugin: Path, tmp_path: Path) -> None:
+    """The `ClosedState` values are the states real refusals carry ("stopping" needs a plugin frozen
+    mid-shutdown, which the state test above does; its refusal is the plugin's own state name)."""
+    seen: set[str] = set()
+
+    async def refused(call: Any) -> None:
+        with pytest.raises(PluginClosedError) as closed:
+            await call()
+        seen.add(closed.value.state)
+
+    ghost = {"path": str(tmp_path / "missing")}
+    config = {"plugins": {"llm_providers": {"ghost": ghost, "chain": {"fallbacks": ["ghost"]}}}}
+    async with PluginManager(config) as pm:
+        await pm.load_all()
+        await refused(lambda: pm.llm("chain").generate([Message.user("hi")]))  # no_ready_member
+        await pm.load(rust_plugin, name="r", config={"stream_delay_ms": 500})
+        stream = pm.llm("r").generate_stream([Message.user("a b c")])
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(stream.__anext__(), 0.05)
+        await refused(stream.__anext__)  # cancelled
+        raw = pm.raw("r")
+    await refused(lambda: pm.llm("r").generate([Message.user("hi")]))  # shut_down: the manager
+    await refused(lambda: raw.call("/hector.plugin.LLMProvider/Health"))  # stopped: the plugin
+    assert seen == set(values(ClosedState)) - {"stopping"}
 
 
 def test_chunk_types_are_exactly_the_ones_a_chunk_can_have() -> None:

@@ -49,6 +49,7 @@ from .errors import (
 )
 from .literals import (
     ChunkType,
+    ClosedState,
     EntryKind,
     InProcessType,
     NotFoundKind,
@@ -68,6 +69,7 @@ __all__ = [
     "AsyncStream",
     "CallTimeoutError",
     "ChunkType",
+    "ClosedState",
     "ConfigError",
     "ConfiguredPlugin",
     "EntryKind",

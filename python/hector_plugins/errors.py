@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .literals import NotFoundKind, StatusCode
+from .literals import ClosedState, NotFoundKind, StatusCode
 
 if TYPE_CHECKING:
     from ._core import LoadResult
@@ -98,9 +98,11 @@ class PluginCrashedError(PluginError):
 
 
 class PluginClosedError(PluginError):
-    """The plugin (or its manager) was shut down and can no longer be called."""
+    """The name cannot be called now: the plugin or its manager was shut down, a fallback chain
+    has no ready member, or a stream was cancelled. ``state`` says which."""
 
-    state: str
+    state: ClosedState
+    """Why, as a fixed name (see ``hector_plugins.literals.ClosedState``)."""
 
 
 __all__ = [

@@ -40,6 +40,11 @@ process. The other plugin types raise ``PluginError`` ("not supported yet")."""
 PluginState = Literal["ready", "crashed", "stopping", "stopped"]
 """``PluginInfo.state``: serving calls, died on its own, being shut down, shut down."""
 
+ClosedState = Literal["stopping", "stopped", "shut_down", "no_ready_member", "cancelled"]
+"""``PluginClosedError.state``: why a name cannot be called. The plugin is being (or was) shut
+down; its manager was shut down; a fallback chain has no ready member right now (it serves again
+once one loads, restarts or registers); the stream was cancelled by its reader."""
+
 ChunkType = Literal["text", "tool_call", "done", "error"]
 """The chunk types of ``GenerateStreaming`` (docs/protocol.md §7.3), which ``StreamChunk(type)``
 accepts; any other name raises ``ValueError``."""
@@ -80,6 +85,7 @@ NotFoundKind = Union[PluginType, Literal["plugin"]]
 
 __all__ = [
     "ChunkType",
+    "ClosedState",
     "EntryKind",
     "InProcessType",
     "NotFoundKind",

@@ -1,32 +1,11 @@
-//! Python value classes (messages, tool calls, responses, chunks, plugin info) and their
-//! conversion to and from the protobuf messages. Conversion only: no logic lives here.
+//! `hector.plugin.LLMProvider` values (docs/protocol.md §7.3): messages, tool calls and
+//! definitions, responses, stream chunks, model info.
 
+use super::{json_function, optional_str, required_str, to_json_text, type_name};
 use hector_plugins_host::proto::hector as pb;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString};
-
-fn json_function<'py>(py: Python<'py>, name: &'static str) -> PyResult<Bound<'py, PyAny>> {
-    static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let cell = if name == "dumps" { &DUMPS } else { &LOADS };
-    cell.get_or_try_init(py, || PyResult::Ok(py.import("json")?.getattr(name)?.unbind())).map(|f| f.bind(py).clone())
-}
-
-/// JSON text of any JSON-able Python value (a str is taken as JSON text already).
-pub fn to_json_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
-    if let Ok(text) = value.cast::<PyString>() {
-        return Ok(text.to_cow()?.into_owned());
-    }
-    json_function(value.py(), "dumps")?.call1((value,))?.extract()
-}
-
-/// A Python value → serde_json, through `json.dumps` (which names what is not serializable).
-pub fn to_json_value(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
-    let text: String = json_function(value.py(), "dumps")?.call1((value,))?.extract()?;
-    serde_json::from_str(&text).map_err(|e| PyValueError::new_err(e.to_string()))
-}
 
 #[pyclass(module = "hector_plugins", eq, get_all, set_all, from_py_object)]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -424,124 +403,5 @@ impl ModelInfo {
 impl From<pb::ModelInfo> for ModelInfo {
     fn from(m: pb::ModelInfo) -> Self {
         ModelInfo { model_name: m.model_name, max_tokens: m.max_tokens, temperature: m.temperature }
-    }
-}
-
-#[pyclass(module = "hector_plugins", frozen, get_all)]
-#[derive(Debug)]
-pub struct HealthStatus {
-    pub healthy: bool,
-    pub message: String,
-}
-
-#[pymethods]
-impl HealthStatus {
-    #[new]
-    #[pyo3(signature = (healthy=true, message="".to_string()))]
-    fn py_new(healthy: bool, message: String) -> Self {
-        HealthStatus { healthy, message }
-    }
-
-    fn __bool__(&self) -> bool {
-        self.healthy
-    }
-
-    fn __repr__(&self) -> String {
-        format!("HealthStatus(healthy={}, message={:?})", if self.healthy { "True" } else { "False" }, self.message)
-    }
-}
-
-impl From<pb::HealthResponse> for HealthStatus {
-    fn from(h: pb::HealthResponse) -> Self {
-        HealthStatus { healthy: h.healthy, message: h.message }
-    }
-}
-
-/// What `pm.plugins` shows for one plugin.
-#[pyclass(module = "hector_plugins", frozen)]
-#[derive(Debug)]
-pub struct PluginInfo {
-    #[pyo3(get)]
-    pub name: String,
-    #[pyo3(get, name = "type")]
-    pub kind: String,
-    #[pyo3(get)]
-    pub path: String,
-    #[pyo3(get)]
-    pub pid: u32,
-    /// "ready", "crashed", "stopping" or "stopped".
-    #[pyo3(get)]
-    pub state: String,
-    #[pyo3(get)]
-    pub protocol_version: u32,
-    #[pyo3(get)]
-    pub address: String,
-    #[pyo3(get)]
-    pub restarts: u32,
-    #[pyo3(get)]
-    pub exit_code: Option<i32>,
-    #[pyo3(get)]
-    pub exit_signal: Option<i32>,
-    /// True when shutdown had to kill the plugin.
-    #[pyo3(get)]
-    pub killed: bool,
-    /// The manifest's version, when the plugin has a manifest.
-    #[pyo3(get)]
-    pub version: Option<String>,
-    capabilities_json: String,
-}
-
-#[pymethods]
-impl PluginInfo {
-    /// The manifest's capabilities (e.g. `{"streaming": True}`), empty without a manifest.
-    #[getter]
-    fn capabilities<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_function(py, "loads")?.call1((&self.capabilities_json,))
-    }
-
-    fn __repr__(&self) -> String {
-        format!("PluginInfo(name={:?}, type={:?}, pid={}, state={:?})", self.name, self.kind, self.pid, self.state)
-    }
-}
-
-impl From<hector_plugins_host::plugin::PluginStatus> for PluginInfo {
-    fn from(s: hector_plugins_host::plugin::PluginStatus) -> Self {
-        PluginInfo {
-            name: s.name,
-            kind: s.kind.as_str().into(),
-            path: s.path.display().to_string(),
-            pid: s.pid,
-            state: s.state.as_str().into(),
-            protocol_version: s.protocol_version,
-            address: s.address,
-            restarts: s.restarts,
-            exit_code: s.exit.and_then(|e| e.code),
-            exit_signal: s.exit.and_then(|e| e.signal),
-            killed: s.killed,
-            version: s.version,
-            capabilities_json: serde_json::Value::Object(s.capabilities.into_iter().collect()).to_string(),
-        }
-    }
-}
-
-fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
-}
-
-fn required_str(dict: &Bound<'_, PyDict>, key: &str, what: &str) -> PyResult<String> {
-    match dict.get_item(key)? {
-        Some(value) => value
-            .extract()
-            .map_err(|_| PyTypeError::new_err(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))),
-        None => Err(PyValueError::new_err(format!("{what} needs a {key:?} key"))),
-    }
-}
-
-fn optional_str(dict: &Bound<'_, PyDict>, key: &str, what: &str) -> PyResult<String> {
-    match dict.get_item(key)? {
-        Some(value) if !value.is_none() => value
-            .extract()
-            .map_err(|_| PyTypeError::new_err(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))),
-        _ => Ok(String::new()),
     }
 }

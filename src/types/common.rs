@@ -1,0 +1,102 @@
+//! Values every plugin has: its health (docs/protocol.md §7.2) and what the host knows of it.
+
+use super::json_function;
+use hector_plugins_host::proto::hector as pb;
+use pyo3::prelude::*;
+
+#[pyclass(module = "hector_plugins", frozen, get_all)]
+#[derive(Debug)]
+pub struct HealthStatus {
+    pub healthy: bool,
+    pub message: String,
+}
+
+#[pymethods]
+impl HealthStatus {
+    #[new]
+    #[pyo3(signature = (healthy=true, message="".to_string()))]
+    fn py_new(healthy: bool, message: String) -> Self {
+        HealthStatus { healthy, message }
+    }
+
+    fn __bool__(&self) -> bool {
+        self.healthy
+    }
+
+    fn __repr__(&self) -> String {
+        format!("HealthStatus(healthy={}, message={:?})", if self.healthy { "True" } else { "False" }, self.message)
+    }
+}
+
+impl From<pb::HealthResponse> for HealthStatus {
+    fn from(h: pb::HealthResponse) -> Self {
+        HealthStatus { healthy: h.healthy, message: h.message }
+    }
+}
+
+/// What `pm.plugins` shows for one plugin.
+#[pyclass(module = "hector_plugins", frozen)]
+#[derive(Debug)]
+pub struct PluginInfo {
+    #[pyo3(get)]
+    pub name: String,
+    #[pyo3(get, name = "type")]
+    pub kind: String,
+    #[pyo3(get)]
+    pub path: String,
+    #[pyo3(get)]
+    pub pid: u32,
+    /// "ready", "crashed", "stopping" or "stopped".
+    #[pyo3(get)]
+    pub state: String,
+    #[pyo3(get)]
+    pub protocol_version: u32,
+    #[pyo3(get)]
+    pub address: String,
+    #[pyo3(get)]
+    pub restarts: u32,
+    #[pyo3(get)]
+    pub exit_code: Option<i32>,
+    #[pyo3(get)]
+    pub exit_signal: Option<i32>,
+    /// True when shutdown had to kill the plugin.
+    #[pyo3(get)]
+    pub killed: bool,
+    /// The manifest's version, when the plugin has a manifest.
+    #[pyo3(get)]
+    pub version: Option<String>,
+    capabilities_json: String,
+}
+
+#[pymethods]
+impl PluginInfo {
+    /// The manifest's capabilities (e.g. `{"streaming": True}`), empty without a manifest.
+    #[getter]
+    fn capabilities<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_function(py, "loads")?.call1((&self.capabilities_json,))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("PluginInfo(name={:?}, type={:?}, pid={}, state={:?})", self.name, self.kind, self.pid, self.state)
+    }
+}
+
+impl From<hector_plugins_host::plugin::PluginStatus> for PluginInfo {
+    fn from(s: hector_plugins_host::plugin::PluginStatus) -> Self {
+        PluginInfo {
+            name: s.name,
+            kind: s.kind.as_str().into(),
+            path: s.path.display().to_string(),
+            pid: s.pid,
+            state: s.state.as_str().into(),
+            protocol_version: s.protocol_version,
+            address: s.address,
+            restarts: s.restarts,
+            exit_code: s.exit.and_then(|e| e.code),
+            exit_signal: s.exit.and_then(|e| e.signal),
+            killed: s.killed,
+            version: s.version,
+            capabilities_json: serde_json::Value::Object(s.capabilities.into_iter().collect()).to_string(),
+        }
+    }
+}
