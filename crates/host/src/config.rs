@@ -345,7 +345,7 @@ pub fn from_value(
                             crate::manifest::path_for(&executable).display()
                         ))
                     })?;
-                    discovered.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
+                    discovered.push(PluginSpec::found_by(manifest, executable));
                 }
             }
             // The same file reached by a path and an entry point is one plugin. (Two names that

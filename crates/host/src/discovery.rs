@@ -11,15 +11,19 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Discovery {
-    #[serde(default = "crate::config::yes")]
+    #[serde(default = "yes")]
     pub enabled: bool,
     #[serde(default)]
     pub paths: Vec<String>,
     #[serde(default)]
     pub scan_subdirectories: bool,
     /// Also plugins that installed Python packages advertise (entry point group `hector_plugins`).
-    #[serde(default = "crate::config::yes")]
+    #[serde(default = "yes")]
     pub entry_points: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// How deep `scan_subdirectories` goes; symlinked directories are not followed.
@@ -44,7 +48,7 @@ pub fn discover(settings: &Discovery, base: &Path) -> Result<Vec<PluginSpec>> {
             continue;
         }
         let Some(manifest) = crate::manifest::read_for(&executable)? else { continue };
-        specs.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
+        specs.push(PluginSpec::found_by(manifest, executable));
     }
     Ok(specs)
 }

@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod names;
 pub mod peer;
 pub mod plugin;
+pub mod rpc;
 pub mod runtime;
 pub mod stdio;
 pub mod transport;

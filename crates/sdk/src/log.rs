@@ -13,8 +13,8 @@
 //! threads never interleave. Write errors (a host that closed the pipe) are ignored.
 //!
 //! ```
-//! use crate::log::Logger;
-//! use crate::json;
+//! use hector_plugins_sdk::log::Logger;
+//! use hector_plugins_sdk::json;
 //!
 //! let log = Logger::named("my-plugin");
 //! log.info("loaded", &[("keys", json!(["model", "timeout"])), ("count", json!(2))]);
