@@ -48,7 +48,7 @@ pub fn discover(settings: &Discovery, base: &Path) -> Result<Vec<PluginSpec>> {
             continue;
         }
         let Some(manifest) = crate::manifest::read_for(&executable)? else { continue };
-        specs.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
+        specs.push(PluginSpec::found_by(manifest, executable));
     }
     Ok(specs)
 }

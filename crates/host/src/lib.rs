@@ -20,6 +20,7 @@ pub mod names;
 pub mod peer;
 pub mod plugin;
 pub mod provider;
+pub mod rpc;
 pub mod runtime;
 pub mod stdio;
 pub mod target;

@@ -1,35 +1,56 @@
-//! The lifecycle RPCs every `hector.plugin` provider service starts with (docs/protocol.md §7.2).
+//! The lifecycle RPCs: `Initialize` and `Shutdown`, which every `hector.plugin` provider service
+//! starts with (docs/protocol.md §7.2), and go-plugin's controller `Shutdown` (§8.1).
 //!
 //! They are called by path with the common request/response messages, so one implementation
-//! serves every provider kind.
+//! serves every provider kind. They need only the connection: the plugin module calls them and
+//! maps their failures, this module knows nothing of it.
 
-use crate::error::{Error, Result};
-use crate::plugin::Plugin;
+use crate::proto::goplugin::grpc_controller_client::GrpcControllerClient;
 use crate::proto::hector::{InitializeRequest, InitializeResponse, ShutdownRequest, ShutdownResponse};
+use crate::transport::{origin, PluginChannel};
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
-/// `Initialize` with the plugin's configuration; `success=false` fails the load.
-pub async fn initialize(plugin: &Plugin, config: &BTreeMap<String, serde_json::Value>) -> Result<()> {
-    let Some(service) = plugin.kind.service() else { return Ok(()) };
+/// How long a plugin may take for each of its own `Shutdown` RPCs before we stop asking.
+const SHUTDOWN_RPC_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why `Initialize` did not succeed.
+#[derive(Debug)]
+pub enum InitializeError {
+    /// The call failed; only the caller can tell a crash from the plugin's own error.
+    Call(tonic::Status),
+    /// The plugin answered `success=false`, with this reason.
+    Refused(String),
+}
+
+/// `Initialize` of `service` with the plugin's configuration.
+pub async fn initialize(
+    channel: &PluginChannel,
+    service: &str,
+    config: &BTreeMap<String, serde_json::Value>,
+) -> Result<(), InitializeError> {
     let request = InitializeRequest { config: stringify_config(config) };
-    let response: InitializeResponse = unary(plugin, service, "Initialize", request).await?;
+    let response: InitializeResponse =
+        call(channel, service, "Initialize", request).await.map_err(InitializeError::Call)?;
     if !response.success {
         let reason = if response.error.is_empty() { "no reason given".into() } else { response.error };
-        return Err(Error::Call {
-            plugin: plugin.name.clone(),
-            method: "Initialize".into(),
-            code: tonic::Code::FailedPrecondition,
-            message: format!("the plugin refused its configuration: {reason}"),
-        });
+        return Err(InitializeError::Refused(reason));
     }
     Ok(())
 }
 
-/// The service's own `Shutdown`; errors are irrelevant to the caller, who stops the plugin anyway.
-pub async fn shutdown(plugin: &Plugin) {
-    if let Some(service) = plugin.kind.service() {
-        let _: Result<ShutdownResponse> = unary(plugin, service, "Shutdown", ShutdownRequest {}).await;
+/// Asks the plugin to exit (docs/protocol.md §6.1 steps 1 and 2): the service's own `Shutdown`
+/// (`service` is `None` for a plugin without one), then go-plugin's controller `Shutdown`. Each
+/// waits at most `SHUTDOWN_RPC_TIMEOUT`; answers and errors are irrelevant, since the caller
+/// stops the plugin anyway.
+pub async fn ask_to_exit(channel: &PluginChannel, service: Option<&str>) {
+    if let Some(service) = service {
+        let shutdown = call::<_, ShutdownResponse>(channel, service, "Shutdown", ShutdownRequest {});
+        let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, shutdown).await;
     }
+    let mut controller = GrpcControllerClient::with_origin(channel.clone(), origin());
+    // Go plugins stop their server inside this call: the status is often UNAVAILABLE.
+    let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, controller.shutdown(crate::proto::goplugin::Empty {})).await;
 }
 
 /// Hector sent only string values; we send every scalar as text and nested values as JSON.
@@ -47,24 +68,18 @@ pub fn stringify_config(config: &BTreeMap<String, serde_json::Value>) -> HashMap
         .collect()
 }
 
-async fn unary<Req, Resp>(plugin: &Plugin, service: &str, method: &str, request: Req) -> Result<Resp>
+async fn call<Req, Resp>(
+    channel: &PluginChannel,
+    service: &str,
+    method: &str,
+    request: Req,
+) -> Result<Resp, tonic::Status>
 where
     Req: prost::Message + Send + Sync + 'static,
     Resp: prost::Message + Default + Send + Sync + 'static,
 {
-    let mut grpc = plugin.channel().grpc();
-    grpc.ready().await.map_err(|e| Error::Call {
-        plugin: plugin.name.clone(),
-        method: method.into(),
-        code: tonic::Code::Unavailable,
-        message: e.to_string(),
-    })?;
     let path = http::uri::PathAndQuery::try_from(format!("/{service}/{method}")).expect("valid path");
-    let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
-    match grpc.unary(tonic::Request::new(request), path, codec).await {
-        Ok(response) => Ok(response.into_inner()),
-        Err(status) => Err(plugin.call_error(method, status).await),
-    }
+    crate::rpc::unary(channel, path, tonic_prost::ProstCodec::<Req, Resp>::default(), request).await
 }
 
 #[cfg(test)]

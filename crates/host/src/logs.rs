@@ -44,6 +44,13 @@ pub struct LogRecord {
     pub source: Source,
 }
 
+impl LogRecord {
+    /// A record whose level and message the host chose: no fields, no timestamp of the plugin.
+    pub fn plain(plugin: String, level: Level, message: String, source: Source) -> Self {
+        LogRecord { plugin, level, message, fields: Default::default(), timestamp: None, source }
+    }
+}
+
 /// Receives every plugin log record. The Python layer forwards them to `logging`.
 pub trait LogSink: Send + Sync {
     fn log(&self, record: LogRecord);
@@ -78,6 +85,27 @@ impl LineClassifier {
         }
         let level = if self.in_crash_report { Level::Error } else { Level::Warn };
         (level, line.to_string(), Default::default(), None)
+    }
+}
+
+/// Classifies the lines of one plugin and source and hands them to the sink as records; the
+/// classifier's state (inside a crash report or not) carries over from line to line.
+pub struct LineLogger {
+    plugin: String,
+    sink: Arc<dyn LogSink>,
+    source: Source,
+    classifier: LineClassifier,
+}
+
+impl LineLogger {
+    pub fn new(plugin: String, sink: Arc<dyn LogSink>, source: Source) -> Self {
+        LineLogger { plugin, sink, source, classifier: LineClassifier::default() }
+    }
+
+    pub fn log(&mut self, line: &str) {
+        let (level, message, fields, timestamp) = self.classifier.classify(line);
+        let (plugin, source) = (self.plugin.clone(), self.source);
+        self.sink.log(LogRecord { plugin, level, message, fields, timestamp, source });
     }
 }
 
@@ -172,6 +200,13 @@ impl LineSplitter {
                 }
             }
         }
+    }
+
+    /// Like `push`, handing each complete line to `on_line` as it is found.
+    pub fn feed(&mut self, data: &[u8], mut on_line: impl FnMut(String)) {
+        let mut lines = Vec::new();
+        self.push(data, &mut lines);
+        lines.into_iter().for_each(&mut on_line);
     }
 
     /// The unterminated tail, if any, when the stream ends.

@@ -2,7 +2,7 @@
 //! it over gRPC and block when nobody reads, so the host reads it for the plugin's whole life
 //! (docs/protocol.md §8.2).
 
-use crate::logs::{Level, LineClassifier, LineSplitter, LogRecord, LogSink, Source, MAX_LINE_BYTES};
+use crate::logs::{Level, LineLogger, LineSplitter, LogRecord, LogSink, Source, MAX_LINE_BYTES};
 use crate::proto::goplugin::grpc_stdio_client::GrpcStdioClient;
 use crate::proto::goplugin::stdio_data::Channel as StdioChannel;
 use crate::transport::{origin, PluginChannel};
@@ -28,36 +28,16 @@ pub async fn forward(channel: PluginChannel, plugin: String, sink: Arc<dyn LogSi
                     status.message()
                 ),
             };
-            let record = LogRecord {
-                plugin,
-                level: Level::Trace,
-                message,
-                fields: Default::default(),
-                timestamp: None,
-                source: Source::GrpcStdio,
-            };
-            sink.log(record);
+            sink.log(LogRecord::plain(plugin, Level::Trace, message, Source::GrpcStdio));
             return;
         }
     };
     let mut out_lines = LineSplitter::new(MAX_LINE_BYTES);
     let mut err_lines = LineSplitter::new(MAX_LINE_BYTES);
-    let mut classifier = LineClassifier::default();
-    let mut lines = Vec::new();
+    let mut logger = LineLogger::new(plugin, sink, Source::GrpcStdio);
     while let Ok(Some(data)) = stream.message().await {
         let is_stderr = data.channel == StdioChannel::Stderr as i32;
         let splitter = if is_stderr { &mut err_lines } else { &mut out_lines };
-        splitter.push(&data.data, &mut lines);
-        for line in lines.drain(..) {
-            let (level, message, fields, timestamp) = classifier.classify(&line);
-            sink.log(LogRecord {
-                plugin: plugin.clone(),
-                level,
-                message,
-                fields,
-                timestamp,
-                source: Source::GrpcStdio,
-            });
-        }
+        splitter.feed(&data.data, |line| logger.log(&line));
     }
 }

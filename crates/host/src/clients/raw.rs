@@ -4,6 +4,7 @@
 use super::{call, open_stream, Deadline};
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
+use crate::rpc;
 use bytes::{Buf, BufMut, Bytes};
 use futures_util::stream::BoxStream;
 use std::sync::Arc;
@@ -26,12 +27,8 @@ impl RawClient {
 
     pub async fn unary(&self, method: &str, request: Bytes, timeout: Option<Duration>) -> Result<Bytes> {
         let path = method_path(&self.plugin, method)?;
-        let mut grpc = self.plugin.channel().grpc();
-        call(&self.plugin, method, timeout, async move {
-            grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-            grpc.unary(tonic::Request::new(request), path, BytesCodec).await.map(|r| r.into_inner())
-        })
-        .await
+        let channel = self.plugin.channel();
+        call(&self.plugin, method, timeout, rpc::unary(&channel, path, BytesCodec, request)).await
     }
 
     /// A server-streaming call; `timeout` bounds the wait for the first item and between items
@@ -44,12 +41,9 @@ impl RawClient {
     ) -> Result<BoxStream<'static, Result<Bytes>>> {
         let path = method_path(&self.plugin, method)?;
         let opened_at = tokio::time::Instant::now();
-        let mut grpc = self.plugin.channel().grpc();
-        let stream = open_stream(&self.plugin, method, timeout, async move {
-            grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-            grpc.server_streaming(tonic::Request::new(request), path, BytesCodec).await.map(|r| r.into_inner())
-        })
-        .await?;
+        let channel = self.plugin.channel();
+        let open = rpc::server_streaming(&channel, path, BytesCodec, request);
+        let stream = open_stream(&self.plugin, method, timeout, open).await?;
         let deadline = Deadline::of(&self.plugin, timeout);
         Ok(super::map_stream_errors(&self.plugin, method, stream, deadline, opened_at))
     }

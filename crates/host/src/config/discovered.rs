@@ -48,7 +48,7 @@ pub(super) fn discovered_plugins(
                     ),
                 ))
             })?;
-            discovered.push(PluginSpec::new(manifest.name.clone(), executable, manifest.kind()));
+            discovered.push(PluginSpec::found_by(manifest, executable));
         }
     }
     // The same file reached by a path and an entry point is one plugin. (Two names that link to

@@ -14,10 +14,19 @@
 //! death it removes the socket directory instead. The host only ever signals through the
 //! socket, never by pid, so a reused pid is never hit.
 //!
-//! `child.rs` is the code that runs in the keeper (raw system calls only), `sys.rs` the calls.
+//! Here is the host's side. The code that runs in the keeper (raw system calls only, those of
+//! `sys.rs`): `child.rs` (its set-up and event loop), `spawn.rs` (starting the plugin),
+//! `sweep.rs` (killing and reaping what the plugin left), `dirs.rs` (directory listings on the
+//! stack); `args.rs` is what the host hands it.
 
+mod args;
 mod child;
+mod dirs;
+mod spawn;
+mod sweep;
 mod sys;
+
+use args::KeeperArgs;
 
 use std::ffi::{CString, OsString};
 use std::io;
@@ -199,7 +208,7 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
     let (stderr_read, stderr_write) = pipe_pair()?;
     let (host_end, keeper_end) = std::os::unix::net::UnixStream::pair()?;
     let stack = Stack::new()?;
-    let args = Box::new(child::KeeperArgs {
+    let args = Box::new(KeeperArgs {
         host_pid: std::process::id() as i32,
         path: prepared.program.as_ptr(),
         argv: prepared.argv.as_ptr(),
@@ -308,7 +317,7 @@ fn reap(keeper_pid: i32, resources: ManuallyDrop<Resources>) {
 /// Clones the keeper with every signal blocked that glibc lets us block (all but 32 and 33,
 /// which the keeper blocks first thing): it must never run one of the host's handlers (they
 /// would write to the host's memory, which it shares).
-fn clone_keeper(stack: &Stack, args: &child::KeeperArgs) -> io::Result<i32> {
+fn clone_keeper(stack: &Stack, args: &KeeperArgs) -> io::Result<i32> {
     // SAFETY: the keeper runs `keeper_main` on its own stack with `args`, both alive until it is
     // reaped (see watch_keeper); the mask is restored in this thread right after.
     unsafe {
@@ -320,7 +329,7 @@ fn clone_keeper(stack: &Stack, args: &child::KeeperArgs) -> io::Result<i32> {
             child::keeper_main,
             stack.top(),
             libc::CLONE_VM | libc::SIGCHLD,
-            args as *const child::KeeperArgs as *mut libc::c_void,
+            args as *const KeeperArgs as *mut libc::c_void,
         );
         let error = io::Error::last_os_error();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
@@ -429,7 +438,7 @@ impl Drop for Stack {
 /// Everything the keeper reads from the host's memory while it runs.
 struct Resources {
     _stack: Stack,
-    _args: Box<child::KeeperArgs>,
+    _args: Box<KeeperArgs>,
     _socket_dir: CString,
     /// Freed as soon as the keeper reports the exec's outcome.
     exec: Option<Prepared>,

@@ -1,0 +1,23 @@
+//! What the host hands the keeper across the clone: pointers into memory the host keeps alive
+//! (and unchanged) until it has reaped the keeper, and the descriptors the keeper takes over.
+
+use super::sys::Fd;
+use libc::c_char;
+
+/// Everything the keeper needs, prepared (and kept alive) by the host before the clone.
+#[repr(C)]
+pub struct KeeperArgs {
+    pub host_pid: i32,
+    pub path: *const c_char,
+    pub argv: *const *const c_char,
+    pub envp: *const *const c_char,
+    /// Null when the plugin keeps the host's working directory.
+    pub cwd: *const c_char,
+    pub socket_dir: *const c_char,
+    /// In the keeper these become 0, 1, 2 (the plugin's stdio) and 3 (the host's end is the
+    /// control socket: messages out, a kill request or EOF in).
+    pub stdin: Fd,
+    pub stdout: Fd,
+    pub stderr: Fd,
+    pub control: Fd,
+}

@@ -1,0 +1,71 @@
+//! What a call to the plugin can fail with (docs/protocol.md §4, §6.2): a plugin that is gone is
+//! refused before any round trip, a failure caused by its death is a crash, not a gRPC error,
+//! and a message over the size limit names the setting to raise.
+
+use super::state::State;
+use super::Plugin;
+use crate::error::{Error, Result};
+use std::time::Duration;
+
+impl Plugin {
+    /// Refuses calls to a plugin that is gone, before any network round trip.
+    pub fn ensure_callable(&self, method: &str) -> Result<()> {
+        if self.state() == State::Ready && (self.has_exited() || self.channel.is_closed()) {
+            // Gone, but the watcher tasks have not said so yet.
+            self.mark_crashed();
+        }
+        match self.state() {
+            State::Ready => Ok(()),
+            State::Crashed => Err(self.crashed(method)),
+            state => Err(Error::Closed { plugin: self.name.clone(), state: state.closed() }),
+        }
+    }
+
+    /// Turns a failed call into the right error: a crash if the process died under it.
+    pub async fn call_error(&self, method: &str, status: tonic::Status) -> Error {
+        // A transport failure (no gRPC status from the plugin: the status wraps an I/O error)
+        // may be a crash whose exit is not reaped yet. A plugin's own error codes are not.
+        let transport_failure = std::error::Error::source(&status).is_some()
+            || self.channel.is_closed()
+            || matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled);
+        if self.has_exited() || transport_failure {
+            // The connection usually breaks a moment before the exit is reaped.
+            let _ = tokio::time::timeout(Duration::from_millis(250), self.process.exited()).await;
+            if self.has_exited() || self.state() == State::Crashed || self.channel.is_closed() {
+                if self.is_stopping() {
+                    return Error::Closed { plugin: self.name.clone(), state: self.state().closed() };
+                }
+                self.mark_crashed();
+                return self.crashed(method);
+            }
+        }
+        Error::Call {
+            plugin: self.name.clone(),
+            method: method.into(),
+            code: status.code(),
+            message: self.explain_size_limit(status.message()),
+        }
+    }
+
+    fn crashed(&self, method: &str) -> Error {
+        let exit = self.process.exit().map(|e| e.to_string()).unwrap_or_else(|| "it closed its gRPC connection".into());
+        Error::Crashed { plugin: self.name.clone(), method: method.into(), exit, stderr: self.stderr_tail() }
+    }
+
+    /// tonic's "message length too large" names no setting; say which one to raise.
+    fn explain_size_limit(&self, message: &str) -> String {
+        let direction = if message.contains("decoded message length too large") {
+            "response"
+        } else if message.contains("encoded message length too large") {
+            "request"
+        } else {
+            return message.into();
+        };
+        let limit = self.channel.max_message_bytes();
+        format!(
+            "the {direction} is larger than plugin {:?}'s max_message_size of {limit} bytes ({message}); \
+             raise max_message_size in its hector.yaml entry or pm.load(..., max_message_size=...)",
+            self.name
+        )
+    }
+}

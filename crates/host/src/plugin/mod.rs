@@ -1,0 +1,149 @@
+//! One running plugin: launch → handshake → connect → initialize → ready, then crash detection
+//! and graceful shutdown (docs/protocol.md §1–§6). No orphan, zombie or socket is left behind: the
+//! plugin's keeper (`crate::keeper`) kills and reaps everything it started.
+//!
+//! The parts: `spec` (what a plugin is started from), `prepare` (the checks that need no
+//! launch), `process` and `pipes` (the launched process, its keeper and output), `first_line`
+//! and `start` (the start sequence), `state` (states and status), `calls` (what a failed call
+//! means), `crash` (crash detection), `shutdown`, and `registry` (every live plugin).
+
+mod calls;
+mod crash;
+mod first_line;
+mod pipes;
+mod prepare;
+mod process;
+mod registry;
+mod shutdown;
+mod spec;
+mod start;
+mod state;
+
+pub use prepare::prepare;
+pub use registry::live_plugins;
+pub use spec::{PluginSpec, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
+pub use state::{ExitInfo, PluginStatus, State};
+
+use crate::handshake::Address;
+use crate::kind::PluginKind;
+use crate::logs::LogSink;
+use crate::manifest::Manifest;
+use crate::transport::PluginChannel;
+use process::Process;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub struct Plugin {
+    pub name: String,
+    pub kind: PluginKind,
+    pub path: PathBuf,
+    pub pid: u32,
+    pub protocol_version: u32,
+    pub address: Address,
+    /// The `<executable>.plugin.yaml` it was loaded with, if any.
+    pub manifest: Option<Manifest>,
+    /// What it was started from (before manifest defaults), so a restart starts the same thing.
+    spec: PluginSpec,
+    /// How many times this name was restarted before this process (see `Manager::restart`).
+    restarts: AtomicU32,
+    channel: PluginChannel,
+    /// A watch, so shutdown callers can wait for `Stopped` without polling.
+    state: watch::Sender<State>,
+    stopping: AtomicBool,
+    killed: AtomicBool,
+    process: Process,
+    sink: Arc<dyn LogSink>,
+}
+
+impl Plugin {
+    /// The spec it was started from, to start the same plugin again.
+    pub fn spec(&self) -> &PluginSpec {
+        &self.spec
+    }
+
+    pub fn restarts(&self) -> u32 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Set by the manager on the process that replaces a restarted one.
+    pub(crate) fn set_restarts(&self, restarts: u32) {
+        self.restarts.store(restarts, Ordering::Relaxed);
+    }
+
+    pub fn state(&self) -> State {
+        *self.state.borrow()
+    }
+
+    /// Crashed or stopped: this process will never answer again (a restart replaces it).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state(), State::Crashed | State::Stopped)
+    }
+
+    /// Ready and, as far as this host can tell, still able to answer.
+    pub fn is_serving(&self) -> bool {
+        self.state() == State::Ready && !self.has_exited() && !self.channel.is_closed()
+    }
+
+    pub fn has_exited(&self) -> bool {
+        self.process.has_exited()
+    }
+
+    /// A shutdown (or a kill) was asked for: an exit from now on is no crash.
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    pub fn channel(&self) -> PluginChannel {
+        self.channel.clone()
+    }
+
+    /// The deadline of a call given none (`None`: no deadline).
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.spec.connection.call_timeout
+    }
+
+    /// The grace period this plugin was configured with.
+    pub fn shutdown_grace(&self) -> Duration {
+        self.spec.shutdown_grace
+    }
+
+    /// A capability flag from the manifest (`None` when not declared).
+    pub fn capability(&self, name: &str) -> Option<bool> {
+        self.manifest.as_ref().and_then(|m| m.capability(name))
+    }
+
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.process.stderr_lines()
+    }
+
+    pub fn status(&self) -> PluginStatus {
+        PluginStatus {
+            name: self.name.clone(),
+            kind: self.kind,
+            path: self.path.clone(),
+            pid: self.pid,
+            state: self.state(),
+            protocol_version: self.protocol_version,
+            address: self.address.to_string(),
+            exit: self.process.exit(),
+            restarts: self.restarts(),
+            killed: self.killed.load(Ordering::SeqCst),
+            version: self.manifest.as_ref().map(|m| m.version.clone()),
+            capabilities: self.manifest.as_ref().map(|m| m.capabilities.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for Plugin {
+    /// Last reference gone without a shutdown: never leave the process behind. (A forked
+    /// child's copy kills nothing and keeps the parent's socket directory: see `Process`.)
+    fn drop(&mut self) {
+        if self.process.owned_by_this_process() && self.state() != State::Stopped {
+            self.process.kill();
+            self.process.remove_socket_dir();
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The plugin's process as the host holds it (docs/protocol.md §1): launched under its keeper
+//! with a socket directory of its own, its pipes read for its whole life, its exit reported once
+//! the keeper has reaped it and everything it left behind.
+//!
+//! Only the keeper may signal the plugin (never by pid), and only the process that launched it
+//! may ask: a forked child of the host inherits this object but is not the plugin's parent.
+
+use super::pipes;
+use super::spec::PluginSpec;
+use super::state::ExitInfo;
+use crate::error::{Error, Result};
+use crate::keeper::Keeper;
+use crate::launch::{self, SocketDir};
+use crate::logs::{LogSink, StderrTail};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+pub(super) struct Process {
+    pub(super) pid: u32,
+    /// Kills the plugin and everything it started.
+    keeper: Keeper,
+    /// The process that launched the plugin.
+    host_pid: u32,
+    exit: watch::Receiver<Option<ExitInfo>>,
+    stderr_tail: StderrTail,
+    /// True once stderr was read to its end.
+    stderr_done: watch::Receiver<bool>,
+    /// Removed (with the socket in it) at shutdown or drop.
+    socket_dir: Mutex<Option<SocketDir>>,
+}
+
+/// The plugin's first stdout line, once it comes (`None`: stdout closed without one).
+pub(super) type FirstLine = oneshot::Receiver<Option<String>>;
+
+impl Process {
+    /// Starts the plugin under its keeper, with its pipes read and its exit watched.
+    pub(super) async fn launch(spec: &PluginSpec, sink: &Arc<dyn LogSink>) -> Result<(Process, FirstLine)> {
+        let name = &spec.name;
+        let socket_dir = launch::make_socket_dir()
+            .map_err(|e| Error::start(name, format!("cannot create its socket directory: {e}"), vec![]))?;
+        let mut child = launch::spawn(&spec.path, &spec.launch, socket_dir.path())
+            .await
+            .map_err(|e| Error::start(name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
+
+        let stderr_tail = StderrTail::default();
+        let (stderr_done_tx, stderr_done) = watch::channel(false);
+        let stderr = child.stderr.take().expect("stderr is piped");
+        tokio::spawn(pipes::read_stderr(stderr, name.clone(), sink.clone(), stderr_tail.clone(), stderr_done_tx));
+
+        let (first_line_tx, first_line) = oneshot::channel();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        tokio::spawn(pipes::read_stdout(stdout, name.clone(), sink.clone(), first_line_tx));
+
+        let (exit_tx, exit) = watch::channel(None);
+        let process = Process {
+            pid: child.pid,
+            keeper: child.keeper.clone(),
+            host_pid: std::process::id(),
+            exit,
+            stderr_tail,
+            stderr_done,
+            socket_dir: Mutex::new(Some(socket_dir)),
+        };
+        tokio::spawn(async move {
+            // Reported once the keeper has killed and reaped what the plugin left behind.
+            let status = child.wait().await.map(ExitInfo::from);
+            let _ = exit_tx.send(Some(status.unwrap_or(ExitInfo { code: None, signal: None })));
+        });
+        Ok((process, first_line))
+    }
+
+    pub(super) fn exit(&self) -> Option<ExitInfo> {
+        *self.exit.borrow()
+    }
+
+    pub(super) fn has_exited(&self) -> bool {
+        self.exit.borrow().is_some()
+    }
+
+    /// Follows the exit, for a watcher that must not keep the process's owner alive.
+    pub(super) fn exit_watch(&self) -> watch::Receiver<Option<ExitInfo>> {
+        self.exit.clone()
+    }
+
+    /// Returns once the exit is reported (at once if it was).
+    pub(super) async fn exited(&self) {
+        let mut exit = self.exit.clone();
+        let _ = exit.wait_for(Option::is_some).await;
+    }
+
+    pub(super) fn stderr_lines(&self) -> Vec<String> {
+        self.stderr_tail.lines()
+    }
+
+    /// Waits (briefly) until a killed plugin's stderr is read to the end, so errors quote it all.
+    pub(super) async fn drain_stderr(&self) {
+        let mut done = self.stderr_done.clone();
+        let _ = tokio::time::timeout(Duration::from_millis(500), done.wait_for(|done| *done)).await;
+    }
+
+    pub(super) fn owned_by_this_process(&self) -> bool {
+        std::process::id() == self.host_pid
+    }
+
+    /// Has the keeper kill the plugin's process group and descendants, unless it already
+    /// reported the exit (it swept them then) or the plugin is not this process's to stop.
+    pub(super) fn kill(&self) {
+        if self.owned_by_this_process() {
+            kill_unless_exited(&self.keeper, &self.exit);
+        }
+    }
+
+    /// Kills the plugin if dropped before `disarm`: a start that fails or is cancelled.
+    pub(super) fn kill_on_drop(&self) -> KillOnDrop {
+        KillOnDrop { keeper: self.keeper.clone(), exit: self.exit.clone(), armed: true }
+    }
+
+    /// A start that failed: the plugin is killed, then every last stderr line it wrote is quoted.
+    pub(super) async fn start_failed(&self, plugin: &str, message: String, handshake: bool) -> Error {
+        self.kill();
+        self.drain_stderr().await;
+        Error::Start { plugin: plugin.into(), message, stderr: self.stderr_lines(), handshake }
+    }
+
+    /// A start that missed its timeout at `stage`: likewise killed, its stderr quoted.
+    pub(super) async fn start_timed_out(&self, plugin: &str, after: Duration, stage: &'static str) -> Error {
+        self.kill();
+        self.drain_stderr().await;
+        Error::StartTimeout { plugin: plugin.into(), after, stage, stderr: self.stderr_lines() }
+    }
+
+    pub(super) fn remove_socket_dir(&self) {
+        if !self.owned_by_this_process() {
+            return;
+        }
+        // Only the directory the host created goes, with the plugin's socket in it. A socket the
+        // plugin put elsewhere may belong to another process (the handshake line names any
+        // path it likes): it is left alone.
+        if let Some(dir) = self.socket_dir.lock().unwrap().take() {
+            let _ = dir.close();
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !self.owned_by_this_process() {
+            // A forked child dropping its copy: the directory is the parent's, keep it.
+            if let Some(dir) = self.socket_dir.lock().unwrap().take() {
+                dir.keep();
+            }
+        }
+    }
+}
+
+pub(super) struct KillOnDrop {
+    keeper: Keeper,
+    exit: watch::Receiver<Option<ExitInfo>>,
+    armed: bool,
+}
+
+impl KillOnDrop {
+    pub(super) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if self.armed {
+            kill_unless_exited(&self.keeper, &self.exit);
+        }
+    }
+}
+
+fn kill_unless_exited(keeper: &Keeper, exit: &watch::Receiver<Option<ExitInfo>>) {
+    if exit.borrow().is_none() {
+        keeper.kill();
+    }
+}

@@ -1,0 +1,78 @@
+//! Where a plugin stands (`State`), how its process ended (`ExitInfo`), and the snapshot of both
+//! that `pm.plugins` shows (`PluginStatus`).
+
+use crate::kind::PluginKind;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Ready,
+    Crashed,
+    Stopping,
+    Stopped,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Ready => "ready",
+            State::Crashed => "crashed",
+            State::Stopping => "stopping",
+            State::Stopped => "stopped",
+        }
+    }
+
+    /// Why a plugin that is being (or was) shut down refuses a call.
+    pub(crate) fn closed(self) -> crate::error::Closed {
+        if self == State::Stopped {
+            crate::error::Closed::Stopped
+        } else {
+            crate::error::Closed::Stopping
+        }
+    }
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+impl std::fmt::Display for ExitInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.code, self.signal) {
+            (Some(code), _) => write!(f, "exit status {code}"),
+            (None, Some(signal)) => write!(f, "killed by signal {signal}"),
+            _ => write!(f, "exited"),
+        }
+    }
+}
+
+impl From<std::process::ExitStatus> for ExitInfo {
+    fn from(status: std::process::ExitStatus) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        ExitInfo { code: status.code(), signal: status.signal() }
+    }
+}
+
+/// A snapshot for `pm.plugins`.
+#[derive(Debug, Clone)]
+pub struct PluginStatus {
+    pub name: String,
+    pub kind: PluginKind,
+    pub path: PathBuf,
+    pub pid: u32,
+    pub state: State,
+    pub protocol_version: u32,
+    pub address: String,
+    pub exit: Option<ExitInfo>,
+    /// How many times the name was restarted (`Manager::restart`).
+    pub restarts: u32,
+    /// True when shutdown had to kill the plugin (it did not exit within the grace period).
+    pub killed: bool,
+    /// From the manifest, when there is one.
+    pub version: Option<String>,
+    pub capabilities: BTreeMap<String, serde_json::Value>,
+}

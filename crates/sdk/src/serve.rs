@@ -1,0 +1,107 @@
+//! The plugin's entry points: [`serve`] and its one-service shortcuts check the environment the
+//! host gave, listen, print the handshake line, then run the server (docs/protocol.md §1–§3).
+//! The steps are listed in the [crate docs](crate).
+
+use crate::proto::hector::database_provider_server::{DatabaseProvider, DatabaseProviderServer};
+use crate::proto::hector::embedder_provider_server::{EmbedderProvider, EmbedderProviderServer};
+use crate::proto::hector::llm_provider_server::{LlmProvider, LlmProviderServer};
+use crate::server::{run_server, ResponseBody, RouterService};
+use crate::{env, json, listener, socket_dir, Logger, MessageLimits as _, SdkError, ServeOptions};
+use tokio::signal::unix::{signal, SignalKind};
+use tonic::service::Routes;
+use tonic::transport::server::Router;
+use tonic::transport::Server;
+
+/// Reads the cookie and `PLUGIN_PROTOCOL_VERSIONS` from the process environment and returns the
+/// app protocol version to announce. [`serve`] calls this and exits on error; call it yourself
+/// to handle the error differently.
+pub fn check_environment(opts: &ServeOptions) -> Result<u32, SdkError> {
+    opts.validate()?;
+    let cookie = std::env::var_os(&opts.magic_cookie_key);
+    env::check_cookie(opts, cookie.as_deref().and_then(|v| v.to_str()))?;
+    let versions = std::env::var(env::ENV_PROTOCOL_VERSIONS).ok();
+    env::negotiate_version(versions.as_deref(), &opts.protocol_versions)
+}
+
+/// Serves an `LLMProvider` with Hector's default options. See the [crate docs](crate).
+pub async fn serve_llm<T: LlmProvider>(service: T) -> Result<(), SdkError> {
+    let router = Server::builder().add_service(LlmProviderServer::new(service).with_large_messages());
+    serve(ServeOptions::default(), router).await
+}
+
+/// Serves a `DatabaseProvider` with Hector's default options. See the [crate docs](crate).
+pub async fn serve_database<T: DatabaseProvider>(service: T) -> Result<(), SdkError> {
+    let router = Server::builder().add_service(DatabaseProviderServer::new(service).with_large_messages());
+    serve(ServeOptions::default(), router).await
+}
+
+/// Serves an `EmbedderProvider` with Hector's default options. See the [crate docs](crate).
+pub async fn serve_embedder<T: EmbedderProvider>(service: T) -> Result<(), SdkError> {
+    let router = Server::builder().add_service(EmbedderProviderServer::new(service).with_large_messages());
+    serve(ServeOptions::default(), router).await
+}
+
+/// Runs the plugin side of the go-plugin protocol around `router` (your services) until the host
+/// or a signal stops it. See the [crate docs](crate) for the steps.
+///
+/// Do not add `grpc.health.v1.Health` or `plugin.GRPCController` to `router` yourself: they are
+/// added here, and tonic panics on a duplicate service.
+///
+/// Exits the process with status 1 (after a message on stderr) when the cookie is wrong or no
+/// protocol version is common, like go-plugin. Other failures are returned.
+pub async fn serve<L, ResBody>(opts: ServeOptions, router: Router<L>) -> Result<(), SdkError>
+where
+    L: tower::Layer<Routes>,
+    L::Service: RouterService<ResBody>,
+    ResBody: ResponseBody,
+{
+    let version = match check_environment(&opts) {
+        Ok(version) => version,
+        Err(err @ (SdkError::NotLaunchedByHost { .. } | SdkError::NoCommonVersion { .. })) => {
+            eprintln!("{err}");
+            std::process::exit(1);
+        }
+        Err(err) => return Err(err),
+    };
+
+    let log = Logger::named("plugin-sdk");
+    if std::env::var_os(env::ENV_CLIENT_CERT).is_some_and(|v| !v.is_empty()) {
+        log.warn(
+            "the host asked for automatic mTLS, which this plugin SDK does not support; serving plaintext on a private unix socket",
+            &[],
+        );
+    }
+
+    // Install the handlers before the handshake: from then on the host may signal us.
+    let mut sigterm = signal(SignalKind::terminate()).map_err(SdkError::Signal)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(SdkError::Signal)?;
+    let signals = async move {
+        tokio::select! {
+            _ = sigterm.recv() => "SIGTERM",
+            _ = sigint.recv() => "SIGINT",
+        }
+    };
+
+    let dir = socket_dir(std::env::var(env::ENV_UNIX_SOCKET_DIR).ok().as_deref());
+    let group = std::env::var(env::ENV_UNIX_SOCKET_GROUP).ok();
+    let (listener, socket) = listener::bind(&dir, group.as_deref())?;
+    let socket_path = socket.path().to_string_lossy().into_owned();
+
+    let host_asked_mux = std::env::var_os(env::ENV_MULTIPLEX_GRPC).is_some_and(|v| !v.is_empty());
+    write_handshake(&env::handshake_line(version, &socket_path, host_asked_mux))?;
+    log.debug(
+        "plugin server listening",
+        &[("address", json!(socket_path)), ("network", json!("unix")), ("version", json!(version))],
+    );
+
+    run_server(router, listener, socket, &opts, signals, &log).await
+}
+
+/// Writes the handshake line in one go and flushes it, so the host sees it at once whatever
+/// buffering stdout has.
+fn write_handshake(line: &str) -> Result<(), SdkError> {
+    use std::io::Write as _;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(line.as_bytes()).and_then(|()| out.flush()).map_err(SdkError::Handshake)
+}
