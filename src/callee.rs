@@ -9,7 +9,6 @@ use hector_plugins_host::Manager;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The core manager as the Python layer uses it: in-process providers are Python objects.
 pub type PyManager = Manager<Py<PyAny>>;
@@ -40,9 +39,4 @@ pub fn callee(py: Python<'_>, target: &PyTarget) -> PyResult<Callee> {
 pub fn builtin_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     MODULE.get_or_try_init(py, || PyResult::Ok(py.import("hector_plugins._builtin")?.unbind())).map(|m| m.bind(py))
-}
-
-/// A call's `timeout=` in seconds; anything non-finite or below 1 ms is a `ConfigError`.
-pub fn timeout_arg(timeout: Option<f64>) -> PyResult<Option<Duration>> {
-    timeout.map(|s| crate::manager::seconds(s, "timeout")).transpose()
 }

@@ -3,6 +3,7 @@
 
 mod bridge;
 mod callee;
+mod durations;
 mod errors;
 mod llm;
 mod logging;

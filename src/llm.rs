@@ -1,7 +1,8 @@
 //! `LLMClient`: Python face of [`hector_plugins_host::clients::llm::LlmClient`].
 
 use crate::bridge::{self, AsyncStream};
-use crate::callee::{builtin_module, callee, timeout_arg, Callee, PyTarget};
+use crate::callee::{builtin_module, callee, Callee, PyTarget};
+use crate::durations::timeout_arg;
 use crate::types::{generate_request, request_to_py, GenerateResponse, HealthStatus, ModelInfo, StreamChunk};
 use hector_plugins_host::clients::llm::LlmClient;
 use pyo3::prelude::*;

@@ -2,7 +2,8 @@
 
 use crate::bridge::{self, Ready};
 use crate::callee::{builtin_module, PyManager, PyTarget};
-use crate::errors::{config_error, load_failures, manager_closed, to_exception, CoreError, IntoPyResult};
+use crate::durations::seconds;
+use crate::errors::{config_error, load_failures, manager_closed, to_exception, IntoPyResult};
 use crate::llm::PyLlmClient;
 use crate::raw::PyRawClient;
 use crate::types::{to_json_value, PluginInfo};
@@ -15,7 +16,6 @@ use pyo3::types::{PyDict, PyList};
 use pyo3::{PyTraverseError, PyVisit};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 #[pyclass(module = "hector_plugins", frozen, name = "PluginManager")]
 pub struct PyPluginManager {
@@ -74,11 +74,6 @@ impl ConfiguredPlugin {
             if self.ok { "True" } else { "False" }
         )
     }
-}
-
-/// A duration option in seconds; anything non-finite or below 1 ms is a `ConfigError` naming it.
-pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    config::seconds_setting(what, value).map_err(|e| CoreError(e).into())
 }
 
 /// Each warning goes to the `hector_plugins` logger once, when the configuration is read: an

@@ -1,7 +1,8 @@
 //! `RawClient`: any gRPC method of any plugin, with protobuf bytes in and out.
 
 use crate::bridge::{self, AsyncStream};
-use crate::callee::{timeout_arg, PyTarget};
+use crate::callee::PyTarget;
+use crate::durations::timeout_arg;
 use crate::errors::IntoPyResult;
 use bytes::Bytes;
 use hector_plugins_host::clients::raw::RawClient;
