@@ -1,38 +1,134 @@
-//! Who answers one call of a typed client: a plugin process, or an in-process provider called
-//! through `hector_plugins._builtin`. Every typed client class resolves its target here, so a
-//! new plugin type adds no resolution logic of its own (docs/architecture.md).
+//! Who answers one call of a typed client, and the call itself: on a plugin process through the
+//! bridge, or on an in-process provider through `hector_plugins._builtin`. Every typed client
+//! class goes through [`CallSite`], so a new plugin type adds no resolution, timeout or dispatch
+//! logic of its own, only its conversions (docs/architecture.md, "Adding a plugin type").
 
+use crate::bridge::{self, AsyncStream};
+use crate::durations::timeout_arg;
 use crate::errors::IntoPyResult;
+use futures_util::stream::BoxStream;
 use hector_plugins_host::manager::Provider;
 use hector_plugins_host::target::Target;
-use hector_plugins_host::Manager;
+use hector_plugins_host::{Manager, Plugin};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyTuple;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The core manager as the Python layer uses it: in-process providers are Python objects.
 pub type PyManager = Manager<Py<PyAny>>;
 /// A typed client's target (see `hector_plugins_host::target`).
 pub type PyTarget = Target<Py<PyAny>>;
 
-pub enum Callee {
-    Plugin(Arc<hector_plugins_host::Plugin>),
-    /// Served by `hector_plugins._builtin` on the caller's event loop: the provider's name and
-    /// the registered object.
+/// The in-process side of a call: the arguments `_builtin.<method>` takes between the provider
+/// and the timeout.
+type LocalArgs<'py> = Vec<Bound<'py, PyAny>>;
+
+enum Callee {
+    Plugin(Arc<Plugin>),
+    /// The provider's name and the registered object.
     InProcess {
         name: String,
         provider: Py<PyAny>,
     },
 }
 
-/// Who answers a call to `target` made now.
-pub fn callee(py: Python<'_>, target: &PyTarget) -> PyResult<Callee> {
-    Ok(match target.provider().py_err(py)? {
-        Provider::Plugin(plugin) => Callee::Plugin(plugin),
-        Provider::InProcess(provider) => {
-            Callee::InProcess { name: provider.name.clone(), provider: provider.payload.clone_ref(py) }
+/// One call about to be made: who answers it and within what time.
+pub struct CallSite<'py> {
+    py: Python<'py>,
+    callee: Callee,
+    /// What the caller passed as `timeout=`, for an in-process provider.
+    seconds: Option<f64>,
+    /// The same, checked, for a plugin (None: its `call_timeout`).
+    timeout: Option<Duration>,
+}
+
+impl<'py> CallSite<'py> {
+    /// Resolves `target` now (a restarted plugin, a chain's ready member) and checks `timeout`.
+    pub fn new(py: Python<'py>, target: &PyTarget, timeout: Option<f64>) -> PyResult<Self> {
+        let checked = timeout_arg(timeout)?;
+        let callee = match target.provider().py_err(py)? {
+            Provider::Plugin(plugin) => Callee::Plugin(plugin),
+            Provider::InProcess(provider) => {
+                Callee::InProcess { name: provider.name.clone(), provider: provider.payload.clone_ref(py) }
+            }
+        };
+        Ok(CallSite { py, callee, seconds: timeout, timeout: checked })
+    }
+
+    /// A unary call: `remote(plugin, request, timeout)` on tokio, its result made a Python value
+    /// by `convert`; or, in process, `_builtin.<method>(name, provider, *local(request), timeout)`.
+    pub fn unary<R, T, F>(
+        self,
+        method: &str,
+        request: R,
+        local: impl FnOnce(Python<'py>, R) -> PyResult<LocalArgs<'py>>,
+        remote: impl FnOnce(Arc<Plugin>, R, Option<Duration>) -> F,
+        convert: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        T: Send + 'static,
+        F: Future<Output = hector_plugins_host::Result<T>> + Send + 'static,
+    {
+        match self.callee {
+            Callee::Plugin(plugin) => bridge::spawn(self.py, remote(plugin, request, self.timeout), convert),
+            Callee::InProcess { name, provider } => {
+                let args = local(self.py, request)?;
+                call_builtin(self.py, method, name, provider, args, self.seconds)
+            }
         }
-    })
+    }
+
+    /// A server stream: an `AsyncStream` of `convert`ed items for a plugin; in process, the async
+    /// generator `_builtin.<method>` returns.
+    pub fn stream<R, T, F>(
+        self,
+        method: &str,
+        request: R,
+        local: impl FnOnce(Python<'py>, R) -> PyResult<LocalArgs<'py>>,
+        remote: impl FnOnce(Arc<Plugin>, R, Option<Duration>) -> F,
+        convert: fn(Python<'_>, T) -> PyResult<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        T: Send + 'static,
+        F: Future<Output = hector_plugins_host::Result<BoxStream<'static, hector_plugins_host::Result<T>>>>
+            + Send
+            + 'static,
+    {
+        match self.callee {
+            Callee::Plugin(plugin) => {
+                bridge::ensure_runtime_usable()?;
+                let name = plugin.name.clone();
+                let stream = AsyncStream::start(&name, remote(plugin, request, self.timeout), convert);
+                Ok(Bound::new(self.py, stream)?.into_any())
+            }
+            Callee::InProcess { name, provider } => {
+                let args = local(self.py, request)?;
+                call_builtin(self.py, method, name, provider, args, self.seconds)
+            }
+        }
+    }
+}
+
+/// Methods that take nothing but the timeout.
+pub fn no_args<'py>(_py: Python<'py>, (): ()) -> PyResult<LocalArgs<'py>> {
+    Ok(Vec::new())
+}
+
+fn call_builtin<'py>(
+    py: Python<'py>,
+    method: &str,
+    name: String,
+    provider: Py<PyAny>,
+    args: LocalArgs<'py>,
+    seconds: Option<f64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut all = vec![name.into_pyobject(py)?.into_any(), provider.into_bound(py)];
+    all.extend(args);
+    all.push(seconds.into_pyobject(py)?.into_any());
+    builtin_module(py)?.getattr(method)?.call1(PyTuple::new(py, all)?)
 }
 
 /// `hector_plugins._builtin`, imported once: it checks and calls in-process providers.

@@ -1,11 +1,16 @@
 //! `LLMClient`: Python face of [`hector_plugins_host::clients::llm::LlmClient`].
 
-use crate::bridge::{self, AsyncStream};
-use crate::callee::{builtin_module, callee, Callee, PyTarget};
-use crate::durations::timeout_arg;
+use crate::callee::{no_args, CallSite, PyTarget};
 use crate::types::{generate_request, request_to_py, GenerateResponse, HealthStatus, ModelInfo, StreamChunk};
 use hector_plugins_host::clients::llm::LlmClient;
+use hector_plugins_host::proto::hector::GenerateRequest;
 use pyo3::prelude::*;
+
+/// The in-process arguments of a generate call: `messages, tools`.
+fn messages_and_tools<'py>(py: Python<'py>, request: GenerateRequest) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let (messages, tools) = request_to_py(request);
+    Ok(vec![messages.into_pyobject(py)?.into_any(), tools.into_pyobject(py)?.into_any()])
+}
 
 #[pyclass(module = "hector_plugins", frozen, name = "LLMClient")]
 pub struct PyLlmClient {
@@ -35,19 +40,13 @@ impl PyLlmClient {
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = generate_request(messages, tools)?;
-        let seconds = timeout;
-        let timeout = timeout_arg(timeout)?;
-        match callee(py, &self.target)? {
-            Callee::Plugin(plugin) => bridge::spawn(
-                py,
-                async move { LlmClient::new(plugin).generate(request, timeout).await },
-                |py, response| Ok(Py::new(py, GenerateResponse::from(response))?.into_any()),
-            ),
-            Callee::InProcess { name, provider } => {
-                let (messages, tools) = request_to_py(request);
-                builtin_module(py)?.getattr("generate")?.call1((name, provider, messages, tools, seconds))
-            }
-        }
+        CallSite::new(py, &self.target, timeout)?.unary(
+            "generate",
+            request,
+            messages_and_tools,
+            |plugin, request, timeout| async move { LlmClient::new(plugin).generate(request, timeout).await },
+            |py, response| Ok(Py::new(py, GenerateResponse::from(response))?.into_any()),
+        )
     }
 
     /// An `AsyncStream` for a plugin; an async generator with the same chunks for an
@@ -62,54 +61,35 @@ impl PyLlmClient {
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = generate_request(messages, tools)?;
-        let seconds = timeout;
-        let timeout = timeout_arg(timeout)?;
-        match callee(py, &self.target)? {
-            Callee::Plugin(plugin) => {
-                bridge::ensure_runtime_usable()?;
-                let opener = async move { LlmClient::new(plugin).generate_stream(request, timeout).await };
-                let stream = AsyncStream::start(self.target_name(), opener, |py, chunk| {
-                    Ok(Py::new(py, StreamChunk::from(chunk))?.into_any())
-                });
-                Ok(Bound::new(py, stream)?.into_any())
-            }
-            Callee::InProcess { name, provider } => {
-                let (messages, tools) = request_to_py(request);
-                builtin_module(py)?.getattr("generate_stream")?.call1((name, provider, messages, tools, seconds))
-            }
-        }
+        CallSite::new(py, &self.target, timeout)?.stream(
+            "generate_stream",
+            request,
+            messages_and_tools,
+            |plugin, request, timeout| async move { LlmClient::new(plugin).generate_stream(request, timeout).await },
+            |py, chunk| Ok(Py::new(py, StreamChunk::from(chunk))?.into_any()),
+        )
     }
 
     #[pyo3(signature = (*, timeout=None))]
     fn model_info<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        let seconds = timeout;
-        let timeout = timeout_arg(timeout)?;
-        match callee(py, &self.target)? {
-            Callee::Plugin(plugin) => {
-                bridge::spawn(py, async move { LlmClient::new(plugin).model_info(timeout).await }, |py, info| {
-                    Ok(Py::new(py, ModelInfo::from(info))?.into_any())
-                })
-            }
-            Callee::InProcess { name, provider } => {
-                builtin_module(py)?.getattr("model_info")?.call1((name, provider, seconds))
-            }
-        }
+        CallSite::new(py, &self.target, timeout)?.unary(
+            "model_info",
+            (),
+            no_args,
+            |plugin, (), timeout| async move { LlmClient::new(plugin).model_info(timeout).await },
+            |py, info| Ok(Py::new(py, ModelInfo::from(info))?.into_any()),
+        )
     }
 
     #[pyo3(signature = (*, timeout=None))]
     fn health<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        let seconds = timeout;
-        let timeout = timeout_arg(timeout)?;
-        match callee(py, &self.target)? {
-            Callee::Plugin(plugin) => {
-                bridge::spawn(py, async move { LlmClient::new(plugin).health(timeout).await }, |py, h| {
-                    Ok(Py::new(py, HealthStatus::from(h))?.into_any())
-                })
-            }
-            Callee::InProcess { name, provider } => {
-                builtin_module(py)?.getattr("health")?.call1((name, provider, seconds))
-            }
-        }
+        CallSite::new(py, &self.target, timeout)?.unary(
+            "health",
+            (),
+            no_args,
+            |plugin, (), timeout| async move { LlmClient::new(plugin).health(timeout).await },
+            |py, health| Ok(Py::new(py, HealthStatus::from(health))?.into_any()),
+        )
     }
 
     fn __repr__(&self) -> String {
