@@ -16,6 +16,9 @@ pyo3::import_exception!(hector_plugins.errors, CallTimeoutError);
 pyo3::import_exception!(hector_plugins.errors, PluginCrashedError);
 pyo3::import_exception!(hector_plugins.errors, PluginNotFoundError);
 pyo3::import_exception!(hector_plugins.errors, PluginClosedError);
+pyo3::import_exception!(hector_plugins.errors, PluginError);
+pyo3::import_exception!(hector_plugins.errors, PluginTypeError);
+pyo3::import_exception!(hector_plugins.errors, PluginUsageError);
 
 /// A core error on its way to Python: `?` turns it into the matching `PluginError` subclass.
 pub struct CoreError(pub Error);
@@ -102,6 +105,21 @@ pub fn to_pyerr(py: Python<'_>, error: &Error) -> PyErr {
         Ok(exception) => PyErr::from_value(exception),
         Err(failure) => failure,
     }
+}
+
+/// A `PluginTypeError` (also a `TypeError`): an argument of the wrong type.
+pub fn type_error(message: impl Into<String>) -> PyErr {
+    PluginTypeError::new_err(message.into())
+}
+
+/// A `PluginUsageError` (also a `RuntimeError`): an awaitable or stream used as it cannot be.
+pub fn usage_error(message: impl Into<String>) -> PyErr {
+    PluginUsageError::new_err(message.into())
+}
+
+/// A bug of this library, reported as such (`PluginError`, so `except PluginError` sees it).
+pub fn internal_error(message: impl Into<String>) -> PyErr {
+    PluginError::new_err(format!("hector_plugins internal error (please report it): {}", message.into()))
 }
 
 /// A `ConfigError` for bad options given in Python (not from a file).

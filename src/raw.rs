@@ -6,7 +6,6 @@ use crate::durations::timeout_arg;
 use crate::errors::IntoPyResult;
 use bytes::Bytes;
 use hector_plugins_host::clients::raw::RawClient;
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyMemoryView};
 
@@ -37,7 +36,7 @@ fn request_bytes(plugin: &str, method: &str, request: &Bound<'_, PyAny>) -> PyRe
     }
     let view = PyMemoryView::from(request).map_err(|_| {
         let kind = request.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
-        PyTypeError::new_err(format!(
+        crate::errors::type_error(format!(
             "plugin {plugin:?}: the request of {method} must be bytes-like (bytes, bytearray, memoryview), \
              not {kind}: pass the serialized message, e.g. request.SerializeToString()"
         ))

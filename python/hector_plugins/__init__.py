@@ -45,6 +45,8 @@ from .errors import (
     PluginNotFoundError,
     PluginStartError,
     PluginTimeoutError,
+    PluginTypeError,
+    PluginUsageError,
     StartTimeoutError,
 )
 from .literals import (
@@ -93,6 +95,8 @@ __all__ = [
     "PluginStartError",
     "PluginState",
     "PluginTimeoutError",
+    "PluginTypeError",
+    "PluginUsageError",
     "PluginType",
     "PluginTypeName",
     "PluginTypeShortName",

@@ -105,6 +105,16 @@ class PluginClosedError(PluginError):
     """Why, as a fixed name (see ``hector_plugins.literals.ClosedState``)."""
 
 
+class PluginTypeError(PluginError, TypeError):
+    """An argument of the wrong type: a message that is neither a ``Message`` nor a dict, a raw
+    request that is not bytes-like, a dict value that is not a str."""
+
+
+class PluginUsageError(PluginError, RuntimeError):
+    """An awaitable or stream used in a way it cannot serve: awaited twice, read from two tasks at
+    once, or used in a process forked from the one that loaded the plugins."""
+
+
 __all__ = [
     "PluginError",
     "ConfigError",
@@ -117,4 +127,6 @@ __all__ = [
     "CallTimeoutError",
     "PluginCrashedError",
     "PluginClosedError",
+    "PluginTypeError",
+    "PluginUsageError",
 ]

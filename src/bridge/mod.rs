@@ -193,10 +193,7 @@ where
         let resolve: Resolve = Box::new(move |py| match outcome {
             Ok(Ok(value)) => convert(py, value),
             Ok(Err(error)) => Err(crate::errors::to_pyerr(py, &error)),
-            Err(panic) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "hector_plugins internal error (please report it): {}",
-                panic_message(&panic)
-            ))),
+            Err(panic) => Err(crate::errors::internal_error(panic_message(&panic))),
         });
         queue.push(id, resolve);
     });
@@ -214,7 +211,7 @@ pub fn ensure_runtime_usable() -> PyResult<()> {
     if hector_plugins_host::runtime::usable() {
         return Ok(());
     }
-    Err(pyo3::exceptions::PyRuntimeError::new_err(
+    Err(crate::errors::usage_error(
         "hector_plugins cannot be used in a process forked from the one that loaded plugins; \
          create a new PluginManager in a spawned process (multiprocessing 'spawn' or 'forkserver')",
     ))
@@ -258,7 +255,7 @@ impl Call {
                 *state = CallState::Started(iterator.clone_ref(py));
                 Ok(iterator)
             }
-            CallState::Finished => Err(pyo3::exceptions::PyRuntimeError::new_err("cannot reuse already awaited call")),
+            CallState::Finished => Err(crate::errors::usage_error("cannot reuse already awaited call")),
         }
     }
 }

@@ -107,11 +107,7 @@ impl AsyncStream {
         let task = hector_plugins_host::runtime::runtime().spawn(async move {
             if let Err(panic) = std::panic::AssertUnwindSafe(pull).catch_unwind().await {
                 let message = panic_message(&panic);
-                let resolve: Resolve = Box::new(move |_py| {
-                    Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                        "hector_plugins internal error (please report it): {message}"
-                    )))
-                });
+                let resolve: Resolve = Box::new(move |_py| Err(crate::errors::internal_error(message)));
                 deliver(&on_panic, resolve, true);
             }
         });
@@ -196,9 +192,7 @@ impl AsyncStream {
         } else if state.waiter.is_some() {
             drop(state);
             completer.pending.lock().unwrap().remove(&id);
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "anext(): this stream is already being awaited by another task",
-            ));
+            return Err(crate::errors::usage_error("anext(): this stream is already being awaited by another task"));
         } else {
             state.waiter = Some((id, completer.queue.clone()));
             None

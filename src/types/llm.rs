@@ -3,7 +3,6 @@
 
 use super::{json_function, optional_str, required_str, to_json_text, type_name};
 use hector_plugins_host::proto::hector as pb;
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
@@ -26,7 +25,7 @@ impl ToolCall {
         arguments_json: Option<String>,
     ) -> PyResult<Self> {
         let arguments_json = match (arguments, arguments_json) {
-            (Some(_), Some(_)) => return Err(PyTypeError::new_err("give arguments or arguments_json, not both")),
+            (Some(_), Some(_)) => return Err(crate::errors::type_error("give arguments or arguments_json, not both")),
             (Some(arguments), None) => to_json_text(arguments)?,
             (None, Some(text)) => text,
             (None, None) => "{}".into(),
@@ -52,7 +51,7 @@ impl ToolCall {
             return Ok(call);
         }
         let dict = value.cast::<PyDict>().map_err(|_| {
-            PyTypeError::new_err(format!("a tool call must be a ToolCall or a dict, not {}", type_name(value)))
+            crate::errors::type_error(format!("a tool call must be a ToolCall or a dict, not {}", type_name(value)))
         })?;
         let arguments = dict.get_item("arguments")?;
         let arguments_json = dict.get_item("arguments_json")?.map(|v| v.extract()).transpose()?;
@@ -148,7 +147,10 @@ impl Message {
             return Ok(message.borrow().to_proto());
         }
         let dict = value.cast::<PyDict>().map_err(|_| {
-            PyTypeError::new_err(format!("messages[{index}] must be a Message or a dict, not {}", type_name(value)))
+            crate::errors::type_error(format!(
+                "messages[{index}] must be a Message or a dict, not {}",
+                type_name(value)
+            ))
         })?;
         let what = format!("messages[{index}]");
         let tool_calls = match dict.get_item("tool_calls")? {
@@ -206,7 +208,7 @@ impl ToolDefinition {
             definition
         } else {
             let dict = value.cast::<PyDict>().map_err(|_| {
-                PyTypeError::new_err(format!(
+                crate::errors::type_error(format!(
                     "tools[{index}] must be a ToolDefinition or a dict, not {}",
                     type_name(value)
                 ))
@@ -256,7 +258,7 @@ pub fn generate_request(
     tools: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<pb::GenerateRequest> {
     if messages.is_instance_of::<PyString>() {
-        return Err(PyTypeError::new_err(
+        return Err(crate::errors::type_error(
             "messages must be a list of Message or dict, not a str (use [Message.user(text)])",
         ));
     }
@@ -337,7 +339,11 @@ impl StreamChunk {
         tokens_used: i32,
     ) -> PyResult<Self> {
         let kind = CHUNK_TYPES.into_iter().find(|k| *k == r#type).ok_or_else(|| {
-            PyValueError::new_err(format!("a chunk's type is one of {}, not {:?}", CHUNK_TYPES.join(", "), r#type))
+            crate::errors::config_error(format!(
+                "a chunk's type is one of {}, not {:?}",
+                CHUNK_TYPES.join(", "),
+                r#type
+            ))
         })?;
         let tool_call = tool_call.filter(|c| !c.is_none()).map(ToolCall::from_py).transpose()?;
         Ok(StreamChunk { kind, text, tool_call, error, tokens_used })

@@ -1,7 +1,6 @@
 //! Python value classes and their conversion to and from the protobuf messages, one module per
 //! service (`llm`) plus what every plugin has (`common`). Conversion only: no logic lives here.
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString};
@@ -24,7 +23,7 @@ pub fn to_json_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
 /// A Python value → serde_json, through `json.dumps` (which names what is not serializable).
 pub fn to_json_value(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
     let text: String = json_function(value.py(), "dumps")?.call1((value,))?.extract()?;
-    serde_json::from_str(&text).map_err(|e| PyValueError::new_err(e.to_string()))
+    serde_json::from_str(&text).map_err(|e| crate::errors::config_error(e.to_string()))
 }
 
 mod common;
@@ -39,18 +38,18 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
 
 fn required_str(dict: &Bound<'_, PyDict>, key: &str, what: &str) -> PyResult<String> {
     match dict.get_item(key)? {
-        Some(value) => value
-            .extract()
-            .map_err(|_| PyTypeError::new_err(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))),
-        None => Err(PyValueError::new_err(format!("{what} needs a {key:?} key"))),
+        Some(value) => value.extract().map_err(|_| {
+            crate::errors::type_error(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))
+        }),
+        None => Err(crate::errors::config_error(format!("{what} needs a {key:?} key"))),
     }
 }
 
 fn optional_str(dict: &Bound<'_, PyDict>, key: &str, what: &str) -> PyResult<String> {
     match dict.get_item(key)? {
-        Some(value) if !value.is_none() => value
-            .extract()
-            .map_err(|_| PyTypeError::new_err(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))),
+        Some(value) if !value.is_none() => value.extract().map_err(|_| {
+            crate::errors::type_error(format!("{what}[{key:?}] must be a str, not {}", type_name(&value)))
+        }),
         _ => Ok(String::new()),
     }
 }
