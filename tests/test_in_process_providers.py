@@ -108,6 +108,19 @@ async def test_defaults_for_a_provider_with_only_generate() -> None:
         assert isinstance(health, HealthStatus) and health.healthy
 
 
+def test_a_response_as_the_stream_that_carries_it() -> None:
+    """The one emulation rule (the host's), for plugins with `streaming: false` and in-process
+    providers alike: text (if any), each tool call, then done with the tokens."""
+    call = ToolCall("c1", "search", {"q": "x"})
+    chunks = GenerateResponse(text="hi", tool_calls=[call], tokens_used=7).chunks()
+    assert [(c.type, c.text, c.tool_call, c.tokens_used) for c in chunks] == [
+        ("text", "hi", None, 0),
+        ("tool_call", "", call, 0),
+        ("done", "", None, 7),
+    ]
+    assert [c.type for c in GenerateResponse(tool_calls=[call]).chunks()] == ["tool_call", "done"]
+
+
 async def test_the_first_member_crashes_at_start_and_the_in_process_provider_serves(py_plugin) -> None:
     broken = py_plugin(exit="3", stderr="remote: no GPU available")
     async with PluginManager(chain_config(broken)) as pm:

@@ -196,11 +196,8 @@ async def _emulated_stream(
     name: str, provider: Any, messages: list[Message], tools: list[ToolDefinition], timeout: float | None
 ) -> AsyncIterator[StreamChunk]:
     response = await generate(name, provider, messages, tools, timeout)
-    if response.text:
-        yield StreamChunk("text", text=response.text)
-    for call in response.tool_calls:
-        yield StreamChunk("tool_call", tool_call=call)
-    yield StreamChunk("done", tokens_used=response.tokens_used)
+    for chunk in response.chunks():  # the host's one emulation rule
+        yield chunk
 
 
 async def model_info(name: str, provider: Any, timeout: float | None) -> ModelInfo:

@@ -142,6 +142,10 @@ class GenerateResponse:
     @property
     def tokens_used(self) -> int:
         """Tokens the call used, as the plugin reports them (0 if it does not)."""
+    def chunks(self) -> list[StreamChunk]:
+        """The stream that carries this response: a ``text`` chunk (if there is text), one
+        ``tool_call`` chunk per tool call, then ``done`` with ``tokens_used``. What
+        ``generate_stream`` yields for a provider that cannot stream."""
 
 @final
 class StreamChunk:

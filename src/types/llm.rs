@@ -2,6 +2,7 @@
 //! definitions, responses, stream chunks, model info.
 
 use super::{json_function, optional_str, required_str, to_json_text, type_name};
+use hector_plugins_host::clients::llm::emulated_chunks;
 use hector_plugins_host::proto::hector as pb;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -291,6 +292,17 @@ impl GenerateResponse {
     fn py_new(text: String, tool_calls: Option<Vec<Bound<'_, PyAny>>>, tokens_used: i32) -> PyResult<Self> {
         let tool_calls = tool_calls.unwrap_or_default().iter().map(ToolCall::from_py).collect::<PyResult<_>>()?;
         Ok(GenerateResponse { text, tool_calls, tokens_used })
+    }
+
+    /// The stream that carries this response: its text, each tool call, then done (what
+    /// `generate_stream` yields for a provider that cannot stream).
+    fn chunks(&self) -> Vec<StreamChunk> {
+        let response = pb::GenerateResponse {
+            text: self.text.clone(),
+            tool_calls: self.tool_calls.iter().map(ToolCall::to_proto).collect(),
+            tokens_used: self.tokens_used,
+        };
+        emulated_chunks(response).into_iter().map(StreamChunk::from).collect()
     }
 
     fn __repr__(&self) -> String {

@@ -84,7 +84,10 @@ impl LlmClient {
 }
 
 /// The chunks a streaming plugin would have sent for `response`: its text, its tool calls, done.
-fn emulated_chunks(response: GenerateResponse) -> Vec<StreamChunk> {
+/// The stream that carries `response`: its text, each tool call, then done. What a provider
+/// that cannot stream yields (docs/protocol.md §7.3); in-process providers get the same rule
+/// through `GenerateResponse.chunks()`.
+pub fn emulated_chunks(response: GenerateResponse) -> Vec<StreamChunk> {
     let mut chunks = Vec::new();
     if !response.text.is_empty() {
         chunks.push(StreamChunk { r#type: ChunkType::Text as i32, text: response.text, ..Default::default() });
