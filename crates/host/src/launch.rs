@@ -1,11 +1,20 @@
-//! Starting a plugin process (docs/protocol.md §1.1–§1.3): its environment and a private socket
-//! directory. The process itself is started and guarded by its keeper (`crate::keeper`).
+//! Starting a plugin process (docs/protocol.md §1.1–§1.4): its environment, a private socket
+//! directory, and the launcher that starts and guards the process: the keeper on Linux
+//! (`crate::keeper`), the portable launcher elsewhere (`crate::portable_launcher`).
 
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::supervised::{Command, PluginProcess};
 use hector_plugins_protocol::env;
+
+/// The one place the launcher is chosen. The portable one cannot stop a plugin that outlives a
+/// killed host (docs/protocol.md §1.4), so Linux keeps the keeper.
+#[cfg(target_os = "linux")]
+use crate::keeper as platform_launcher;
+#[cfg(not(target_os = "linux"))]
+use crate::portable_launcher as platform_launcher;
 
 /// What the host tells the plugin through its environment.
 #[derive(Debug, Clone)]
@@ -169,14 +178,10 @@ fn process_exists(pid: u32) -> bool {
     alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-/// Starts `executable` with no arguments under its keeper: its own process group, stdin
-/// `/dev/null`, stdout and stderr piped, no other descriptor of the host.
-pub async fn spawn(
-    executable: &Path,
-    options: &LaunchOptions,
-    socket_dir: &Path,
-) -> std::io::Result<crate::keeper::PluginProcess> {
-    crate::keeper::spawn(crate::keeper::Command {
+/// Starts `executable` with no arguments under this platform's launcher: its own process group,
+/// stdin `/dev/null`, stdout and stderr piped, no other descriptor of the host.
+pub async fn spawn(executable: &Path, options: &LaunchOptions, socket_dir: &Path) -> std::io::Result<PluginProcess> {
+    platform_launcher::spawn(Command {
         program: executable.to_owned(),
         env: environment(options, socket_dir),
         cwd: options.working_dir.clone(),

@@ -25,10 +25,10 @@ pub fn is_plugin_or_its_group(peer_pid: u32, plugin_pid: u32) -> bool {
     group > 0 && group as u32 == plugin_pid
 }
 
-/// `SO_PEERCRED` of a connected unix socket: the process that listens on it.
+/// The process that listens on a connected unix socket must be the plugin or in its group.
 pub fn check_unix_peer(stream: &tokio::net::UnixStream, shown: &str, plugin_pid: u32) -> Result<(), String> {
-    let credentials = stream.peer_cred().map_err(|e| format!("cannot tell who serves {shown} (SO_PEERCRED: {e})"))?;
-    match credentials.pid() {
+    let peer = unix_peer_pid(stream).map_err(|e| format!("cannot tell who serves {shown} ({PEER_PID_SOURCE}: {e})"))?;
+    match peer {
         Some(pid) if is_plugin_or_its_group(pid as u32, plugin_pid) => Ok(()),
         Some(pid) => Err(format!(
             "{shown} is served by process {pid}{}, not by the plugin (pid {plugin_pid}) or its process group; \
@@ -38,6 +38,41 @@ pub fn check_unix_peer(stream: &tokio::net::UnixStream, shown: &str, plugin_pid:
         None => Err(format!("cannot tell which process serves {shown}; refusing to send it anything")),
     }
 }
+
+/// The pid the kernel gives for the other end of a connected unix socket: the process serving it.
+#[cfg(not(target_vendor = "apple"))]
+fn unix_peer_pid(stream: &tokio::net::UnixStream) -> std::io::Result<Option<libc::pid_t>> {
+    Ok(stream.peer_cred()?.pid())
+}
+
+#[cfg(not(target_vendor = "apple"))]
+const PEER_PID_SOURCE: &str = "SO_PEERCRED";
+
+/// macOS has no SO_PEERCRED: `LOCAL_PEERPID` gives the peer's pid. (tokio's `peer_cred` reads
+/// `LOCAL_PEEREPID`, the pid a socket may be delegated to, which is not the listener's.)
+#[cfg(target_vendor = "apple")]
+fn unix_peer_pid(stream: &tokio::net::UnixStream) -> std::io::Result<Option<libc::pid_t>> {
+    use std::os::fd::AsRawFd;
+    let mut pid: libc::pid_t = 0;
+    let mut size = std::mem::size_of::<libc::pid_t>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `size` bytes into `pid`.
+    let r = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_LOCAL,
+            libc::LOCAL_PEERPID,
+            (&mut pid as *mut libc::pid_t).cast(),
+            &mut size,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((pid > 0).then_some(pid))
+}
+
+#[cfg(target_vendor = "apple")]
+const PEER_PID_SOURCE: &str = "LOCAL_PEERPID";
 
 /// A TCP address must be on this machine's loopback interface: remote plugins are not supported
 /// yet, and a non-loopback address may reach any server on the network.
@@ -83,14 +118,33 @@ pub fn check_tcp_peer(stream: &tokio::net::TcpStream, shown: &str, plugin_pid: u
     ))
 }
 
+/// Without /proc the listener's owner cannot be found: only the loopback rule
+/// (`check_tcp_target`) applies (docs/protocol.md §3.1).
 #[cfg(not(target_os = "linux"))]
 pub fn check_tcp_peer(_stream: &tokio::net::TcpStream, _shown: &str, _plugin_pid: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// ` (name)`, from /proc, when it can be read.
+/// ` (name)`, when it can be read.
 fn describe_process(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|name| format!(" ({})", name.trim())).unwrap_or_default()
+    process_name(pid).map(|name| format!(" ({name})")).unwrap_or_default()
+}
+
+#[cfg(not(target_vendor = "apple"))]
+fn process_name(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|name| name.trim().to_owned())
+}
+
+#[cfg(target_vendor = "apple")]
+fn process_name(pid: u32) -> Option<String> {
+    let mut name = [0u8; 256];
+    // SAFETY: proc_name writes at most `name.len()` bytes, NUL-terminated.
+    let r = unsafe { libc::proc_name(pid as libc::c_int, name.as_mut_ptr().cast(), name.len() as u32) };
+    if r <= 0 {
+        return None;
+    }
+    let name = std::ffi::CStr::from_bytes_until_nul(&name).ok()?;
+    Some(name.to_string_lossy().into_owned())
 }
 
 /// Reading the kernel's socket tables (`/proc/net/tcp{,6}`) and open files (`/proc/<pid>/fd`).

@@ -1,7 +1,7 @@
 //! The keeper: one small process per plugin that makes sure nothing of the plugin outlives the
 //! host, whatever killed the host, unless the kernel kills the keeper with it: it shares the
 //! host's memory, so the OOM killer (and a core dump before Linux 5.16) takes it too
-//! (docs/protocol.md §1.4, §6).
+//! (docs/protocol.md §1.4, §6). Linux only: other systems use `crate::portable_launcher`.
 //!
 //! ```text
 //! host ──clone(CLONE_VM)──▶ keeper ──fork, exec──▶ plugin ──▶ its children, daemons...
@@ -28,81 +28,31 @@ mod sys;
 
 use args::KeeperArgs;
 
-use std::ffi::{CString, OsString};
+use crate::supervised::{working_dir_error, Command, Kill, KillHandle, PluginProcess};
+use std::ffi::CString;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitStatus;
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 use tokio::sync::oneshot;
 
-/// What to run.
-pub struct Command {
-    pub program: PathBuf,
-    /// The plugin's whole environment.
-    pub env: Vec<(OsString, OsString)>,
-    pub cwd: Option<PathBuf>,
-    /// Removed by the keeper if the host dies.
-    pub socket_dir: PathBuf,
-}
-
-/// A started plugin, as the host sees it.
-pub struct PluginProcess {
-    /// The plugin's own pid (not the keeper's).
-    pub pid: u32,
-    pub stdout: Option<pipe::Receiver>,
-    pub stderr: Option<pipe::Receiver>,
-    pub keeper: Keeper,
-    exited: Option<oneshot::Receiver<Option<ExitStatus>>>,
-}
-
-impl PluginProcess {
-    /// The plugin's wait status, once it and everything it left behind are gone. `None` if the
-    /// keeper itself was killed before it could say.
-    pub async fn wait(&mut self) -> Option<ExitStatus> {
-        let exited = self.exited.take()?;
-        exited.await.ok().flatten()
-    }
-}
-
-/// Asks the keeper to kill the plugin. Cloned freely; when the last clone is dropped the plugin
-/// is killed too, so an abandoned start leaves nothing running.
-#[derive(Clone)]
-pub struct Keeper(Arc<Control>);
-
-impl Keeper {
-    /// Kills the plugin's process group and every descendant. Asynchronous: `wait` reports the
-    /// end. Harmless once the plugin is gone.
-    pub fn kill(&self) {
-        self.0.request_kill();
-    }
-}
-
+/// Asks the keeper to kill the plugin: a byte on the control socket, never a signal by pid.
 struct Control {
     socket: OwnedFd,
-    /// A forked child of the host inherits this, but the plugin is not its to stop.
-    owner: u32,
 }
 
-impl Control {
-    fn request_kill(&self) {
-        if std::process::id() == self.owner {
-            // SAFETY: a send on a socket we own; EPIPE (keeper gone) is fine.
-            unsafe {
-                libc::send(self.socket.as_raw_fd(), b"K".as_ptr().cast(), 1, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT);
-            }
+impl Kill for Control {
+    fn kill(&self) {
+        // SAFETY: a send on a socket we own; EPIPE (keeper gone) is fine.
+        unsafe {
+            libc::send(self.socket.as_raw_fd(), b"K".as_ptr().cast(), 1, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT);
         }
-    }
-}
-
-impl Drop for Control {
-    fn drop(&mut self) {
-        self.request_kill();
     }
 }
 
@@ -129,9 +79,7 @@ impl Stage {
         match self {
             // Kept raw, so callers see the usual "No such file or directory" etc.
             Stage::Exec => cause,
-            Stage::WorkingDir => {
-                io::Error::new(cause.kind(), format!("cannot change to its working directory {}: {cause}", command.cwd))
-            }
+            Stage::WorkingDir => working_dir_error(&command.cwd, cause),
             Stage::Keeper => io::Error::new(cause.kind(), format!("the plugin's keeper process failed: {cause}")),
         }
     }
@@ -182,17 +130,13 @@ pub async fn spawn(command: Command) -> io::Result<PluginProcess> {
     let Launched { keeper, stdout, stderr, started, exited } = launch_keeper(&command)?;
     // Dropping `keeper` on error or cancellation here asks the keeper to kill the plugin.
     let pid = started.await.unwrap_or_else(|_| Err(io::Error::other("the plugin's keeper task was dropped")))?;
-    Ok(PluginProcess {
-        pid,
-        stdout: Some(pipe::Receiver::from_owned_fd(stdout)?),
-        stderr: Some(pipe::Receiver::from_owned_fd(stderr)?),
-        keeper,
-        exited: Some(exited),
-    })
+    let stdout = pipe::Receiver::from_owned_fd(stdout)?;
+    let stderr = pipe::Receiver::from_owned_fd(stderr)?;
+    Ok(PluginProcess::new(pid, stdout, stderr, keeper, exited))
 }
 
 struct Launched {
-    keeper: Keeper,
+    keeper: KillHandle,
     stdout: OwnedFd,
     stderr: OwnedFd,
     started: oneshot::Receiver<io::Result<u32>>,
@@ -244,7 +188,7 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
         }
     };
     tokio::spawn(watch_keeper(messages, keeper_pid, resources, text, started_tx, exited_tx));
-    let keeper = Keeper(Arc::new(Control { socket: socket.into(), owner: std::process::id() }));
+    let keeper = KillHandle::new(Arc::new(Control { socket: socket.into() }));
     Ok(Launched { keeper, stdout: stdout_read, stderr: stderr_read, started, exited })
 }
 

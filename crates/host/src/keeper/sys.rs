@@ -37,9 +37,6 @@ unsafe fn syscall6(n: i64, a: [usize; 6]) -> isize {
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("the plugin keeper's raw system calls exist for x86_64 and aarch64 Linux only");
 
-#[cfg(not(target_os = "linux"))]
-compile_error!("hector-plugins supervises plugins with Linux primitives (pidfd, child subreaper, close_range)");
-
 /// `sys!(SYS_name, args...)`: up to six arguments, passed as machine words.
 macro_rules! sys {
     ($n:ident $(,)?) => { syscall6(libc::$n, [0; 6]) };

@@ -1,9 +1,11 @@
 //! One running plugin: launch → handshake → connect → initialize → ready, then crash detection
-//! and graceful shutdown (docs/protocol.md §1–§6). No orphan, zombie or socket is left behind: the
-//! plugin's keeper (`crate::keeper`) kills and reaps everything it started.
+//! and graceful shutdown (docs/protocol.md §1–§6). On Linux no orphan, zombie or socket is left
+//! behind: the plugin's keeper (`crate::keeper`) kills and reaps everything it started; elsewhere
+//! the portable launcher kills its process group (`crate::portable_launcher`, and §1.4 for what
+//! that leaves out).
 //!
 //! The parts: `spec` (what a plugin is started from), `prepare` (the checks that need no
-//! launch), `process` and `pipes` (the launched process, its keeper and output), `first_line`
+//! launch), `process` and `pipes` (the launched process, its launcher and output), `first_line`
 //! and `start` (the start sequence), `state` (states and status), `calls` (what a failed call
 //! means), `crash` (crash detection), `shutdown`, and `registry` (every live plugin).
 

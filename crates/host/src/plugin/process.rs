@@ -1,25 +1,26 @@
 //! The plugin's process as the host holds it (docs/protocol.md §1): launched under its keeper
-//! with a socket directory of its own, its pipes read for its whole life, its exit reported once
-//! the keeper has reaped it and everything it left behind.
+//! (or, off Linux, the portable launcher) with a socket directory of its own, its pipes read for
+//! its whole life, its exit reported once the launcher has reaped it and what it kills with it.
 //!
-//! Only the keeper may signal the plugin (never by pid), and only the process that launched it
-//! may ask: a forked child of the host inherits this object but is not the plugin's parent.
+//! Only the launcher may signal the plugin (through its `KillHandle`), and only the process that
+//! launched it may ask: a forked child of the host inherits this object but is not the plugin's
+//! parent.
 
 use super::pipes;
 use super::spec::PluginSpec;
 use super::state::ExitInfo;
 use crate::error::{Error, Result};
-use crate::keeper::Keeper;
 use crate::launch::{self, SocketDir};
 use crate::logs::{LogSink, StderrTail};
+use crate::supervised::KillHandle;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 pub(super) struct Process {
     pub(super) pid: u32,
-    /// Kills the plugin and everything it started.
-    keeper: Keeper,
+    /// Kills the plugin and what its launcher kills with it.
+    kill_handle: KillHandle,
     /// The process that launched the plugin.
     host_pid: u32,
     exit: watch::Receiver<Option<ExitInfo>>,
@@ -34,7 +35,7 @@ pub(super) struct Process {
 pub(super) type FirstLine = oneshot::Receiver<Option<String>>;
 
 impl Process {
-    /// Starts the plugin under its keeper, with its pipes read and its exit watched.
+    /// Starts the plugin under its launcher, with its pipes read and its exit watched.
     pub(super) async fn launch(spec: &PluginSpec, sink: &Arc<dyn LogSink>) -> Result<(Process, FirstLine)> {
         let name = &spec.name;
         let socket_dir = launch::make_socket_dir()
@@ -55,7 +56,7 @@ impl Process {
         let (exit_tx, exit) = watch::channel(None);
         let process = Process {
             pid: child.pid,
-            keeper: child.keeper.clone(),
+            kill_handle: child.kill_handle.clone(),
             host_pid: std::process::id(),
             exit,
             stderr_tail,
@@ -63,7 +64,7 @@ impl Process {
             socket_dir: Mutex::new(Some(socket_dir)),
         };
         tokio::spawn(async move {
-            // Reported once the keeper has killed and reaped what the plugin left behind.
+            // Reported once the launcher has killed and reaped what the plugin left behind.
             let status = child.wait().await.map(ExitInfo::from);
             let _ = exit_tx.send(Some(status.unwrap_or(ExitInfo { code: None, signal: None })));
         });
@@ -103,17 +104,18 @@ impl Process {
         std::process::id() == self.host_pid
     }
 
-    /// Has the keeper kill the plugin's process group and descendants, unless it already
-    /// reported the exit (it swept them then) or the plugin is not this process's to stop.
+    /// Has the launcher kill the plugin's process group (the keeper: and its descendants),
+    /// unless it already reported the exit (it swept them then) or the plugin is not this
+    /// process's to stop.
     pub(super) fn kill(&self) {
         if self.owned_by_this_process() {
-            kill_unless_exited(&self.keeper, &self.exit);
+            kill_unless_exited(&self.kill_handle, &self.exit);
         }
     }
 
     /// Kills the plugin if dropped before `disarm`: a start that fails or is cancelled.
     pub(super) fn kill_on_drop(&self) -> KillOnDrop {
-        KillOnDrop { keeper: self.keeper.clone(), exit: self.exit.clone(), armed: true }
+        KillOnDrop { kill_handle: self.kill_handle.clone(), exit: self.exit.clone(), armed: true }
     }
 
     /// A start that failed: the plugin is killed, then every last stderr line it wrote is quoted.
@@ -155,7 +157,7 @@ impl Drop for Process {
 }
 
 pub(super) struct KillOnDrop {
-    keeper: Keeper,
+    kill_handle: KillHandle,
     exit: watch::Receiver<Option<ExitInfo>>,
     armed: bool,
 }
@@ -169,13 +171,13 @@ impl KillOnDrop {
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         if self.armed {
-            kill_unless_exited(&self.keeper, &self.exit);
+            kill_unless_exited(&self.kill_handle, &self.exit);
         }
     }
 }
 
-fn kill_unless_exited(keeper: &Keeper, exit: &watch::Receiver<Option<ExitInfo>>) {
+fn kill_unless_exited(kill_handle: &KillHandle, exit: &watch::Receiver<Option<ExitInfo>>) {
     if exit.borrow().is_none() {
-        keeper.kill();
+        kill_handle.kill();
     }
 }

@@ -1,5 +1,5 @@
 //! Stopping a plugin (docs/protocol.md §6.1): asked to exit, given its grace period, then killed
-//! through its keeper, reaped, its socket directory removed. Idempotent, and safe to abandon:
+//! through its launcher, reaped, its socket directory removed. Idempotent, and safe to abandon:
 //! the work runs in a task of its own, every caller waits for the same outcome.
 
 use super::state::State;
