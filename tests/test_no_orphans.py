@@ -208,9 +208,15 @@ def test_a_host_ignoring_sigchld_and_friends_still_sees_its_plugin_crash_and_pas
     descendants = tmp_path / "descendants"
     masks = tmp_path / "masks"
     inner = py_plugin(descendants=descendants)
-    # sh itself changes no disposition: its own status is what the keeper handed the plugin.
+    # sh itself changes no disposition: its own status is what the keeper handed the plugin. It is
+    # read with builtins only: a shell waiting for a child (grep) blocks every signal meanwhile,
+    # so a child reading the shell's status could see that mask instead.
     wrapper = write_executable(
-        tmp_path / "wrapper", f"#!/bin/sh\ngrep -E '^Sig(Ign|Blk):' /proc/$$/status > '{masks}'\nexec '{inner}'\n"
+        tmp_path / "wrapper",
+        "#!/bin/sh\n"
+        "while IFS= read -r line; do case $line in SigIgn:*|SigBlk:*) echo \"$line\";; esac; done"
+        f" < /proc/$$/status > '{masks}'\n"
+        f"exec '{inner}'\n",
     )
     host = subprocess.Popen(
         [sys.executable, "-c", IGNORING_HOST, str(wrapper)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
