@@ -214,7 +214,7 @@ def test_a_host_ignoring_sigchld_and_friends_still_sees_its_plugin_crash_and_pas
     wrapper = write_executable(
         tmp_path / "wrapper",
         "#!/bin/sh\n"
-        "while IFS= read -r line; do case $line in SigIgn:*|SigBlk:*) echo \"$line\";; esac; done"
+        'while IFS= read -r line; do case $line in SigIgn:*|SigBlk:*) echo "$line";; esac; done'
         f" < /proc/$$/status > '{masks}'\n"
         f"exec '{inner}'\n",
     )
