@@ -28,6 +28,7 @@ pub fn to_json_value(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
 
 mod common;
 mod llm;
+pub mod vectors;
 
 pub use common::{HealthStatus, PluginInfo};
 pub use llm::*;
