@@ -10,7 +10,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -62,6 +62,14 @@ class MinimalLLM:
         return "minimal: " + messages[-1].content
 
 
+class AnyProvider:
+    """Has whatever method any in-process type requires, so registration refuses it only for a
+    type that cannot live in process."""
+
+    def __getattr__(self, method: str) -> Callable[..., None]:
+        return lambda *args: None
+
+
 def test_the_aliases_hold_distinct_names() -> None:
     for alias in (PluginType, PluginTypeName, InProcessType, PluginState, ChunkType, EntryKind, StatusCode):
         names = values(alias)
@@ -87,14 +95,14 @@ def test_plugin_type_names_are_exactly_the_ones_the_extension_accepts() -> None:
     registered = []
     for index, name in enumerate(values(PluginTypeName)):
         try:
-            pm.register(f"p{index}", MinimalLLM(), type=name)  # type: ignore[arg-type]
+            pm.register(f"p{index}", AnyProvider(), type=name)  # type: ignore[arg-type]
         except ConfigError:
             raise  # the name itself was refused
         except PluginError as error:
             assert "not supported yet" in str(error)
         else:
             registered.append(name)
-    assert registered == values(InProcessType)
+    assert sorted(registered) == sorted(values(InProcessType))
 
 
 def test_configured_types_and_entry_kinds_are_in_their_literals() -> None:

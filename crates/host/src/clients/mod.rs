@@ -2,6 +2,7 @@
 //! failures to [`crate::Error`] (a crash becomes `Crashed`, never a hang). Every call has a
 //! deadline: the caller's `timeout`, else the plugin's `call_timeout` (docs/protocol.md §4).
 
+pub mod database;
 pub mod llm;
 pub mod raw;
 
@@ -108,8 +109,6 @@ pub(crate) fn map_stream_errors<T: Send + 'static>(
 /// A plugin's answer that reports its own failure in-band (`success = false`, or a non-empty
 /// `error` field: docs/protocol.md §7.4) becomes the same error a gRPC status gives, so a caller
 /// sees one kind of failure either way.
-// Its first users are the database and embedder clients (being written); the allow goes with them.
-#[allow(dead_code)]
 pub(crate) fn in_band(plugin: &Plugin, method: &str, success: bool, error: &str) -> Result<()> {
     if success && error.is_empty() {
         return Ok(());
@@ -121,6 +120,17 @@ pub(crate) fn in_band(plugin: &Plugin, method: &str, success: bool, error: &str)
         code: tonic::Code::Unknown,
         message: message.into(),
     })
+}
+
+/// A call's error with `context` before its message (which entry of a batch it was for); other
+/// errors (a crash, a closed plugin) say enough as they are.
+pub(crate) fn in_context(error: Error, context: &str) -> Error {
+    match error {
+        Error::Call { plugin, method, code, message } => {
+            Error::Call { plugin, method, code, message: format!("{context}: {message}") }
+        }
+        other => other,
+    }
 }
 
 /// `Health` of any `hector.plugin` plugin, through the service of its type.
