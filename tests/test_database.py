@@ -105,6 +105,11 @@ async def test_upsert_many_takes_a_numpy_block_and_names_the_entry_that_failed(
     with pytest.raises(PluginCallError) as failed:
         await client.upsert_many("batch", ["m0", "m1", "m2", "m3"], mixed)
     assert_call_error(failed.value, "Upsert", "UNKNOWN", 'entry 3 (id "m3"): the vector has 2 floats')
+    # A 2-dimensional buffer of floats (what embed_batch returns without numpy) is cut into rows.
+    block = memoryview(array("f", [0, 0, 1, 1, 0, 1, 0, 1])).cast("B").cast("f", (2, 4))
+    await client.upsert_many("batch", ["b0", "b1"], block)
+    [hit] = await client.search("batch", [0, 1, 0, 1], top_k=1)
+    assert hit.id == "b1" and hit.vector.tolist() == [0, 1, 0, 1]
     await client.upsert_many("batch", [], [])  # nothing to send
     await still_serving(client)
 
@@ -225,6 +230,10 @@ async def test_bad_input_is_refused_before_anything_is_sent(db: tuple[PluginMana
         (lambda: client.search("c", [1.0, 2.0], filter={"n": 1.5}), r'filter\["n"\] must be a str, not float'),  # type: ignore[dict-item]
         (lambda: client.upsert_many("c", ["a"], "xy"), "must be a list of vectors or a 2-dimensional array"),
         (lambda: client.upsert_many("c", ["a"], np.ones(2)), "must be a 2-dimensional array"),
+        (
+            lambda: client.upsert_many("c", ["a"], memoryview(array("i", [1, 2])).cast("B").cast("i", (1, 2))),
+            r"vectors must be a buffer of floats \(format 'f' or 'd'\), not format \"i\"",
+        ),
         (lambda: client.upsert_many("c", "ab", [[1.0, 2.0]]), "ids must be a list, not str"),
         (lambda: client.upsert_many("c", [1], [[1.0, 2.0]]), r"ids\[0\] must be a str, not int"),  # type: ignore[list-item]
     ]

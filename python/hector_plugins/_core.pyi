@@ -491,8 +491,8 @@ class DatabaseClient:
         *,
         timeout: float | None = None,
     ) -> Awaitable[None]:
-        """Stores many entries: ``vectors`` is a two-dimensional numpy array (one row per id) or
-        a list of vectors, ``metadatas`` None or one dict per id (other lengths: ``ConfigError``).
+        """Stores many entries: ``vectors`` is a two-dimensional numpy array or buffer of floats
+        (one row per id) or a list of vectors, ``metadatas`` None or one dict per id (other lengths: ``ConfigError``).
         One ``Upsert`` per entry, 16 in flight at a time, each with its own ``timeout``; the
         first failure raises, naming the entry, and the entries before it may or may not be
         stored."""

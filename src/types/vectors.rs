@@ -34,12 +34,16 @@ pub fn vector_from_py(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f32>
     checked(vector, what)
 }
 
-/// Several vectors from Python: a two-dimensional numpy array (converted once, then cut into
-/// rows), or a list of vectors of any of the kinds [`vector_from_py`] takes; `what[i]` names
-/// each in errors.
+/// Several vectors from Python: a two-dimensional numpy array or buffer of floats (such as the
+/// block an embedder returns; converted once, then cut into rows), or a list of vectors of any
+/// of the kinds [`vector_from_py`] takes; `what[i]` names each in errors.
 pub fn vectors_from_py(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Vec<f32>>> {
     if let Some(array) = numpy_array(value)? {
         return rows_from_numpy(&array, what);
+    }
+    if let Some(view) = buffer_of_ndim(value, 2)? {
+        let (rows, dim): (usize, usize) = view.getattr("shape")?.extract()?;
+        return cut_into_rows(floats_from_buffer(&view, what)?, rows, dim, what);
     }
     if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
         return Err(type_error(format!(
@@ -72,7 +76,11 @@ fn rows_from_numpy(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<Vec<f32
         )));
     }
     let (rows, dim): (usize, usize) = array.getattr("shape")?.extract()?;
-    let floats = floats_from_numpy(array, what)?;
+    cut_into_rows(floats_from_numpy(array, what)?, rows, dim, what)
+}
+
+/// `rows` vectors of `dim` floats laid end to end, each checked.
+fn cut_into_rows(floats: Vec<f32>, rows: usize, dim: usize, what: &str) -> PyResult<Vec<Vec<f32>>> {
     if dim == 0 {
         return (0..rows).map(|index| checked(Vec::new(), &format!("{what}[{index}]"))).collect();
     }
@@ -112,11 +120,25 @@ fn floats_from_numpy(array: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f32>>
 }
 
 fn from_buffer(view: &Bound<'_, PyMemoryView>, what: &str) -> PyResult<Vec<f32>> {
-    let format: String = view.getattr("format")?.extract()?;
     let ndim: usize = view.getattr("ndim")?.extract()?;
     if ndim != 1 {
         return Err(type_error(format!("{what} must be one-dimensional, not a {ndim}-dimensional buffer")));
     }
+    floats_from_buffer(view, what)
+}
+
+/// A memoryview of `value` if it is a buffer (not str or bytes) of `ndim` dimensions.
+fn buffer_of_ndim<'py>(value: &Bound<'py, PyAny>, ndim: usize) -> PyResult<Option<Bound<'py, PyMemoryView>>> {
+    if value.is_instance_of::<PyBytes>() {
+        return Ok(None);
+    }
+    let Ok(view) = PyMemoryView::from(value) else { return Ok(None) };
+    Ok((view.getattr("ndim")?.extract::<usize>()? == ndim).then_some(view))
+}
+
+/// A buffer's elements in C order, as float32 (format `f` or `d`).
+fn floats_from_buffer(view: &Bound<'_, PyMemoryView>, what: &str) -> PyResult<Vec<f32>> {
+    let format: String = view.getattr("format")?.extract()?;
     let bytes = view.call_method0("tobytes")?;
     let bytes = bytes.cast::<PyBytes>()?.as_bytes();
     match format.trim_start_matches(['@', '=']) {
