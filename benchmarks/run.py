@@ -11,7 +11,8 @@ Peers, on the same plugin process where it applies:
                  trip, a tonic client, hector's own Rust client; and an in-process Python call
 
 Workloads: tiny unary Generate (p50/p99, calls/s at concurrency 1, 16, 256, host CPU per call),
-a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin.
+a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin,
+and a vector database's upserts and searches (benchmarks/database.py, against grpc.aio).
 Rounds alternate the clients so machine noise hits them alike; tables show medians across
 rounds. Nothing here asserts on times; the goals are reported, met or not.
 """
@@ -32,6 +33,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import database  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 import sections  # noqa: E402
@@ -327,6 +329,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the results (default benchmarks/RESULTS.md)"
     )
+    parser.add_argument("--db-vectors", type=int, help="vectors the database workload upserts (default 100000)")
+    parser.add_argument("--db-rounds", type=int, help="rounds of the database workload (default 2)")
     parser.add_argument("--memory-probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.calls = args.calls or (500 if args.quick else 5000)
@@ -335,6 +339,9 @@ def parse_args() -> argparse.Namespace:
     args.warmup = max(50, args.calls // 10)
     args.startup = [1, 10, 50]
     args.startup_reps = 1 if args.quick else 3
+    args.db_vectors = args.db_vectors or (2000 if args.quick else 100_000)
+    args.db_rounds = args.db_rounds or (1 if args.quick else 2)
+    args.db_searches = 20 if args.quick else 200
     return args
 
 
@@ -356,6 +363,9 @@ def main() -> None:
     rust, go, startup = asyncio.run(measure_all(args))
     print("memory", file=sys.stderr, flush=True)
     mem = memory(RUST_PLUGIN)
+    print("vector database", file=sys.stderr, flush=True)
+    vectordb = peers.build_plugins.build_python_vectordb()
+    db = asyncio.run(database.measure(vectordb, args.db_vectors, 384, args.db_searches, 10, args.db_rounds))
     figures = sections.Figures(
         chunks=args.chunks,
         rounds=args.rounds,
@@ -368,6 +378,7 @@ def main() -> None:
         memory=mem,
     )
     body, goals = sections.build(figures, CHART.name)
+    database.insert_before_goals(body, database.section(db))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart = args.output.parent / CHART.name
     report.latency_chart(

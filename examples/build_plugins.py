@@ -1,6 +1,6 @@
 """Builds the example plugins into examples/plugins/ (next to their .plugin.yaml manifests).
 
-    python examples/build_plugins.py            # Rust and Go echo LLMs, Go kv plugin
+    python examples/build_plugins.py            # Rust and Go echo LLMs, Go kv plugin, Python vector DB
     python examples/build_plugins.py --release  # the Rust plugin with optimizations (benchmarks)
 
 cargo and go only rebuild what changed, so running this again is cheap.
@@ -22,6 +22,8 @@ GO_MODULE = ROOT / "examples" / "go"
 RUST_PLUGIN = PLUGINS / "echo-llm-rust"
 GO_PLUGIN = PLUGINS / "echo-llm-go"
 GO_KV_PLUGIN = PLUGINS / "kv-go"
+PY_VECTORDB_DIR = ROOT / "examples" / "python-vectordb"
+PY_VECTORDB_PLUGIN = PLUGINS / "vectordb-py"
 
 
 def _run(command: list[str], cwd: Path) -> None:
@@ -66,9 +68,23 @@ def generate_python_stubs(out: Path) -> Path:
     return out
 
 
+def build_python_vectordb(python: str = sys.executable) -> Path:
+    """The Python vector database example: its stubs into examples/python-vectordb/_generated,
+    and the launcher examples/plugins/vectordb-py, which runs it with `python` (an interpreter
+    with grpcio, protobuf and numpy)."""
+    generate_python_stubs(PY_VECTORDB_DIR / "_generated")
+    server = PY_VECTORDB_DIR / "vectordb.py"
+    launcher = f'#!/bin/sh\nexec "{python}" "{server}" "$@"\n'
+    if not PY_VECTORDB_PLUGIN.exists() or PY_VECTORDB_PLUGIN.read_text() != launcher:
+        PY_VECTORDB_PLUGIN.write_text(launcher)
+        PY_VECTORDB_PLUGIN.chmod(0o755)
+    return PY_VECTORDB_PLUGIN
+
+
 def build_all(release: bool = True) -> None:
     build_rust(release)
     build_go()
+    build_python_vectordb()
 
 
 if __name__ == "__main__":

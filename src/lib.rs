@@ -3,6 +3,7 @@
 
 mod bridge;
 mod callee;
+mod database;
 mod durations;
 mod errors;
 mod llm;
@@ -41,6 +42,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<manager::LoadResult>()?;
     m.add_class::<manager::ConfiguredPlugin>()?;
     m.add_class::<llm::PyLlmClient>()?;
+    m.add_class::<database::PyDatabaseClient>()?;
     m.add_class::<raw::PyRawClient>()?;
     m.add_class::<types::Message>()?;
     m.add_class::<types::ToolCall>()?;
@@ -48,6 +50,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::GenerateResponse>()?;
     m.add_class::<types::StreamChunk>()?;
     m.add_class::<types::ModelInfo>()?;
+    m.add_class::<types::SearchResult>()?;
+    m.add_class::<types::PluginManifest>()?;
     m.add_class::<types::HealthStatus>()?;
     m.add_class::<types::PluginInfo>()?;
     m.add_class::<bridge::AsyncStream>()?;

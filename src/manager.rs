@@ -2,6 +2,7 @@
 
 use crate::bridge::{self, Ready};
 use crate::callee::{builtin_module, PyManager, PyTarget};
+use crate::database::PyDatabaseClient;
 use crate::durations::seconds;
 use crate::errors::{config_error, load_failures, manager_closed, to_exception, IntoPyResult};
 use crate::llm::PyLlmClient;
@@ -333,6 +334,11 @@ impl PyPluginManager {
     /// The LLM plugin (or in-process provider, or fallback chain) called `name`.
     fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
         Ok(PyLlmClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Llm)).py_err(py)? })
+    }
+
+    /// The vector database plugin (or in-process provider, or fallback chain) called `name`.
+    fn database(&self, py: Python<'_>, name: &str) -> PyResult<PyDatabaseClient> {
+        Ok(PyDatabaseClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Database)).py_err(py)? })
     }
 
     /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).

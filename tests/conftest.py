@@ -37,6 +37,12 @@ def kv_plugin(go_plugins: list[Path]) -> Path:
     return build_plugins.GO_KV_PLUGIN
 
 
+@pytest.fixture(scope="session")
+def vectordb_plugin() -> Path:
+    """The Python vector database example (plain grpcio), run by this interpreter."""
+    return build_plugins.build_python_vectordb()
+
+
 @pytest.fixture(scope="session", params=["go", "rust"])
 def echo_plugin(request: pytest.FixtureRequest) -> Path:
     """Each echo LLM example, Go (hashicorp/go-plugin) and Rust (our SDK)."""

@@ -40,6 +40,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
         "## Startup: K plugins launched at once",
         "## Host memory per idle plugin",
         "## What bounds the call latency",
+        "## Vector database: upsert and search, Python vectordb example plugin",
         "## Goals",
         "## Per-round values",
     ):

@@ -4,12 +4,15 @@ holds callers to the ``Literal`` aliases and the in-process provider protocols."
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import AsyncIterator
 from typing import Any, Optional
 
 from hector_plugins import (
     ChunkType,
     ConfiguredPlugin,
+    DatabaseClient,
+    DatabaseProvider,
     EntryKind,
     GenerateResponse,
     LLMProvider,
@@ -25,11 +28,13 @@ from hector_plugins import (
     PluginState,
     PluginType,
     ReceivedChunkType,
+    SearchResult,
     StatusCode,
     StreamChunk,
     SupportsGenerateStream,
     SupportsHealth,
     SupportsModelInfo,
+    SupportsUpsertMany,
     ToolDefinition,
 )
 from typing_extensions import assert_type
@@ -64,6 +69,21 @@ class DictLLM:
         return ["a", "b"]
 
 
+class LocalDatabase:
+    """A vector database in process: the five required methods, async and plain mixed."""
+
+    async def upsert(self, collection: str, id: str, vector: Any, metadata: dict[str, str]) -> None: ...
+
+    def search(self, collection: str, vector: Any, top_k: int, filter: dict[str, str]) -> list[SearchResult]:
+        return [SearchResult("a", 1.0)]
+
+    def delete(self, collection: str, id: str) -> None: ...
+
+    def create_collection(self, collection: str, vector_size: int) -> None: ...
+
+    def delete_collection(self, collection: str) -> None: ...
+
+
 class NoGenerate:
     def model_info(self) -> ModelInfo:
         return ModelInfo("none")
@@ -91,6 +111,12 @@ def reports_health(provider: SupportsHealth) -> None: ...
 def serves(provider: LLMProvider) -> None: ...
 
 
+def stores(provider: DatabaseProvider) -> None: ...
+
+
+def stores_many(provider: SupportsUpsertMany) -> None: ...
+
+
 def accepted(pm: PluginManager) -> None:
     pm.register("local", LocalLLM())
     pm.register("minimal", MinimalLLM(), type="llm")
@@ -100,6 +126,8 @@ def accepted(pm: PluginManager) -> None:
     streams(DictLLM())
     reports_model(LocalLLM())
     reports_health(LocalLLM())
+    pm.register("db", LocalDatabase(), type="database")
+    stores(LocalDatabase())
     pm.load("plugin", type="generic")
     pm.load("plugin", type="embedder_provider")
     StreamChunk("tool_call")
@@ -116,6 +144,12 @@ def read_back(info: PluginInfo, result: LoadResult, entry: ConfiguredPlugin, chu
     del kind
 
 
+async def vectors(db: DatabaseClient) -> None:
+    await db.upsert("c", "a", [1.0, 2.0], {"lang": "en"})
+    await db.upsert("c", "b", array("f", [1.0, 2.0]))
+    assert_type(await db.search("c", (1.0, 2.0), top_k=3, filter={"lang": "en"}), list[SearchResult])
+
+
 def errors(call: PluginCallError, missing: PluginNotFoundError) -> None:
     assert_type(call.code, StatusCode)
     assert_type(missing.kind, NotFoundKind)
@@ -125,6 +159,9 @@ def refused(pm: PluginManager, info: PluginInfo, call: PluginCallError) -> None:
     pm.register("none", NoGenerate())  # E
     pm.register("wrong", WrongResult())  # E
     pm.register("vectors", MinimalLLM(), type="embedder_provider")  # E: not in process yet
+    pm.register("nodb", NoGenerate(), type="database")  # E
+    stores(MinimalLLM())  # E
+    stores_many(LocalDatabase())  # E: upsert_many is optional
     pm.load("plugin", type="lmm")  # E
     streams(WrongStream())  # E
     StreamChunk("txt")  # E

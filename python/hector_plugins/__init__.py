@@ -19,6 +19,7 @@ from . import errors, literals, providers
 from ._core import (
     AsyncStream,
     ConfiguredPlugin,
+    DatabaseClient,
     GenerateResponse,
     HealthStatus,
     LLMClient,
@@ -27,7 +28,9 @@ from ._core import (
     ModelInfo,
     PluginInfo,
     PluginManager,
+    PluginManifest,
     RawClient,
+    SearchResult,
     StreamChunk,
     ToolCall,
     ToolDefinition,
@@ -62,7 +65,15 @@ from .literals import (
     ReceivedChunkType,
     StatusCode,
 )
-from .providers import LLMProvider, SupportsGenerateStream, SupportsHealth, SupportsModelInfo
+from .providers import (
+    DatabaseProvider,
+    LLMProvider,
+    SupportsDatabaseInfo,
+    SupportsGenerateStream,
+    SupportsHealth,
+    SupportsModelInfo,
+    SupportsUpsertMany,
+)
 
 # Interpreter exit stops every plugin still running (gracefully, then killed).
 atexit.register(_shutdown_all)
@@ -74,6 +85,8 @@ __all__ = [
     "ClosedState",
     "ConfigError",
     "ConfiguredPlugin",
+    "DatabaseClient",
+    "DatabaseProvider",
     "EntryKind",
     "GenerateResponse",
     "HandshakeError",
@@ -91,6 +104,7 @@ __all__ = [
     "PluginError",
     "PluginInfo",
     "PluginManager",
+    "PluginManifest",
     "PluginNotFoundError",
     "PluginStartError",
     "PluginState",
@@ -102,12 +116,15 @@ __all__ = [
     "PluginTypeShortName",
     "RawClient",
     "ReceivedChunkType",
+    "SearchResult",
     "StartTimeoutError",
     "StatusCode",
     "StreamChunk",
+    "SupportsDatabaseInfo",
     "SupportsGenerateStream",
     "SupportsHealth",
     "SupportsModelInfo",
+    "SupportsUpsertMany",
     "ToolCall",
     "ToolDefinition",
     "__version__",

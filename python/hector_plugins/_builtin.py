@@ -1,5 +1,8 @@
 """Calls into in-process providers registered with ``PluginManager.register``.
 
+LLM providers are served here; the other types in ``_inprocess_<type>.py`` (re-exported at the
+end of this module), with the same conversions of failures and timeouts (``_invoke``).
+
 An in-process provider is any object with the methods of its service (the protocols of
 ``hector_plugins.providers``); ``LLMClient`` routes a call here instead of to a plugin process
 when the name (or the fallback chain's serving member) is such a provider. Results are
@@ -31,7 +34,10 @@ from ._core import GenerateResponse, HealthStatus, Message, ModelInfo, StreamChu
 from .errors import CallTimeoutError, PluginCallError, PluginError
 
 # What each type of in-process provider must be able to do.
-REQUIRED_METHODS = {"llm_provider": ("generate",)}
+REQUIRED_METHODS = {
+    "llm_provider": ("generate",),
+    "database_provider": ("upsert", "search", "delete", "create_collection", "delete_collection"),
+}
 
 
 def check_provider(name: str, kind: str, provider: object) -> None:
@@ -84,9 +90,11 @@ async def _invoke(
         ) from None
 
 
-def _call_error(name: str, method: str, error: BaseException) -> PluginCallError:
+def _call_error(name: str, method: str, error: BaseException, context: str = "") -> PluginCallError:
+    """``context`` says which part of a batch failed (``"entry 3 (id 'a')"``)."""
+    where = f"{context}: " if context else ""
     return PluginCallError(
-        f"{name}: the in-process provider's {method} failed: {type(error).__name__}: {error}",
+        f"{name}: {where}the in-process provider's {method} failed: {type(error).__name__}: {error}",
         plugin=name,
         method=method,
         code="UNKNOWN",
@@ -232,3 +240,15 @@ def _health(value: Any) -> HealthStatus:
     if isinstance(value, bool):
         return HealthStatus(value)
     raise TypeError(f"health returned {type(value).__name__}; expected HealthStatus or bool")
+
+
+# The other types' in-process calls (they use the helpers above, so they come last).
+from ._inprocess_database import (  # noqa: E402, F401
+    create_collection,
+    database_info,
+    delete,
+    delete_collection,
+    search,
+    upsert,
+    upsert_many,
+)

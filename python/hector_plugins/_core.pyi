@@ -8,7 +8,7 @@ in-process provider must provide is the protocols of ``hector_plugins.providers`
 from __future__ import annotations
 
 import os
-from typing import Any, AsyncIterator, Awaitable, Generator, Iterable, Mapping, Sequence, Union, final
+from typing import Any, AsyncIterator, Awaitable, Generator, Iterable, Mapping, Protocol, Sequence, Union, final
 
 from typing_extensions import Buffer
 
@@ -22,7 +22,7 @@ from hector_plugins.literals import (
     PluginTypeName,
     ReceivedChunkType,
 )
-from hector_plugins.providers import LLMProvider
+from hector_plugins.providers import DatabaseProvider, LLMProvider
 
 __version__: str
 """This library's version."""
@@ -30,6 +30,7 @@ __version__: str
 __all__ = [
     "AsyncStream",
     "ConfiguredPlugin",
+    "DatabaseClient",
     "GenerateResponse",
     "HealthStatus",
     "LLMClient",
@@ -38,8 +39,10 @@ __all__ = [
     "ModelInfo",
     "PluginInfo",
     "PluginManager",
+    "PluginManifest",
     "RawClient",
     "Ready",
+    "SearchResult",
     "StreamChunk",
     "ToolCall",
     "ToolDefinition",
@@ -51,6 +54,15 @@ _MessageLike = Union["Message", Mapping[str, Any]]
 _ToolLike = Union["ToolDefinition", Mapping[str, Any]]
 _ToolCallLike = Union["ToolCall", Mapping[str, Any]]
 _StrPath = Union[str, "os.PathLike[str]"]
+
+class _SupportsArray(Protocol):
+    """A numpy array (numpy is optional: its type cannot be named here)."""
+
+    def __array__(self) -> Any: ...
+
+# A vector from Python: a list of numbers, an array('f') or array('d'), a numpy array of any float
+# dtype, or any one-dimensional buffer of floats.
+_VectorLike = Union[Sequence[float], Buffer, _SupportsArray]
 
 @final
 class ToolCall:
@@ -211,6 +223,83 @@ class HealthStatus:
         """``healthy``."""
 
 @final
+class PluginManifest:
+    """What a plugin says about itself (its ``GetManifest`` RPC, docs/protocol.md §7.1)."""
+
+    def __new__(
+        cls,
+        name: str,
+        version: str = ...,
+        author: str = ...,
+        description: str = ...,
+        type: str = ...,
+        protocol: str = ...,
+        hector_version: str = ...,
+        capabilities: Mapping[str, str] | None = None,
+    ) -> PluginManifest:
+        """For in-process providers and tests."""
+    @property
+    def name(self) -> str:
+        """The plugin's own name for itself."""
+    @property
+    def version(self) -> str:
+        """Its version."""
+    @property
+    def author(self) -> str:
+        """Its author."""
+    @property
+    def description(self) -> str:
+        """What it does."""
+    @property
+    def type(self) -> str:
+        """Its type as it states it (e.g. ``"database_provider"``); not checked by the host."""
+    @property
+    def protocol(self) -> str:
+        """``"grpc"`` for every plugin this host can run."""
+    @property
+    def hector_version(self) -> str:
+        """The host versions it asks for."""
+    @property
+    def capabilities(self) -> dict[str, str]:
+        """Its capabilities, as strings (a new dict per access)."""
+
+@final
+class SearchResult:
+    """One match of ``DatabaseClient.search``."""
+
+    def __new__(
+        cls,
+        id: str,
+        score: float,
+        content: str = ...,
+        vector: _VectorLike | None = None,
+        metadata: Mapping[str, str] | None = None,
+        model_name: str = ...,
+    ) -> SearchResult:
+        """For in-process providers and tests; ``vector`` and ``metadata`` are checked as for
+        ``DatabaseClient.upsert``."""
+    @property
+    def id(self) -> str:
+        """The entry's id."""
+    @property
+    def score(self) -> float:
+        """How well it matches, as the plugin scores it (higher is better for cosine similarity)."""
+    @property
+    def content(self) -> str:
+        """The entry's text, if the plugin stores one."""
+    @property
+    def vector(self) -> Any:
+        """The stored vector as a float32 block of shape ``(dim,)`` (a numpy array, or a
+        ``memoryview`` of format ``'f'`` without numpy; a new one per access), or None when the
+        plugin sent none."""
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The entry's metadata (a new dict per access)."""
+    @property
+    def model_name(self) -> str:
+        """The embedding model that made the vector, if the plugin says."""
+
+@final
 class PluginInfo:
     """A snapshot of one plugin process (``pm.plugins``, ``pm.load()``); it does not update."""
 
@@ -368,6 +457,70 @@ class LLMClient:
         """The provider's own health report."""
 
 @final
+class DatabaseClient:
+    """Calls a vector database plugin, in-process provider or fallback chain
+    (``pm.database(name)``); follows restarts and resolves chains per call, and raises as
+    ``LLMClient`` does. A plugin's in-band failure (``success=false`` or an ``error`` field)
+    raises ``PluginCallError`` (code ``"UNKNOWN"``, the plugin's message), like a gRPC status.
+
+    Vectors go in as lists of numbers, ``array('f')``/``array('d')``, numpy arrays of any float
+    dtype (converted once) or any buffer of floats; a vector that is not floats raises
+    ``PluginTypeError``, an empty one or one holding NaN or infinity ``ConfigError``. Metadata
+    and filters are dicts of str to str: any other key or value raises ``PluginTypeError``
+    (convert with ``str()`` to store it)."""
+
+    @property
+    def name(self) -> str:
+        """The name the client was obtained for."""
+    def upsert(
+        self,
+        collection: str,
+        id: str,
+        vector: _VectorLike,
+        metadata: Mapping[str, str] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Awaitable[None]:
+        """Stores (or replaces) the entry ``id`` of ``collection``."""
+    def upsert_many(
+        self,
+        collection: str,
+        ids: Iterable[str],
+        vectors: Any,
+        metadatas: Iterable[Mapping[str, str]] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Awaitable[None]:
+        """Stores many entries: ``vectors`` is a two-dimensional numpy array or buffer of floats
+        (one row per id) or a list of vectors, ``metadatas`` None or one dict per id (other lengths: ``ConfigError``).
+        One ``Upsert`` per entry, 16 in flight at a time, each with its own ``timeout``; the
+        first failure raises, naming the entry, and the entries before it may or may not be
+        stored."""
+    def search(
+        self,
+        collection: str,
+        vector: _VectorLike,
+        top_k: int = 10,
+        *,
+        filter: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Awaitable[list[SearchResult]]:
+        """The ``top_k`` (at least 1) best matches of ``vector``, best first. With ``filter``, only
+        entries whose metadata holds each key with exactly that value; a plugin must declare
+        ``capabilities: {filter: true}`` in its manifest to get one (``ConfigError`` otherwise:
+        an older plugin would ignore it, docs/protocol.md §7.4)."""
+    def delete(self, collection: str, id: str, *, timeout: float | None = None) -> Awaitable[None]:
+        """Removes the entry ``id`` of ``collection``."""
+    def create_collection(self, collection: str, vector_size: int, *, timeout: float | None = None) -> Awaitable[None]:
+        """Creates ``collection`` for vectors of ``vector_size`` (at least 1) floats."""
+    def delete_collection(self, collection: str, *, timeout: float | None = None) -> Awaitable[None]:
+        """Removes ``collection`` and its entries."""
+    def info(self, *, timeout: float | None = None) -> Awaitable[PluginManifest]:
+        """What the plugin says about itself (``GetManifest``)."""
+    def health(self, *, timeout: float | None = None) -> Awaitable[HealthStatus]:
+        """The provider's own health report."""
+
+@final
 class RawClient:
     """Calls any gRPC method of a plugin with protobuf bytes (``pm.raw(name)``); follows
     restarts. Calls raise as ``LLMClient``'s do."""
@@ -436,11 +589,15 @@ class PluginManager:
     @property
     def unenforced_settings(self) -> list[str]:
         """Key paths of configured settings not enforced yet, e.g. ``plugin_security.max_memory_mb``."""
-    def register(self, name: str, provider: LLMProvider, *, type: InProcessType = "llm_provider") -> None:
+    def register(
+        self, name: str, provider: LLMProvider | DatabaseProvider, *, type: InProcessType = "llm_provider"
+    ) -> None:
         """Registers ``provider``, an object in this process, under ``name``: ``pm.llm(name)``
-        calls it and fallback chains may name it. ``PluginError`` when it has no ``generate``
-        or ``type`` has no in-process providers yet; ``ConfigError`` for a bad or taken name or
-        an unknown type."""
+        (or ``pm.database(name)`` for ``type="database_provider"``) calls it and fallback chains
+        may name it. ``PluginError`` when it lacks its type's required methods (``generate``;
+        ``upsert``, ``search``, ``delete``, ``create_collection``, ``delete_collection``) or
+        ``type`` has no in-process providers yet; ``ConfigError`` for a bad or taken name or an
+        unknown type."""
     def unregister(self, name: str) -> bool:
         """Removes an in-process provider; returns whether there was one. Clients and chains
         stop calling it from their next call on."""
@@ -448,6 +605,9 @@ class PluginManager:
         """The ``LLMClient`` of the LLM plugin, in-process provider or fallback chain ``name``;
         ``PluginNotFoundError`` (listing the known names) if there is none, ``PluginClosedError``
         after shutdown."""
+    def database(self, name: str) -> DatabaseClient:
+        """The ``DatabaseClient`` of the vector database plugin, in-process provider or fallback
+        chain ``name``; raises as ``llm`` does."""
     def raw(self, name: str) -> RawClient:
         """A raw-bytes client for the loaded plugin ``name``, whatever its type;
         ``PluginNotFoundError`` if none is loaded, ``ConfigError`` for an in-process provider."""

@@ -12,9 +12,10 @@ checked too::
         def model_info(self) -> ModelInfo:
             return ModelInfo("local", max_tokens=4096)
 
-Every method may be ``async def`` or a plain ``def``. Only LLM providers can live in process
-today; the other plugin types get theirs with their typed clients. How the host calls these
-methods, and what it does with failures, is in ``hector_plugins._builtin``.
+Every method may be ``async def`` or a plain ``def``. LLM providers and vector databases can
+live in process today; the other plugin types get theirs with their typed clients. How the host
+calls these methods, and what it does with failures, is in ``hector_plugins._builtin`` (and
+``_inprocess_database``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Awaitable, Iterable
 from typing import Any, Protocol, TypeVar, Union, runtime_checkable
 
-from ._core import GenerateResponse, HealthStatus, Message, ModelInfo, StreamChunk, ToolCall, ToolDefinition
+from ._core import (
+    GenerateResponse,
+    HealthStatus,
+    Message,
+    ModelInfo,
+    PluginManifest,
+    SearchResult,
+    StreamChunk,
+    ToolCall,
+    ToolDefinition,
+)
 
 _T = TypeVar("_T")
 
@@ -38,6 +49,15 @@ ChunkLike = Union[StreamChunk, str, ToolCall]
 
 StreamResult = Union[AsyncIterable[ChunkLike], Iterable[ChunkLike]]
 """What ``generate_stream`` may return: an async generator, or any (async) iterable of chunks."""
+
+FloatBlock = Any
+"""A vector handed to an in-process database: a float32 numpy array of shape ``(dim,)``, or a
+``memoryview`` of format ``'f'`` when numpy is not installed (``Any``: the two have no common
+static type)."""
+
+SearchResultLike = Union[SearchResult, dict[str, Any]]
+"""One match ``search`` may return: a ``SearchResult``, or a dict of its constructor's
+arguments (``id``, ``score``, ``content``, ``vector``, ``metadata``, ``model_name``)."""
 
 
 @runtime_checkable
@@ -82,8 +102,66 @@ class SupportsModelInfo(Protocol):
 
 
 @runtime_checkable
+class DatabaseProvider(Protocol):
+    """A vector database served in process: what ``PluginManager.register(type=
+    "database_provider")`` requires (``isinstance(obj, DatabaseProvider)`` checks the five
+    methods exist, as ``register`` does). ``upsert_many``, ``info`` and ``health`` are optional:
+    see ``SupportsUpsertMany``, ``SupportsDatabaseInfo`` and ``SupportsHealth``.
+
+    An exception raised by any method reaches the caller as ``PluginCallError`` (code
+    ``"UNKNOWN"``, the original as ``__cause__``, ``method`` the RPC's name, e.g. ``"Search"``);
+    the caller's ``timeout`` as ``CallTimeoutError``. What the writing methods return is not
+    looked at."""
+
+    def upsert(self, collection: str, id: str, vector: FloatBlock, metadata: dict[str, str], /) -> MaybeAwaitable[Any]:
+        """Stores (or replaces) the entry ``id``. ``metadata`` is empty when the caller gave none."""
+        ...
+
+    def search(
+        self, collection: str, vector: FloatBlock, top_k: int, filter: dict[str, str], /
+    ) -> MaybeAwaitable[Iterable[SearchResultLike]]:
+        """The ``top_k`` best matches, best first, among the entries whose metadata holds every
+        key of ``filter`` with exactly its value (an empty ``filter``: all entries)."""
+        ...
+
+    def delete(self, collection: str, id: str, /) -> MaybeAwaitable[Any]:
+        """Removes the entry ``id``."""
+        ...
+
+    def create_collection(self, collection: str, vector_size: int, /) -> MaybeAwaitable[Any]:
+        """Creates a collection of vectors of ``vector_size`` floats."""
+        ...
+
+    def delete_collection(self, collection: str, /) -> MaybeAwaitable[Any]:
+        """Removes a collection and its entries."""
+        ...
+
+
+@runtime_checkable
+class SupportsUpsertMany(Protocol):
+    """The optional batch method of a ``DatabaseProvider``; without it, ``upsert_many`` calls
+    ``upsert`` once per entry, in order."""
+
+    def upsert_many(
+        self, collection: str, ids: list[str], vectors: list[FloatBlock], metadatas: list[dict[str, str]], /
+    ) -> MaybeAwaitable[Any]:
+        """Stores every entry (``ids[i]``, ``vectors[i]``, ``metadatas[i]``)."""
+        ...
+
+
+@runtime_checkable
+class SupportsDatabaseInfo(Protocol):
+    """The optional ``info`` of a ``DatabaseProvider``; without it, the provider reports its
+    registered name and ``type="database_provider"``."""
+
+    def info(self) -> MaybeAwaitable[PluginManifest | dict[str, Any]]:
+        """A ``PluginManifest``, or a dict of its constructor's arguments (``name``, ``version``, ...)."""
+        ...
+
+
+@runtime_checkable
 class SupportsHealth(Protocol):
-    """The optional ``health`` of an ``LLMProvider``; without it, the provider reports healthy."""
+    """The optional ``health`` of any provider; without it, the provider reports healthy."""
 
     def health(self) -> MaybeAwaitable[HealthStatus | bool]:
         """A ``HealthStatus``, or a bool (healthy or not)."""
@@ -92,11 +170,16 @@ class SupportsHealth(Protocol):
 
 __all__ = [
     "ChunkLike",
+    "DatabaseProvider",
+    "FloatBlock",
     "GenerateResult",
     "LLMProvider",
     "MaybeAwaitable",
+    "SearchResultLike",
     "StreamResult",
+    "SupportsDatabaseInfo",
     "SupportsGenerateStream",
     "SupportsHealth",
     "SupportsModelInfo",
+    "SupportsUpsertMany",
 ]

@@ -1,4 +1,5 @@
-//! Values every plugin has: its health (docs/protocol.md §7.2) and what the host knows of it.
+//! Values every plugin has: its health and manifest (docs/protocol.md §7.2) and what the host
+//! knows of it.
 
 use super::json_function;
 use hector_plugins_host::proto::hector as pb;
@@ -31,6 +32,75 @@ impl HealthStatus {
 impl From<pb::HealthResponse> for HealthStatus {
     fn from(h: pb::HealthResponse) -> Self {
         HealthStatus { healthy: h.healthy, message: h.message }
+    }
+}
+
+/// What a plugin says about itself (`GetManifest`, docs/protocol.md §7.1).
+#[pyclass(module = "hector_plugins", frozen)]
+#[derive(Debug)]
+pub struct PluginManifest {
+    #[pyo3(get)]
+    pub name: String,
+    #[pyo3(get)]
+    pub version: String,
+    #[pyo3(get)]
+    pub author: String,
+    #[pyo3(get)]
+    pub description: String,
+    #[pyo3(get, name = "type")]
+    pub kind: String,
+    #[pyo3(get)]
+    pub protocol: String,
+    #[pyo3(get)]
+    pub hector_version: String,
+    capabilities: std::collections::HashMap<String, String>,
+}
+
+#[pymethods]
+impl PluginManifest {
+    /// For in-process providers and tests.
+    #[new]
+    #[pyo3(signature = (name, version="".to_string(), author="".to_string(), description="".to_string(),
+                        r#type="".to_string(), protocol="".to_string(), hector_version="".to_string(),
+                        capabilities=None))]
+    #[allow(clippy::too_many_arguments)] // one per field of the message
+    fn py_new(
+        name: String,
+        version: String,
+        author: String,
+        description: String,
+        r#type: String,
+        protocol: String,
+        hector_version: String,
+        capabilities: Option<std::collections::HashMap<String, String>>,
+    ) -> Self {
+        let capabilities = capabilities.unwrap_or_default();
+        PluginManifest { name, version, author, description, kind: r#type, protocol, hector_version, capabilities }
+    }
+
+    /// The capabilities the plugin reports, as strings (a new dict per access).
+    #[getter]
+    fn capabilities(&self) -> std::collections::HashMap<String, String> {
+        self.capabilities.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("PluginManifest(name={:?}, version={:?}, type={:?})", self.name, self.version, self.kind)
+    }
+}
+
+impl From<pb::ManifestResponse> for PluginManifest {
+    fn from(m: pb::ManifestResponse) -> Self {
+        PluginManifest {
+            name: m.name,
+            version: m.version,
+            author: m.author,
+            description: m.description,
+            kind: m.r#type,
+            protocol: m.protocol,
+            hector_version: m.hector_version,
+            capabilities: m.capabilities,
+        }
     }
 }
 

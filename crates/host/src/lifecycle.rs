@@ -1,4 +1,4 @@
-//! The lifecycle RPCs: `Initialize` and `Shutdown`, which every `hector.plugin` provider service
+//! The lifecycle RPCs: `Initialize`, `Shutdown` and `Health`, which every `hector.plugin` provider service
 //! starts with (docs/protocol.md §7.2), and go-plugin's controller `Shutdown` (§8.1).
 //!
 //! They are called by path with the common request/response messages, so one implementation
@@ -6,7 +6,9 @@
 //! maps their failures, this module knows nothing of it.
 
 use crate::proto::goplugin::grpc_controller_client::GrpcControllerClient;
-use crate::proto::hector::{InitializeRequest, InitializeResponse, ShutdownRequest, ShutdownResponse};
+use crate::proto::hector::{
+    HealthRequest, HealthResponse, InitializeRequest, InitializeResponse, ShutdownRequest, ShutdownResponse,
+};
 use crate::transport::{origin, PluginChannel};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -51,6 +53,11 @@ pub async fn ask_to_exit(channel: &PluginChannel, service: Option<&str>) {
     let mut controller = GrpcControllerClient::with_origin(channel.clone(), origin());
     // Go plugins stop their server inside this call: the status is often UNAVAILABLE.
     let _ = tokio::time::timeout(SHUTDOWN_RPC_TIMEOUT, controller.shutdown(crate::proto::goplugin::Empty {})).await;
+}
+
+/// `Health` of `service`: every `hector.plugin` service has it (docs/protocol.md §7.2).
+pub async fn health(channel: &PluginChannel, service: &str) -> Result<HealthResponse, tonic::Status> {
+    call(channel, service, "Health", HealthRequest {}).await
 }
 
 /// Hector sent only string values; we send every scalar as text and nested values as JSON.

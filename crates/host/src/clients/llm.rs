@@ -5,9 +5,7 @@ use crate::error::Result;
 use crate::plugin::Plugin;
 use crate::proto::hector::llm_provider_client::LlmProviderClient;
 use crate::proto::hector::stream_chunk::ChunkType;
-use crate::proto::hector::{
-    Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, ModelInfo, StreamChunk,
-};
+use crate::proto::hector::{Empty, GenerateRequest, GenerateResponse, HealthResponse, ModelInfo, StreamChunk};
 use crate::transport::{origin, PluginChannel};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
@@ -72,14 +70,7 @@ impl LlmClient {
     }
 
     pub async fn health(&self, timeout: Option<Duration>) -> Result<HealthResponse> {
-        let mut grpc = self.grpc.clone();
-        call(
-            &self.plugin,
-            "Health",
-            timeout,
-            async move { grpc.health(HealthRequest {}).await.map(|r| r.into_inner()) },
-        )
-        .await
+        super::health(&self.plugin, timeout).await
     }
 }
 

@@ -2,11 +2,13 @@
 //! failures to [`crate::Error`] (a crash becomes `Crashed`, never a hang). Every call has a
 //! deadline: the caller's `timeout`, else the plugin's `call_timeout` (docs/protocol.md §4).
 
+pub mod database;
 pub mod llm;
 pub mod raw;
 
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
+use crate::proto::hector::HealthResponse;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use std::future::Future;
@@ -102,6 +104,45 @@ pub(crate) fn map_stream_errors<T: Send + 'static>(
         }
     })
     .boxed()
+}
+
+/// A plugin's answer that reports its own failure in-band (`success = false`, or a non-empty
+/// `error` field: docs/protocol.md §7.4) becomes the same error a gRPC status gives, so a caller
+/// sees one kind of failure either way.
+pub(crate) fn in_band(plugin: &Plugin, method: &str, success: bool, error: &str) -> Result<()> {
+    if success && error.is_empty() {
+        return Ok(());
+    }
+    let message = if error.is_empty() { "the plugin reported a failure without a message" } else { error };
+    Err(Error::Call {
+        plugin: plugin.name.clone(),
+        method: method.into(),
+        code: tonic::Code::Unknown,
+        message: message.into(),
+    })
+}
+
+/// A call's error with `context` before its message (which entry of a batch it was for); other
+/// errors (a crash, a closed plugin) say enough as they are.
+pub(crate) fn in_context(error: Error, context: &str) -> Error {
+    match error {
+        Error::Call { plugin, method, code, message } => {
+            Error::Call { plugin, method, code, message: format!("{context}: {message}") }
+        }
+        other => other,
+    }
+}
+
+/// `Health` of any `hector.plugin` plugin, through the service of its type.
+pub async fn health(plugin: &Plugin, timeout: Option<Duration>) -> Result<HealthResponse> {
+    let Some(service) = plugin.kind.service() else {
+        return Err(Error::config(format!(
+            "plugin {:?} is a generic go-plugin plugin: it has no hector.plugin Health RPC",
+            plugin.name
+        )));
+    };
+    let channel = plugin.channel();
+    call(plugin, "Health", timeout, async move { crate::lifecycle::health(&channel, service).await }).await
 }
 
 /// Runs one call within its deadline (see [`Deadline::of`]), mapping its status through the plugin.
