@@ -31,7 +31,11 @@ from ._core import GenerateResponse, HealthStatus, Message, ModelInfo, StreamChu
 from .errors import CallTimeoutError, PluginCallError, PluginError
 
 # What each type of in-process provider must be able to do.
-REQUIRED_METHODS = {"llm_provider": ("generate",)}
+REQUIRED_METHODS = {
+    "llm_provider": ("generate",),
+    "tool_provider": ("list_tools", "call_tool"),
+    "reasoning_strategy": ("should_stop",),
+}
 
 
 def check_provider(name: str, kind: str, provider: object) -> None:
@@ -177,17 +181,17 @@ async def generate_stream(
         yield StreamChunk("done")
 
 
-async def _within(name: str, awaitable: Any, timeout: float | None) -> Any:
-    """One wait of a stream, bounded like a plugin stream's first chunk and idle time."""
+async def _within(name: str, awaitable: Any, timeout: float | None, method: str = "GenerateStreaming") -> Any:
+    """One wait of a stream, bounded like a plugin stream's first item and idle time."""
     if timeout is None:
         return await awaitable
     try:
         return await asyncio.wait_for(awaitable, timeout)
     except asyncio.TimeoutError:
         raise CallTimeoutError(
-            f"{name}: GenerateStreaming sent no chunk within {timeout:g} s",
+            f"{name}: {method} sent no chunk within {timeout:g} s",
             plugin=name,
-            method="GenerateStreaming",
+            method=method,
             code="DEADLINE_EXCEEDED",
         ) from None
 
@@ -232,3 +236,32 @@ def _health(value: Any) -> HealthStatus:
     if isinstance(value, bool):
         return HealthStatus(value)
     raise TypeError(f"health returned {type(value).__name__}; expected HealthStatus or bool")
+
+
+# The other types' in-process functions (names unique across types; `health` above is shared).
+from ._inprocess_reasoning import (  # noqa: E402
+    after_iteration,
+    context_injection,
+    prepare_iteration,
+    prompt_slots,
+    should_stop,
+    strategy_info,
+)
+from ._inprocess_tools import call_tool, call_tool_stream, list_tools  # noqa: E402
+
+__all__ = [
+    "after_iteration",
+    "call_tool",
+    "call_tool_stream",
+    "check_provider",
+    "context_injection",
+    "generate",
+    "generate_stream",
+    "health",
+    "list_tools",
+    "model_info",
+    "prepare_iteration",
+    "prompt_slots",
+    "should_stop",
+    "strategy_info",
+]

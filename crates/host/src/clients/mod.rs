@@ -4,6 +4,8 @@
 
 pub mod llm;
 pub mod raw;
+pub mod reasoning;
+pub mod tools;
 
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
@@ -108,8 +110,6 @@ pub(crate) fn map_stream_errors<T: Send + 'static>(
 /// A plugin's answer that reports its own failure in-band (`success = false`, or a non-empty
 /// `error` field: docs/protocol.md §7.4) becomes the same error a gRPC status gives, so a caller
 /// sees one kind of failure either way.
-// Its first users are the database and embedder clients (being written); the allow goes with them.
-#[allow(dead_code)]
 pub(crate) fn in_band(plugin: &Plugin, method: &str, success: bool, error: &str) -> Result<()> {
     if success && error.is_empty() {
         return Ok(());
