@@ -76,7 +76,9 @@ def build_python_reasoning() -> Path:
     the script, and stubs generated next to it."""
     stubs = generate_python_stubs(PY_EXAMPLES / "_generated")
     script = PY_EXAMPLES / "cot_reasoning.py"
-    launcher = f'#!/bin/sh\nHECTOR_PROTO_STUBS={shlex.quote(str(stubs))} exec {shlex.join([sys.executable, str(script)])}\n'
+    launcher = (
+        f"#!/bin/sh\nHECTOR_PROTO_STUBS={shlex.quote(str(stubs))} exec {shlex.join([sys.executable, str(script)])}\n"
+    )
     if not PY_REASONING_PLUGIN.exists() or PY_REASONING_PLUGIN.read_text() != launcher:
         PY_REASONING_PLUGIN.write_text(launcher)
         PY_REASONING_PLUGIN.chmod(0o755)

@@ -37,6 +37,18 @@ def kv_plugin(go_plugins: list[Path]) -> Path:
     return build_plugins.GO_KV_PLUGIN
 
 
+@pytest.fixture(scope="session")
+def tools_plugin(go_plugins: list[Path]) -> Path:
+    """The Go tool provider example (calculator, read_file, slow)."""
+    return build_plugins.GO_TOOLS_PLUGIN
+
+
+@pytest.fixture(scope="session")
+def reasoning_plugin() -> Path:
+    """The Python grpcio chain-of-thought reasoning strategy example."""
+    return build_plugins.build_python_reasoning()
+
+
 @pytest.fixture(scope="session", params=["go", "rust"])
 def echo_plugin(request: pytest.FixtureRequest) -> Path:
     """Each echo LLM example, Go (hashicorp/go-plugin) and Rust (our SDK)."""

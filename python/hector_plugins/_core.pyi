@@ -495,7 +495,9 @@ class ReasoningState:
 class StrategyInfo:
     """What ``ReasoningClient.info`` returns."""
 
-    def __new__(cls, name: str = ..., description: str = ..., required_tools: list[str] | None = None) -> StrategyInfo: ...
+    def __new__(
+        cls, name: str = ..., description: str = ..., required_tools: list[str] | None = None
+    ) -> StrategyInfo: ...
     @property
     def name(self) -> str: ...
     @property

@@ -34,7 +34,9 @@ def _typed(kind: type, method: str) -> Callable[[Any], Any]:
     return convert
 
 
-async def _optional(name: str, provider: Any, attribute: str, rpc: str, args: tuple, convert: Any, default: Any, timeout: float | None) -> Any:
+async def _optional(
+    name: str, provider: Any, attribute: str, rpc: str, args: tuple, convert: Any, default: Any, timeout: float | None
+) -> Any:
     method = getattr(provider, attribute, None)
     if not callable(method):
         return default
@@ -44,7 +46,9 @@ async def _optional(name: str, provider: Any, attribute: str, rpc: str, args: tu
 async def strategy_info(name: str, provider: Any, timeout: float | None) -> StrategyInfo:
     """``ReasoningClient.info`` served by ``provider``."""
     convert = _typed(StrategyInfo, "info")
-    info: StrategyInfo = await _optional(name, provider, "info", "GetStrategyInfo", (), convert, StrategyInfo(name), timeout)
+    info: StrategyInfo = await _optional(
+        name, provider, "info", "GetStrategyInfo", (), convert, StrategyInfo(name), timeout
+    )
     return info
 
 
@@ -68,7 +72,9 @@ def _decision(value: Any) -> StopDecision:
 
 async def should_stop(name: str, provider: Any, state: ReasoningState, timeout: float | None) -> StopDecision:
     """``ReasoningClient.should_stop`` served by ``provider``."""
-    decision: StopDecision = await _builtin._invoke(name, "ShouldStop", lambda: provider.should_stop(state), _decision, timeout)
+    decision: StopDecision = await _builtin._invoke(
+        name, "ShouldStop", lambda: provider.should_stop(state), _decision, timeout
+    )
     return decision
 
 
@@ -89,12 +95,16 @@ async def after_iteration(name: str, provider: Any, state: ReasoningState, timeo
 async def context_injection(name: str, provider: Any, state: ReasoningState, timeout: float | None) -> str:
     """``ReasoningClient.context_injection`` served by ``provider``."""
     convert = _typed(str, "context_injection")
-    text: str = await _optional(name, provider, "context_injection", "GetContextInjection", (state,), convert, "", timeout)
+    text: str = await _optional(
+        name, provider, "context_injection", "GetContextInjection", (state,), convert, "", timeout
+    )
     return text
 
 
 async def prompt_slots(name: str, provider: Any, timeout: float | None) -> PromptSlots:
     """``ReasoningClient.prompt_slots`` served by ``provider``."""
     convert = _typed(PromptSlots, "prompt_slots")
-    slots: PromptSlots = await _optional(name, provider, "prompt_slots", "GetPromptSlots", (), convert, PromptSlots(), timeout)
+    slots: PromptSlots = await _optional(
+        name, provider, "prompt_slots", "GetPromptSlots", (), convert, PromptSlots(), timeout
+    )
     return slots

@@ -130,7 +130,6 @@ class ReasoningStrategy(Protocol):
         ...
 
 
-
 __all__ = [
     "ChunkLike",
     "GenerateResult",
