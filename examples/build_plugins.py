@@ -1,6 +1,6 @@
 """Builds the example plugins into examples/plugins/ (next to their .plugin.yaml manifests).
 
-    python examples/build_plugins.py            # Rust and Go echo LLMs, Go kv plugin, Python vector DB
+    python examples/build_plugins.py            # Rust and Go echo LLMs, Go kv and tools plugins, Python vector DB
     python examples/build_plugins.py --release  # the Rust plugin with optimizations (benchmarks)
 
 cargo and go only rebuild what changed, so running this again is cheap.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,9 @@ GO_PLUGIN = PLUGINS / "echo-llm-go"
 GO_KV_PLUGIN = PLUGINS / "kv-go"
 PY_VECTORDB_DIR = ROOT / "examples" / "python-vectordb"
 PY_VECTORDB_PLUGIN = PLUGINS / "vectordb-py"
+GO_TOOLS_PLUGIN = PLUGINS / "tools-go"
+PY_REASONING_PLUGIN = PLUGINS / "cot-reasoning-py"
+PY_EXAMPLES = ROOT / "examples" / "python"
 
 
 def _run(command: list[str], cwd: Path) -> None:
@@ -49,7 +53,8 @@ def build_go() -> list[Path]:
         raise RuntimeError("Go is not installed: the Go example plugins need it (https://go.dev/dl/)")
     _run(["go", "build", "-o", str(GO_PLUGIN), "./echo-llm"], GO_MODULE)
     _run(["go", "build", "-o", str(GO_KV_PLUGIN), "./kv"], GO_MODULE)
-    return [GO_PLUGIN, GO_KV_PLUGIN]
+    _run(["go", "build", "-o", str(GO_TOOLS_PLUGIN), "./tools"], GO_MODULE)
+    return [GO_PLUGIN, GO_KV_PLUGIN, GO_TOOLS_PLUGIN]
 
 
 def generate_python_stubs(out: Path) -> Path:
@@ -81,10 +86,25 @@ def build_python_vectordb(python: str = sys.executable) -> Path:
     return PY_VECTORDB_PLUGIN
 
 
+def build_python_reasoning() -> Path:
+    """A launcher for the Python grpcio reasoning strategy: this interpreter (it needs grpcio),
+    the script, and stubs generated next to it."""
+    stubs = generate_python_stubs(PY_EXAMPLES / "_generated")
+    script = PY_EXAMPLES / "cot_reasoning.py"
+    launcher = (
+        f"#!/bin/sh\nHECTOR_PROTO_STUBS={shlex.quote(str(stubs))} exec {shlex.join([sys.executable, str(script)])}\n"
+    )
+    if not PY_REASONING_PLUGIN.exists() or PY_REASONING_PLUGIN.read_text() != launcher:
+        PY_REASONING_PLUGIN.write_text(launcher)
+        PY_REASONING_PLUGIN.chmod(0o755)
+    return PY_REASONING_PLUGIN
+
+
 def build_all(release: bool = True) -> None:
     build_rust(release)
     build_go()
     build_python_vectordb()
+    build_python_reasoning()
 
 
 if __name__ == "__main__":

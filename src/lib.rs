@@ -10,6 +10,8 @@ mod llm;
 mod logging;
 mod manager;
 mod raw;
+mod reasoning;
+mod tools;
 mod types;
 
 use pyo3::prelude::*;
@@ -44,6 +46,15 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<llm::PyLlmClient>()?;
     m.add_class::<database::PyDatabaseClient>()?;
     m.add_class::<raw::PyRawClient>()?;
+    m.add_class::<tools::PyToolClient>()?;
+    m.add_class::<reasoning::PyReasoningClient>()?;
+    m.add_class::<types::ToolResult>()?;
+    m.add_class::<types::ToolProgress>()?;
+    m.add_class::<types::ReasoningState>()?;
+    m.add_class::<types::StrategyInfo>()?;
+    m.add_class::<types::IterationPlan>()?;
+    m.add_class::<types::StopDecision>()?;
+    m.add_class::<types::PromptSlots>()?;
     m.add_class::<types::Message>()?;
     m.add_class::<types::ToolCall>()?;
     m.add_class::<types::ToolDefinition>()?;

@@ -7,6 +7,8 @@ use crate::durations::seconds;
 use crate::errors::{config_error, load_failures, manager_closed, to_exception, IntoPyResult};
 use crate::llm::PyLlmClient;
 use crate::raw::PyRawClient;
+use crate::reasoning::PyReasoningClient;
+use crate::tools::PyToolClient;
 use crate::types::{to_json_value, PluginInfo};
 use hector_plugins_host::manager::{strict_outcome, Provider};
 use hector_plugins_host::plugin::{PluginSpec, State};
@@ -339,6 +341,16 @@ impl PyPluginManager {
     /// The vector database plugin (or in-process provider, or fallback chain) called `name`.
     fn database(&self, py: Python<'_>, name: &str) -> PyResult<PyDatabaseClient> {
         Ok(PyDatabaseClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Database)).py_err(py)? })
+    }
+
+    /// The tool provider (plugin or in-process provider, or fallback chain) called `name`.
+    fn tools(&self, py: Python<'_>, name: &str) -> PyResult<PyToolClient> {
+        Ok(PyToolClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Tool)).py_err(py)? })
+    }
+
+    /// The reasoning strategy (plugin or in-process provider, or fallback chain) called `name`.
+    fn reasoning(&self, py: Python<'_>, name: &str) -> PyResult<PyReasoningClient> {
+        Ok(PyReasoningClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Reasoning)).py_err(py)? })
     }
 
     /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).

@@ -43,6 +43,18 @@ def vectordb_plugin() -> Path:
     return build_plugins.build_python_vectordb()
 
 
+@pytest.fixture(scope="session")
+def tools_plugin(go_plugins: list[Path]) -> Path:
+    """The Go tool provider example (calculator, read_file, slow)."""
+    return build_plugins.GO_TOOLS_PLUGIN
+
+
+@pytest.fixture(scope="session")
+def reasoning_plugin() -> Path:
+    """The Python grpcio chain-of-thought reasoning strategy example."""
+    return build_plugins.build_python_reasoning()
+
+
 @pytest.fixture(scope="session", params=["go", "rust"])
 def echo_plugin(request: pytest.FixtureRequest) -> Path:
     """Each echo LLM example, Go (hashicorp/go-plugin) and Rust (our SDK)."""

@@ -95,6 +95,7 @@ def test_plugin_type_names_are_exactly_the_ones_the_extension_accepts() -> None:
     # is awaited; this one is never awaited, so nothing is launched).
     for name in values(PluginTypeName):
         pm.load("/nonexistent", type=name)  # type: ignore[arg-type]
+
     # register() accepts every name too, but serves only the in-process types.
     registered = []
     for index, name in enumerate(values(PluginTypeName)):

@@ -9,6 +9,8 @@ const PROTOS: &[&str] = &[
     "hector/plugin/llm.proto",
     "hector/plugin/database.proto",
     "hector/plugin/embedder.proto",
+    "hector/plugin/tool.proto",
+    "hector/plugin/reasoning.proto",
     "goplugin/grpc_controller.proto",
     "goplugin/grpc_stdio.proto",
     "goplugin/grpc_broker.proto",

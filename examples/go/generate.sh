@@ -32,7 +32,9 @@ protoc -I "$repo/proto" \
   hector/plugin/common.proto \
   hector/plugin/llm.proto \
   hector/plugin/database.proto \
-  hector/plugin/embedder.proto
+  hector/plugin/embedder.proto \
+  hector/plugin/tool.proto \
+  hector/plugin/reasoning.proto
 
 # Generic kv example service -> kv/proto. The well-known types
 # (google/protobuf/*.proto) come from protoc's own include directory.

@@ -37,6 +37,8 @@ from .errors import CallTimeoutError, PluginCallError, PluginError
 REQUIRED_METHODS = {
     "llm_provider": ("generate",),
     "database_provider": ("upsert", "search", "delete", "create_collection", "delete_collection"),
+    "tool_provider": ("list_tools", "call_tool"),
+    "reasoning_strategy": ("should_stop",),
 }
 
 
@@ -185,17 +187,17 @@ async def generate_stream(
         yield StreamChunk("done")
 
 
-async def _within(name: str, awaitable: Any, timeout: float | None) -> Any:
-    """One wait of a stream, bounded like a plugin stream's first chunk and idle time."""
+async def _within(name: str, awaitable: Any, timeout: float | None, method: str = "GenerateStreaming") -> Any:
+    """One wait of a stream, bounded like a plugin stream's first item and idle time."""
     if timeout is None:
         return await awaitable
     try:
         return await asyncio.wait_for(awaitable, timeout)
     except asyncio.TimeoutError:
         raise CallTimeoutError(
-            f"{name}: GenerateStreaming sent no chunk within {timeout:g} s",
+            f"{name}: {method} sent no chunk within {timeout:g} s",
             plugin=name,
-            method="GenerateStreaming",
+            method=method,
             code="DEADLINE_EXCEEDED",
         ) from None
 
@@ -243,7 +245,7 @@ def _health(value: Any) -> HealthStatus:
 
 
 # The other types' in-process calls (they use the helpers above, so they come last).
-from ._inprocess_database import (  # noqa: E402, F401
+from ._inprocess_database import (  # noqa: E402
     create_collection,
     database_info,
     delete,
@@ -252,3 +254,38 @@ from ._inprocess_database import (  # noqa: E402, F401
     upsert,
     upsert_many,
 )
+
+# The other types' in-process functions (names unique across types; `health` above is shared).
+from ._inprocess_reasoning import (  # noqa: E402
+    after_iteration,
+    context_injection,
+    prepare_iteration,
+    prompt_slots,
+    should_stop,
+    strategy_info,
+)
+from ._inprocess_tools import call_tool, call_tool_stream, list_tools  # noqa: E402
+
+__all__ = [
+    "after_iteration",
+    "call_tool",
+    "call_tool_stream",
+    "check_provider",
+    "context_injection",
+    "create_collection",
+    "database_info",
+    "delete",
+    "delete_collection",
+    "generate",
+    "generate_stream",
+    "health",
+    "list_tools",
+    "model_info",
+    "prepare_iteration",
+    "prompt_slots",
+    "search",
+    "should_stop",
+    "strategy_info",
+    "upsert",
+    "upsert_many",
+]

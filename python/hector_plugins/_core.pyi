@@ -33,6 +33,7 @@ __all__ = [
     "DatabaseClient",
     "GenerateResponse",
     "HealthStatus",
+    "IterationPlan",
     "LLMClient",
     "LoadResult",
     "Message",
@@ -43,9 +44,19 @@ __all__ = [
     "RawClient",
     "Ready",
     "SearchResult",
+    "PromptSlots",
+    "RawClient",
+    "Ready",
+    "ReasoningClient",
+    "ReasoningState",
+    "StopDecision",
+    "StrategyInfo",
     "StreamChunk",
     "ToolCall",
+    "ToolClient",
     "ToolDefinition",
+    "ToolProgress",
+    "ToolResult",
     "__version__",
     "_shutdown_all",
 ]
@@ -457,6 +468,229 @@ class LLMClient:
         """The provider's own health report."""
 
 @final
+class ToolResult:
+    """A tool's answer (``ToolClient.call``). ``success=False`` is the tool's own failure, for
+    the model to see; it is returned, not raised. Constructible, for in-process providers,
+    tests and ``ReasoningState.tool_results``."""
+
+    def __new__(
+        cls,
+        success: bool = True,
+        content: str = ...,
+        *,
+        output: Any | None = None,
+        error: str = ...,
+        metadata: Mapping[str, str] | None = None,
+        duration_ms: int = 0,
+        call_id: str = ...,
+    ) -> ToolResult:
+        """``output``: any JSON-able value (or JSON text), kept as ``output_json``."""
+    @property
+    def success(self) -> bool:
+        """False when the tool failed; ``error`` says why."""
+    @property
+    def content(self) -> str:
+        """Text for the model."""
+    @property
+    def output_json(self) -> str:
+        """Structured output as JSON text (may be empty)."""
+    @property
+    def output(self) -> Any:
+        """``output_json`` parsed; None when empty."""
+    @property
+    def error(self) -> str:
+        """Why the tool failed (with ``success=False``)."""
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The provider's extra information."""
+    @property
+    def duration_ms(self) -> int:
+        """How long the tool ran, as the provider measured it."""
+    @property
+    def call_id(self) -> str:
+        """The ``call_id`` of the call, echoed."""
+    def __bool__(self) -> bool: ...
+
+@final
+class ToolProgress:
+    """One item of ``ToolClient.call_stream``; the last has ``done=True`` and the ``result``."""
+
+    def __new__(
+        cls,
+        message: str = ...,
+        partial_content: str = ...,
+        fraction: float | None = None,
+        done: bool = False,
+        result: ToolResult | None = None,
+    ) -> ToolProgress: ...
+    @property
+    def message(self) -> str:
+        """Progress text for people, not for the model."""
+    @property
+    def partial_content(self) -> str:
+        """Output since the previous item (appended, not replaced)."""
+    @property
+    def fraction(self) -> float | None:
+        """0 to 1 when the tool knows, else None."""
+    @property
+    def done(self) -> bool:
+        """True on the last item."""
+    @property
+    def result(self) -> ToolResult | None:
+        """Set on the last item."""
+
+@final
+class ReasoningState:
+    """Everything a reasoning strategy may need about the agent loop, sent whole on every hook
+    (the strategy keeps no state; docs/protocol.md §7.8)."""
+
+    def __new__(
+        cls,
+        iteration: int = 1,
+        query: str = ...,
+        conversation: Sequence[_MessageLike] | None = None,
+        *,
+        assistant_text: str = ...,
+        tool_calls: Sequence[_ToolCallLike] | None = None,
+        tool_results: Sequence[ToolResult] | None = None,
+        custom_state: Any | None = None,
+        total_tokens: int = 0,
+    ) -> ReasoningState:
+        """``custom_state``: what the strategy last returned (JSON text or a JSON-able value)."""
+    @property
+    def iteration(self) -> int:
+        """1 for the first iteration."""
+    @property
+    def total_tokens(self) -> int: ...
+    @property
+    def query(self) -> str:
+        """The user's request that started the loop."""
+    @property
+    def conversation(self) -> list[Message]: ...
+    @property
+    def assistant_text(self) -> str:
+        """What the model said in this iteration."""
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls of this iteration."""
+    @property
+    def tool_results(self) -> list[ToolResult]:
+        """Their results, in the same order."""
+    @property
+    def custom_state_json(self) -> str: ...
+    @property
+    def custom_state(self) -> Any:
+        """``custom_state_json`` parsed; None when empty."""
+
+@final
+class StrategyInfo:
+    """What ``ReasoningClient.info`` returns."""
+
+    def __new__(
+        cls, name: str = ..., description: str = ..., required_tools: list[str] | None = None
+    ) -> StrategyInfo: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def required_tools(self) -> list[str]:
+        """Tools the strategy expects the agent to have."""
+
+@final
+class IterationPlan:
+    """``ReasoningClient.prepare_iteration``'s answer."""
+
+    def __new__(
+        cls, inject_messages: Sequence[_MessageLike] | None = None, custom_state: Any | None = None
+    ) -> IterationPlan: ...
+    @property
+    def inject_messages(self) -> list[Message]:
+        """Messages to append before the model is called."""
+    @property
+    def custom_state_json(self) -> str:
+        """The strategy's new state, for the next hook's ``ReasoningState``."""
+    @property
+    def custom_state(self) -> Any: ...
+
+@final
+class StopDecision:
+    """``ReasoningClient.should_stop``'s answer; true (``bool()``) when the loop ends here."""
+
+    def __new__(cls, stop: bool, reason: str = ..., custom_state: Any | None = None) -> StopDecision: ...
+    @property
+    def stop(self) -> bool: ...
+    @property
+    def reason(self) -> str:
+        """Why, for logs and people."""
+    @property
+    def custom_state_json(self) -> str: ...
+    @property
+    def custom_state(self) -> Any: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class PromptSlots:
+    """The parts of the system prompt a strategy wants; an empty one means the host's default."""
+
+    def __new__(
+        cls,
+        system_role: str = ...,
+        reasoning_instructions: str = ...,
+        tool_usage: str = ...,
+        output_format: str = ...,
+        communication_style: str = ...,
+        additional: str = ...,
+    ) -> PromptSlots: ...
+    @property
+    def system_role(self) -> str: ...
+    @property
+    def reasoning_instructions(self) -> str: ...
+    @property
+    def tool_usage(self) -> str: ...
+    @property
+    def output_format(self) -> str: ...
+    @property
+    def communication_style(self) -> str: ...
+    @property
+    def additional(self) -> str: ...
+
+@final
+class ToolClient:
+    """Calls a tool provider plugin, in-process provider or fallback chain (``pm.tools(name)``).
+    Calls raise as ``LLMClient``'s do; a tool's own failure is a ``ToolResult`` with
+    ``success=False``, not an exception."""
+
+    @property
+    def name(self) -> str:
+        """The name the client was obtained for."""
+    def list_tools(self, *, timeout: float | None = None) -> Awaitable[list[ToolDefinition]]:
+        """The provider's tools (ready to hand to an LLM)."""
+    def call(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any] | str | None = None,
+        *,
+        call_id: str = ...,
+        timeout: float | None = None,
+    ) -> Awaitable[ToolResult]:
+        """Runs ``tool``. ``arguments``: a dict or a JSON object as text (None: ``{}``); anything
+        else raises ``PluginTypeError`` (not a dict or str, not JSON-serializable) or
+        ``ConfigError`` (text that is not a JSON object) before any call."""
+    def call_stream(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any] | str | None = None,
+        *,
+        call_id: str = ...,
+        timeout: float | None = None,
+    ) -> AsyncIterator[ToolProgress]:
+        """Runs ``tool``, yielding progress; the last item has ``done=True`` and the result. A
+        provider without streaming yields that one item. ``timeout`` bounds each wait."""
+    def health(self, *, timeout: float | None = None) -> Awaitable[HealthStatus]:
+        """The provider's own health report."""
+
+@final
 class DatabaseClient:
     """Calls a vector database plugin, in-process provider or fallback chain
     (``pm.database(name)``); follows restarts and resolves chains per call, and raises as
@@ -519,6 +753,28 @@ class DatabaseClient:
         """What the plugin says about itself (``GetManifest``)."""
     def health(self, *, timeout: float | None = None) -> Awaitable[HealthStatus]:
         """The provider's own health report."""
+
+@final
+class ReasoningClient:
+    """Calls a reasoning strategy plugin, in-process provider or fallback chain
+    (``pm.reasoning(name)``). The caller owns the agent loop and its state; each method is one
+    hook. A strategy's in-band ``error`` raises ``PluginCallError`` like a gRPC status."""
+
+    @property
+    def name(self) -> str:
+        """The name the client was obtained for."""
+    def info(self, *, timeout: float | None = None) -> Awaitable[StrategyInfo]: ...
+    def prepare_iteration(self, state: ReasoningState, *, timeout: float | None = None) -> Awaitable[IterationPlan]:
+        """Before the model is called: messages to add, and the new custom state."""
+    def should_stop(self, state: ReasoningState, *, timeout: float | None = None) -> Awaitable[StopDecision]:
+        """After the model answered and its tools ran: whether the loop ends."""
+    def after_iteration(self, state: ReasoningState, *, timeout: float | None = None) -> Awaitable[str]:
+        """At the end of an iteration: the new custom state as JSON text ("" for none)."""
+    def context_injection(self, state: ReasoningState, *, timeout: float | None = None) -> Awaitable[str]:
+        """Text for the model's context in this iteration ("" for none)."""
+    def prompt_slots(self, *, timeout: float | None = None) -> Awaitable[PromptSlots]: ...
+    def health(self, *, timeout: float | None = None) -> Awaitable[HealthStatus]:
+        """The strategy's own health report."""
 
 @final
 class RawClient:
@@ -608,6 +864,12 @@ class PluginManager:
     def database(self, name: str) -> DatabaseClient:
         """The ``DatabaseClient`` of the vector database plugin, in-process provider or fallback
         chain ``name``; raises as ``llm`` does."""
+    def tools(self, name: str) -> ToolClient:
+        """The ``ToolClient`` of the tool provider ``name`` (plugin, in-process or chain);
+        raises as ``llm`` does."""
+    def reasoning(self, name: str) -> ReasoningClient:
+        """The ``ReasoningClient`` of the reasoning strategy ``name`` (plugin, in-process or
+        chain); raises as ``llm`` does."""
     def raw(self, name: str) -> RawClient:
         """A raw-bytes client for the loaded plugin ``name``, whatever its type;
         ``PluginNotFoundError`` if none is loaded, ``ConfigError`` for an in-process provider."""

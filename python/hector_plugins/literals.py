@@ -33,10 +33,19 @@ full name (``"llm"`` reads back as ``"llm_provider"``)."""
 PluginTypeName = Union[PluginType, PluginTypeShortName]
 """Every name ``PluginManager.load(type=...)`` accepts; anything else raises ``ConfigError``."""
 
-InProcessType = Literal["llm_provider", "database_provider", "llm", "database"]
-"""The ``type=`` names ``PluginManager.register`` accepts today: LLM providers and vector
-databases can live in process. The other plugin types raise ``PluginError`` ("not supported
-yet")."""
+InProcessType = Literal[
+    "llm_provider",
+    "database_provider",
+    "tool_provider",
+    "reasoning_strategy",
+    "llm",
+    "database",
+    "tool",
+    "tools",
+    "reasoning",
+]
+"""The ``type=`` names ``PluginManager.register`` accepts today (with their short forms). The
+other plugin types raise ``PluginError`` ("not supported yet")."""
 
 PluginState = Literal["ready", "crashed", "stopping", "stopped"]
 """``PluginInfo.state``: serving calls, died on its own, being shut down, shut down."""

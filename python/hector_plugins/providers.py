@@ -12,10 +12,9 @@ checked too::
         def model_info(self) -> ModelInfo:
             return ModelInfo("local", max_tokens=4096)
 
-Every method may be ``async def`` or a plain ``def``. LLM providers and vector databases can
-live in process today; the other plugin types get theirs with their typed clients. How the host
-calls these methods, and what it does with failures, is in ``hector_plugins._builtin`` (and
-``_inprocess_database``).
+Every method may be ``async def`` or a plain ``def``. LLM providers, vector databases, tool
+providers and reasoning strategies can live in process. How the host calls these methods, and
+what it does with failures, is in ``hector_plugins._builtin`` (and its ``_inprocess_*`` modules).
 """
 
 from __future__ import annotations
@@ -29,10 +28,13 @@ from ._core import (
     Message,
     ModelInfo,
     PluginManifest,
+    ReasoningState,
     SearchResult,
+    StopDecision,
     StreamChunk,
     ToolCall,
     ToolDefinition,
+    ToolResult,
 )
 
 _T = TypeVar("_T")
@@ -168,6 +170,35 @@ class SupportsHealth(Protocol):
         ...
 
 
+@runtime_checkable
+class ToolProvider(Protocol):
+    """Tools served in process: what ``PluginManager.register(type="tool_provider")`` requires.
+    An optional ``call_tool_stream(tool, arguments)`` may yield ``ToolProgress`` items (or str
+    messages) ending with a ``done`` one; without it ``call_stream`` yields ``call_tool``'s
+    result as its one item. ``health`` is optional as for ``LLMProvider``."""
+
+    def list_tools(self) -> MaybeAwaitable[Iterable[ToolDefinition | dict[str, Any]]]:
+        """The tools, as ``ToolDefinition``s or dicts (``name``, ``description``, ``parameters``)."""
+        ...
+
+    def call_tool(self, tool: str, arguments: dict[str, Any], /) -> MaybeAwaitable[ToolResult | str]:
+        """Runs ``tool``; a str is a successful result's content. A tool's own failure is
+        ``ToolResult(False, error=...)``; an exception reaches the caller as ``PluginCallError``."""
+        ...
+
+
+@runtime_checkable
+class ReasoningStrategy(Protocol):
+    """A reasoning strategy served in process: what ``PluginManager.register(type=
+    "reasoning_strategy")`` requires. Optional hooks (``info``, ``prepare_iteration``,
+    ``after_iteration``, ``context_injection``, ``prompt_slots``, ``health``) are described in
+    ``hector_plugins._inprocess_reasoning``; each gets the whole ``ReasoningState``."""
+
+    def should_stop(self, state: ReasoningState, /) -> MaybeAwaitable[StopDecision | bool]:
+        """Whether the agent loop ends after this iteration."""
+        ...
+
+
 __all__ = [
     "ChunkLike",
     "DatabaseProvider",
@@ -176,10 +207,12 @@ __all__ = [
     "LLMProvider",
     "MaybeAwaitable",
     "SearchResultLike",
+    "ReasoningStrategy",
     "StreamResult",
     "SupportsDatabaseInfo",
     "SupportsGenerateStream",
     "SupportsHealth",
     "SupportsModelInfo",
     "SupportsUpsertMany",
+    "ToolProvider",
 ]

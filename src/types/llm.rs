@@ -47,7 +47,7 @@ impl ToolCall {
 }
 
 impl ToolCall {
-    fn from_py(value: &Bound<'_, PyAny>) -> PyResult<Self> {
+    pub(super) fn from_py(value: &Bound<'_, PyAny>) -> PyResult<Self> {
         if let Ok(call) = value.extract::<ToolCall>() {
             return Ok(call);
         }
@@ -134,7 +134,7 @@ impl Message {
 }
 
 impl Message {
-    fn to_proto(&self) -> pb::Message {
+    pub(super) fn to_proto(&self) -> pb::Message {
         pb::Message {
             role: self.role.clone(),
             content: self.content.clone(),
@@ -143,7 +143,7 @@ impl Message {
         }
     }
 
-    fn proto_from_py(value: &Bound<'_, PyAny>, index: usize) -> PyResult<pb::Message> {
+    pub(super) fn proto_from_py(value: &Bound<'_, PyAny>, index: usize) -> PyResult<pb::Message> {
         if let Ok(message) = value.cast::<Message>() {
             return Ok(message.borrow().to_proto());
         }
@@ -166,6 +166,17 @@ impl Message {
             tool_calls,
             tool_call_id: optional_str(dict, "tool_call_id", &what)?,
         })
+    }
+}
+
+impl From<pb::Message> for Message {
+    fn from(m: pb::Message) -> Self {
+        Message {
+            role: m.role,
+            content: m.content,
+            tool_calls: m.tool_calls.into_iter().map(ToolCall::from_proto).collect(),
+            tool_call_id: m.tool_call_id,
+        }
     }
 }
 
@@ -235,16 +246,7 @@ impl ToolDefinition {
 
 /// A `GenerateRequest` → the (messages, tools) lists an in-process provider receives.
 pub fn request_to_py(request: pb::GenerateRequest) -> (Vec<Message>, Vec<ToolDefinition>) {
-    let messages = request
-        .messages
-        .into_iter()
-        .map(|m| Message {
-            role: m.role,
-            content: m.content,
-            tool_calls: m.tool_calls.into_iter().map(ToolCall::from_proto).collect(),
-            tool_call_id: m.tool_call_id,
-        })
-        .collect();
+    let messages = request.messages.into_iter().map(Message::from).collect();
     let tools = request
         .tools
         .into_iter()

@@ -29,11 +29,15 @@ pub fn to_json_value(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
 mod common;
 mod database;
 mod llm;
+mod reasoning;
+mod tools;
 pub mod vectors;
 
 pub use common::{HealthStatus, PluginInfo, PluginManifest};
 pub use database::*;
 pub use llm::*;
+pub use reasoning::*;
+pub use tools::*;
 
 fn type_name(value: &Bound<'_, PyAny>) -> String {
     value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())

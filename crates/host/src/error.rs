@@ -119,6 +119,12 @@ impl Error {
     pub fn start(plugin: &str, message: impl Into<String>, stderr: Vec<String>) -> Self {
         Error::Start { plugin: plugin.into(), message: message.into(), stderr, handshake: false }
     }
+
+    /// The plugin answered UNIMPLEMENTED: it does not serve that (optional) RPC, so a client may
+    /// fall back to one it must serve (docs/protocol.md §7.7).
+    pub fn is_unimplemented(&self) -> bool {
+        matches!(self, Error::Call { code: tonic::Code::Unimplemented, .. })
+    }
 }
 
 fn quote_stderr(lines: &[String]) -> String {

@@ -5,6 +5,8 @@
 pub mod database;
 pub mod llm;
 pub mod raw;
+pub mod reasoning;
+pub mod tools;
 
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
