@@ -245,9 +245,9 @@ def test_builtin_entries_are_validated() -> None:
         r"local.magic_cookie_key: a built-in provider .* takes no `magic_cookie_key`",
     )
     with pytest.raises(
-        ConfigError, match=r'plugins.tool_providers.calc.type: only llm_providers and .* can be "builtin"'
+        ConfigError, match=r'plugins.embedder_providers.e.type: only llm_providers, .* can be "builtin"'
     ):
-        PluginManager({"plugins": {"tool_providers": {"calc": {"type": "builtin"}}}})
+        PluginManager({"plugins": {"embedder_providers": {"e": {"type": "builtin"}}}})
     # An agent may name a built-in provider.
     PluginManager({"plugins": {"llm_providers": {"local": {"type": "builtin"}}}, "agents": {"a": {"llm": "local"}}})
 
