@@ -4,6 +4,7 @@
 mod bridge;
 mod callee;
 mod durations;
+mod embedder;
 mod errors;
 mod llm;
 mod logging;
@@ -41,6 +42,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<manager::LoadResult>()?;
     m.add_class::<manager::ConfiguredPlugin>()?;
     m.add_class::<llm::PyLlmClient>()?;
+    m.add_class::<embedder::PyEmbedderClient>()?;
     m.add_class::<raw::PyRawClient>()?;
     m.add_class::<types::Message>()?;
     m.add_class::<types::ToolCall>()?;
@@ -48,6 +50,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::GenerateResponse>()?;
     m.add_class::<types::StreamChunk>()?;
     m.add_class::<types::ModelInfo>()?;
+    m.add_class::<types::EmbedderInfo>()?;
     m.add_class::<types::HealthStatus>()?;
     m.add_class::<types::PluginInfo>()?;
     m.add_class::<bridge::AsyncStream>()?;

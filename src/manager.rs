@@ -3,6 +3,7 @@
 use crate::bridge::{self, Ready};
 use crate::callee::{builtin_module, PyManager, PyTarget};
 use crate::durations::seconds;
+use crate::embedder::PyEmbedderClient;
 use crate::errors::{config_error, load_failures, manager_closed, to_exception, IntoPyResult};
 use crate::llm::PyLlmClient;
 use crate::raw::PyRawClient;
@@ -333,6 +334,11 @@ impl PyPluginManager {
     /// The LLM plugin (or in-process provider, or fallback chain) called `name`.
     fn llm(&self, py: Python<'_>, name: &str) -> PyResult<PyLlmClient> {
         Ok(PyLlmClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Llm)).py_err(py)? })
+    }
+
+    /// The embedder plugin (or in-process provider, or fallback chain) called `name`.
+    fn embedder(&self, py: Python<'_>, name: &str) -> PyResult<PyEmbedderClient> {
+        Ok(PyEmbedderClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Embedder)).py_err(py)? })
     }
 
     /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).

@@ -204,8 +204,8 @@ async def test_registration_is_checked() -> None:
             pm.register("local", object())
         with pytest.raises(ConfigError, match="unknown plugin type"):
             pm.register("x", LocalLLM(), type="spaceship")
-        with pytest.raises(PluginError, match="in-process providers of type 'embedder_provider' are not supported yet"):
-            pm.register("vectors", LocalLLM(), type="embedder_provider")
+        with pytest.raises(PluginError, match="in-process providers of type 'tool_provider' are not supported yet"):
+            pm.register("tools", LocalLLM(), type="tool_provider")
         pm.register("local", LocalLLM())
         with pytest.raises(ConfigError, match="already registered"):
             pm.register("local", LocalLLM())
@@ -245,9 +245,10 @@ def test_builtin_entries_are_validated() -> None:
         r"local.magic_cookie_key: a built-in provider .* takes no `magic_cookie_key`",
     )
     with pytest.raises(
-        ConfigError, match=r'plugins.embedder_providers.vec.type: only llm_providers can be "builtin" today'
+        ConfigError,
+        match=r'plugins.tool_providers.calc.type: only llm_providers and embedder_providers can be "builtin" today',
     ):
-        PluginManager({"plugins": {"embedder_providers": {"vec": {"type": "builtin"}}}})
+        PluginManager({"plugins": {"tool_providers": {"calc": {"type": "builtin"}}}})
     # An agent may name a built-in provider.
     PluginManager({"plugins": {"llm_providers": {"local": {"type": "builtin"}}}, "agents": {"a": {"llm": "local"}}})
 

@@ -10,6 +10,7 @@ from typing import Any, Optional
 from hector_plugins import (
     ChunkType,
     ConfiguredPlugin,
+    EmbedderProvider,
     EntryKind,
     GenerateResponse,
     LLMProvider,
@@ -27,6 +28,7 @@ from hector_plugins import (
     ReceivedChunkType,
     StatusCode,
     StreamChunk,
+    SupportsEmbedBatch,
     SupportsGenerateStream,
     SupportsHealth,
     SupportsModelInfo,
@@ -64,6 +66,14 @@ class DictLLM:
         return ["a", "b"]
 
 
+class LocalEmbedder:
+    def embed(self, text: str) -> list[float]:
+        return [1.0]
+
+    async def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0] for _ in texts]
+
+
 class NoGenerate:
     def model_info(self) -> ModelInfo:
         return ModelInfo("none")
@@ -91,6 +101,12 @@ def reports_health(provider: SupportsHealth) -> None: ...
 def serves(provider: LLMProvider) -> None: ...
 
 
+def embeds(provider: EmbedderProvider) -> None: ...
+
+
+def embeds_batches(provider: SupportsEmbedBatch) -> None: ...
+
+
 def accepted(pm: PluginManager) -> None:
     pm.register("local", LocalLLM())
     pm.register("minimal", MinimalLLM(), type="llm")
@@ -100,6 +116,10 @@ def accepted(pm: PluginManager) -> None:
     streams(DictLLM())
     reports_model(LocalLLM())
     reports_health(LocalLLM())
+    pm.register("vectors", LocalEmbedder(), type="embedder")
+    pm.register("more-vectors", LocalEmbedder(), type="embedder_provider")
+    embeds(LocalEmbedder())
+    embeds_batches(LocalEmbedder())
     pm.load("plugin", type="generic")
     pm.load("plugin", type="embedder_provider")
     StreamChunk("tool_call")
@@ -124,7 +144,10 @@ def errors(call: PluginCallError, missing: PluginNotFoundError) -> None:
 def refused(pm: PluginManager, info: PluginInfo, call: PluginCallError) -> None:
     pm.register("none", NoGenerate())  # E
     pm.register("wrong", WrongResult())  # E
-    pm.register("vectors", MinimalLLM(), type="embedder_provider")  # E: not in process yet
+    pm.register("tools", MinimalLLM(), type="tool_provider")  # E: not in process yet
+    pm.register("vectors", MinimalLLM(), type="embedder_provider")  # E: no embed
+    pm.register("chat", LocalEmbedder())  # E: an embedder is no LLM
+    embeds(MinimalLLM())  # E
     pm.load("plugin", type="lmm")  # E
     streams(WrongStream())  # E
     StreamChunk("txt")  # E

@@ -19,6 +19,8 @@ from . import errors, literals, providers
 from ._core import (
     AsyncStream,
     ConfiguredPlugin,
+    EmbedderClient,
+    EmbedderInfo,
     GenerateResponse,
     HealthStatus,
     LLMClient,
@@ -62,7 +64,15 @@ from .literals import (
     ReceivedChunkType,
     StatusCode,
 )
-from .providers import LLMProvider, SupportsGenerateStream, SupportsHealth, SupportsModelInfo
+from .providers import (
+    EmbedderProvider,
+    LLMProvider,
+    SupportsEmbedBatch,
+    SupportsEmbedderInfo,
+    SupportsGenerateStream,
+    SupportsHealth,
+    SupportsModelInfo,
+)
 
 # Interpreter exit stops every plugin still running (gracefully, then killed).
 atexit.register(_shutdown_all)
@@ -74,6 +84,9 @@ __all__ = [
     "ClosedState",
     "ConfigError",
     "ConfiguredPlugin",
+    "EmbedderClient",
+    "EmbedderInfo",
+    "EmbedderProvider",
     "EntryKind",
     "GenerateResponse",
     "HandshakeError",
@@ -105,6 +118,8 @@ __all__ = [
     "StartTimeoutError",
     "StatusCode",
     "StreamChunk",
+    "SupportsEmbedBatch",
+    "SupportsEmbedderInfo",
     "SupportsGenerateStream",
     "SupportsHealth",
     "SupportsModelInfo",

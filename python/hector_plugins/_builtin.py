@@ -1,5 +1,8 @@
 """Calls into in-process providers registered with ``PluginManager.register``.
 
+LLM providers are served here; the other types in ``_inprocess_<type>.py`` (re-exported at the
+end of this module), with the same conversions of failures and timeouts (``_invoke``).
+
 An in-process provider is any object with the methods of its service (the protocols of
 ``hector_plugins.providers``); ``LLMClient`` routes a call here instead of to a plugin process
 when the name (or the fallback chain's serving member) is such a provider. Results are
@@ -31,7 +34,7 @@ from ._core import GenerateResponse, HealthStatus, Message, ModelInfo, StreamChu
 from .errors import CallTimeoutError, PluginCallError, PluginError
 
 # What each type of in-process provider must be able to do.
-REQUIRED_METHODS = {"llm_provider": ("generate",)}
+REQUIRED_METHODS = {"llm_provider": ("generate",), "embedder_provider": ("embed",)}
 
 
 def check_provider(name: str, kind: str, provider: object) -> None:
@@ -232,3 +235,7 @@ def _health(value: Any) -> HealthStatus:
     if isinstance(value, bool):
         return HealthStatus(value)
     raise TypeError(f"health returned {type(value).__name__}; expected HealthStatus or bool")
+
+
+# The other types' in-process calls (they use the helpers above, so they come last).
+from ._inprocess_embedder import embed, embed_batch, embedder_info  # noqa: E402, F401

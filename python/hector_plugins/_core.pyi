@@ -8,7 +8,19 @@ in-process provider must provide is the protocols of ``hector_plugins.providers`
 from __future__ import annotations
 
 import os
-from typing import Any, AsyncIterator, Awaitable, Generator, Iterable, Mapping, Sequence, Union, final
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Generator,
+    Iterable,
+    Literal,
+    Mapping,
+    Sequence,
+    Union,
+    final,
+    overload,
+)
 
 from typing_extensions import Buffer
 
@@ -16,13 +28,12 @@ from hector_plugins.errors import PluginError
 from hector_plugins.literals import (
     ChunkType,
     EntryKind,
-    InProcessType,
     PluginState,
     PluginType,
     PluginTypeName,
     ReceivedChunkType,
 )
-from hector_plugins.providers import LLMProvider
+from hector_plugins.providers import EmbedderProvider, LLMProvider
 
 __version__: str
 """This library's version."""
@@ -30,6 +41,8 @@ __version__: str
 __all__ = [
     "AsyncStream",
     "ConfiguredPlugin",
+    "EmbedderClient",
+    "EmbedderInfo",
     "GenerateResponse",
     "HealthStatus",
     "LLMClient",
@@ -211,6 +224,20 @@ class HealthStatus:
         """``healthy``."""
 
 @final
+class EmbedderInfo:
+    """What ``EmbedderClient.info`` reports about the model behind an embedder."""
+
+    def __new__(cls, model_name: str = ..., dimension: int = 0) -> EmbedderInfo:
+        """For in-process providers and tests."""
+    @property
+    def model_name(self) -> str:
+        """The embedding model's name."""
+    @property
+    def dimension(self) -> int:
+        """The length of its vectors (0 if not reported)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
 class PluginInfo:
     """A snapshot of one plugin process (``pm.plugins``, ``pm.load()``); it does not update."""
 
@@ -368,6 +395,35 @@ class LLMClient:
         """The provider's own health report."""
 
 @final
+class EmbedderClient:
+    """Calls an embedder plugin, in-process provider or fallback chain (``pm.embedder(name)``);
+    follows restarts and resolves chains per call, and raises as ``LLMClient`` does. A plugin's
+    in-band ``error`` raises ``PluginCallError`` (code ``"UNKNOWN"``), an answer of the wrong
+    dimension ``PluginCallError`` (code ``"INTERNAL"``).
+
+    Vectors come back as one float32 block, never a Python float per element: a numpy array
+    when numpy can be imported (``pip install 'hector-plugins[numpy]'``), else a ``memoryview``
+    of format ``'f'`` with the same shape (``numpy.asarray(view)``, ``array('f',
+    view.tobytes())`` and ``view.tolist()`` all read it)."""
+
+    @property
+    def name(self) -> str:
+        """The name the client was obtained for."""
+    def embed(self, text: str, *, timeout: float | None = None) -> Awaitable[Any]:
+        """The vector of ``text``, shape ``(dimension,)``. A ``text`` that is not a str raises
+        ``PluginTypeError``."""
+    def embed_batch(self, texts: Iterable[str], *, timeout: float | None = None) -> Awaitable[Any]:
+        """The vectors of ``texts``, in their order, as one block of shape ``(len(texts),
+        dimension)``: one ``EmbedBatch`` call, or for a plugin that does not serve it (answers
+        UNIMPLEMENTED, remembered until it restarts) one ``Embed`` per text, 16 at a time, with
+        the same result. ``timeout`` bounds the whole batch. No texts raise ``ConfigError``; a
+        str, or an item that is not a str, ``PluginTypeError``."""
+    def info(self, *, timeout: float | None = None) -> Awaitable[EmbedderInfo]:
+        """The model behind the embedder (``GetEmbedderInfo``)."""
+    def health(self, *, timeout: float | None = None) -> Awaitable[HealthStatus]:
+        """The embedder's own health report."""
+
+@final
 class RawClient:
     """Calls any gRPC method of a plugin with protobuf bytes (``pm.raw(name)``); follows
     restarts. Calls raise as ``LLMClient``'s do."""
@@ -436,11 +492,20 @@ class PluginManager:
     @property
     def unenforced_settings(self) -> list[str]:
         """Key paths of configured settings not enforced yet, e.g. ``plugin_security.max_memory_mb``."""
-    def register(self, name: str, provider: LLMProvider, *, type: InProcessType = "llm_provider") -> None:
+    @overload
+    def register(
+        self, name: str, provider: LLMProvider, *, type: Literal["llm_provider", "llm"] = "llm_provider"
+    ) -> None:
         """Registers ``provider``, an object in this process, under ``name``: ``pm.llm(name)``
-        calls it and fallback chains may name it. ``PluginError`` when it has no ``generate``
-        or ``type`` has no in-process providers yet; ``ConfigError`` for a bad or taken name or
-        an unknown type."""
+        (or ``pm.embedder(name)`` for an embedder) calls it and fallback chains may name it.
+        ``PluginError`` when it lacks its type's required method (``generate``, ``embed``) or
+        ``type`` has no in-process providers yet (``InProcessType`` lists those that do);
+        ``ConfigError`` for a bad or taken name or an unknown type."""
+    @overload
+    def register(
+        self, name: str, provider: EmbedderProvider, *, type: Literal["embedder_provider", "embedder"]
+    ) -> None:
+        """An in-process embedder (``EmbedderProvider``): ``pm.embedder(name)`` calls it."""
     def unregister(self, name: str) -> bool:
         """Removes an in-process provider; returns whether there was one. Clients and chains
         stop calling it from their next call on."""
@@ -448,6 +513,9 @@ class PluginManager:
         """The ``LLMClient`` of the LLM plugin, in-process provider or fallback chain ``name``;
         ``PluginNotFoundError`` (listing the known names) if there is none, ``PluginClosedError``
         after shutdown."""
+    def embedder(self, name: str) -> EmbedderClient:
+        """The ``EmbedderClient`` of the embedder plugin, in-process provider or fallback chain
+        ``name``; raises as ``llm`` does."""
     def raw(self, name: str) -> RawClient:
         """A raw-bytes client for the loaded plugin ``name``, whatever its type;
         ``PluginNotFoundError`` if none is loaded, ``ConfigError`` for an in-process provider."""

@@ -33,9 +33,9 @@ full name (``"llm"`` reads back as ``"llm_provider"``)."""
 PluginTypeName = Union[PluginType, PluginTypeShortName]
 """Every name ``PluginManager.load(type=...)`` accepts; anything else raises ``ConfigError``."""
 
-InProcessType = Literal["llm_provider", "llm"]
-"""The ``type=`` names ``PluginManager.register`` accepts today: only LLM providers can live in
-process. The other plugin types raise ``PluginError`` ("not supported yet")."""
+InProcessType = Literal["llm_provider", "embedder_provider", "llm", "embedder"]
+"""The ``type=`` names ``PluginManager.register`` accepts today: LLM providers and embedders can
+live in process. The other plugin types raise ``PluginError`` ("not supported yet")."""
 
 PluginState = Literal["ready", "crashed", "stopping", "stopped"]
 """``PluginInfo.state``: serving calls, died on its own, being shut down, shut down."""

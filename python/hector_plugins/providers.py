@@ -12,9 +12,10 @@ checked too::
         def model_info(self) -> ModelInfo:
             return ModelInfo("local", max_tokens=4096)
 
-Every method may be ``async def`` or a plain ``def``. Only LLM providers can live in process
-today; the other plugin types get theirs with their typed clients. How the host calls these
-methods, and what it does with failures, is in ``hector_plugins._builtin``.
+Every method may be ``async def`` or a plain ``def``. LLM providers and embedders can live in
+process today; the other plugin types get theirs with their typed clients. How the host calls
+these methods, and what it does with failures, is in ``hector_plugins._builtin`` (and
+``_inprocess_embedder``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Awaitable, Iterable
 from typing import Any, Protocol, TypeVar, Union, runtime_checkable
 
-from ._core import GenerateResponse, HealthStatus, Message, ModelInfo, StreamChunk, ToolCall, ToolDefinition
+from ._core import (
+    EmbedderInfo,
+    GenerateResponse,
+    HealthStatus,
+    Message,
+    ModelInfo,
+    StreamChunk,
+    ToolCall,
+    ToolDefinition,
+)
 
 _T = TypeVar("_T")
 
@@ -38,6 +48,15 @@ ChunkLike = Union[StreamChunk, str, ToolCall]
 
 StreamResult = Union[AsyncIterable[ChunkLike], Iterable[ChunkLike]]
 """What ``generate_stream`` may return: an async generator, or any (async) iterable of chunks."""
+
+VectorLike = Any
+"""One vector an embedder returns: a list of numbers, an ``array('f')`` or ``array('d')``, a
+numpy array of any float dtype, or any buffer of floats (``Any``: buffers and numpy arrays have
+no common static type)."""
+
+BatchLike = Any
+"""What ``embed_batch`` returns: one ``VectorLike`` per text (a list of them, or a 2-D numpy
+array)."""
 
 
 @runtime_checkable
@@ -82,8 +101,43 @@ class SupportsModelInfo(Protocol):
 
 
 @runtime_checkable
+class EmbedderProvider(Protocol):
+    """An embedder served in process: what ``PluginManager.register(type="embedder_provider")``
+    requires (``isinstance(obj, EmbedderProvider)`` checks that ``embed`` exists, as
+    ``register`` does). ``embed_batch``, ``info`` and ``health`` are optional: see
+    ``SupportsEmbedBatch``, ``SupportsEmbedderInfo`` and ``SupportsHealth``."""
+
+    def embed(self, text: str, /) -> MaybeAwaitable[VectorLike]:
+        """The vector of one text. It reaches the caller as a float32 block, like a plugin's;
+        an exception, or a result that is no vector of finite floats, as ``PluginCallError``
+        (``method`` ``"Embed"``); the caller's ``timeout`` as ``CallTimeoutError``."""
+        ...
+
+
+@runtime_checkable
+class SupportsEmbedBatch(Protocol):
+    """The optional batch method of an ``EmbedderProvider``; without it, ``embed_batch`` calls
+    ``embed`` once per text (at most 16 at a time), as for a plugin without ``EmbedBatch``."""
+
+    def embed_batch(self, texts: list[str], /) -> MaybeAwaitable[BatchLike]:
+        """One vector per text, in their order, all of one dimension; anything else is a
+        ``PluginCallError`` (``method`` ``"EmbedBatch"``)."""
+        ...
+
+
+@runtime_checkable
+class SupportsEmbedderInfo(Protocol):
+    """The optional ``info`` of an ``EmbedderProvider``; without it, the provider reports its
+    registered name and dimension 0 (unknown)."""
+
+    def info(self) -> MaybeAwaitable[EmbedderInfo | dict[str, Any]]:
+        """An ``EmbedderInfo``, or a dict of its fields (``model_name``, ``dimension``)."""
+        ...
+
+
+@runtime_checkable
 class SupportsHealth(Protocol):
-    """The optional ``health`` of an ``LLMProvider``; without it, the provider reports healthy."""
+    """The optional ``health`` of any provider; without it, the provider reports healthy."""
 
     def health(self) -> MaybeAwaitable[HealthStatus | bool]:
         """A ``HealthStatus``, or a bool (healthy or not)."""
@@ -91,12 +145,17 @@ class SupportsHealth(Protocol):
 
 
 __all__ = [
+    "BatchLike",
     "ChunkLike",
+    "EmbedderProvider",
     "GenerateResult",
     "LLMProvider",
     "MaybeAwaitable",
     "StreamResult",
+    "SupportsEmbedBatch",
+    "SupportsEmbedderInfo",
     "SupportsGenerateStream",
     "SupportsHealth",
     "SupportsModelInfo",
+    "VectorLike",
 ]

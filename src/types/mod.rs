@@ -1,5 +1,5 @@
 //! Python value classes and their conversion to and from the protobuf messages, one module per
-//! service (`llm`) plus what every plugin has (`common`). Conversion only: no logic lives here.
+//! service (`llm`, `embedder`) plus what every plugin has (`common`). Conversion only: no logic lives here.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -27,10 +27,12 @@ pub fn to_json_value(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
 }
 
 mod common;
+mod embedder;
 mod llm;
 pub mod vectors;
 
 pub use common::{HealthStatus, PluginInfo};
+pub use embedder::{text_from_py, texts_from_py, EmbedderInfo};
 pub use llm::*;
 
 fn type_name(value: &Bound<'_, PyAny>) -> String {

@@ -4,9 +4,6 @@
 //! (converted once), or any buffer of floats. Out: one contiguous float32 block, as a numpy
 //! array when numpy can be imported, else a `memoryview` of format `f` (docs/python-api.md).
 
-// Its users, the database and embedder clients, are being written (issue 10).
-#![allow(dead_code)]
-
 use crate::errors::{config_error, type_error};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -19,6 +16,8 @@ fn numpy(py: Python<'_>) -> Option<&Bound<'_, PyModule>> {
 }
 
 /// One vector from Python; `what` names it in errors (`vector`, `vectors[3]`).
+// Its user, the database client, is being written (issue 10); the allow goes with it.
+#[allow(dead_code)]
 pub fn vector_from_py(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f32>> {
     let vector = if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
         return Err(type_error(format!("{what} must be a sequence or buffer of floats, not {}", type_name(value))));

@@ -2,6 +2,7 @@
 //! failures to [`crate::Error`] (a crash becomes `Crashed`, never a hang). Every call has a
 //! deadline: the caller's `timeout`, else the plugin's `call_timeout` (docs/protocol.md §4).
 
+pub mod embedder;
 pub mod llm;
 pub mod raw;
 
@@ -108,8 +109,6 @@ pub(crate) fn map_stream_errors<T: Send + 'static>(
 /// A plugin's answer that reports its own failure in-band (`success = false`, or a non-empty
 /// `error` field: docs/protocol.md §7.4) becomes the same error a gRPC status gives, so a caller
 /// sees one kind of failure either way.
-// Its first users are the database and embedder clients (being written); the allow goes with them.
-#[allow(dead_code)]
 pub(crate) fn in_band(plugin: &Plugin, method: &str, success: bool, error: &str) -> Result<()> {
     if success && error.is_empty() {
         return Ok(());
@@ -121,6 +120,64 @@ pub(crate) fn in_band(plugin: &Plugin, method: &str, success: bool, error: &str)
         code: tonic::Code::Unknown,
         message: message.into(),
     })
+}
+
+/// An answer that breaks its service's contract (say, vectors of the wrong length): the error
+/// gRPC gives a message it cannot decode (`INTERNAL`), naming the plugin, the RPC and what is
+/// wrong, so a plugin answering garbage is never taken at its word.
+pub(crate) fn malformed(plugin: &Plugin, method: &str, what: impl Into<String>) -> Error {
+    Error::Call {
+        plugin: plugin.name.clone(),
+        method: method.into(),
+        code: tonic::Code::Internal,
+        message: format!("malformed answer: {}", what.into()),
+    }
+}
+
+/// A call of an RPC that older plugins may not serve (docs/protocol.md §9): `Ok(None)` when the
+/// plugin answers UNIMPLEMENTED, and from then on without asking it again (the plugin process
+/// remembers), so the caller falls back to the RPCs it does serve.
+pub(crate) async fn call_if_served<T, F>(
+    plugin: &Plugin,
+    method: &'static str,
+    timeout: Option<Duration>,
+    rpc: F,
+) -> Result<Option<T>>
+where
+    F: Future<Output = Result<T, tonic::Status>>,
+{
+    if !plugin.may_serve(method) {
+        return Ok(None);
+    }
+    match call(plugin, method, timeout, rpc).await {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::Call { code: tonic::Code::Unimplemented, .. }) => {
+            plugin.note_unimplemented(method);
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Work made of several calls (each with its own deadline) bounded as a whole by one deadline
+/// (see [`Deadline::of`]); `what` says what did not happen in time.
+pub(crate) async fn within<T, F>(
+    plugin: &Plugin,
+    method: &str,
+    timeout: Option<Duration>,
+    what: &str,
+    work: F,
+) -> Result<T>
+where
+    F: Future<Output = Result<T>>,
+{
+    match Deadline::of(plugin, timeout) {
+        Some(deadline) => match tokio::time::timeout(deadline.limit, work).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(deadline.exceeded(plugin, method, what)),
+        },
+        None => work.await,
+    }
 }
 
 /// `Health` of any `hector.plugin` plugin, through the service of its type.

@@ -88,11 +88,14 @@ pub(super) fn to_spec(
 
 /// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
 pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> Result<Builtin, Invalid> {
-    // Only LLM providers have a typed client that can call an in-process object today.
-    if kind != PluginKind::Llm {
+    // Only the types whose typed client can call an in-process object.
+    if !matches!(kind, PluginKind::Llm | PluginKind::Embedder) {
         return Err(Invalid::at(
             format!("{at}.type"),
-            format!("only llm_providers can be \"builtin\" today (this entry is {})", kind.with_article()),
+            format!(
+                "only llm_providers and embedder_providers can be \"builtin\" today (this entry is {})",
+                kind.with_article()
+            ),
         ));
     }
     let launch_fields = [
