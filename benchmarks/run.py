@@ -11,7 +11,8 @@ Peers, on the same plugin process where it applies:
                  trip, a tonic client, hector's own Rust client; and an in-process Python call
 
 Workloads: tiny unary Generate (p50/p99, calls/s at concurrency 1, 16, 256, host CPU per call),
-a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin.
+a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin,
+`embed_batch` of 10,000 texts at dimension 384 (vectors/s, MB/s; embeddings.py).
 Rounds alternate the clients so machine noise hits them alike; tables show medians across
 rounds. Nothing here asserts on times; the goals are reported, met or not.
 """
@@ -32,6 +33,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import embeddings  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 import sections  # noqa: E402
@@ -297,7 +299,9 @@ def memory(plugin: Path) -> dict[str, float]:
 # --------------------------------------------------------------------------- main
 
 
-async def measure_all(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+async def measure_all(
+    args: argparse.Namespace,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
     print("unary and streaming, Rust plugin", file=sys.stderr, flush=True)
     rust = await rust_plugin_workloads(args)
     print("unary and streaming, Go plugin (hector and go-plugin's host)", file=sys.stderr, flush=True)
@@ -312,7 +316,9 @@ async def measure_all(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         "go-plugin host, Go plugin": {int(k): {"ms": v} for k, v in go_startup.items()},
     }
     go["startup"] = startup
-    return rust, go, startup
+    print("embeddings", file=sys.stderr, flush=True)
+    embed = await embeddings.embedder_workloads(args)
+    return rust, go, startup, embed
 
 
 def parse_args() -> argparse.Namespace:
@@ -353,7 +359,7 @@ def main() -> None:
         peers.build_all()
     peers.generate_stubs()
     started = time.monotonic()
-    rust, go, startup = asyncio.run(measure_all(args))
+    rust, go, startup, embed = asyncio.run(measure_all(args))
     print("memory", file=sys.stderr, flush=True)
     mem = memory(RUST_PLUGIN)
     figures = sections.Figures(
@@ -366,6 +372,7 @@ def main() -> None:
         go=go,
         startup=startup,
         memory=mem,
+        embed=embed,
     )
     body, goals = sections.build(figures, CHART.name)
     args.output.parent.mkdir(parents=True, exist_ok=True)

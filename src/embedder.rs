@@ -2,7 +2,7 @@
 //! Vectors come back as float32 blocks (`types::vectors`), never a Python float per element.
 
 use crate::callee::{no_args, CallSite, PyTarget};
-use crate::types::vectors::{matrix_to_py, vector_to_py};
+use crate::types::vectors::{matrix_from_le_bytes, vector_to_py};
 use crate::types::{text_from_py, texts_from_py, EmbedderInfo, HealthStatus};
 use hector_plugins_host::clients::embedder::EmbedderClient;
 use pyo3::prelude::*;
@@ -53,7 +53,7 @@ impl PyEmbedderClient {
             texts,
             |py, texts| Ok(vec![PyList::new(py, texts)?.into_any()]),
             |plugin, texts, timeout| async move { EmbedderClient::new(plugin).embed_batch(texts, timeout).await },
-            |py, block| Ok(matrix_to_py(py, &block.data, block.rows, block.dimension)?.unbind()),
+            |py, block| Ok(matrix_from_le_bytes(py, &block.little_endian, block.rows, block.dimension)?.unbind()),
         )
     }
 

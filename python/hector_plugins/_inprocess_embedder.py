@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import math
 from array import array
+from functools import partial
 from typing import Any, Callable
 
 from ._builtin import _invoke
@@ -42,6 +43,10 @@ def _numpy() -> Any:
     except ImportError:
         return None
     return numpy
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _vector(value: Any, what: str) -> Any:
@@ -108,7 +113,7 @@ async def embed_batch(name: str, provider: Any, texts: list[str], timeout: float
 
 async def _embed_each(name: str, provider: Any, texts: list[str]) -> list[Any]:
     """``embed`` per text, a few at a time, in the texts' order; the first failure (a
-    ``PluginCallError`` naming ``Embed`` and the text) ends the batch."""
+    ``PluginCallError`` naming ``Embed``) ends the batch."""
     vectors: list[Any] = [None] * len(texts)
     pending = iter(enumerate(texts))
     failed = False
@@ -119,7 +124,7 @@ async def _embed_each(name: str, provider: Any, texts: list[str]) -> list[Any]:
             if failed:
                 return
             try:
-                vectors[index] = await _invoke(name, "Embed", lambda text=text: provider.embed(text), lambda v: v, None)
+                vectors[index] = await _invoke(name, "Embed", partial(provider.embed, text), _as_is, None)
             except BaseException:
                 failed = True
                 raise

@@ -14,23 +14,32 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 /// The vector of a non-empty `text`, `dimension` (> 0) floats of length 1 (all zero in the rare
 /// case every trigram cancels another).
 pub fn embed(text: &str, dimension: usize) -> Vec<f32> {
-    let mut framed = Vec::with_capacity(text.len() + 2);
-    framed.push(b' ');
-    framed.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
-    framed.push(b' ');
     let mut vector = vec![0f32; dimension];
-    for gram in framed.windows(3) {
-        let hash = fnv1a(gram);
-        let component = (hash % dimension as u64) as usize;
-        vector[component] += if hash >> 63 == 1 { -1.0 } else { 1.0 };
+    embed_into(text, &mut vector);
+    vector
+}
+
+/// [`embed`] written into `vector` (zeroed, of the dimension's length), so a batch fills one
+/// buffer without a vector per text.
+pub fn embed_into(text: &str, vector: &mut [f32]) {
+    let dimension = vector.len() as u64;
+    let lowered = |b: u8| b.to_ascii_lowercase();
+    let framed = std::iter::once(b' ').chain(text.bytes().map(lowered)).chain(std::iter::once(b' '));
+    let mut window = [0u8; 3];
+    for (i, byte) in framed.enumerate() {
+        window = [window[1], window[2], byte];
+        if i < 2 {
+            continue;
+        }
+        let hash = fnv1a(&window);
+        vector[(hash % dimension) as usize] += if hash >> 63 == 1 { -1.0 } else { 1.0 };
     }
     let norm = vector.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
     if norm > 0.0 {
-        for x in &mut vector {
+        for x in vector.iter_mut() {
             *x = (f64::from(*x) / norm) as f32;
         }
     }
-    vector
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

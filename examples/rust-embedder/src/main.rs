@@ -79,21 +79,22 @@ impl Embedder {
     fn settings(&self) -> Settings {
         *self.settings.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
 
-    /// The vector of `text`, or why not; `what` names the text in messages.
-    fn embed_one(&self, text: &str, what: &str, settings: Settings) -> Result<Vec<f32>, Refusal> {
-        if text.is_empty() {
-            return Err(Refusal::InBand(format!("{what} is empty: cannot embed an empty text")));
-        }
-        if text.len() > settings.max_text_bytes {
-            return Err(Refusal::Status(Status::invalid_argument(format!(
-                "{what} has {} bytes, more than max_text_bytes ({})",
-                text.len(),
-                settings.max_text_bytes
-            ))));
-        }
-        Ok(embedding::embed(text, settings.dimension))
+/// Why `text` cannot be embedded, if it cannot; `what` names it in the message.
+fn refusal(text: &str, what: impl Fn() -> String, settings: Settings) -> Option<Refusal> {
+    if text.is_empty() {
+        return Some(Refusal::InBand(format!("{} is empty: cannot embed an empty text", what())));
     }
+    if text.len() > settings.max_text_bytes {
+        return Some(Refusal::Status(Status::invalid_argument(format!(
+            "{} has {} bytes, more than max_text_bytes ({})",
+            what(),
+            text.len(),
+            settings.max_text_bytes
+        ))));
+    }
+    None
 }
 
 #[tonic::async_trait]
@@ -137,25 +138,33 @@ impl EmbedderProvider for Embedder {
 
     async fn embed(&self, request: Request<EmbedRequest>) -> Result<Response<EmbedResponse>, Status> {
         let text = request.into_inner().text;
-        match self.embed_one(&text, "the text", self.settings()) {
-            Ok(vector) => Ok(Response::new(EmbedResponse { vector, error: String::new() })),
-            Err(Refusal::InBand(error)) => Ok(Response::new(EmbedResponse { vector: Vec::new(), error })),
-            Err(Refusal::Status(status)) => Err(status),
+        let settings = self.settings();
+        match refusal(&text, || "the text".into(), settings) {
+            None => Ok(Response::new(EmbedResponse {
+                vector: embedding::embed(&text, settings.dimension),
+                error: String::new(),
+            })),
+            Some(Refusal::InBand(error)) => Ok(Response::new(EmbedResponse { vector: Vec::new(), error })),
+            Some(Refusal::Status(status)) => Err(status),
         }
     }
 
     async fn embed_batch(&self, request: Request<EmbedBatchRequest>) -> Result<Response<EmbedBatchResponse>, Status> {
         let texts = request.into_inner().texts;
         let settings = self.settings();
-        let mut vectors = Vec::with_capacity(texts.len() * settings.dimension);
         for (index, text) in texts.iter().enumerate() {
-            match self.embed_one(text, &format!("texts[{index}]"), settings) {
-                Ok(vector) => vectors.extend_from_slice(&vector),
-                Err(Refusal::InBand(error)) => {
+            match refusal(text, || format!("texts[{index}]"), settings) {
+                None => {}
+                Some(Refusal::InBand(error)) => {
                     return Ok(Response::new(EmbedBatchResponse { vectors: Vec::new(), dimension: 0, error }))
                 }
-                Err(Refusal::Status(status)) => return Err(status),
+                Some(Refusal::Status(status)) => return Err(status),
             }
+        }
+        // Every vector written in place into the one buffer the answer carries.
+        let mut vectors = vec![0f32; texts.len() * settings.dimension];
+        for (text, vector) in texts.iter().zip(vectors.chunks_exact_mut(settings.dimension)) {
+            embedding::embed_into(text, vector);
         }
         let dimension = i32::try_from(settings.dimension).expect("at most LARGEST_DIMENSION");
         Ok(Response::new(EmbedBatchResponse { vectors, dimension, error: String::new() }))

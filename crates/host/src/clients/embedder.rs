@@ -5,26 +5,39 @@
 //! result. Every answer is checked against the dimension it announces: a plugin answering
 //! garbage is an error that names it, never a misshapen block of floats.
 
+use super::packed::PackedEmbedBatchResponse;
 use super::{call, call_if_served, in_band, malformed, within};
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use crate::proto::hector::embedder_provider_client::EmbedderProviderClient;
-use crate::proto::hector::{EmbedBatchRequest, EmbedBatchResponse, EmbedRequest, EmbedderInfo, Empty, HealthResponse};
+use crate::proto::hector::{EmbedBatchRequest, EmbedRequest, EmbedderInfo, Empty, HealthResponse};
 use crate::transport::{origin, PluginChannel};
+use bytes::Bytes;
 use futures_util::StreamExt;
+use http::uri::PathAndQuery;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How many `Embed` calls the fallback keeps in flight on the plugin's one connection.
 pub const FALLBACK_IN_FLIGHT: usize = 16;
 
-/// The vectors of one batch: `rows` vectors of `dimension` floats, laid end to end in the order
-/// of the texts (the layout of `EmbedBatchResponse.vectors`).
+const EMBED_BATCH: &str = "/hector.plugin.EmbedderProvider/EmbedBatch";
+
+/// The vectors of one batch: `rows` vectors of `dimension` float32s, laid end to end in the order
+/// of the texts, as little-endian bytes: the layout of `EmbedBatchResponse.vectors` on the wire,
+/// kept without decoding it float by float (`packed.rs`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Embeddings {
-    pub data: Vec<f32>,
+    pub little_endian: Bytes,
     pub rows: usize,
     pub dimension: usize,
+}
+
+impl Embeddings {
+    /// The floats, row after row.
+    pub fn to_floats(&self) -> Vec<f32> {
+        self.little_endian.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    }
 }
 
 #[derive(Clone)]
@@ -68,11 +81,12 @@ impl EmbedderClient {
             return Ok(Embeddings::default());
         }
         if self.plugin.may_serve("EmbedBatch") {
-            let mut grpc = self.grpc.clone();
+            let channel = self.plugin.channel();
             // The texts stay here for the fallback, in case the plugin does not serve the RPC.
             let request = EmbedBatchRequest { texts: texts.clone() };
+            let codec = tonic_prost::ProstCodec::<EmbedBatchRequest, PackedEmbedBatchResponse>::default();
             let answer = call_if_served(&self.plugin, "EmbedBatch", timeout, async move {
-                grpc.embed_batch(request).await.map(|r| r.into_inner())
+                crate::rpc::unary(&channel, PathAndQuery::from_static(EMBED_BATCH), codec, request).await
             })
             .await?;
             if let Some(response) = answer {
@@ -98,7 +112,7 @@ impl EmbedderClient {
 
     /// An `EmbedBatch` answer, checked: its own error, then one vector of the announced
     /// dimension per text.
-    fn checked_batch(&self, response: EmbedBatchResponse, rows: usize) -> Result<Embeddings> {
+    fn checked_batch(&self, response: PackedEmbedBatchResponse, rows: usize) -> Result<Embeddings> {
         in_band(&self.plugin, "EmbedBatch", true, &response.error)?;
         let dimension = match usize::try_from(response.dimension) {
             Ok(dimension) if dimension > 0 => dimension,
@@ -107,15 +121,15 @@ impl EmbedderClient {
                 return Err(malformed(&self.plugin, "EmbedBatch", what));
             }
         };
-        if response.vectors.len() != rows * dimension {
-            let what = format!(
-                "{} floats for {rows} texts of dimension {dimension} (expected {})",
-                response.vectors.len(),
-                rows * dimension
-            );
+        let bytes = response.vectors.as_bytes().len();
+        if bytes != rows * dimension * 4 {
+            let floats =
+                if bytes.is_multiple_of(4) { format!("{}", bytes / 4) } else { format!("{bytes} bytes, not whole") };
+            let what =
+                format!("{floats} floats for {rows} texts of dimension {dimension} (expected {})", rows * dimension);
             return Err(malformed(&self.plugin, "EmbedBatch", what));
         }
-        Ok(Embeddings { data: response.vectors, rows, dimension })
+        Ok(Embeddings { little_endian: response.vectors.into_bytes(), rows, dimension })
     }
 
     /// One `Embed` per text, [`FALLBACK_IN_FLIGHT`] at a time, gathered in the texts' order; every
@@ -125,25 +139,22 @@ impl EmbedderClient {
         let rows = texts.len();
         let mut vectors = futures_util::stream::iter(texts.into_iter().map(|text| self.embed(text, timeout)))
             .buffered(FALLBACK_IN_FLIGHT);
-        let mut embeddings = Embeddings { data: Vec::new(), rows, dimension: 0 };
+        let (mut data, mut dimension) = (Vec::new(), 0);
         let mut index = 0;
         while let Some(vector) = vectors.next().await {
             let vector = vector.map_err(|error| about_text(error, index))?;
             if index == 0 {
-                embeddings.dimension = vector.len();
-                embeddings.data.reserve_exact(rows * vector.len());
-            } else if vector.len() != embeddings.dimension {
-                let what = format!(
-                    "a vector of {} floats for texts[{index}], after {} for texts[0]",
-                    vector.len(),
-                    embeddings.dimension
-                );
+                dimension = vector.len();
+                data.reserve_exact(rows * dimension * 4);
+            } else if vector.len() != dimension {
+                let what =
+                    format!("a vector of {} floats for texts[{index}], after {dimension} for texts[0]", vector.len());
                 return Err(malformed(&self.plugin, "Embed", what));
             }
-            embeddings.data.extend_from_slice(&vector);
+            data.extend(vector.iter().flat_map(|x| x.to_le_bytes()));
             index += 1;
         }
-        Ok(embeddings)
+        Ok(Embeddings { little_endian: data.into(), rows, dimension })
     }
 }
 

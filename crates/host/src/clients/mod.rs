@@ -4,6 +4,7 @@
 
 pub mod embedder;
 pub mod llm;
+pub mod packed;
 pub mod raw;
 
 use crate::error::{Error, Result};
