@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 import peers
-from report import Goal, fmt, median, ratio, table
+from report import Goal, divide, fmt, median, ratio, table
 
 TEXTS = 10_000
 DIMENSION = 384
@@ -114,10 +114,6 @@ def section(embed: dict[str, Any]) -> list[str]:
 def goals(embed: dict[str, Any]) -> list[Goal]:
     rates = {name: median(values) for name, values in embed["rates"].items()}
     batch, loop, grpc = rates.get(BATCH), rates.get(LOOP), rates.get(GRPC)
-
-    def divide(a: float | None, b: float | None) -> float | None:
-        return a / b if a and b else None
-
     return [
         Goal(
             "`embed_batch` at least 10× a loop of `embed`",

@@ -12,7 +12,7 @@ from typing import Any
 
 import embeddings
 from measure import CONCURRENCY, UnarySamples
-from report import Goal, fmt, median, ratio, table
+from report import Goal, divide, fmt, median, ratio, table
 
 GO_KEYS = ("p50_us", "p99_us", "seq_calls_per_s", "c16_calls_per_s", "c256_calls_per_s")
 
@@ -305,9 +305,6 @@ def goals(f: Figures) -> list[Goal]:
     bound = startup_bound_ms(f, "hector, Rust plugin")
     stream_ours, stream_grpc = f.stream("hector"), f.stream("grpc.aio")
     per_plugin_kib = f.memory["per_plugin_kib"]
-
-    def divide(a: float | None, b: float | None) -> float | None:
-        return a / b if a and b else None
 
     return [
         Goal(

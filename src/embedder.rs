@@ -1,9 +1,9 @@
 //! `EmbedderClient`: Python face of [`hector_plugins_host::clients::embedder::EmbedderClient`].
 //! Vectors come back as float32 blocks (`types::vectors`), never a Python float per element.
 
-use crate::callee::{no_args, CallSite, PyTarget};
+use crate::callee::{self, no_args, CallSite, PyTarget};
 use crate::types::vectors::{matrix_from_le_bytes, vector_to_py};
-use crate::types::{text_from_py, texts_from_py, EmbedderInfo, HealthStatus};
+use crate::types::{text_from_py, texts_from_py, EmbedderInfo};
 use hector_plugins_host::clients::embedder::EmbedderClient;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -70,13 +70,7 @@ impl PyEmbedderClient {
 
     #[pyo3(signature = (*, timeout=None))]
     fn health<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        CallSite::new(py, &self.target, timeout)?.unary(
-            "health",
-            (),
-            no_args,
-            |plugin, (), timeout| async move { EmbedderClient::new(plugin).health(timeout).await },
-            |py, health| Ok(Py::new(py, HealthStatus::from(health))?.into_any()),
-        )
+        callee::health(py, &self.target, timeout)
     }
 
     fn __repr__(&self) -> String {

@@ -29,7 +29,7 @@ from array import array
 from functools import partial
 from typing import Any, Callable
 
-from ._builtin import _invoke
+from ._builtin import _fields_of, _invoke, _optional
 from ._core import EmbedderInfo
 
 # How many `embed` calls the fallback of `embed_batch` keeps running, as for a plugin.
@@ -136,16 +136,8 @@ async def _embed_each(name: str, provider: Any, texts: list[str]) -> list[Any]:
 async def embedder_info(name: str, provider: Any, timeout: float | None) -> EmbedderInfo:
     """``EmbedderClient.info`` served by ``provider.info``; its registered name and dimension 0
     (unknown) without ``info``."""
-    method: Callable[[], Any] | None = getattr(provider, "info", None)
-    if not callable(method):
-        return EmbedderInfo(model_name=name)
-    info: EmbedderInfo = await _invoke(name, "GetEmbedderInfo", method, _info, timeout)
+    convert = _fields_of(EmbedderInfo, "info")
+    info: EmbedderInfo = await _optional(
+        name, provider, "info", "GetEmbedderInfo", convert, EmbedderInfo(name), timeout
+    )
     return info
-
-
-def _info(value: Any) -> EmbedderInfo:
-    if isinstance(value, EmbedderInfo):
-        return value
-    if isinstance(value, dict):
-        return EmbedderInfo(**value)
-    raise TypeError(f"info returned {type(value).__name__}; expected EmbedderInfo or dict")

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use crate::proto::hector::embedder_provider_client::EmbedderProviderClient;
 use crate::proto::hector::{EmbedBatchRequest, EmbedRequest, EmbedderInfo, Empty, HealthResponse};
-use crate::transport::{origin, PluginChannel};
+use crate::transport::PluginChannel;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::uri::PathAndQuery;
@@ -48,11 +48,7 @@ pub struct EmbedderClient {
 
 impl EmbedderClient {
     pub fn new(plugin: Arc<Plugin>) -> Self {
-        let channel = plugin.channel();
-        let limit = channel.max_message_bytes();
-        let grpc = EmbedderProviderClient::with_origin(channel, origin())
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
+        let grpc = super::generated_client!(EmbedderProviderClient, plugin);
         EmbedderClient { plugin, grpc }
     }
 

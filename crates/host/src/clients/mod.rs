@@ -17,6 +17,19 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// A generated gRPC client (`$client`, e.g. `LlmProviderClient`) on the plugin's connection,
+/// sending and accepting messages up to the connection's limit (docs/protocol.md §3.2).
+macro_rules! generated_client {
+    ($client:ident, $plugin:expr) => {{
+        let channel = $plugin.channel();
+        let limit = channel.max_message_bytes();
+        $client::with_origin(channel, $crate::transport::origin())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit)
+    }};
+}
+pub(crate) use generated_client;
+
 /// A call's limit and where it came from, so a timeout error says which setting to change.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline {
