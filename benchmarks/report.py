@@ -48,6 +48,11 @@ def ratio(better_when_higher: bool, ours: float | None, theirs: float | None) ->
     return f"{(ours / theirs if better_when_higher else theirs / ours):.2f}×"
 
 
+def divide(a: float | None, b: float | None) -> float | None:
+    """a / b, or None when either is missing (or zero)."""
+    return a / b if a and b else None
+
+
 def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 

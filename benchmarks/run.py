@@ -12,7 +12,8 @@ Peers, on the same plugin process where it applies:
 
 Workloads: tiny unary Generate (p50/p99, calls/s at concurrency 1, 16, 256, host CPU per call),
 a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin,
-and a vector database's upserts and searches (benchmarks/database.py, against grpc.aio).
+`embed_batch` of 10,000 texts at dimension 384 (vectors/s, MB/s; embeddings.py), and a vector
+database's upserts and searches (benchmarks/database.py, against grpc.aio).
 Rounds alternate the clients so machine noise hits them alike; tables show medians across
 rounds. Nothing here asserts on times; the goals are reported, met or not.
 """
@@ -34,6 +35,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import database  # noqa: E402
+import embeddings  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 import sections  # noqa: E402
@@ -299,7 +301,9 @@ def memory(plugin: Path) -> dict[str, float]:
 # --------------------------------------------------------------------------- main
 
 
-async def measure_all(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+async def measure_all(
+    args: argparse.Namespace,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
     print("unary and streaming, Rust plugin", file=sys.stderr, flush=True)
     rust = await rust_plugin_workloads(args)
     print("unary and streaming, Go plugin (hector and go-plugin's host)", file=sys.stderr, flush=True)
@@ -314,7 +318,9 @@ async def measure_all(args: argparse.Namespace) -> tuple[dict[str, Any], dict[st
         "go-plugin host, Go plugin": {int(k): {"ms": v} for k, v in go_startup.items()},
     }
     go["startup"] = startup
-    return rust, go, startup
+    print("embeddings", file=sys.stderr, flush=True)
+    embed = await embeddings.embedder_workloads(args)
+    return rust, go, startup, embed
 
 
 def parse_args() -> argparse.Namespace:
@@ -360,7 +366,7 @@ def main() -> None:
         peers.build_all()
     peers.generate_stubs()
     started = time.monotonic()
-    rust, go, startup = asyncio.run(measure_all(args))
+    rust, go, startup, embed = asyncio.run(measure_all(args))
     print("memory", file=sys.stderr, flush=True)
     mem = memory(RUST_PLUGIN)
     print("vector database", file=sys.stderr, flush=True)
@@ -376,6 +382,7 @@ def main() -> None:
         go=go,
         startup=startup,
         memory=mem,
+        embed=embed,
     )
     body, goals = sections.build(figures, CHART.name)
     database.insert_before_goals(body, database.section(db))

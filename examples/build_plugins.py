@@ -1,7 +1,7 @@
 """Builds the example plugins into examples/plugins/ (next to their .plugin.yaml manifests).
 
-    python examples/build_plugins.py            # Rust and Go echo LLMs, Go kv and tools plugins, Python vector DB
-    python examples/build_plugins.py --release  # the Rust plugin with optimizations (benchmarks)
+    python examples/build_plugins.py          # Rust and Go echo LLMs and embedders, Go kv and tools plugins, Python vector DB and reasoning strategy
+    python examples/build_plugins.py --debug  # the Rust plugins without optimizations
 
 cargo and go only rebuild what changed, so running this again is cheap.
 """
@@ -21,11 +21,13 @@ PLUGINS = ROOT / "examples" / "plugins"
 GO_MODULE = ROOT / "examples" / "go"
 
 RUST_PLUGIN = PLUGINS / "echo-llm-rust"
+RUST_EMBEDDER = PLUGINS / "embedder-rust"
 GO_PLUGIN = PLUGINS / "echo-llm-go"
 GO_KV_PLUGIN = PLUGINS / "kv-go"
 PY_VECTORDB_DIR = ROOT / "examples" / "python-vectordb"
 PY_VECTORDB_PLUGIN = PLUGINS / "vectordb-py"
 GO_TOOLS_PLUGIN = PLUGINS / "tools-go"
+GO_EMBEDDER = PLUGINS / "embedder-go"
 PY_REASONING_PLUGIN = PLUGINS / "cot-reasoning-py"
 PY_EXAMPLES = ROOT / "examples" / "python"
 
@@ -36,16 +38,26 @@ def _run(command: list[str], cwd: Path) -> None:
 
 
 def build_rust(release: bool = True) -> Path:
+    """The Rust echo LLM."""
+    return _build_rust_package("echo-llm-rust", RUST_PLUGIN, release)
+
+
+def build_rust_embedder(release: bool = True) -> Path:
+    """The Rust embedder (with EmbedBatch)."""
+    return _build_rust_package("embedder-rust", RUST_EMBEDDER, release)
+
+
+def _build_rust_package(package: str, destination: Path, release: bool) -> Path:
     profile = "release" if release else "debug"
-    command = ["cargo", "build", "--quiet", "-p", "echo-llm-rust"]
+    command = ["cargo", "build", "--quiet", "-p", package]
     if release:
         command.append("--release")
     _run(command, ROOT)
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    built = target / profile / "echo-llm-rust"
-    if not RUST_PLUGIN.exists() or built.stat().st_mtime > RUST_PLUGIN.stat().st_mtime:
-        shutil.copy2(built, RUST_PLUGIN)
-    return RUST_PLUGIN
+    built = target / profile / package
+    if not destination.exists() or built.stat().st_mtime > destination.stat().st_mtime:
+        shutil.copy2(built, destination)
+    return destination
 
 
 def build_go() -> list[Path]:
@@ -54,7 +66,8 @@ def build_go() -> list[Path]:
     _run(["go", "build", "-o", str(GO_PLUGIN), "./echo-llm"], GO_MODULE)
     _run(["go", "build", "-o", str(GO_KV_PLUGIN), "./kv"], GO_MODULE)
     _run(["go", "build", "-o", str(GO_TOOLS_PLUGIN), "./tools"], GO_MODULE)
-    return [GO_PLUGIN, GO_KV_PLUGIN, GO_TOOLS_PLUGIN]
+    _run(["go", "build", "-o", str(GO_EMBEDDER), "./embedder"], GO_MODULE)
+    return [GO_PLUGIN, GO_KV_PLUGIN, GO_TOOLS_PLUGIN, GO_EMBEDDER]
 
 
 def generate_python_stubs(out: Path) -> Path:
@@ -102,6 +115,7 @@ def build_python_reasoning() -> Path:
 
 def build_all(release: bool = True) -> None:
     build_rust(release)
+    build_rust_embedder(release)
     build_go()
     build_python_vectordb()
     build_python_reasoning()
@@ -109,6 +123,6 @@ def build_all(release: bool = True) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--debug", action="store_true", help="build the Rust plugin without optimizations")
+    parser.add_argument("--debug", action="store_true", help="build the Rust plugins without optimizations")
     args = parser.parse_args()
     build_all(release=not args.debug)

@@ -6,6 +6,7 @@
 use crate::bridge::{self, AsyncStream};
 use crate::durations::timeout_arg;
 use crate::errors::IntoPyResult;
+use crate::types::HealthStatus;
 use futures_util::stream::BoxStream;
 use hector_plugins_host::manager::Provider;
 use hector_plugins_host::target::Target;
@@ -110,6 +111,18 @@ impl<'py> CallSite<'py> {
             }
         }
     }
+}
+
+/// `health()` of every typed client: the Health RPC of the plugin's service, or
+/// `_builtin.health` in process.
+pub fn health<'py>(py: Python<'py>, target: &PyTarget, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+    CallSite::new(py, target, timeout)?.unary(
+        "health",
+        (),
+        no_args,
+        |plugin, (), timeout| async move { hector_plugins_host::clients::health(&plugin, timeout).await },
+        |py, health| Ok(Py::new(py, HealthStatus::from(health))?.into_any()),
+    )
 }
 
 /// Methods that take nothing but the timeout.

@@ -5,6 +5,7 @@ mod bridge;
 mod callee;
 mod database;
 mod durations;
+mod embedder;
 mod errors;
 mod llm;
 mod logging;
@@ -45,6 +46,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<manager::ConfiguredPlugin>()?;
     m.add_class::<llm::PyLlmClient>()?;
     m.add_class::<database::PyDatabaseClient>()?;
+    m.add_class::<embedder::PyEmbedderClient>()?;
     m.add_class::<raw::PyRawClient>()?;
     m.add_class::<tools::PyToolClient>()?;
     m.add_class::<reasoning::PyReasoningClient>()?;
@@ -63,6 +65,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::ModelInfo>()?;
     m.add_class::<types::SearchResult>()?;
     m.add_class::<types::PluginManifest>()?;
+    m.add_class::<types::EmbedderInfo>()?;
     m.add_class::<types::HealthStatus>()?;
     m.add_class::<types::PluginInfo>()?;
     m.add_class::<bridge::AsyncStream>()?;

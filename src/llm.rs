@@ -1,7 +1,7 @@
 //! `LLMClient`: Python face of [`hector_plugins_host::clients::llm::LlmClient`].
 
-use crate::callee::{no_args, CallSite, PyTarget};
-use crate::types::{generate_request, request_to_py, GenerateResponse, HealthStatus, ModelInfo, StreamChunk};
+use crate::callee::{self, no_args, CallSite, PyTarget};
+use crate::types::{generate_request, request_to_py, GenerateResponse, ModelInfo, StreamChunk};
 use hector_plugins_host::clients::llm::LlmClient;
 use hector_plugins_host::proto::hector::GenerateRequest;
 use pyo3::prelude::*;
@@ -83,13 +83,7 @@ impl PyLlmClient {
 
     #[pyo3(signature = (*, timeout=None))]
     fn health<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        CallSite::new(py, &self.target, timeout)?.unary(
-            "health",
-            (),
-            no_args,
-            |plugin, (), timeout| async move { LlmClient::new(plugin).health(timeout).await },
-            |py, health| Ok(Py::new(py, HealthStatus::from(health))?.into_any()),
-        )
+        callee::health(py, &self.target, timeout)
     }
 
     fn __repr__(&self) -> String {

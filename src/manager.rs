@@ -4,6 +4,7 @@ use crate::bridge::{self, Ready};
 use crate::callee::{builtin_module, PyManager, PyTarget};
 use crate::database::PyDatabaseClient;
 use crate::durations::seconds;
+use crate::embedder::PyEmbedderClient;
 use crate::errors::{config_error, load_failures, manager_closed, to_exception, IntoPyResult};
 use crate::llm::PyLlmClient;
 use crate::raw::PyRawClient;
@@ -351,6 +352,11 @@ impl PyPluginManager {
     /// The reasoning strategy (plugin or in-process provider, or fallback chain) called `name`.
     fn reasoning(&self, py: Python<'_>, name: &str) -> PyResult<PyReasoningClient> {
         Ok(PyReasoningClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Reasoning)).py_err(py)? })
+    }
+
+    /// The embedder plugin (or in-process provider, or fallback chain) called `name`.
+    fn embedder(&self, py: Python<'_>, name: &str) -> PyResult<PyEmbedderClient> {
+        Ok(PyEmbedderClient { target: PyTarget::new(&self.inner, name, Some(PluginKind::Embedder)).py_err(py)? })
     }
 
     /// A raw-bytes client for any plugin (generic go-plugin plugins, or any Hector service).

@@ -22,6 +22,12 @@ def rust_plugin() -> Path:
 
 
 @pytest.fixture(scope="session")
+def rust_embedder() -> Path:
+    """The Rust example embedder, with EmbedBatch."""
+    return build_plugins.build_rust_embedder(release=True)
+
+
+@pytest.fixture(scope="session")
 def go_plugins() -> list[Path]:
     # In CI Go must be there: a missing toolchain fails the run instead of skipping tests.
     return build_plugins.build_go()
@@ -53,6 +59,12 @@ def tools_plugin(go_plugins: list[Path]) -> Path:
 def reasoning_plugin() -> Path:
     """The Python grpcio chain-of-thought reasoning strategy example."""
     return build_plugins.build_python_reasoning()
+
+
+@pytest.fixture(scope="session")
+def go_embedder(go_plugins: list[Path]) -> Path:
+    """The Go example embedder, without EmbedBatch."""
+    return build_plugins.GO_EMBEDDER
 
 
 @pytest.fixture(scope="session", params=["go", "rust"])

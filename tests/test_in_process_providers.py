@@ -244,10 +244,10 @@ def test_builtin_entries_are_validated() -> None:
         {"type": "builtin", "magic_cookie_key": "K"},
         r"local.magic_cookie_key: a built-in provider .* takes no `magic_cookie_key`",
     )
-    with pytest.raises(
-        ConfigError, match=r'plugins.embedder_providers.e.type: only llm_providers, .* can be "builtin"'
-    ):
-        PluginManager({"plugins": {"embedder_providers": {"e": {"type": "builtin"}}}})
+    # Every section's entries may be built in: each type has a client that calls objects.
+    sections = ["llm_providers", "database_providers", "embedder_providers", "tool_providers", "reasoning_strategies"]
+    for index, section in enumerate(sections):
+        PluginManager({"plugins": {section: {f"b{index}": {"type": "builtin"}}}})
     # An agent may name a built-in provider.
     PluginManager({"plugins": {"llm_providers": {"local": {"type": "builtin"}}}, "agents": {"a": {"llm": "local"}}})
 

@@ -13,6 +13,7 @@ from hector_plugins import (
     ConfiguredPlugin,
     DatabaseClient,
     DatabaseProvider,
+    EmbedderProvider,
     EntryKind,
     GenerateResponse,
     LLMProvider,
@@ -31,6 +32,7 @@ from hector_plugins import (
     SearchResult,
     StatusCode,
     StreamChunk,
+    SupportsEmbedBatch,
     SupportsGenerateStream,
     SupportsHealth,
     SupportsModelInfo,
@@ -84,6 +86,14 @@ class LocalDatabase:
     def delete_collection(self, collection: str) -> None: ...
 
 
+class LocalEmbedder:
+    def embed(self, text: str) -> list[float]:
+        return [1.0]
+
+    async def embed_batch(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0] for _ in texts]
+
+
 class NoGenerate:
     def model_info(self) -> ModelInfo:
         return ModelInfo("none")
@@ -117,6 +127,12 @@ def stores(provider: DatabaseProvider) -> None: ...
 def stores_many(provider: SupportsUpsertMany) -> None: ...
 
 
+def embeds(provider: EmbedderProvider) -> None: ...
+
+
+def embeds_batches(provider: SupportsEmbedBatch) -> None: ...
+
+
 def accepted(pm: PluginManager) -> None:
     pm.register("local", LocalLLM())
     pm.register("minimal", MinimalLLM(), type="llm")
@@ -128,6 +144,10 @@ def accepted(pm: PluginManager) -> None:
     reports_health(LocalLLM())
     pm.register("db", LocalDatabase(), type="database")
     stores(LocalDatabase())
+    pm.register("vectors", LocalEmbedder(), type="embedder")
+    pm.register("more-vectors", LocalEmbedder(), type="embedder_provider")
+    embeds(LocalEmbedder())
+    embeds_batches(LocalEmbedder())
     pm.load("plugin", type="generic")
     pm.load("plugin", type="embedder_provider")
     StreamChunk("tool_call")
@@ -158,10 +178,13 @@ def errors(call: PluginCallError, missing: PluginNotFoundError) -> None:
 def refused(pm: PluginManager, info: PluginInfo, call: PluginCallError) -> None:
     pm.register("none", NoGenerate())  # E
     pm.register("wrong", WrongResult())  # E
-    pm.register("vectors", MinimalLLM(), type="embedder_provider")  # E: not in process yet
     pm.register("nodb", NoGenerate(), type="database")  # E
     stores(MinimalLLM())  # E
     stores_many(LocalDatabase())  # E: upsert_many is optional
+    pm.register("tools", MinimalLLM(), type="tool_provider")  # E: no list_tools
+    pm.register("vectors", MinimalLLM(), type="embedder_provider")  # E: no embed
+    pm.register("chat", LocalEmbedder())  # E: an embedder is no LLM
+    embeds(MinimalLLM())  # E
     pm.load("plugin", type="lmm")  # E
     streams(WrongStream())  # E
     StreamChunk("txt")  # E

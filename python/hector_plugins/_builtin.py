@@ -37,6 +37,7 @@ from .errors import CallTimeoutError, PluginCallError, PluginError
 REQUIRED_METHODS = {
     "llm_provider": ("generate",),
     "database_provider": ("upsert", "search", "delete", "create_collection", "delete_collection"),
+    "embedder_provider": ("embed",),
     "tool_provider": ("list_tools", "call_tool"),
     "reasoning_strategy": ("should_stop",),
 }
@@ -212,27 +213,16 @@ async def _emulated_stream(
 
 async def model_info(name: str, provider: Any, timeout: float | None) -> ModelInfo:
     """``LLMClient.model_info`` served by ``provider``; its registered name without ``model_info``."""
-    method: Callable[[], Any] | None = getattr(provider, "model_info", None)
-    if not callable(method):
-        return ModelInfo(model_name=name)
-    info: ModelInfo = await _invoke(name, "GetModelInfo", method, _model_info, timeout)
+    info: ModelInfo = await _optional(
+        name, provider, "model_info", "GetModelInfo", _fields_of(ModelInfo, "model_info"), ModelInfo(name), timeout
+    )
     return info
 
 
-def _model_info(value: Any) -> ModelInfo:
-    if isinstance(value, ModelInfo):
-        return value
-    if isinstance(value, dict):
-        return ModelInfo(**value)
-    raise TypeError(f"model_info returned {type(value).__name__}; expected ModelInfo or dict")
-
-
 async def health(name: str, provider: Any, timeout: float | None) -> HealthStatus:
-    """``LLMClient.health`` served by ``provider``; healthy without ``health``."""
-    method: Callable[[], Any] | None = getattr(provider, "health", None)
-    if not callable(method):
-        return HealthStatus(True, "in-process provider")
-    status: HealthStatus = await _invoke(name, "Health", method, _health, timeout)
+    """``health()`` of every typed client, served by ``provider``; healthy without ``health``."""
+    default = HealthStatus(True, "in-process provider")
+    status: HealthStatus = await _optional(name, provider, "health", "Health", _health, default, timeout)
     return status
 
 
@@ -244,7 +234,39 @@ def _health(value: Any) -> HealthStatus:
     raise TypeError(f"health returned {type(value).__name__}; expected HealthStatus or bool")
 
 
-# The other types' in-process calls (they use the helpers above, so they come last).
+async def _optional(
+    name: str,
+    provider: Any,
+    attribute: str,
+    method: str,
+    convert: Callable[[Any], Any],
+    default: Any,
+    timeout: float | None,
+    args: tuple[Any, ...] = (),
+) -> Any:
+    """The provider's optional method ``attribute`` (the RPC ``method``) called with ``args``
+    like any other; ``default`` when the provider has no such method."""
+    call: Callable[..., Any] | None = getattr(provider, attribute, None)
+    if not callable(call):
+        return default
+    return await _invoke(name, method, lambda: call(*args), convert, timeout)
+
+
+def _fields_of(cls: type, attribute: str) -> Callable[[Any], Any]:
+    """What ``attribute`` returned, as a ``cls``: one already, or a dict of its fields."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            return cls(**value)
+        raise TypeError(f"{attribute} returned {type(value).__name__}; expected {cls.__name__} or dict")
+
+    return convert
+
+
+# The other types' in-process calls (they use the helpers above, so they come last; names are
+# unique across types, `health` above is shared).
 from ._inprocess_database import (  # noqa: E402
     create_collection,
     database_info,
@@ -254,8 +276,7 @@ from ._inprocess_database import (  # noqa: E402
     upsert,
     upsert_many,
 )
-
-# The other types' in-process functions (names unique across types; `health` above is shared).
+from ._inprocess_embedder import embed, embed_batch, embedder_info  # noqa: E402
 from ._inprocess_reasoning import (  # noqa: E402
     after_iteration,
     context_injection,
@@ -276,6 +297,9 @@ __all__ = [
     "database_info",
     "delete",
     "delete_collection",
+    "embed",
+    "embed_batch",
+    "embedder_info",
     "generate",
     "generate_stream",
     "health",

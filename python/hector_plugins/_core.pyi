@@ -8,7 +8,20 @@ in-process provider must provide is the protocols of ``hector_plugins.providers`
 from __future__ import annotations
 
 import os
-from typing import Any, AsyncIterator, Awaitable, Generator, Iterable, Mapping, Protocol, Sequence, Union, final
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Generator,
+    Iterable,
+    Literal,
+    Mapping,
+    Protocol,
+    Sequence,
+    Union,
+    final,
+    overload,
+)
 
 from typing_extensions import Buffer
 
@@ -16,13 +29,18 @@ from hector_plugins.errors import PluginError
 from hector_plugins.literals import (
     ChunkType,
     EntryKind,
-    InProcessType,
     PluginState,
     PluginType,
     PluginTypeName,
     ReceivedChunkType,
 )
-from hector_plugins.providers import DatabaseProvider, LLMProvider
+from hector_plugins.providers import (
+    DatabaseProvider,
+    EmbedderProvider,
+    LLMProvider,
+    ReasoningStrategy,
+    ToolProvider,
+)
 
 __version__: str
 """This library's version."""
@@ -31,6 +49,8 @@ __all__ = [
     "AsyncStream",
     "ConfiguredPlugin",
     "DatabaseClient",
+    "EmbedderClient",
+    "EmbedderInfo",
     "GenerateResponse",
     "HealthStatus",
     "IterationPlan",
@@ -309,6 +329,20 @@ class SearchResult:
     @property
     def model_name(self) -> str:
         """The embedding model that made the vector, if the plugin says."""
+
+@final
+class EmbedderInfo:
+    """What ``EmbedderClient.info`` reports about the model behind an embedder."""
+
+    def __new__(cls, model_name: str = ..., dimension: int = 0) -> EmbedderInfo:
+        """For in-process providers and tests."""
+    @property
+    def model_name(self) -> str:
+        """The embedding model's name."""
+    @property
+    def dimension(self) -> int:
+        """The length of its vectors (0 if not reported)."""
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class PluginInfo:
@@ -755,6 +789,35 @@ class DatabaseClient:
         """The provider's own health report."""
 
 @final
+class EmbedderClient:
+    """Calls an embedder plugin, in-process provider or fallback chain (``pm.embedder(name)``);
+    follows restarts and resolves chains per call, and raises as ``LLMClient`` does. A plugin's
+    in-band ``error`` raises ``PluginCallError`` (code ``"UNKNOWN"``), an answer of the wrong
+    dimension ``PluginCallError`` (code ``"INTERNAL"``).
+
+    Vectors come back as one float32 block, never a Python float per element: a numpy array
+    when numpy can be imported (``pip install 'hector-plugins[numpy]'``), else a ``memoryview``
+    of format ``'f'`` with the same shape (``numpy.asarray(view)``, ``array('f',
+    view.tobytes())`` and ``view.tolist()`` all read it)."""
+
+    @property
+    def name(self) -> str:
+        """The name the client was obtained for."""
+    def embed(self, text: str, *, timeout: float | None = None) -> Awaitable[Any]:
+        """The vector of ``text``, shape ``(dimension,)``. A ``text`` that is not a str raises
+        ``PluginTypeError``."""
+    def embed_batch(self, texts: Iterable[str], *, timeout: float | None = None) -> Awaitable[Any]:
+        """The vectors of ``texts``, in their order, as one block of shape ``(len(texts),
+        dimension)``: one ``EmbedBatch`` call, or for a plugin that does not serve it (answers
+        UNIMPLEMENTED, remembered until it restarts) one ``Embed`` per text, 16 at a time, with
+        the same result. ``timeout`` bounds the whole batch. No texts raise ``ConfigError``; a
+        str, or an item that is not a str, ``PluginTypeError``."""
+    def info(self, *, timeout: float | None = None) -> Awaitable[EmbedderInfo]:
+        """The model behind the embedder (``GetEmbedderInfo``)."""
+    def health(self, *, timeout: float | None = None) -> Awaitable[HealthStatus]:
+        """The embedder's own health report."""
+
+@final
 class ReasoningClient:
     """Calls a reasoning strategy plugin, in-process provider or fallback chain
     (``pm.reasoning(name)``). The caller owns the agent loop and its state; each method is one
@@ -845,15 +908,33 @@ class PluginManager:
     @property
     def unenforced_settings(self) -> list[str]:
         """Key paths of configured settings not enforced yet, e.g. ``plugin_security.max_memory_mb``."""
+    @overload
     def register(
-        self, name: str, provider: LLMProvider | DatabaseProvider, *, type: InProcessType = "llm_provider"
+        self, name: str, provider: LLMProvider, *, type: Literal["llm_provider", "llm"] = "llm_provider"
     ) -> None:
-        """Registers ``provider``, an object in this process, under ``name``: ``pm.llm(name)``
-        (or ``pm.database(name)`` for ``type="database_provider"``) calls it and fallback chains
-        may name it. ``PluginError`` when it lacks its type's required methods (``generate``;
-        ``upsert``, ``search``, ``delete``, ``create_collection``, ``delete_collection``) or
-        ``type`` has no in-process providers yet; ``ConfigError`` for a bad or taken name or an
-        unknown type."""
+        """Registers ``provider``, an object in this process, under ``name``: the type's client
+        (``pm.llm(name)``, ``pm.database(name)``, ``pm.embedder(name)``, ``pm.tools(name)``,
+        ``pm.reasoning(name)``) calls it and fallback chains may name it. ``PluginError`` when
+        it lacks its type's required methods (see ``hector_plugins.providers``); ``ConfigError``
+        for a bad or taken name or an unknown type."""
+    @overload
+    def register(
+        self, name: str, provider: DatabaseProvider, *, type: Literal["database_provider", "database"]
+    ) -> None:
+        """An in-process vector database (``DatabaseProvider``): ``pm.database(name)`` calls it."""
+    @overload
+    def register(
+        self, name: str, provider: EmbedderProvider, *, type: Literal["embedder_provider", "embedder"]
+    ) -> None:
+        """An in-process embedder (``EmbedderProvider``): ``pm.embedder(name)`` calls it."""
+    @overload
+    def register(self, name: str, provider: ToolProvider, *, type: Literal["tool_provider", "tool", "tools"]) -> None:
+        """In-process tools (``ToolProvider``): ``pm.tools(name)`` calls them."""
+    @overload
+    def register(
+        self, name: str, provider: ReasoningStrategy, *, type: Literal["reasoning_strategy", "reasoning"]
+    ) -> None:
+        """An in-process reasoning strategy (``ReasoningStrategy``): ``pm.reasoning(name)`` calls it."""
     def unregister(self, name: str) -> bool:
         """Removes an in-process provider; returns whether there was one. Clients and chains
         stop calling it from their next call on."""
@@ -864,6 +945,9 @@ class PluginManager:
     def database(self, name: str) -> DatabaseClient:
         """The ``DatabaseClient`` of the vector database plugin, in-process provider or fallback
         chain ``name``; raises as ``llm`` does."""
+    def embedder(self, name: str) -> EmbedderClient:
+        """The ``EmbedderClient`` of the embedder plugin, in-process provider or fallback chain
+        ``name``; raises as ``llm`` does."""
     def tools(self, name: str) -> ToolClient:
         """The ``ToolClient`` of the tool provider ``name`` (plugin, in-process or chain);
         raises as ``llm`` does."""

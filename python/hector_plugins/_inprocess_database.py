@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ._builtin import _call_error, _invoke, _settle
+from ._builtin import _call_error, _fields_of, _invoke, _optional, _settle
 from ._core import PluginManifest, SearchResult
 from .errors import PluginError
 
@@ -101,16 +101,7 @@ async def delete_collection(name: str, provider: Any, collection: str, timeout: 
 async def database_info(name: str, provider: Any, timeout: float | None) -> PluginManifest:
     """``DatabaseClient.info`` served by ``provider.info``; without it, the registered name and
     type."""
-    method: Callable[[], Any] | None = getattr(provider, "info", None)
-    if not callable(method):
-        return PluginManifest(name, type="database_provider")
-    manifest: PluginManifest = await _invoke(name, "GetManifest", method, _manifest, timeout)
+    default = PluginManifest(name, type="database_provider")
+    convert = _fields_of(PluginManifest, "info")
+    manifest: PluginManifest = await _optional(name, provider, "info", "GetManifest", convert, default, timeout)
     return manifest
-
-
-def _manifest(value: Any) -> PluginManifest:
-    if isinstance(value, PluginManifest):
-        return value
-    if isinstance(value, dict):
-        return PluginManifest(**value)
-    raise TypeError(f"info returned {type(value).__name__}; expected PluginManifest or dict")

@@ -34,20 +34,11 @@ def _typed(kind: type, method: str) -> Callable[[Any], Any]:
     return convert
 
 
-async def _optional(
-    name: str, provider: Any, attribute: str, rpc: str, args: tuple, convert: Any, default: Any, timeout: float | None
-) -> Any:
-    method = getattr(provider, attribute, None)
-    if not callable(method):
-        return default
-    return await _builtin._invoke(name, rpc, lambda: method(*args), convert, timeout)
-
-
 async def strategy_info(name: str, provider: Any, timeout: float | None) -> StrategyInfo:
     """``ReasoningClient.info`` served by ``provider``."""
     convert = _typed(StrategyInfo, "info")
-    info: StrategyInfo = await _optional(
-        name, provider, "info", "GetStrategyInfo", (), convert, StrategyInfo(name), timeout
+    info: StrategyInfo = await _builtin._optional(
+        name, provider, "info", "GetStrategyInfo", convert, StrategyInfo(name), timeout
     )
     return info
 
@@ -56,8 +47,8 @@ async def prepare_iteration(name: str, provider: Any, state: ReasoningState, tim
     """``ReasoningClient.prepare_iteration`` served by ``provider``."""
     default = IterationPlan(custom_state=state.custom_state_json or None)
     convert = _typed(IterationPlan, "prepare_iteration")
-    plan: IterationPlan = await _optional(
-        name, provider, "prepare_iteration", "PrepareIteration", (state,), convert, default, timeout
+    plan: IterationPlan = await _builtin._optional(
+        name, provider, "prepare_iteration", "PrepareIteration", convert, default, timeout, args=(state,)
     )
     return plan
 
@@ -86,8 +77,8 @@ async def after_iteration(name: str, provider: Any, state: ReasoningState, timeo
             return state.custom_state_json
         return value if isinstance(value, str) else json.dumps(value)
 
-    text: str = await _optional(
-        name, provider, "after_iteration", "AfterIteration", (state,), convert, state.custom_state_json, timeout
+    text: str = await _builtin._optional(
+        name, provider, "after_iteration", "AfterIteration", convert, state.custom_state_json, timeout, args=(state,)
     )
     return text
 
@@ -95,8 +86,8 @@ async def after_iteration(name: str, provider: Any, state: ReasoningState, timeo
 async def context_injection(name: str, provider: Any, state: ReasoningState, timeout: float | None) -> str:
     """``ReasoningClient.context_injection`` served by ``provider``."""
     convert = _typed(str, "context_injection")
-    text: str = await _optional(
-        name, provider, "context_injection", "GetContextInjection", (state,), convert, "", timeout
+    text: str = await _builtin._optional(
+        name, provider, "context_injection", "GetContextInjection", convert, "", timeout, args=(state,)
     )
     return text
 
@@ -104,7 +95,7 @@ async def context_injection(name: str, provider: Any, state: ReasoningState, tim
 async def prompt_slots(name: str, provider: Any, timeout: float | None) -> PromptSlots:
     """``ReasoningClient.prompt_slots`` served by ``provider``."""
     convert = _typed(PromptSlots, "prompt_slots")
-    slots: PromptSlots = await _optional(
-        name, provider, "prompt_slots", "GetPromptSlots", (), convert, PromptSlots(), timeout
+    slots: PromptSlots = await _builtin._optional(
+        name, provider, "prompt_slots", "GetPromptSlots", convert, PromptSlots(), timeout
     )
     return slots

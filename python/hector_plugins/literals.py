@@ -36,16 +36,18 @@ PluginTypeName = Union[PluginType, PluginTypeShortName]
 InProcessType = Literal[
     "llm_provider",
     "database_provider",
+    "embedder_provider",
     "tool_provider",
     "reasoning_strategy",
     "llm",
     "database",
+    "embedder",
     "tool",
     "tools",
     "reasoning",
 ]
-"""The ``type=`` names ``PluginManager.register`` accepts today (with their short forms). The
-other plugin types raise ``PluginError`` ("not supported yet")."""
+"""The ``type=`` names ``PluginManager.register`` accepts (with their short forms): every Hector
+plugin type can live in process."""
 
 PluginState = Literal["ready", "crashed", "stopping", "stopped"]
 """``PluginInfo.state``: serving calls, died on its own, being shut down, shut down."""

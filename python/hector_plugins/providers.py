@@ -12,9 +12,10 @@ checked too::
         def model_info(self) -> ModelInfo:
             return ModelInfo("local", max_tokens=4096)
 
-Every method may be ``async def`` or a plain ``def``. LLM providers, vector databases, tool
-providers and reasoning strategies can live in process. How the host calls these methods, and
-what it does with failures, is in ``hector_plugins._builtin`` (and its ``_inprocess_*`` modules).
+Every method may be ``async def`` or a plain ``def``. Every plugin type (LLM providers, vector
+databases, embedders, tool providers, reasoning strategies) can live in process. How the host
+calls these methods, and what it does with failures, is in ``hector_plugins._builtin`` (and its
+``_inprocess_*`` modules).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import AsyncIterable, Awaitable, Iterable
 from typing import Any, Protocol, TypeVar, Union, runtime_checkable
 
 from ._core import (
+    EmbedderInfo,
     GenerateResponse,
     HealthStatus,
     Message,
@@ -60,6 +62,15 @@ static type)."""
 SearchResultLike = Union[SearchResult, dict[str, Any]]
 """One match ``search`` may return: a ``SearchResult``, or a dict of its constructor's
 arguments (``id``, ``score``, ``content``, ``vector``, ``metadata``, ``model_name``)."""
+
+VectorLike = Any
+"""One vector an embedder returns: a list of numbers, an ``array('f')`` or ``array('d')``, a
+numpy array of any float dtype, or any buffer of floats (``Any``: buffers and numpy arrays have
+no common static type)."""
+
+BatchLike = Any
+"""What ``embed_batch`` returns: one ``VectorLike`` per text (a list of them, or a 2-D numpy
+array)."""
 
 
 @runtime_checkable
@@ -140,6 +151,20 @@ class DatabaseProvider(Protocol):
 
 
 @runtime_checkable
+class EmbedderProvider(Protocol):
+    """An embedder served in process: what ``PluginManager.register(type="embedder_provider")``
+    requires (``isinstance(obj, EmbedderProvider)`` checks that ``embed`` exists, as
+    ``register`` does). ``embed_batch``, ``info`` and ``health`` are optional: see
+    ``SupportsEmbedBatch``, ``SupportsEmbedderInfo`` and ``SupportsHealth``."""
+
+    def embed(self, text: str, /) -> MaybeAwaitable[VectorLike]:
+        """The vector of one text. It reaches the caller as a float32 block, like a plugin's;
+        an exception, or a result that is no vector of finite floats, as ``PluginCallError``
+        (``method`` ``"Embed"``); the caller's ``timeout`` as ``CallTimeoutError``."""
+        ...
+
+
+@runtime_checkable
 class SupportsUpsertMany(Protocol):
     """The optional batch method of a ``DatabaseProvider``; without it, ``upsert_many`` calls
     ``upsert`` once per entry, in order."""
@@ -152,12 +177,33 @@ class SupportsUpsertMany(Protocol):
 
 
 @runtime_checkable
+class SupportsEmbedBatch(Protocol):
+    """The optional batch method of an ``EmbedderProvider``; without it, ``embed_batch`` calls
+    ``embed`` once per text (at most 16 at a time), as for a plugin without ``EmbedBatch``."""
+
+    def embed_batch(self, texts: list[str], /) -> MaybeAwaitable[BatchLike]:
+        """One vector per text, in their order, all of one dimension; anything else is a
+        ``PluginCallError`` (``method`` ``"EmbedBatch"``)."""
+        ...
+
+
+@runtime_checkable
 class SupportsDatabaseInfo(Protocol):
     """The optional ``info`` of a ``DatabaseProvider``; without it, the provider reports its
     registered name and ``type="database_provider"``."""
 
     def info(self) -> MaybeAwaitable[PluginManifest | dict[str, Any]]:
         """A ``PluginManifest``, or a dict of its constructor's arguments (``name``, ``version``, ...)."""
+        ...
+
+
+@runtime_checkable
+class SupportsEmbedderInfo(Protocol):
+    """The optional ``info`` of an ``EmbedderProvider``; without it, the provider reports its
+    registered name and dimension 0 (unknown)."""
+
+    def info(self) -> MaybeAwaitable[EmbedderInfo | dict[str, Any]]:
+        """An ``EmbedderInfo``, or a dict of its fields (``model_name``, ``dimension``)."""
         ...
 
 
@@ -200,19 +246,24 @@ class ReasoningStrategy(Protocol):
 
 
 __all__ = [
+    "BatchLike",
     "ChunkLike",
     "DatabaseProvider",
+    "EmbedderProvider",
     "FloatBlock",
     "GenerateResult",
     "LLMProvider",
     "MaybeAwaitable",
-    "SearchResultLike",
     "ReasoningStrategy",
+    "SearchResultLike",
     "StreamResult",
     "SupportsDatabaseInfo",
+    "SupportsEmbedBatch",
+    "SupportsEmbedderInfo",
     "SupportsGenerateStream",
     "SupportsHealth",
     "SupportsModelInfo",
     "SupportsUpsertMany",
     "ToolProvider",
+    "VectorLike",
 ]

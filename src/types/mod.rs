@@ -1,5 +1,6 @@
 //! Python value classes and their conversion to and from the protobuf messages, one module per
-//! service (`llm`, `database`) plus what every plugin has (`common`). Conversion only: no logic lives here.
+//! service (`llm`, `database`, `embedder`, `tools`, `reasoning`) plus what every plugin has (`common`).
+//! Conversion only: no logic lives here.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -28,6 +29,7 @@ pub fn to_json_value(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
 
 mod common;
 mod database;
+mod embedder;
 mod llm;
 mod reasoning;
 mod tools;
@@ -35,6 +37,7 @@ pub mod vectors;
 
 pub use common::{HealthStatus, PluginInfo, PluginManifest};
 pub use database::*;
+pub use embedder::{text_from_py, texts_from_py, EmbedderInfo};
 pub use llm::*;
 pub use reasoning::*;
 pub use tools::*;

@@ -166,12 +166,22 @@ fn floats_from_bytes(bytes: &[u8]) -> Vec<f32> {
     bytes.chunks_exact(4).map(|b| f32::from_ne_bytes(b.try_into().expect("4 bytes"))).collect()
 }
 
-/// `rows` vectors of `dim` floats, row after row, as one float32 block of shape `(rows, dim)`.
-// Its user, the embedder client, is on another branch of issue 10; the allow goes with it.
-#[allow(dead_code)]
-pub fn matrix_to_py<'py>(py: Python<'py>, data: &[f32], rows: usize, dim: usize) -> PyResult<Bound<'py, PyAny>> {
-    debug_assert_eq!(data.len(), rows * dim);
-    shaped(py, data, (rows, dim).into_pyobject(py)?.into_any())
+/// `rows` vectors of `dim` float32s given as little-endian bytes (as a plugin sent them), as
+/// one block of shape `(rows, dim)`: on a little-endian machine one copy of the bytes, nothing
+/// per float.
+pub fn matrix_from_le_bytes<'py>(
+    py: Python<'py>,
+    bytes: &[u8],
+    rows: usize,
+    dim: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    debug_assert_eq!(bytes.len(), rows * dim * 4);
+    let shape = (rows, dim).into_pyobject(py)?.into_any();
+    if cfg!(target_endian = "little") {
+        return float32_view(py, PyByteArray::new(py, bytes), shape);
+    }
+    let floats: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    shaped(py, &floats, shape)
 }
 
 /// One vector as a float32 block of shape `(len,)`.
@@ -187,6 +197,15 @@ fn shaped<'py>(py: Python<'py>, data: &[f32], shape: Bound<'py, PyAny>) -> PyRes
         }
         Ok(())
     })?;
+    float32_view(py, block, shape)
+}
+
+/// Native float32s in `block`, seen in place with `shape`: a numpy array, else a memoryview.
+fn float32_view<'py>(
+    py: Python<'py>,
+    block: Bound<'py, PyByteArray>,
+    shape: Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
     match numpy(py) {
         Some(numpy) => numpy.call_method1("frombuffer", (block, "=f4"))?.call_method1("reshape", (shape,)),
         // A byte view may be cast to any shape of floats at once.

@@ -18,7 +18,7 @@ make it misbehave on purpose (all optional):
   HECTOR_TEST_LONG_LINE     print a line of this many characters instead of a handshake line
   HECTOR_TEST_HANG          after printing the handshake line, never serve
   HECTOR_TEST_FLOOD         bytes written to stdout AND stderr right after the handshake
-  HECTOR_TEST_EMBEDDER      also serve EmbedderProvider (Initialize and Shutdown only)
+  HECTOR_TEST_EMBEDDER      also serve EmbedderProvider (see Embedder: it fails on request)
   HECTOR_TEST_SHOW_ENV      comma list of variable names: logs "env NAME=VALUE" for each
   HECTOR_TEST_SHUTDOWN_MARK a file that gets a line "shutdown <pid>" when the Shutdown RPC arrives,
                             and "exited <pid>" when the plugin then exits on its own
@@ -59,7 +59,7 @@ if __name__ == "__main__":
 sys.path.insert(0, os.environ["HECTOR_TEST_PROTO_DIR"])
 
 import grpc  # noqa: E402
-from hector.plugin import common_pb2, embedder_pb2_grpc, llm_pb2, llm_pb2_grpc  # noqa: E402
+from hector.plugin import common_pb2, embedder_pb2, embedder_pb2_grpc, llm_pb2, llm_pb2_grpc  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -177,14 +177,61 @@ def flood(n: int) -> None:
 
 
 class Embedder(embedder_pb2_grpc.EmbedderProviderServicer):
-    """Just enough of an embedder to be loaded as one (Initialize and Shutdown)."""
+    """An embedder that misbehaves on request, for the host's error paths. The vector of a text
+    is ``[len(text), 1, 1, ...]`` of ``dimension`` floats (config, default 4), except for these
+    texts, in Embed and EmbedBatch alike: ``""`` is refused in-band, ``"status"`` with
+    INVALID_ARGUMENT, ``"crash"`` exits the process, ``"sleep N"`` answers after N seconds,
+    ``"short"`` gets one float too few. Config ``no_batch``: EmbedBatch answers UNIMPLEMENTED,
+    as from a plugin written before it. Health reports how many calls of each RPC arrived."""
+
+    def __init__(self) -> None:
+        self.config: dict = {}
+        self.calls = {"Embed": 0, "EmbedBatch": 0}
 
     async def Initialize(self, request, context):
+        self.config = dict(request.config)
         return common_pb2.InitializeResponse(success=True)
 
     async def Shutdown(self, request, context):
         asyncio.get_running_loop().call_later(0.05, stop_event.set)
         return common_pb2.ShutdownResponse(success=True)
+
+    async def Health(self, request, context):
+        counts = ", ".join(f"{rpc} {count}" for rpc, count in self.calls.items())
+        return common_pb2.HealthResponse(healthy=True, message=counts)
+
+    async def _vector(self, text: str, context) -> list:
+        """The vector of `text`, or None after refusing it in-band."""
+        dimension = int(self.config.get("dimension", "4"))
+        if text == "status":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the text 'status' is refused")
+        if text == "crash":
+            os._exit(9)
+        if text.startswith("sleep "):
+            await asyncio.sleep(float(text.split()[1]))
+        if text == "short":
+            dimension -= 1
+        return [float(len(text))] + [1.0] * (dimension - 1)
+
+    async def Embed(self, request, context):
+        self.calls["Embed"] += 1
+        if not request.text:
+            return embedder_pb2.EmbedResponse(error="cannot embed an empty text")
+        return embedder_pb2.EmbedResponse(vector=await self._vector(request.text, context))
+
+    async def EmbedBatch(self, request, context):
+        self.calls["EmbedBatch"] += 1
+        if self.config.get("no_batch"):
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not implemented!")
+        if "" in request.texts:
+            return embedder_pb2.EmbedBatchResponse(error=f"texts[{list(request.texts).index('')}] is empty")
+        vectors = []
+        for text in request.texts:
+            vectors.extend(await self._vector(text, context))
+        return embedder_pb2.EmbedBatchResponse(vectors=vectors, dimension=int(self.config.get("dimension", "4")))
+
+    async def GetEmbedderInfo(self, request, context):
+        return embedder_pb2.EmbedderInfo(model_name="py-embedder", dimension=int(self.config.get("dimension", "4")))
 
 
 stop_event: asyncio.Event

@@ -6,7 +6,7 @@ use crate::plugin::Plugin;
 use crate::proto::hector::llm_provider_client::LlmProviderClient;
 use crate::proto::hector::stream_chunk::ChunkType;
 use crate::proto::hector::{Empty, GenerateRequest, GenerateResponse, HealthResponse, ModelInfo, StreamChunk};
-use crate::transport::{origin, PluginChannel};
+use crate::transport::PluginChannel;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -20,11 +20,7 @@ pub struct LlmClient {
 
 impl LlmClient {
     pub fn new(plugin: Arc<Plugin>) -> Self {
-        let channel = plugin.channel();
-        let limit = channel.max_message_bytes();
-        let grpc = LlmProviderClient::with_origin(channel, origin())
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
+        let grpc = super::generated_client!(LlmProviderClient, plugin);
         LlmClient { plugin, grpc }
     }
 

@@ -3,7 +3,9 @@
 //! deadline: the caller's `timeout`, else the plugin's `call_timeout` (docs/protocol.md §4).
 
 pub mod database;
+pub mod embedder;
 pub mod llm;
+pub mod packed;
 pub mod raw;
 pub mod reasoning;
 pub mod tools;
@@ -17,6 +19,19 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// A generated gRPC client (`$client`, e.g. `LlmProviderClient`) on the plugin's connection,
+/// sending and accepting messages up to the connection's limit (docs/protocol.md §3.2).
+macro_rules! generated_client {
+    ($client:ident, $plugin:expr) => {{
+        let channel = $plugin.channel();
+        let limit = channel.max_message_bytes();
+        $client::with_origin(channel, $crate::transport::origin())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit)
+    }};
+}
+pub(crate) use generated_client;
 
 /// A call's limit and where it came from, so a timeout error says which setting to change.
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +147,64 @@ pub(crate) fn in_context(error: Error, context: &str) -> Error {
             Error::Call { plugin, method, code, message: format!("{context}: {message}") }
         }
         other => other,
+    }
+}
+
+/// An answer that breaks its service's contract (say, vectors of the wrong length): the error
+/// gRPC gives a message it cannot decode (`INTERNAL`), naming the plugin, the RPC and what is
+/// wrong, so a plugin answering garbage is never taken at its word.
+pub(crate) fn malformed(plugin: &Plugin, method: &str, what: impl Into<String>) -> Error {
+    Error::Call {
+        plugin: plugin.name.clone(),
+        method: method.into(),
+        code: tonic::Code::Internal,
+        message: format!("malformed answer: {}", what.into()),
+    }
+}
+
+/// A call of an RPC that older plugins may not serve (docs/protocol.md §9): `Ok(None)` when the
+/// plugin answers UNIMPLEMENTED, and from then on without asking it again (the plugin process
+/// remembers), so the caller falls back to the RPCs it does serve.
+pub(crate) async fn call_if_served<T, F>(
+    plugin: &Plugin,
+    method: &'static str,
+    timeout: Option<Duration>,
+    rpc: F,
+) -> Result<Option<T>>
+where
+    F: Future<Output = Result<T, tonic::Status>>,
+{
+    if !plugin.may_serve(method) {
+        return Ok(None);
+    }
+    match call(plugin, method, timeout, rpc).await {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::Call { code: tonic::Code::Unimplemented, .. }) => {
+            plugin.note_unimplemented(method);
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Work made of several calls (each with its own deadline) bounded as a whole by one deadline
+/// (see [`Deadline::of`]); `what` says what did not happen in time.
+pub(crate) async fn within<T, F>(
+    plugin: &Plugin,
+    method: &str,
+    timeout: Option<Duration>,
+    what: &str,
+    work: F,
+) -> Result<T>
+where
+    F: Future<Output = Result<T>>,
+{
+    match Deadline::of(plugin, timeout) {
+        Some(deadline) => match tokio::time::timeout(deadline.limit, work).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(deadline.exceeded(plugin, method, what)),
+        },
+        None => work.await,
     }
 }
 

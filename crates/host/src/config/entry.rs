@@ -88,16 +88,6 @@ pub(super) fn to_spec(
 
 /// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
 pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> Result<Builtin, Invalid> {
-    // Only the types whose typed client can call an in-process object.
-    if !matches!(kind, PluginKind::Llm | PluginKind::Database | PluginKind::Tool | PluginKind::Reasoning) {
-        return Err(Invalid::at(
-            format!("{at}.type"),
-            format!(
-                "only llm_providers, database_providers, tool_providers and reasoning_strategies can be \"builtin\" today (this entry is {})",
-                kind.with_article()
-            ),
-        ));
-    }
     let launch_fields = [
         ("path", entry.path.is_some()),
         ("alias", entry.alias.is_some()),

@@ -47,6 +47,19 @@ impl Plugin {
         }
     }
 
+    /// Whether `method` may be tried: not once this process answered it UNIMPLEMENTED.
+    pub fn may_serve(&self, method: &str) -> bool {
+        !self.unimplemented.lock().unwrap_or_else(|e| e.into_inner()).contains(&method)
+    }
+
+    /// Remembers that this process does not serve `method` (see [`Plugin::may_serve`]).
+    pub(crate) fn note_unimplemented(&self, method: &'static str) {
+        let mut methods = self.unimplemented.lock().unwrap_or_else(|e| e.into_inner());
+        if !methods.contains(&method) {
+            methods.push(method);
+        }
+    }
+
     fn crashed(&self, method: &str) -> Error {
         let exit = self.process.exit().map(|e| e.to_string()).unwrap_or_else(|| "it closed its gRPC connection".into());
         Error::Crashed { plugin: self.name.clone(), method: method.into(), exit, stderr: self.stderr_tail() }

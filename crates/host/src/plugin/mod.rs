@@ -34,7 +34,7 @@ use crate::transport::PluginChannel;
 use process::Process;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -58,6 +58,9 @@ pub struct Plugin {
     killed: AtomicBool,
     process: Process,
     sink: Arc<dyn LogSink>,
+    /// Optional RPCs this process answered UNIMPLEMENTED: later calls go straight to their
+    /// fallback (docs/protocol.md §9). A restarted process starts with none.
+    unimplemented: Mutex<Vec<&'static str>>,
 }
 
 impl Plugin {

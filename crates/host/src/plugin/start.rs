@@ -48,6 +48,7 @@ impl Plugin {
             killed: AtomicBool::new(false),
             process,
             sink: sink.clone(),
+            unimplemented: Default::default(),
         });
         plugin.supervise(closed, sink);
         plugin.initialize_in_time(&spec, started).await?;

@@ -171,6 +171,112 @@ func (x *EmbedderInfo) GetDimension() int32 {
 	return 0
 }
 
+type EmbedBatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Texts         []string               `protobuf:"bytes,1,rep,name=texts,proto3" json:"texts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmbedBatchRequest) Reset() {
+	*x = EmbedBatchRequest{}
+	mi := &file_hector_plugin_embedder_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmbedBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmbedBatchRequest) ProtoMessage() {}
+
+func (x *EmbedBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hector_plugin_embedder_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmbedBatchRequest.ProtoReflect.Descriptor instead.
+func (*EmbedBatchRequest) Descriptor() ([]byte, []int) {
+	return file_hector_plugin_embedder_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *EmbedBatchRequest) GetTexts() []string {
+	if x != nil {
+		return x.Texts
+	}
+	return nil
+}
+
+type EmbedBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One vector per text, in the order of the texts, laid end to end (packed):
+	// vectors[i * dimension .. (i + 1) * dimension] is the vector of texts[i].
+	Vectors       []float32 `protobuf:"fixed32,1,rep,packed,name=vectors,proto3" json:"vectors,omitempty"`
+	Dimension     int32     `protobuf:"varint,2,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	Error         string    `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmbedBatchResponse) Reset() {
+	*x = EmbedBatchResponse{}
+	mi := &file_hector_plugin_embedder_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmbedBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmbedBatchResponse) ProtoMessage() {}
+
+func (x *EmbedBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hector_plugin_embedder_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmbedBatchResponse.ProtoReflect.Descriptor instead.
+func (*EmbedBatchResponse) Descriptor() ([]byte, []int) {
+	return file_hector_plugin_embedder_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *EmbedBatchResponse) GetVectors() []float32 {
+	if x != nil {
+		return x.Vectors
+	}
+	return nil
+}
+
+func (x *EmbedBatchResponse) GetDimension() int32 {
+	if x != nil {
+		return x.Dimension
+	}
+	return 0
+}
+
+func (x *EmbedBatchResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 var File_hector_plugin_embedder_proto protoreflect.FileDescriptor
 
 const file_hector_plugin_embedder_proto_rawDesc = "" +
@@ -184,7 +290,13 @@ const file_hector_plugin_embedder_proto_rawDesc = "" +
 	"\fEmbedderInfo\x12\x1d\n" +
 	"\n" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1c\n" +
-	"\tdimension\x18\x02 \x01(\x05R\tdimension2\x9d\x04\n" +
+	"\tdimension\x18\x02 \x01(\x05R\tdimension\")\n" +
+	"\x11EmbedBatchRequest\x12\x14\n" +
+	"\x05texts\x18\x01 \x03(\tR\x05texts\"b\n" +
+	"\x12EmbedBatchResponse\x12\x18\n" +
+	"\avectors\x18\x01 \x03(\x02R\avectors\x12\x1c\n" +
+	"\tdimension\x18\x02 \x01(\x05R\tdimension\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error2\xf0\x04\n" +
 	"\x10EmbedderProvider\x12Q\n" +
 	"\n" +
 	"Initialize\x12 .hector.plugin.InitializeRequest\x1a!.hector.plugin.InitializeResponse\x12K\n" +
@@ -193,7 +305,9 @@ const file_hector_plugin_embedder_proto_rawDesc = "" +
 	"\vGetManifest\x12\x1e.hector.plugin.ManifestRequest\x1a\x1f.hector.plugin.ManifestResponse\x12H\n" +
 	"\tGetStatus\x12\x1c.hector.plugin.StatusRequest\x1a\x1d.hector.plugin.StatusResponse\x12B\n" +
 	"\x05Embed\x12\x1b.hector.plugin.EmbedRequest\x1a\x1c.hector.plugin.EmbedResponse\x12D\n" +
-	"\x0fGetEmbedderInfo\x12\x14.hector.plugin.Empty\x1a\x1b.hector.plugin.EmbedderInfoBEZCgithub.com/hector-plugins/hector-plugins/examples/go/proto/hectorpbb\x06proto3"
+	"\x0fGetEmbedderInfo\x12\x14.hector.plugin.Empty\x1a\x1b.hector.plugin.EmbedderInfo\x12Q\n" +
+	"\n" +
+	"EmbedBatch\x12 .hector.plugin.EmbedBatchRequest\x1a!.hector.plugin.EmbedBatchResponseBEZCgithub.com/hector-plugins/hector-plugins/examples/go/proto/hectorpbb\x06proto3"
 
 var (
 	file_hector_plugin_embedder_proto_rawDescOnce sync.Once
@@ -207,40 +321,44 @@ func file_hector_plugin_embedder_proto_rawDescGZIP() []byte {
 	return file_hector_plugin_embedder_proto_rawDescData
 }
 
-var file_hector_plugin_embedder_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_hector_plugin_embedder_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_hector_plugin_embedder_proto_goTypes = []any{
 	(*EmbedRequest)(nil),       // 0: hector.plugin.EmbedRequest
 	(*EmbedResponse)(nil),      // 1: hector.plugin.EmbedResponse
 	(*EmbedderInfo)(nil),       // 2: hector.plugin.EmbedderInfo
-	(*InitializeRequest)(nil),  // 3: hector.plugin.InitializeRequest
-	(*ShutdownRequest)(nil),    // 4: hector.plugin.ShutdownRequest
-	(*HealthRequest)(nil),      // 5: hector.plugin.HealthRequest
-	(*ManifestRequest)(nil),    // 6: hector.plugin.ManifestRequest
-	(*StatusRequest)(nil),      // 7: hector.plugin.StatusRequest
-	(*Empty)(nil),              // 8: hector.plugin.Empty
-	(*InitializeResponse)(nil), // 9: hector.plugin.InitializeResponse
-	(*ShutdownResponse)(nil),   // 10: hector.plugin.ShutdownResponse
-	(*HealthResponse)(nil),     // 11: hector.plugin.HealthResponse
-	(*ManifestResponse)(nil),   // 12: hector.plugin.ManifestResponse
-	(*StatusResponse)(nil),     // 13: hector.plugin.StatusResponse
+	(*EmbedBatchRequest)(nil),  // 3: hector.plugin.EmbedBatchRequest
+	(*EmbedBatchResponse)(nil), // 4: hector.plugin.EmbedBatchResponse
+	(*InitializeRequest)(nil),  // 5: hector.plugin.InitializeRequest
+	(*ShutdownRequest)(nil),    // 6: hector.plugin.ShutdownRequest
+	(*HealthRequest)(nil),      // 7: hector.plugin.HealthRequest
+	(*ManifestRequest)(nil),    // 8: hector.plugin.ManifestRequest
+	(*StatusRequest)(nil),      // 9: hector.plugin.StatusRequest
+	(*Empty)(nil),              // 10: hector.plugin.Empty
+	(*InitializeResponse)(nil), // 11: hector.plugin.InitializeResponse
+	(*ShutdownResponse)(nil),   // 12: hector.plugin.ShutdownResponse
+	(*HealthResponse)(nil),     // 13: hector.plugin.HealthResponse
+	(*ManifestResponse)(nil),   // 14: hector.plugin.ManifestResponse
+	(*StatusResponse)(nil),     // 15: hector.plugin.StatusResponse
 }
 var file_hector_plugin_embedder_proto_depIdxs = []int32{
-	3,  // 0: hector.plugin.EmbedderProvider.Initialize:input_type -> hector.plugin.InitializeRequest
-	4,  // 1: hector.plugin.EmbedderProvider.Shutdown:input_type -> hector.plugin.ShutdownRequest
-	5,  // 2: hector.plugin.EmbedderProvider.Health:input_type -> hector.plugin.HealthRequest
-	6,  // 3: hector.plugin.EmbedderProvider.GetManifest:input_type -> hector.plugin.ManifestRequest
-	7,  // 4: hector.plugin.EmbedderProvider.GetStatus:input_type -> hector.plugin.StatusRequest
+	5,  // 0: hector.plugin.EmbedderProvider.Initialize:input_type -> hector.plugin.InitializeRequest
+	6,  // 1: hector.plugin.EmbedderProvider.Shutdown:input_type -> hector.plugin.ShutdownRequest
+	7,  // 2: hector.plugin.EmbedderProvider.Health:input_type -> hector.plugin.HealthRequest
+	8,  // 3: hector.plugin.EmbedderProvider.GetManifest:input_type -> hector.plugin.ManifestRequest
+	9,  // 4: hector.plugin.EmbedderProvider.GetStatus:input_type -> hector.plugin.StatusRequest
 	0,  // 5: hector.plugin.EmbedderProvider.Embed:input_type -> hector.plugin.EmbedRequest
-	8,  // 6: hector.plugin.EmbedderProvider.GetEmbedderInfo:input_type -> hector.plugin.Empty
-	9,  // 7: hector.plugin.EmbedderProvider.Initialize:output_type -> hector.plugin.InitializeResponse
-	10, // 8: hector.plugin.EmbedderProvider.Shutdown:output_type -> hector.plugin.ShutdownResponse
-	11, // 9: hector.plugin.EmbedderProvider.Health:output_type -> hector.plugin.HealthResponse
-	12, // 10: hector.plugin.EmbedderProvider.GetManifest:output_type -> hector.plugin.ManifestResponse
-	13, // 11: hector.plugin.EmbedderProvider.GetStatus:output_type -> hector.plugin.StatusResponse
-	1,  // 12: hector.plugin.EmbedderProvider.Embed:output_type -> hector.plugin.EmbedResponse
-	2,  // 13: hector.plugin.EmbedderProvider.GetEmbedderInfo:output_type -> hector.plugin.EmbedderInfo
-	7,  // [7:14] is the sub-list for method output_type
-	0,  // [0:7] is the sub-list for method input_type
+	10, // 6: hector.plugin.EmbedderProvider.GetEmbedderInfo:input_type -> hector.plugin.Empty
+	3,  // 7: hector.plugin.EmbedderProvider.EmbedBatch:input_type -> hector.plugin.EmbedBatchRequest
+	11, // 8: hector.plugin.EmbedderProvider.Initialize:output_type -> hector.plugin.InitializeResponse
+	12, // 9: hector.plugin.EmbedderProvider.Shutdown:output_type -> hector.plugin.ShutdownResponse
+	13, // 10: hector.plugin.EmbedderProvider.Health:output_type -> hector.plugin.HealthResponse
+	14, // 11: hector.plugin.EmbedderProvider.GetManifest:output_type -> hector.plugin.ManifestResponse
+	15, // 12: hector.plugin.EmbedderProvider.GetStatus:output_type -> hector.plugin.StatusResponse
+	1,  // 13: hector.plugin.EmbedderProvider.Embed:output_type -> hector.plugin.EmbedResponse
+	2,  // 14: hector.plugin.EmbedderProvider.GetEmbedderInfo:output_type -> hector.plugin.EmbedderInfo
+	4,  // 15: hector.plugin.EmbedderProvider.EmbedBatch:output_type -> hector.plugin.EmbedBatchResponse
+	8,  // [8:16] is the sub-list for method output_type
+	0,  // [0:8] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -258,7 +376,7 @@ func file_hector_plugin_embedder_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hector_plugin_embedder_proto_rawDesc), len(file_hector_plugin_embedder_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

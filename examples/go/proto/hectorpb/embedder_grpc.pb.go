@@ -28,6 +28,7 @@ const (
 	EmbedderProvider_GetStatus_FullMethodName       = "/hector.plugin.EmbedderProvider/GetStatus"
 	EmbedderProvider_Embed_FullMethodName           = "/hector.plugin.EmbedderProvider/Embed"
 	EmbedderProvider_GetEmbedderInfo_FullMethodName = "/hector.plugin.EmbedderProvider/GetEmbedderInfo"
+	EmbedderProvider_EmbedBatch_FullMethodName      = "/hector.plugin.EmbedderProvider/EmbedBatch"
 )
 
 // EmbedderProviderClient is the client API for EmbedderProvider service.
@@ -41,6 +42,9 @@ type EmbedderProviderClient interface {
 	GetStatus(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
 	Embed(ctx context.Context, in *EmbedRequest, opts ...grpc.CallOption) (*EmbedResponse, error)
 	GetEmbedderInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*EmbedderInfo, error)
+	// Added by hector-plugins (docs/protocol.md §7.5): many texts in one call. A plugin that
+	// answers UNIMPLEMENTED gets one Embed call per text instead.
+	EmbedBatch(ctx context.Context, in *EmbedBatchRequest, opts ...grpc.CallOption) (*EmbedBatchResponse, error)
 }
 
 type embedderProviderClient struct {
@@ -121,6 +125,16 @@ func (c *embedderProviderClient) GetEmbedderInfo(ctx context.Context, in *Empty,
 	return out, nil
 }
 
+func (c *embedderProviderClient) EmbedBatch(ctx context.Context, in *EmbedBatchRequest, opts ...grpc.CallOption) (*EmbedBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EmbedBatchResponse)
+	err := c.cc.Invoke(ctx, EmbedderProvider_EmbedBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EmbedderProviderServer is the server API for EmbedderProvider service.
 // All implementations must embed UnimplementedEmbedderProviderServer
 // for forward compatibility.
@@ -132,6 +146,9 @@ type EmbedderProviderServer interface {
 	GetStatus(context.Context, *StatusRequest) (*StatusResponse, error)
 	Embed(context.Context, *EmbedRequest) (*EmbedResponse, error)
 	GetEmbedderInfo(context.Context, *Empty) (*EmbedderInfo, error)
+	// Added by hector-plugins (docs/protocol.md §7.5): many texts in one call. A plugin that
+	// answers UNIMPLEMENTED gets one Embed call per text instead.
+	EmbedBatch(context.Context, *EmbedBatchRequest) (*EmbedBatchResponse, error)
 	mustEmbedUnimplementedEmbedderProviderServer()
 }
 
@@ -162,6 +179,9 @@ func (UnimplementedEmbedderProviderServer) Embed(context.Context, *EmbedRequest)
 }
 func (UnimplementedEmbedderProviderServer) GetEmbedderInfo(context.Context, *Empty) (*EmbedderInfo, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEmbedderInfo not implemented")
+}
+func (UnimplementedEmbedderProviderServer) EmbedBatch(context.Context, *EmbedBatchRequest) (*EmbedBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EmbedBatch not implemented")
 }
 func (UnimplementedEmbedderProviderServer) mustEmbedUnimplementedEmbedderProviderServer() {}
 func (UnimplementedEmbedderProviderServer) testEmbeddedByValue()                          {}
@@ -310,6 +330,24 @@ func _EmbedderProvider_GetEmbedderInfo_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EmbedderProvider_EmbedBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EmbedBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EmbedderProviderServer).EmbedBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EmbedderProvider_EmbedBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EmbedderProviderServer).EmbedBatch(ctx, req.(*EmbedBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // EmbedderProvider_ServiceDesc is the grpc.ServiceDesc for EmbedderProvider service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -344,6 +382,10 @@ var EmbedderProvider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetEmbedderInfo",
 			Handler:    _EmbedderProvider_GetEmbedderInfo_Handler,
+		},
+		{
+			MethodName: "EmbedBatch",
+			Handler:    _EmbedderProvider_EmbedBatch_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
