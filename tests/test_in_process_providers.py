@@ -204,8 +204,10 @@ async def test_registration_is_checked() -> None:
             pm.register("local", object())
         with pytest.raises(ConfigError, match="unknown plugin type"):
             pm.register("x", LocalLLM(), type="spaceship")
-        with pytest.raises(PluginError, match="in-process providers of type 'tool_provider' are not supported yet"):
+        with pytest.raises(PluginError, match=r"has no methods list_tools\(\), call_tool\(\)"):
             pm.register("tools", LocalLLM(), type="tool_provider")
+        with pytest.raises(PluginError, match="called with raw bytes, which no in-process object can serve"):
+            pm.register("raw", LocalLLM(), type="grpc")
         pm.register("local", LocalLLM())
         with pytest.raises(ConfigError, match="already registered"):
             pm.register("local", LocalLLM())

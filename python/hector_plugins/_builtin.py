@@ -49,14 +49,15 @@ def check_provider(name: str, kind: str, provider: object) -> None:
     if required is None:
         supported = ", ".join(sorted(REQUIRED_METHODS))
         raise PluginError(
-            f"cannot register {name!r}: in-process providers of type {kind!r} are not supported yet "
-            f"(supported: {supported})",
+            f"cannot register {name!r}: a {kind!r} plugin is called with raw bytes, which no "
+            f"in-process object can serve (in-process types: {supported})",
             plugin=name,
         )
     missing = [method for method in required if not callable(getattr(provider, method, None))]
     if missing:
         raise PluginError(
-            f"cannot register {name!r} as a {kind}: {type(provider).__name__} has no method {', '.join(missing)}()",
+            f"cannot register {name!r} as a {kind}: {type(provider).__name__} has no method{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(m + '()' for m in missing)}",
             plugin=name,
         )
 
