@@ -1,0 +1,1 @@
+../../../../../../examples/go/proto/hectorpb/reasoning.pb.go
