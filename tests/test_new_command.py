@@ -19,7 +19,7 @@ from helpers import ROOT, cli, skip_unless_ci
 TEMPLATES = ROOT / "python" / "hector_plugins" / "_templates"
 
 LANGUAGES = ["python", "go", "rust"]
-TYPES = ["llm", "embedder", "database"]
+TYPES = ["llm", "embedder", "database", "tools", "reasoning"]
 
 
 def need(tool: str, why: str) -> None:
@@ -62,7 +62,7 @@ def test_skeleton_builds_and_passes_its_smoke_test(tmp_path: Path, kind: str, la
     assert f"plugin '{name}'" in created.stdout and _scaffold.build_command(lang, name) in created.stdout
 
     manifest = (directory / f"{name}.plugin.yaml").read_text()
-    assert f"name: {name}\n" in manifest and f"type: {kind}_provider\n" in manifest
+    assert f"name: {name}\n" in manifest and f"type: {_scaffold.plugin_type(kind).key}\n" in manifest
     assert "version: 0.1.0" in manifest and 'hector_version: ">=0.1"' in manifest
     assert _scaffold.build_command(lang, name) in (directory / "README.md").read_text()
 
@@ -103,11 +103,29 @@ def test_defaults_name_and_directory(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("spelling", "key"),
+    [
+        ("tools", "tool_provider"),
+        ("tool", "tool_provider"),
+        ("Tool_Provider", "tool_provider"),
+        ("reasoning", "reasoning_strategy"),
+        ("reasoning_strategy", "reasoning_strategy"),
+    ],
+)
+def test_every_spelling_of_a_type_the_library_accepts(tmp_path: Path, spelling: str, key: str) -> None:
+    made = cli("new", "--type", spelling, "--lang", "python", "--name", "x", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert f"type: {key}\n" in (tmp_path / "x" / "x.plugin.yaml").read_text()
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--type", "chat", "--lang", "go"], "unknown plugin type 'chat'; supported types: llm, embedder, database"),
-        (["--type", "tool", "--lang", "go"], "has no gRPC service yet"),
-        (["--type", "reasoning", "--lang", "rust"], "supported types: llm, embedder, database"),
+        (
+            ["--type", "chat", "--lang", "go"],
+            "unknown plugin type 'chat'; supported types: llm, embedder, database, tools, reasoning",
+        ),
+        (["--type", "generic", "--lang", "go"], "unknown plugin type 'generic'"),
         (["--type", "llm", "--lang", "java"], "unknown language 'java'; supported languages: python, go, rust"),
         (["--type", "llm", "--lang", "go", "--name", "My-LLM"], "invalid plugin name 'My-LLM' (use lowercase)"),
         (["--type", "llm", "--lang", "go", "--name", "my_llm"], "invalid plugin name 'my_llm'"),

@@ -56,6 +56,10 @@ _SAMPLES = {
     "modulo 8 (the `dimension` config key changes the size).",
     "database": "an in-memory store of collections, searched by cosine similarity (`top_k` is "
     "capped by the `max_results` config key).",
+    "tools": "one tool, `add`, which sums a list of numbers (at most the `max_numbers` config key); "
+    "`ExecuteToolStreaming` reports progress, then the result.",
+    "reasoning": "the loop stops when the model called no tool, or after the `max_iterations` config "
+    "key's iterations; the custom state counts the tool calls.",
 }
 _PREREQUISITES = {
     "python": "Python 3.9 or newer with the packages of `requirements.txt` (`pip install -r requirements.txt`).\n"
@@ -71,9 +75,12 @@ class PluginType:
     key: str  # llm_provider: the manifest's type
     service: str  # LLMProvider: the hector.plugin service
     title: str  # for prose: "LLM provider"
+    section: str  # llm_providers: its section of hector.yaml
+    protos: tuple[str, ...]  # the hector/plugin/*.proto it needs besides common, imports first
     capabilities: tuple[tuple[str, str], ...]  # manifest capabilities, as YAML scalars
     optional: tuple[str, ...]  # config_schema.optional
     defaults: tuple[tuple[str, str], ...]  # config_schema.defaults, as YAML scalars
+    aliases: tuple[str, ...] = ()  # other names the library accepts for the type
 
 
 TYPES = {
@@ -82,6 +89,8 @@ TYPES = {
         "llm_provider",
         "LLMProvider",
         "LLM provider",
+        "llm_providers",
+        ("llm",),
         capabilities=(("streaming", "true"), ("tools", "false")),
         optional=("prefix",),
         defaults=(("prefix", '"Echo: "'),),
@@ -91,6 +100,8 @@ TYPES = {
         "embedder_provider",
         "EmbedderProvider",
         "embedder",
+        "embedder_providers",
+        ("embedder",),
         capabilities=(("dimension", "8"),),
         optional=("dimension",),
         defaults=(("dimension", "8"),),
@@ -100,30 +111,46 @@ TYPES = {
         "database_provider",
         "DatabaseProvider",
         "vector database",
+        "database_providers",
+        ("database",),
         capabilities=(("persistent", "false"),),
         optional=("max_results",),
         defaults=(("max_results", "100"),),
     ),
+    "tools": PluginType(
+        "tools",
+        "tool_provider",
+        "ToolProvider",
+        "tool provider",
+        "tool_providers",
+        ("llm", "tool"),  # tool.proto uses the LLM's ToolDefinition
+        capabilities=(("streaming", "true"),),
+        optional=("max_numbers",),
+        defaults=(("max_numbers", "100"),),
+        aliases=("tool",),
+    ),
+    "reasoning": PluginType(
+        "reasoning",
+        "reasoning_strategy",
+        "ReasoningStrategy",
+        "reasoning strategy",
+        "reasoning_strategies",
+        ("llm", "tool", "reasoning"),  # the state carries messages, tool calls and tool results
+        capabilities=(),
+        optional=("max_iterations",),
+        defaults=(("max_iterations", "5"),),
+    ),
 }
-# Every spelling `hector-plugins` accepts elsewhere for a supported type.
-_TYPE_ALIASES = {**{t.short: t.short for t in TYPES.values()}, **{t.key: t.short for t in TYPES.values()}}
-# Types the host knows but that have no service in proto/hector/plugin yet.
-_NOT_YET = {"tool", "tools", "tool_provider", "reasoning", "reasoning_strategy"}
+# Every spelling `hector-plugins` accepts elsewhere for a type (docs/protocol.md §7.6).
+_TYPE_ALIASES = {name: t.short for t in TYPES.values() for name in (t.short, t.key, *t.aliases)}
 
 
 def plugin_type(value: str) -> PluginType:
     """The type named by ``value`` (``llm`` or ``llm_provider``, ...), or a ScaffoldError."""
-    supported = ", ".join(TYPES)
     short = _TYPE_ALIASES.get(value.strip().lower())
-    if short is not None:
-        return TYPES[short]
-    if value.strip().lower() in _NOT_YET:
-        raise ScaffoldError(
-            f"plugin type {value!r} has no gRPC service yet (only the hector.plugin LLMProvider, "
-            f"EmbedderProvider and DatabaseProvider services exist); supported types: {supported}",
-            exit_code=2,
-        )
-    raise ScaffoldError(f"unknown plugin type {value!r}; supported types: {supported}", exit_code=2)
+    if short is None:
+        raise ScaffoldError(f"unknown plugin type {value!r}; supported types: {', '.join(TYPES)}", exit_code=2)
+    return TYPES[short]
 
 
 def language(value: str) -> str:
@@ -208,6 +235,9 @@ def create(
     values = {
         "name": name,
         "type": kind.short,
+        # The hector.plugin .proto files the service needs, for build.py and build.rs.
+        "hector_protos": ", ".join(f'"{p}"' for p in _hector_protos(kind)),
+        "hector_protos_lines": "\n".join(f'    "{p}",' for p in _hector_protos(kind)),
         "type_key": kind.key,
         "service": kind.service,
         "title": kind.title,
@@ -238,7 +268,7 @@ def create(
         imports="import os\nimport shutil\n" if cargo else "",
         locate=_render(f"common/locate_{'cargo' if cargo else 'plain'}.py.tmpl", values),
     ).encode()
-    if kind.short != "llm":
+    if kind.short in _WIRE_TESTS:
         files["tests/wire.py"] = _render("common/wire.py.tmpl", values).encode()
 
     created = target.exists()
@@ -301,13 +331,12 @@ def _shared(relative: str) -> bytes:
         ) from error
 
 
+def _hector_protos(kind: PluginType) -> list[str]:
+    return [f"hector/plugin/{name}.proto" for name in ("common", *kind.protos)]
+
+
 def _protos(kind: PluginType) -> dict[str, bytes]:
-    names = [
-        "hector/plugin/common.proto",
-        f"hector/plugin/{kind.short}.proto",
-        "grpc/health/v1/health.proto",
-        "goplugin/grpc_controller.proto",
-    ]
+    names = [*_hector_protos(kind), "grpc/health/v1/health.proto", "goplugin/grpc_controller.proto"]
     return {f"proto/{n}": _shared(f"proto/{n}") for n in names}
 
 
@@ -382,31 +411,42 @@ def _manifest(kind: PluginType, values: dict[str, str]) -> str:
     )
 
 
-_FIRST_CALL = {"embedder": "Embed", "database": "Search"}
+# Their smoke tests speak protobuf bytes through pm.raw(name), encoded by tests/wire.py (written
+# before their typed clients existed); the others use the typed clients.
+_WIRE_TESTS = frozenset({"embedder", "database"})
+
+# One call of each type's typed client, for the README: (imports, client, call).
+_EXAMPLE_CALLS = {
+    "llm": ("Message, PluginManager", "llm", 'reply = await {client}.generate([Message.user("hi")])'),
+    "embedder": ("PluginManager", "embedder", 'vector = await {client}.embed("hello")'),
+    "database": (
+        "PluginManager",
+        "database",
+        'await {client}.create_collection("docs", 3)\n    hits = await {client}.search("docs", [0.1, 0.2, 0.3], top_k=3)',
+    ),
+    "tools": ("PluginManager", "tools", 'result = await {client}.call("add", {{"numbers": [1, 2]}})'),
+    "reasoning": (
+        "PluginManager, ReasoningState",
+        "reasoning",
+        'decision = await {client}.should_stop(ReasoningState(1, "hi"))',
+    ),
+}
 
 
 def _usage(kind: PluginType, name: str) -> str:
     load = f'await pm.load("./{name}", type="{kind.key}", config={{...}})'
-    if kind.short == "llm":
-        call = f'reply = await pm.llm("{name}").generate([Message.user("hi")])'
-        imports = "from hector_plugins import Message, PluginManager"
-    else:
-        call = (
-            f'raw = pm.raw("{name}")  # protobuf bytes in and out, see tests/wire.py\n'
-            f'    reply = await raw.call("/hector.plugin.{kind.service}/{_FIRST_CALL[kind.short]}", request_bytes)'
-        )
-        imports = "from hector_plugins import PluginManager"
-    section = f"{kind.key.replace('_provider', '')}_providers"
+    imports, client, call = _EXAMPLE_CALLS[kind.short]
+    call = call.format(client=f'pm.{client}("{name}")')
     return (
         "From Python:\n\n```python\n"
-        f"{imports}\n\n"
+        f"from hector_plugins import {imports}\n\n"
         "async with PluginManager() as pm:\n"
         f"    {load}\n"
         f"    {call}\n"
         "```\n\n"
         "or from a `hector.yaml` next to the plugin's directory (`await pm.load_all()` starts it):\n\n```yaml\n"
         "plugins:\n"
-        f"  {section}:\n"
+        f"  {kind.section}:\n"
         f"    {name}: {{type: grpc, path: ./{name}/{name}, config: {{}}}}\n"
         "```\n"
     )

@@ -5,8 +5,9 @@ start new ones.
     hector-plugins [-c hector.yaml] validate [--json] [--strict]
                                      # exit status 1 on any problem; --strict also on warnings
     hector-plugins [-c hector.yaml] inspect NAME [--json]  # launches the plugin
-    hector-plugins [-c hector.yaml] call NAME generate "hello"   # also: stream, model_info, health
-    hector-plugins new --type llm|embedder|database --lang rust|python|go [--name NAME] [--dir DIR]
+    hector-plugins [-c hector.yaml] call NAME METHOD [ARGS...] [--json]  # e.g. call my-llm generate "hello";
+                                     # every plugin type's methods: `hector-plugins call --help`
+    hector-plugins new --type llm|embedder|database|tools|reasoning --lang rust|python|go [--name NAME] [--dir DIR]
                                                            # a plugin skeleton with a smoke test
 """
 
@@ -76,11 +77,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_article(kind: str) -> str:
-    """ "an llm_provider", "an embedder_provider", "a database_provider"."""
-    return ("an " if kind.startswith(("llm", "embedder")) else "a ") + kind
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
@@ -130,8 +126,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if passed else 1
 
 
-async def _with_plugin(config: str | None, name: str, action: Any) -> Any:
-    async with _manager(config) as pm:
+async def _with_plugin(pm: PluginManager, name: str, action: Any) -> Any:
+    async with pm:
         [report] = await pm.load_all(only=[name])
         if not report.ok:
             raise report.error or PluginError(f"plugin {name!r} did not load")
@@ -164,7 +160,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             out["health"] = {"healthy": health.healthy, "message": health.message}
         return out
 
-    result = asyncio.run(_with_plugin(args.config, args.name, inspect))
+    result = asyncio.run(_with_plugin(_manager(args.config), args.name, inspect))
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -174,41 +170,29 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    """``call``: launches one LLM plugin and calls one method; ``PluginError`` for other types."""
-    text = " ".join(args.args)
+    """``call``: launches one plugin and calls one method of its type's client; exit status 2 when
+    the call cannot be sent as written (checked before the launch), 1 when it fails."""
+    from . import _cli_call
+    from ._cli_methods import KINDS, OPTIONS
 
-    async def call(pm: PluginManager, report: Any) -> None:
-        if report.type != "llm_provider":
-            raise PluginError(
-                f"plugin {args.name!r} is {_with_article(report.type)}; `call` supports llm_provider plugins only"
-            )
-        llm = pm.llm(args.name)
-        messages = [{"role": "user", "content": text}]
-        if args.method == "generate":
-            reply = await llm.generate(messages, timeout=args.timeout)
-            print(reply.text)
-            for tool_call in reply.tool_calls:
-                print(f"tool call {tool_call.name}({tool_call.arguments_json})")
-        elif args.method == "stream":
-            async for chunk in llm.generate_stream(messages):
-                if chunk.type == "text":
-                    print(chunk.text, end="", flush=True)
-                elif chunk.type == "error":
-                    raise PluginError(f"plugin streamed an error: {chunk.error}")
-            print()
-        elif args.method == "model_info":
-            model = await llm.model_info(timeout=args.timeout)
-            print(
-                json.dumps(
-                    {"model_name": model.model_name, "max_tokens": model.max_tokens, "temperature": model.temperature}
-                )
-            )
-        else:
-            health = await llm.health(timeout=args.timeout)
-            print(json.dumps({"healthy": health.healthy, "message": health.message}))
+    pm = _manager(args.config)
+    options = [(option, getattr(args, option.dest)) for option in OPTIONS]
 
-    asyncio.run(_with_plugin(args.config, args.name, call))
-    return 0
+    def prepare(kind: str) -> _cli_call.Request:
+        return _cli_call.request(KINDS, args.name, kind, args.method, args.args, options, args.timeout, args.json)
+
+    async def call(pm: PluginManager, report: Any) -> int:
+        request = prepared or prepare(report.type)
+        return _cli_call.print_outcome(await request.send(pm, args.name), args.json)
+
+    # The type is known without a launch, unless the name is unknown (the load then says so).
+    kind = next((p.type for p in pm.validate() if p.name == args.name), None)
+    try:
+        prepared = prepare(kind) if kind is not None else None
+        return int(asyncio.run(_with_plugin(pm, args.name, call)))
+    except _cli_call.UsageError as error:
+        print(f"hector-plugins call: {error}", file=sys.stderr)
+        return 2
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -254,11 +238,25 @@ def parser() -> argparse.ArgumentParser:
     inspect.add_argument("name")
     inspect.add_argument("--json", action="store_true")
     inspect.set_defaults(run=cmd_inspect)
-    call = commands.add_parser("call", help="launch one LLM plugin and call it once")
+    from ._cli_call import methods_help
+    from ._cli_methods import KINDS, OPTIONS
+
+    call = commands.add_parser(
+        "call",
+        help="launch one plugin and call one method of it",
+        description="Launch the plugin NAME, call METHOD once with ARGS, print the answer and stop the plugin.\n"
+        "Each call launches a fresh process: an in-memory database forgets between calls.\n"
+        "Exit status 2 when the call cannot be sent as written (checked before the launch), 1 when it fails.",
+        epilog="methods, by plugin type:\n" + methods_help(KINDS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     call.add_argument("name")
-    call.add_argument("method", choices=["generate", "stream", "model_info", "health"])
-    call.add_argument("args", nargs="*", help="the user message for generate/stream")
-    call.add_argument("--timeout", type=float, default=None, help="seconds")
+    call.add_argument("method", help="one of the methods of the plugin's type (below)")
+    call.add_argument("args", nargs="*", help="the method's arguments (below); JSON ones as one quoted word")
+    call.add_argument("--timeout", type=float, default=None, help="seconds the call may take")
+    call.add_argument("--json", action="store_true", help="print the answer as one JSON document")
+    for option in OPTIONS:
+        call.add_argument(option.flag, dest=option.dest, metavar=option.metavar, help=option.help)
     call.set_defaults(run=cmd_call)
     new = commands.add_parser(
         "new",
