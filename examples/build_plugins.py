@@ -1,6 +1,6 @@
 """Builds the example plugins into examples/plugins/ (next to their .plugin.yaml manifests).
 
-    python examples/build_plugins.py            # Rust and Go echo LLMs, Go kv plugin
+    python examples/build_plugins.py            # Rust and Go echo LLMs, Go kv plugin, go-plugin's streamer
     python examples/build_plugins.py --release  # the Rust plugin with optimizations (benchmarks)
 
 cargo and go only rebuild what changed, so running this again is cheap.
@@ -22,6 +22,10 @@ GO_MODULE = ROOT / "examples" / "go"
 RUST_PLUGIN = PLUGINS / "echo-llm-rust"
 GO_PLUGIN = PLUGINS / "echo-llm-go"
 GO_KV_PLUGIN = PLUGINS / "kv-go"
+# go-plugin's own streaming example, built unchanged from the module cache (examples/go/go.mod
+# pins go-plugin): a client stream writes a file, a server stream reads it back.
+GO_STREAMER_PLUGIN = PLUGINS / "streamer-go"
+GO_STREAMER_PACKAGE = "github.com/hashicorp/go-plugin/examples/streaming"
 
 
 def _run(command: list[str], cwd: Path) -> None:
@@ -47,7 +51,15 @@ def build_go() -> list[Path]:
         raise RuntimeError("Go is not installed: the Go example plugins need it (https://go.dev/dl/)")
     _run(["go", "build", "-o", str(GO_PLUGIN), "./echo-llm"], GO_MODULE)
     _run(["go", "build", "-o", str(GO_KV_PLUGIN), "./kv"], GO_MODULE)
-    return [GO_PLUGIN, GO_KV_PLUGIN]
+    _run(["go", "build", "-o", str(GO_STREAMER_PLUGIN), f"{GO_STREAMER_PACKAGE}/plugin"], GO_MODULE)
+    return [GO_PLUGIN, GO_KV_PLUGIN, GO_STREAMER_PLUGIN]
+
+
+def streamer_proto() -> Path:
+    """The .proto of go-plugin's streaming example, in the module cache."""
+    command = ["go", "list", "-f", "{{.Dir}}", f"{GO_STREAMER_PACKAGE}/proto"]
+    directory = subprocess.run(command, cwd=GO_MODULE, check=True, capture_output=True, text=True).stdout.strip()
+    return Path(directory) / "streamer.proto"
 
 
 def generate_python_stubs(out: Path) -> Path:
@@ -63,6 +75,18 @@ def generate_python_stubs(out: Path) -> Path:
         raise RuntimeError("grpc_tools.protoc failed on proto/hector/plugin")
     for package in (out / "hector", out / "hector" / "plugin"):
         (package / "__init__.py").touch()
+    return out
+
+
+def generate_streamer_stubs(out: Path) -> Path:
+    """grpcio-tools message classes of go-plugin's streaming example (`streamer_pb2` in `out`),
+    for tests that call it with raw bytes."""
+    from grpc_tools import protoc  # type: ignore[import-untyped]
+
+    proto = streamer_proto()
+    out.mkdir(parents=True, exist_ok=True)
+    if protoc.main(["protoc", f"-I{proto.parent}", f"--python_out={out}", str(proto)]) != 0:
+        raise RuntimeError(f"grpc_tools.protoc failed on {proto}")
     return out
 
 

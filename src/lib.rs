@@ -2,6 +2,7 @@
 //! (`hector-plugins-host`), nothing more. docs/architecture.md says what lives where.
 
 mod bridge;
+mod buffer;
 mod callee;
 mod durations;
 mod errors;
@@ -9,6 +10,7 @@ mod llm;
 mod logging;
 mod manager;
 mod raw;
+mod raw_requests;
 mod types;
 
 use pyo3::prelude::*;
@@ -42,6 +44,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<manager::ConfiguredPlugin>()?;
     m.add_class::<llm::PyLlmClient>()?;
     m.add_class::<raw::PyRawClient>()?;
+    m.add_class::<raw_requests::RequestSender>()?;
     m.add_class::<types::Message>()?;
     m.add_class::<types::ToolCall>()?;
     m.add_class::<types::ToolDefinition>()?;

@@ -3,9 +3,11 @@ What tests share besides fixtures is in helpers.py."""
 
 from __future__ import annotations
 
+import importlib
 import shlex
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 import pytest
@@ -35,6 +37,18 @@ def go_plugin(go_plugins: list[Path]) -> Path:
 @pytest.fixture(scope="session")
 def kv_plugin(go_plugins: list[Path]) -> Path:
     return build_plugins.GO_KV_PLUGIN
+
+
+@pytest.fixture(scope="session")
+def streamer_plugin(go_plugins: list[Path]) -> Path:
+    return build_plugins.GO_STREAMER_PLUGIN
+
+
+@pytest.fixture(scope="session")
+def streamer_pb2(go_plugins: list[Path]) -> ModuleType:
+    """The message classes of go-plugin's streaming example (generated from its own .proto)."""
+    sys.path.insert(0, str(build_plugins.generate_streamer_stubs(GENERATED / "streamer")))
+    return importlib.import_module("streamer_pb2")
 
 
 @pytest.fixture(scope="session", params=["go", "rust"])
