@@ -1,6 +1,7 @@
 """Builds the example plugins into examples/plugins/ (next to their .plugin.yaml manifests).
 
-    python examples/build_plugins.py          # Rust and Go echo LLMs and embedders, Go kv and tools plugins, Python vector DB and reasoning strategy
+    python examples/build_plugins.py          # Rust and Go echo LLMs and embedders, Go kv and tools plugins,
+                                              # go-plugin's streamer, Python vector DB and reasoning strategy
     python examples/build_plugins.py --debug  # the Rust plugins without optimizations
 
 cargo and go only rebuild what changed, so running this again is cheap.
@@ -30,6 +31,10 @@ GO_TOOLS_PLUGIN = PLUGINS / "tools-go"
 GO_EMBEDDER = PLUGINS / "embedder-go"
 PY_REASONING_PLUGIN = PLUGINS / "cot-reasoning-py"
 PY_EXAMPLES = ROOT / "examples" / "python"
+# go-plugin's own streaming example, built unchanged from the module cache (examples/go/go.mod
+# pins go-plugin): a client stream writes a file, a server stream reads it back.
+GO_STREAMER_PLUGIN = PLUGINS / "streamer-go"
+GO_STREAMER_PACKAGE = "github.com/hashicorp/go-plugin/examples/streaming"
 
 
 def _run(command: list[str], cwd: Path) -> None:
@@ -67,7 +72,15 @@ def build_go() -> list[Path]:
     _run(["go", "build", "-o", str(GO_KV_PLUGIN), "./kv"], GO_MODULE)
     _run(["go", "build", "-o", str(GO_TOOLS_PLUGIN), "./tools"], GO_MODULE)
     _run(["go", "build", "-o", str(GO_EMBEDDER), "./embedder"], GO_MODULE)
-    return [GO_PLUGIN, GO_KV_PLUGIN, GO_TOOLS_PLUGIN, GO_EMBEDDER]
+    _run(["go", "build", "-o", str(GO_STREAMER_PLUGIN), f"{GO_STREAMER_PACKAGE}/plugin"], GO_MODULE)
+    return [GO_PLUGIN, GO_KV_PLUGIN, GO_TOOLS_PLUGIN, GO_EMBEDDER, GO_STREAMER_PLUGIN]
+
+
+def streamer_proto() -> Path:
+    """The .proto of go-plugin's streaming example, in the module cache."""
+    command = ["go", "list", "-f", "{{.Dir}}", f"{GO_STREAMER_PACKAGE}/proto"]
+    directory = subprocess.run(command, cwd=GO_MODULE, check=True, capture_output=True, text=True).stdout.strip()
+    return Path(directory) / "streamer.proto"
 
 
 def generate_python_stubs(out: Path) -> Path:
@@ -111,6 +124,18 @@ def build_python_reasoning() -> Path:
         PY_REASONING_PLUGIN.write_text(launcher)
         PY_REASONING_PLUGIN.chmod(0o755)
     return PY_REASONING_PLUGIN
+
+
+def generate_streamer_stubs(out: Path) -> Path:
+    """grpcio-tools message classes of go-plugin's streaming example (`streamer_pb2` in `out`),
+    for tests that call it with raw bytes."""
+    from grpc_tools import protoc  # type: ignore[import-untyped]
+
+    proto = streamer_proto()
+    out.mkdir(parents=True, exist_ok=True)
+    if protoc.main(["protoc", f"-I{proto.parent}", f"--python_out={out}", str(proto)]) != 0:
+        raise RuntimeError(f"grpc_tools.protoc failed on {proto}")
+    return out
 
 
 def build_all(release: bool = True) -> None:

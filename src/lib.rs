@@ -2,6 +2,7 @@
 //! (`hector-plugins-host`), nothing more. docs/architecture.md says what lives where.
 
 mod bridge;
+mod buffer;
 mod callee;
 mod database;
 mod durations;
@@ -11,6 +12,7 @@ mod llm;
 mod logging;
 mod manager;
 mod raw;
+mod raw_requests;
 mod reasoning;
 mod tools;
 mod types;
@@ -57,6 +59,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::IterationPlan>()?;
     m.add_class::<types::StopDecision>()?;
     m.add_class::<types::PromptSlots>()?;
+    m.add_class::<raw_requests::RequestSender>()?;
     m.add_class::<types::Message>()?;
     m.add_class::<types::ToolCall>()?;
     m.add_class::<types::ToolDefinition>()?;

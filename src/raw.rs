@@ -1,13 +1,16 @@
 //! `RawClient`: any gRPC method of any plugin, with protobuf bytes in and out.
 
 use crate::bridge::{self, AsyncStream};
+use crate::buffer;
 use crate::callee::PyTarget;
 use crate::durations::timeout_arg;
 use crate::errors::IntoPyResult;
+use crate::raw_requests;
 use bytes::Bytes;
 use hector_plugins_host::clients::raw::RawClient;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyMemoryView};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyBytes;
 
 #[pyclass(module = "hector_plugins", frozen, name = "RawClient")]
 pub struct PyRawClient {
@@ -27,22 +30,15 @@ impl PyRawClient {
     }
 }
 
-/// bytes, bytearray, memoryview or anything with the buffer protocol.
-/// The extension uses the stable ABI of Python 3.9 (abi3), where `PyBuffer` is missing: bytes are
-/// read in place, other buffers through a memoryview (it accepts exactly the buffer protocol).
+/// The serialized request of a unary or server-streaming call.
 fn request_bytes(plugin: &str, method: &str, request: &Bound<'_, PyAny>) -> PyResult<Bytes> {
-    if let Ok(bytes) = request.cast::<PyBytes>() {
-        return Ok(Bytes::copy_from_slice(bytes.as_bytes()));
-    }
-    let view = PyMemoryView::from(request).map_err(|_| {
-        let kind = request.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+    buffer::bytes_like(request)?.ok_or_else(|| {
         crate::errors::type_error(format!(
             "plugin {plugin:?}: the request of {method} must be bytes-like (bytes, bytearray, memoryview), \
-             not {kind}: pass the serialized message, e.g. request.SerializeToString()"
+             not {}: pass the serialized message, e.g. request.SerializeToString()",
+            buffer::type_name(request)
         ))
-    })?;
-    let copy = view.call_method0("tobytes")?;
-    Ok(Bytes::copy_from_slice(copy.cast::<PyBytes>()?.as_bytes()))
+    })
 }
 
 #[pymethods]
@@ -95,10 +91,60 @@ impl PyRawClient {
         }))
     }
 
+    /// Client-streaming call: a coroutine that sends `requests` (an iterable or async iterable
+    /// of bytes-like messages) and returns the response bytes. `timeout` bounds the whole call.
+    #[pyo3(signature = (method, requests, *, timeout=None))]
+    fn client_stream<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        requests: &Bound<'py, PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        raw_requests::check_requests(self.target.name(), &method, requests)?;
+        let timeout = timeout_arg(timeout)?;
+        let client = self.current(py)?;
+        let (sender, stream) = raw_requests::channel(self.target.name(), &method);
+        let reply =
+            bridge::spawn(py, async move { client.client_stream(&method, stream, timeout).await }, |py, bytes| {
+                Ok(PyBytes::new(py, &bytes).into_any().unbind())
+            })?;
+        pump(py)?.call_method1("client_stream", (sender, reply, requests))
+    }
+
+    /// Bidirectional call: an async iterator of response bytes while `requests` are sent.
+    /// `timeout` bounds the wait for the first response and between responses.
+    #[pyo3(signature = (method, requests, *, timeout=None))]
+    fn bidi_stream<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        requests: &Bound<'py, PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        bridge::ensure_runtime_usable()?;
+        raw_requests::check_requests(self.target.name(), &method, requests)?;
+        let timeout = timeout_arg(timeout)?;
+        let client = self.current(py)?;
+        let (sender, stream) = raw_requests::channel(self.target.name(), &method);
+        let opener = async move { client.bidi_stream(&method, stream, timeout).await };
+        let responses = AsyncStream::start(self.target.name(), opener, |py, bytes: Bytes| {
+            Ok(PyBytes::new(py, &bytes).into_any().unbind())
+        });
+        pump(py)?.call_method1("BidiStream", (sender, responses, requests))
+    }
+
     fn __repr__(&self) -> String {
         match self.target.plugin() {
             Ok(plugin) => format!("RawClient(name={:?}, protocol_version={})", plugin.name, plugin.protocol_version),
             Err(_) => format!("RawClient(name={:?})", self.target.name()),
         }
     }
+}
+
+/// `hector_plugins._raw_streams`: where the requests of client and bidirectional streams are
+/// pumped from the caller's iterable, on its event loop.
+fn pump(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    Ok(MODULE.get_or_try_init(py, || py.import("hector_plugins._raw_streams").map(Bound::unbind))?.bind(py))
 }

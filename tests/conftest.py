@@ -3,9 +3,11 @@ What tests share besides fixtures is in helpers.py."""
 
 from __future__ import annotations
 
+import importlib
 import shlex
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
 import pytest
@@ -65,6 +67,17 @@ def reasoning_plugin() -> Path:
 def go_embedder(go_plugins: list[Path]) -> Path:
     """The Go example embedder, without EmbedBatch."""
     return build_plugins.GO_EMBEDDER
+
+
+def streamer_plugin(go_plugins: list[Path]) -> Path:
+    return build_plugins.GO_STREAMER_PLUGIN
+
+
+@pytest.fixture(scope="session")
+def streamer_pb2(go_plugins: list[Path]) -> ModuleType:
+    """The message classes of go-plugin's streaming example (generated from its own .proto)."""
+    sys.path.insert(0, str(build_plugins.generate_streamer_stubs(GENERATED / "streamer")))
+    return importlib.import_module("streamer_pb2")
 
 
 @pytest.fixture(scope="session", params=["go", "rust"])

@@ -31,6 +31,8 @@ IN_CI = os.environ.get("CI") == "true"
 # The Go kv example is a generic go-plugin plugin with its own cookie (examples/go/kv).
 KV_COOKIE = {"magic_cookie_key": "KV_PLUGIN", "magic_cookie_value": "kv-example-cookie"}
 KV = {"type": "grpc", **KV_COOKIE}
+# go-plugin's own streaming example (examples/build_plugins.py), with the handshake of its source.
+STREAMER = {"type": "grpc", "magic_cookie_key": "BASIC_PLUGIN", "magic_cookie_value": "hello", "protocol_versions": [1]}
 
 T = TypeVar("T")
 # A failure message, or a function that builds it once the wait has failed (to describe the state then).

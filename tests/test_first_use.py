@@ -28,7 +28,7 @@ async def test_the_readme_raw_snippet_runs_as_written(
     exec(compile(source, "README.md", "exec"), namespace)
     async with PluginManager() as pm:
         await namespace["snippet"](pm)  # type: ignore[operator]
-    assert capsys.readouterr().out.split() == ["3", "blue", "1", "2", "3"]
+    assert capsys.readouterr().out.split() == ["3", "blue", "1", "2", "3", "3"]
 
 
 async def test_not_found_and_closed_messages_read_as_sentences(rust_plugin: Path) -> None:

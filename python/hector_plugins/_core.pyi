@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import (
     Any,
+    AsyncIterable,
     AsyncIterator,
     Awaitable,
     Generator,
@@ -61,14 +62,13 @@ __all__ = [
     "PluginInfo",
     "PluginManager",
     "PluginManifest",
-    "RawClient",
-    "Ready",
-    "SearchResult",
     "PromptSlots",
     "RawClient",
     "Ready",
     "ReasoningClient",
     "ReasoningState",
+    "RequestSender",
+    "SearchResult",
     "StopDecision",
     "StrategyInfo",
     "StreamChunk",
@@ -859,6 +859,33 @@ class RawClient:
     ) -> AsyncIterator[bytes]:
         """Server-streaming call: an async iterator of serialized responses. ``timeout`` bounds
         the wait for the first item and between items."""
+    def client_stream(
+        self, method: str, requests: Iterable[Buffer] | AsyncIterable[Buffer], *, timeout: float | None = None
+    ) -> Awaitable[bytes]:
+        """Client-streaming call: sends ``requests`` (serialized messages, from an iterable or an
+        async iterable, read one at a time as the plugin takes them) and returns the serialized
+        response. ``timeout`` bounds the whole call. An item that is not bytes-like raises
+        ``TypeError`` naming its index; what the iterable raises propagates. Either cancels the
+        call: the plugin sees the requests reset, not ended."""
+    def bidi_stream(
+        self, method: str, requests: Iterable[Buffer] | AsyncIterable[Buffer], *, timeout: float | None = None
+    ) -> AsyncIterator[bytes]:
+        """Bidirectional call: an async iterator of serialized responses while ``requests`` are
+        sent (from the first read on). ``timeout`` bounds the wait for the first response and
+        between responses. Request failures as for ``client_stream``, raised by the next read."""
+
+@final
+class RequestSender:
+    """The requests of one client or bidirectional stream, queued by ``hector_plugins._raw_streams``."""
+
+    def send(self, request: object) -> Awaitable[None] | None:
+        """Queues the next request: None when queued at once, else an awaitable that resolves once
+        it is (or once the call takes no more requests). Not bytes-like: ``TypeError``."""
+    def finish(self) -> None:
+        """There are no more requests: the plugin sees their stream end."""
+    @property
+    def closed(self) -> bool:
+        """Whether the call takes no more requests (it ended, failed or was cancelled)."""
 
 @final
 class PluginManager:

@@ -264,7 +264,7 @@ def parser() -> argparse.ArgumentParser:
         description="Write a plugin skeleton that builds and runs at once: the service's source, its "
         "<name>.plugin.yaml manifest, a README with the build command and a pytest smoke test.",
     )
-    new.add_argument("--type", required=True, help="the service: llm, embedder or database")
+    new.add_argument("--type", required=True, help="the service: llm, embedder, database, tools or reasoning")
     new.add_argument("--lang", required=True, help="rust, python or go")
     new.add_argument(
         "--name", help="lowercase letters, digits and dashes (default: the directory's name, else my-<type>)"

@@ -9,6 +9,8 @@
 //	Get(StringValue key) -> StringValue value, or NOT_FOUND
 //	Count(Int32Value n) -> stream Int32Value 1..n
 //	Version(Empty) -> Int32Value negotiated app protocol version
+//	PutMany(stream StringValue "key=value") -> Int32Value how many were stored
+//	Echo(stream BytesValue) -> stream BytesValue, each message sent back as it arrives
 //
 // The plugin offers app protocol versions 2 and 3 through
 // ServeConfig.VersionedPlugins; go-plugin serves the highest version that is
@@ -20,6 +22,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -89,6 +93,43 @@ func (s *kvServer) Count(req *wrapperspb.Int32Value, stream grpc.ServerStreaming
 
 func (s *kvServer) Version(context.Context, *emptypb.Empty) (*wrapperspb.Int32Value, error) {
 	return wrapperspb.Int32(s.version), nil
+}
+
+func (s *kvServer) PutMany(stream grpc.ClientStreamingServer[wrapperspb.StringValue, wrapperspb.Int32Value]) error {
+	var stored int32
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return stream.SendAndClose(wrapperspb.Int32(stored))
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.Put(stream.Context(), req); err != nil {
+			return err
+		}
+		stored++
+	}
+}
+
+// Echo logs how the stream ended: "echo ended" with the error when the host
+// cancelled it (a reset request stream), without one when the host ended its
+// requests normally.
+func (s *kvServer) Echo(stream grpc.BidiStreamingServer[wrapperspb.BytesValue, wrapperspb.BytesValue]) error {
+	for echoed := 0; ; echoed++ {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			s.log.Info("echo ended", "messages", echoed)
+			return nil
+		}
+		if err == nil {
+			err = stream.Send(msg)
+		}
+		if err != nil {
+			s.log.Info("echo ended", "messages", echoed, "error", err.Error())
+			return err
+		}
+	}
 }
 
 // kvPlugin is the go-plugin glue for one protocol version.

@@ -1,6 +1,6 @@
 //! `hector.plugin.LLMProvider` client (docs/protocol.md §7.3).
 
-use super::{call, open_stream, Deadline};
+use super::{call, stream_call};
 use crate::error::Result;
 use crate::plugin::Plugin;
 use crate::proto::hector::llm_provider_client::LlmProviderClient;
@@ -47,14 +47,11 @@ impl LlmClient {
             let response = self.generate(request, timeout).await?;
             return Ok(futures_util::stream::iter(emulated_chunks(response).into_iter().map(Ok)).boxed());
         }
-        let opened_at = tokio::time::Instant::now();
         let mut grpc = self.grpc.clone();
-        let stream = open_stream(&self.plugin, "GenerateStreaming", timeout, async move {
+        stream_call(&self.plugin, "GenerateStreaming", timeout, async move {
             grpc.generate_streaming(request).await.map(|r| r.into_inner())
         })
-        .await?;
-        let deadline = Deadline::of(&self.plugin, timeout);
-        Ok(super::map_stream_errors(&self.plugin, "GenerateStreaming", stream, deadline, opened_at))
+        .await
     }
 
     pub async fn model_info(&self, timeout: Option<Duration>) -> Result<ModelInfo> {

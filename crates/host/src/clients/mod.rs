@@ -8,13 +8,14 @@ pub mod llm;
 pub mod packed;
 pub mod raw;
 pub mod reasoning;
+pub mod requests;
 pub mod tools;
 
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use crate::proto::hector::HealthResponse;
 use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,14 +36,14 @@ pub(crate) use generated_client;
 
 /// A call's limit and where it came from, so a timeout error says which setting to change.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Deadline {
+struct Deadline {
     limit: Duration,
     from_call: bool,
 }
 
 impl Deadline {
     /// The caller's `timeout`, else the plugin's `call_timeout` (which may be disabled).
-    pub(crate) fn of(plugin: &Plugin, timeout: Option<Duration>) -> Option<Deadline> {
+    fn of(plugin: &Plugin, timeout: Option<Duration>) -> Option<Deadline> {
         match timeout {
             Some(limit) => Some(Deadline { limit, from_call: true }),
             None => plugin.call_timeout().map(|limit| Deadline { limit, from_call: false }),
@@ -65,20 +66,42 @@ impl Deadline {
     }
 }
 
-/// A server stream whose failures are mapped through the plugin (a crash becomes `Crashed`)
-/// and whose items must each come within the deadline: the first counted from `opened_at`
-/// (so opening the call and the first item share it), later ones from the item before.
-pub(crate) fn map_stream_errors<T: Send + 'static>(
+/// Opens a stream of responses (a server or bidirectional stream) and maps it as
+/// [`map_stream_errors`] does; the deadline's first wait covers opening the call too.
+pub(crate) async fn stream_call<T, S, F>(
     plugin: &Arc<Plugin>,
     method: &str,
-    stream: tonic::Streaming<T>,
+    timeout: Option<Duration>,
+    open: F,
+) -> Result<BoxStream<'static, Result<T>>>
+where
+    T: Send + 'static,
+    S: Stream<Item = Result<T, tonic::Status>> + Send + Unpin + 'static,
+    F: Future<Output = Result<S, tonic::Status>>,
+{
+    let opened_at = Instant::now();
+    let stream = open_stream(plugin, method, timeout, open).await?;
+    Ok(map_stream_errors(plugin, method, stream, Deadline::of(plugin, timeout), opened_at))
+}
+
+/// A stream of responses whose failures are mapped through the plugin (a crash becomes `Crashed`)
+/// and whose items must each come within the deadline: the first counted from `opened_at`
+/// (so opening the call and the first item share it), later ones from the item before.
+fn map_stream_errors<T, S>(
+    plugin: &Arc<Plugin>,
+    method: &str,
+    stream: S,
     deadline: Option<Deadline>,
     opened_at: Instant,
-) -> BoxStream<'static, Result<T>> {
-    struct Pull<T> {
+) -> BoxStream<'static, Result<T>>
+where
+    T: Send + 'static,
+    S: Stream<Item = Result<T, tonic::Status>> + Send + Unpin + 'static,
+{
+    struct Pull<S> {
         plugin: Arc<Plugin>,
         method: String,
-        stream: tonic::Streaming<T>,
+        stream: S,
         deadline: Option<Deadline>,
         since: Instant,
         first: bool,
@@ -228,8 +251,8 @@ where
     call_within(plugin, method, timeout, "no answer", call).await
 }
 
-/// Opens a server stream: its response headers are the first thing the deadline waits for.
-pub(crate) async fn open_stream<T, F>(plugin: &Plugin, method: &str, timeout: Option<Duration>, open: F) -> Result<T>
+/// Opens a stream: its response headers are the first thing the deadline waits for.
+async fn open_stream<T, F>(plugin: &Plugin, method: &str, timeout: Option<Duration>, open: F) -> Result<T>
 where
     F: Future<Output = Result<T, tonic::Status>>,
 {

@@ -1,12 +1,13 @@
 //! Calls any gRPC method of any plugin with raw protobuf bytes, so users can drive plugins we
 //! have no typed client for (Terraform providers, go-plugin examples) with their own messages.
 
-use super::{call, open_stream, Deadline};
+use super::{call, stream_call};
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
 use crate::rpc;
 use bytes::{Buf, BufMut, Bytes};
 use futures_util::stream::BoxStream;
+use futures_util::Stream;
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -40,12 +41,40 @@ impl RawClient {
         timeout: Option<Duration>,
     ) -> Result<BoxStream<'static, Result<Bytes>>> {
         let path = method_path(&self.plugin, method)?;
-        let opened_at = tokio::time::Instant::now();
         let channel = self.plugin.channel();
-        let open = rpc::server_streaming(&channel, path, BytesCodec, request);
-        let stream = open_stream(&self.plugin, method, timeout, open).await?;
-        let deadline = Deadline::of(&self.plugin, timeout);
-        Ok(super::map_stream_errors(&self.plugin, method, stream, deadline, opened_at))
+        stream_call(&self.plugin, method, timeout, rpc::server_streaming(&channel, path, BytesCodec, request)).await
+    }
+
+    /// A client-streaming call: `requests` are sent as they come, then the one response.
+    /// `timeout` bounds the whole call, sending included (default: the plugin's `call_timeout`),
+    /// as for a unary call. A call that fails or is dropped before `requests` ended resets
+    /// them: the plugin never sees a cut-short request stream end normally.
+    pub async fn client_stream<S>(&self, method: &str, requests: S, timeout: Option<Duration>) -> Result<Bytes>
+    where
+        S: Stream<Item = Bytes> + Send + 'static,
+    {
+        let path = method_path(&self.plugin, method)?;
+        let channel = self.plugin.channel();
+        call(&self.plugin, method, timeout, rpc::client_streaming(&channel, path, BytesCodec, requests)).await
+    }
+
+    /// A bidirectional call: `requests` go out as they come while responses come back.
+    /// `timeout` bounds the wait for the first response and between responses, as for
+    /// [`RawClient::server_stream`]; the first wait starts with the call, so a plugin that waits
+    /// for requests before answering makes slow requests count. Dropping the stream before
+    /// `requests` ended resets them, as for [`RawClient::client_stream`].
+    pub async fn bidi_stream<S>(
+        &self,
+        method: &str,
+        requests: S,
+        timeout: Option<Duration>,
+    ) -> Result<BoxStream<'static, Result<Bytes>>>
+    where
+        S: Stream<Item = Bytes> + Send + 'static,
+    {
+        let path = method_path(&self.plugin, method)?;
+        let channel = self.plugin.channel();
+        stream_call(&self.plugin, method, timeout, rpc::streaming(&channel, path, BytesCodec, requests)).await
     }
 }
 

@@ -3,7 +3,7 @@
 //! A tool's own failure (`success = false`) is an answer, not an error: the result goes back to
 //! the model, which may try again. Only a gRPC status, a crash or a timeout is an error.
 
-use super::{call, open_stream, Deadline};
+use super::{call, stream_call};
 use crate::error::Result;
 use crate::plugin::Plugin;
 use crate::proto::hector::tool_provider_client::ToolProviderClient;
@@ -55,23 +55,19 @@ impl ToolClient {
         request: ToolRequest,
         timeout: Option<Duration>,
     ) -> Result<BoxStream<'static, Result<ToolProgress>>> {
-        let opened_at = tokio::time::Instant::now();
         let mut grpc = self.grpc.clone();
         let sent = request.clone();
-        let opened = open_stream(&self.plugin, "ExecuteToolStreaming", timeout, async move {
+        let opened = stream_call(&self.plugin, "ExecuteToolStreaming", timeout, async move {
             grpc.execute_tool_streaming(sent).await.map(|r| r.into_inner())
         })
         .await;
-        let stream = match opened {
-            Ok(stream) => stream,
+        match opened {
             Err(error) if error.is_unimplemented() => {
                 let result = self.execute(request, timeout).await?;
-                return Ok(futures_util::stream::iter([Ok(final_progress(result))]).boxed());
+                Ok(futures_util::stream::iter([Ok(final_progress(result))]).boxed())
             }
-            Err(error) => return Err(error),
-        };
-        let deadline = Deadline::of(&self.plugin, timeout);
-        Ok(super::map_stream_errors(&self.plugin, "ExecuteToolStreaming", stream, deadline, opened_at))
+            other => other,
+        }
     }
 
     pub async fn health(&self, timeout: Option<Duration>) -> Result<HealthResponse> {

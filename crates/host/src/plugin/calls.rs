@@ -7,6 +7,13 @@ use super::Plugin;
 use crate::error::{Error, Result};
 use std::time::Duration;
 
+/// How long a call whose connection broke waits for the plugin's exit report: the keeper's
+/// bounded sweep of the plugin's descendants (2 s) and some slack for a loaded machine. It ends
+/// as soon as the exit is known, which is usually at once.
+const EXIT_REPORT_WAIT: Duration = Duration::from_secs(3);
+/// The same for a bare UNAVAILABLE or CANCELLED status on a connection that is still open.
+const BRIEF_EXIT_WAIT: Duration = Duration::from_millis(250);
+
 impl Plugin {
     /// Refuses calls to a plugin that is gone, before any network round trip.
     pub fn ensure_callable(&self, method: &str) -> Result<()> {
@@ -25,12 +32,16 @@ impl Plugin {
     pub async fn call_error(&self, method: &str, status: tonic::Status) -> Error {
         // A transport failure (no gRPC status from the plugin: the status wraps an I/O error)
         // may be a crash whose exit is not reaped yet. A plugin's own error codes are not.
-        let transport_failure = std::error::Error::source(&status).is_some()
-            || self.channel.is_closed()
-            || matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled);
+        let connection_broke = std::error::Error::source(&status).is_some() || self.channel.is_closed();
+        let transport_failure =
+            connection_broke || matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled);
         if self.has_exited() || transport_failure {
-            // The connection usually breaks a moment before the exit is reaped.
-            let _ = tokio::time::timeout(Duration::from_millis(250), self.process.exited()).await;
+            // The connection breaks a moment before the exit is known, and the keeper reports the
+            // exit only once it has swept what the plugin left (docs/protocol.md §1.4, bounded):
+            // a broken connection waits for that report, so the error can say how the plugin
+            // died. A bare UNAVAILABLE, which a live plugin may send itself, waits only briefly.
+            let wait = if connection_broke { EXIT_REPORT_WAIT } else { BRIEF_EXIT_WAIT };
+            let _ = tokio::time::timeout(wait, self.process.exited()).await;
             if self.has_exited() || self.state() == State::Crashed || self.channel.is_closed() {
                 if self.is_stopping() {
                     return Error::Closed { plugin: self.name.clone(), state: self.state().closed() };
