@@ -69,6 +69,7 @@ def go_embedder(go_plugins: list[Path]) -> Path:
     return build_plugins.GO_EMBEDDER
 
 
+@pytest.fixture(scope="session")
 def streamer_plugin(go_plugins: list[Path]) -> Path:
     return build_plugins.GO_STREAMER_PLUGIN
 

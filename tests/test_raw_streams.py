@@ -280,24 +280,32 @@ async def test_bidi_request_failures_reach_the_reader_and_reset_the_call(
 ) -> None:
     raw, _ = kv
     boom = ValueError("the caller's iterator failed")
+    echoed = asyncio.Event()
 
     async def failing() -> AsyncIterator[bytes]:
         yield message(b"a")
+        await echoed.wait()  # the plugin has the call: its end is what is checked
         raise boom
 
     with pytest.raises(ValueError) as caught:
         async for _ in raw.bidi_stream(ECHO, failing()):
-            pass
+            echoed.set()
     assert caught.value is boom
     await echo_ended(caplog, cancelled=True)
     caplog.clear()
 
+    # A bad request found at once may stop the call before it reaches the plugin; if it did
+    # reach it, the plugin saw it cancelled, never ended.
     stream = raw.bidi_stream(ECHO, [message(b"a"), 3])
     with pytest.raises(TypeError, match=r'"kv": request 1 of /kv.KV/Echo must be bytes-like.*not int'):
         async for _ in stream:
             pass
-    await echo_ended(caplog, cancelled=True)
     await assert_echoes(raw)
+    await wait_for_log(  # assert_echoes' own call; the plugin's logs come in order
+        caplog, lambda r: r.getMessage() == "echo ended" and "error" not in r.plugin_fields, "of a normal end"
+    )
+    ended = [r.plugin_fields for r in caplog.records if r.getMessage() == "echo ended"]  # type: ignore[attr-defined]
+    assert all("Canceled" in fields.get("error", "") for fields in ended[:-1]), ended
 
 
 async def test_a_bidi_stream_times_out_between_responses(
