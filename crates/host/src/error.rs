@@ -150,7 +150,11 @@ fn kind_of_plugin(kind: &str) -> String {
 
 /// What to check when a plugin misses its start timeout, by the stage it did not reach.
 fn start_timeout_hint(stage: &str) -> &'static str {
-    if stage.contains("handshake") {
+    if stage.contains("MCP") {
+        "Check that the command is an MCP server speaking JSON-RPC on stdin and stdout (or, over \
+         HTTP, that the URL is its MCP endpoint), that it writes its logs to stderr only, and raise \
+         start_timeout if it needs longer to start"
+    } else if stage.contains("handshake") {
         "Check that the executable is a go-plugin plugin that prints its handshake line on stdout \
          first, that it is not waiting for input or a lock, and raise start_timeout if it needs longer \
          to start"

@@ -27,6 +27,9 @@ pub struct LaunchOptions {
     pub max_port: u16,
     /// Extra variables for this plugin. They win over inherited ones (documented choice).
     pub env: Vec<(String, String)>,
+    /// Arguments after the executable's name: MCP servers' `args` (go-plugin starts plugins
+    /// with none).
+    pub args: Vec<String>,
     /// Start from an empty environment instead of inheriting the host's.
     pub clean_env: bool,
     pub working_dir: Option<PathBuf>,
@@ -41,6 +44,7 @@ impl Default for LaunchOptions {
             min_port: env::DEFAULT_PORT_RANGE.0,
             max_port: env::DEFAULT_PORT_RANGE.1,
             env: Vec::new(),
+            args: Vec::new(),
             clean_env: false,
             working_dir: None,
         }
@@ -65,6 +69,9 @@ impl LaunchOptions {
         // A NUL cannot be passed in an environment; exec would fail and seem to blame the executable.
         if let Some((key, _)) = self.env.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
             return Err(format!("env.{key}: the value contains a NUL byte, which an environment variable cannot hold"));
+        }
+        if let Some(arg) = self.args.iter().find(|a| a.contains('\0')) {
+            return Err(format!("argument {arg:?} contains a NUL byte, which a command line cannot hold"));
         }
         if self.magic_cookie_value.contains('\0') {
             return Err("magic_cookie_value contains a NUL byte, which an environment variable cannot hold".into());
@@ -178,12 +185,29 @@ fn process_exists(pid: u32) -> bool {
     alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-/// Starts `executable` with no arguments under this platform's launcher: its own process group,
-/// stdin `/dev/null`, stdout and stderr piped, no other descriptor of the host.
-pub async fn spawn(executable: &Path, options: &LaunchOptions, socket_dir: &Path) -> std::io::Result<PluginProcess> {
+/// How the host speaks with the process, which decides its stdin and what its environment says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdio {
+    /// go-plugin: stdin `/dev/null`; the handshake variables (cookie, versions, ports, socket
+    /// directory) tell it how to serve.
+    Handshake,
+    /// An MCP server over stdio: JSON-RPC on stdin and stdout, no go-plugin variables.
+    Mcp,
+}
+
+/// Starts `executable` with `options.args` under this platform's launcher: its own process
+/// group, stdout and stderr piped, stdin as `stdio` says, no other descriptor of the host.
+pub async fn spawn(
+    executable: &Path,
+    options: &LaunchOptions,
+    socket_dir: &Path,
+    stdio: Stdio,
+) -> std::io::Result<PluginProcess> {
     platform_launcher::spawn(Command {
         program: executable.to_owned(),
-        env: environment(options, socket_dir),
+        args: options.args.iter().map(OsString::from).collect(),
+        pipe_stdin: stdio == Stdio::Mcp,
+        env: environment(options, socket_dir, stdio),
         cwd: options.working_dir.clone(),
         socket_dir: socket_dir.to_owned(),
     })
@@ -191,9 +215,13 @@ pub async fn spawn(executable: &Path, options: &LaunchOptions, socket_dir: &Path
 }
 
 /// The inherited environment (unless `clean_env`) with the plugin's variables on top.
-fn environment(options: &LaunchOptions, socket_dir: &Path) -> Vec<(OsString, OsString)> {
+fn environment(options: &LaunchOptions, socket_dir: &Path, stdio: Stdio) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = if options.clean_env { Vec::new() } else { std::env::vars_os().collect() };
-    for (key, value) in options.plugin_env(socket_dir) {
+    let vars = match stdio {
+        Stdio::Handshake => options.plugin_env(socket_dir),
+        Stdio::Mcp => options.env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
+    };
+    for (key, value) in vars {
         env.retain(|(k, _)| *k != key);
         env.push((key, value));
     }
@@ -226,11 +254,11 @@ mod tests {
         std::env::set_var("HECTOR_LAUNCH_TEST_INHERITED", "host");
         let options =
             LaunchOptions { env: vec![("HECTOR_LAUNCH_TEST_INHERITED".into(), "plugin".into())], ..Default::default() };
-        let env = environment(&options, Path::new("/tmp/x"));
+        let env = environment(&options, Path::new("/tmp/x"), Stdio::Handshake);
         let values: Vec<_> = env.iter().filter(|(k, _)| k == "HECTOR_LAUNCH_TEST_INHERITED").collect();
         assert_eq!(values, [&("HECTOR_LAUNCH_TEST_INHERITED".into(), "plugin".into())]);
         assert!(env.iter().any(|(k, _)| k == "PATH"));
-        let clean = environment(&LaunchOptions { clean_env: true, ..Default::default() }, Path::new("/tmp/x"));
+        let clean = environment(&LaunchOptions { clean_env: true, ..Default::default() }, Path::new("/tmp/x"), Stdio::Handshake);
         assert!(!clean.iter().any(|(k, _)| k == "PATH"));
         assert!(clean.iter().any(|(k, _)| k == "PLUGIN_UNIX_SOCKET_DIR"));
     }

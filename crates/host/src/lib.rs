@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod manager;
 pub mod manifest;
+pub mod mcp;
 pub mod names;
 pub mod peer;
 pub mod plugin;

@@ -14,6 +14,10 @@ use tokio::sync::oneshot;
 /// What to run.
 pub struct Command {
     pub program: PathBuf,
+    /// Arguments after the program's name (go-plugin plugins get none; MCP servers their `args`).
+    pub args: Vec<OsString>,
+    /// A pipe for the plugin's stdin (an MCP server's requests), else `/dev/null`.
+    pub pipe_stdin: bool,
     /// The plugin's whole environment.
     pub env: Vec<(OsString, OsString)>,
     pub cwd: Option<PathBuf>,
@@ -25,6 +29,8 @@ pub struct Command {
 pub struct PluginProcess {
     /// The plugin's own pid (not its keeper's).
     pub pid: u32,
+    /// The host's end of the plugin's stdin, when it was asked for ([`Command::pipe_stdin`]).
+    pub stdin: Option<pipe::Sender>,
     pub stdout: Option<pipe::Receiver>,
     pub stderr: Option<pipe::Receiver>,
     pub kill_handle: KillHandle,
@@ -34,12 +40,13 @@ pub struct PluginProcess {
 impl PluginProcess {
     pub(crate) fn new(
         pid: u32,
+        stdin: Option<pipe::Sender>,
         stdout: pipe::Receiver,
         stderr: pipe::Receiver,
         kill_handle: KillHandle,
         exited: oneshot::Receiver<Option<ExitStatus>>,
     ) -> PluginProcess {
-        PluginProcess { pid, stdout: Some(stdout), stderr: Some(stderr), kill_handle, exited: Some(exited) }
+        PluginProcess { pid, stdin, stdout: Some(stdout), stderr: Some(stderr), kill_handle, exited: Some(exited) }
     }
 
     /// The plugin's wait status, once it and what its launcher kills with it are gone. `None`

@@ -51,7 +51,14 @@ fn command(mode: &str, extra: &[(&str, &str)]) -> Command {
     let mut env: Vec<(OsString, OsString)> = vec![("MODE".into(), mode.into())];
     env.push(("PATH".into(), std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into())));
     env.extend(extra.iter().map(|(k, v)| (k.into(), v.into())));
-    Command { program: script().to_owned(), env, cwd: None, socket_dir: std::env::temp_dir() }
+    Command {
+        program: script().to_owned(),
+        args: Vec::new(),
+        pipe_stdin: false,
+        env,
+        cwd: None,
+        socket_dir: std::env::temp_dir(),
+    }
 }
 
 async fn start(command: Command) -> PluginProcess {

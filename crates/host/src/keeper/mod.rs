@@ -127,16 +127,19 @@ struct CommandText {
 
 /// Starts the keeper, which starts the plugin; returns once the plugin was exec'ed.
 pub async fn spawn(command: Command) -> io::Result<PluginProcess> {
-    let Launched { keeper, stdout, stderr, started, exited } = launch_keeper(&command)?;
+    let Launched { keeper, stdin, stdout, stderr, started, exited } = launch_keeper(&command)?;
     // Dropping `keeper` on error or cancellation here asks the keeper to kill the plugin.
     let pid = started.await.unwrap_or_else(|_| Err(io::Error::other("the plugin's keeper task was dropped")))?;
+    let stdin = stdin.map(pipe::Sender::from_owned_fd).transpose()?;
     let stdout = pipe::Receiver::from_owned_fd(stdout)?;
     let stderr = pipe::Receiver::from_owned_fd(stderr)?;
-    Ok(PluginProcess::new(pid, stdout, stderr, keeper, exited))
+    Ok(PluginProcess::new(pid, stdin, stdout, stderr, keeper, exited))
 }
 
 struct Launched {
     keeper: KillHandle,
+    /// The host's end of the plugin's stdin, if piped.
+    stdin: Option<OwnedFd>,
     stdout: OwnedFd,
     stderr: OwnedFd,
     started: oneshot::Receiver<io::Result<u32>>,
@@ -147,7 +150,13 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
     let text = CommandText { cwd: command.cwd.as_deref().map(|p| p.display().to_string()).unwrap_or_default() };
     let prepared = Prepared::new(command)?;
     let socket_dir = c_path(&command.socket_dir)?;
-    let stdin = std::fs::File::open("/dev/null")?;
+    // The plugin's end of stdin, and the host's end when it is a pipe.
+    let (stdin, stdin_write): (OwnedFd, Option<OwnedFd>) = if command.pipe_stdin {
+        let (read, write) = pipe_pair()?;
+        (read, Some(write))
+    } else {
+        (std::fs::File::open("/dev/null")?.into(), None)
+    };
     let (stdout_read, stdout_write) = pipe_pair()?;
     let (stderr_read, stderr_write) = pipe_pair()?;
     let (host_end, keeper_end) = std::os::unix::net::UnixStream::pair()?;
@@ -189,7 +198,7 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
     };
     tokio::spawn(watch_keeper(messages, keeper_pid, resources, text, started_tx, exited_tx));
     let keeper = KillHandle::new(Arc::new(Control { socket: socket.into() }));
-    Ok(Launched { keeper, stdout: stdout_read, stderr: stderr_read, started, exited })
+    Ok(Launched { keeper, stdin: stdin_write, stdout: stdout_read, stderr: stderr_read, started, exited })
 }
 
 /// Reads the keeper's messages; once it has gone, reaps it and frees its stack.
@@ -299,6 +308,7 @@ fn pipe_pair() -> io::Result<(OwnedFd, OwnedFd)> {
 struct Prepared {
     program: CString,
     cwd: Option<CString>,
+    _args: Vec<CString>,
     _env: Vec<CString>,
     argv: Vec<*const libc::c_char>,
     envp: Vec<*const libc::c_char>,
@@ -318,8 +328,13 @@ impl Prepared {
             })
             .collect::<io::Result<Vec<_>>>()?;
         let envp = env.iter().map(|e| e.as_ptr()).chain([std::ptr::null()]).collect();
-        let argv = vec![program.as_ptr(), std::ptr::null()];
-        Ok(Prepared { cwd: command.cwd.as_deref().map(c_path).transpose()?, program, _env: env, argv, envp })
+        let args = command
+            .args
+            .iter()
+            .map(|arg| CString::new(arg.as_bytes()).map_err(|_| invalid(format!("argument {arg:?} contains a NUL byte"))))
+            .collect::<io::Result<Vec<_>>>()?;
+        let argv = [program.as_ptr()].into_iter().chain(args.iter().map(|a| a.as_ptr())).chain([std::ptr::null()]).collect();
+        Ok(Prepared { cwd: command.cwd.as_deref().map(c_path).transpose()?, program, _args: args, _env: env, argv, envp })
     }
 }
 

@@ -2,6 +2,7 @@
 //! refused before any round trip, a failure caused by its death is a crash, not a gRPC error,
 //! and a message over the size limit names the setting to raise.
 
+use super::link::Link;
 use super::state::State;
 use super::Plugin;
 use crate::error::{Error, Result};
@@ -17,7 +18,7 @@ const BRIEF_EXIT_WAIT: Duration = Duration::from_millis(250);
 impl Plugin {
     /// Refuses calls to a plugin that is gone, before any network round trip.
     pub fn ensure_callable(&self, method: &str) -> Result<()> {
-        if self.state() == State::Ready && (self.has_exited() || self.channel.is_closed()) {
+        if self.state() == State::Ready && (self.has_exited() || self.link.is_closed()) {
             // Gone, but the watcher tasks have not said so yet.
             self.mark_crashed();
         }
@@ -32,7 +33,7 @@ impl Plugin {
     pub async fn call_error(&self, method: &str, status: tonic::Status) -> Error {
         // A transport failure (no gRPC status from the plugin: the status wraps an I/O error)
         // may be a crash whose exit is not reaped yet. A plugin's own error codes are not.
-        let connection_broke = std::error::Error::source(&status).is_some() || self.channel.is_closed();
+        let connection_broke = std::error::Error::source(&status).is_some() || self.link.is_closed();
         let transport_failure =
             connection_broke || matches!(status.code(), tonic::Code::Unavailable | tonic::Code::Cancelled);
         if self.has_exited() || transport_failure {
@@ -41,8 +42,8 @@ impl Plugin {
             // a broken connection waits for that report, so the error can say how the plugin
             // died. A bare UNAVAILABLE, which a live plugin may send itself, waits only briefly.
             let wait = if connection_broke { EXIT_REPORT_WAIT } else { BRIEF_EXIT_WAIT };
-            let _ = tokio::time::timeout(wait, self.process.exited()).await;
-            if self.has_exited() || self.state() == State::Crashed || self.channel.is_closed() {
+            let _ = tokio::time::timeout(wait, self.exited()).await;
+            if self.has_exited() || self.state() == State::Crashed || self.link.is_closed() {
                 if self.is_stopping() {
                     return Error::Closed { plugin: self.name.clone(), state: self.state().closed() };
                 }
@@ -72,7 +73,12 @@ impl Plugin {
     }
 
     fn crashed(&self, method: &str) -> Error {
-        let exit = self.process.exit().map(|e| e.to_string()).unwrap_or_else(|| "it closed its gRPC connection".into());
+        let exit = match (self.process.as_ref().and_then(|p| p.exit()), &self.link) {
+            (Some(exit), _) => exit.to_string(),
+            (None, Link::Grpc(_)) => "it closed its gRPC connection".into(),
+            (None, Link::Mcp(_)) if self.process.is_some() => "it closed its MCP connection".into(),
+            (None, Link::Mcp(_)) => "its MCP session over HTTP ended".into(),
+        };
         Error::Crashed { plugin: self.name.clone(), method: method.into(), exit, stderr: self.stderr_tail() }
     }
 
@@ -85,7 +91,8 @@ impl Plugin {
         } else {
             return message.into();
         };
-        let limit = self.channel.max_message_bytes();
+        let Link::Grpc(channel) = &self.link else { return message.into() };
+        let limit = channel.max_message_bytes();
         format!(
             "the {direction} is larger than plugin {:?}'s max_message_size of {limit} bytes ({message}); \
              raise max_message_size in its hector.yaml entry or pm.load(..., max_message_size=...)",

@@ -23,10 +23,16 @@ impl Plugin {
         })
     }
 
-    /// Watches the process's exit and the connection's end for as long as the plugin lives.
-    pub(super) fn watch_for_crashes(self: &Arc<Self>, closed: ConnectionClosed) {
-        tokio::spawn(watch_exit(Arc::downgrade(self), self.process.exit_watch()));
-        tokio::spawn(watch_connection(Arc::downgrade(self), closed));
+    /// Watches the process's exit and the gRPC connection's end for as long as the plugin
+    /// lives. An MCP session that ends without an exit is found by the next call
+    /// (`ensure_callable`, `call_error`).
+    pub(super) fn watch_for_crashes(self: &Arc<Self>, closed: Option<ConnectionClosed>) {
+        if let Some(process) = &self.process {
+            tokio::spawn(watch_exit(Arc::downgrade(self), process.exit_watch()));
+        }
+        if let Some(closed) = closed {
+            tokio::spawn(watch_connection(Arc::downgrade(self), closed));
+        }
     }
 
     fn log_error(&self, message: String) {
@@ -44,7 +50,7 @@ async fn watch_exit(plugin: Weak<Plugin>, mut exit: watch::Receiver<Option<ExitI
     }
     let exit = exit.borrow().map(|e| e.to_string()).unwrap_or_default();
     plugin.log_error(format!("plugin exited unexpectedly ({exit})"));
-    plugin.process.remove_socket_dir();
+    plugin.remove_socket_dir();
 }
 
 /// A plugin that closes its gRPC connection while it should be serving can never answer
@@ -56,6 +62,6 @@ async fn watch_connection(plugin: Weak<Plugin>, closed: ConnectionClosed) {
     let Some(plugin) = plugin.upgrade() else { return };
     if !plugin.has_exited() && plugin.mark_crashed() {
         plugin.log_error("plugin closed its gRPC connection while running; it was killed".into());
-        plugin.process.kill();
+        plugin.kill_process();
     }
 }

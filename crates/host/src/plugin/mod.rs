@@ -12,6 +12,8 @@
 mod calls;
 mod crash;
 mod first_line;
+mod link;
+mod mcp_start;
 mod pipes;
 mod prepare;
 mod process;
@@ -23,14 +25,15 @@ mod state;
 
 pub use prepare::prepare;
 pub use registry::live_plugins;
-pub use spec::{PluginSpec, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
+pub use spec::{PluginSpec, Protocol, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
 pub use state::{ExitInfo, PluginStatus, State};
 
-use crate::handshake::Address;
 use crate::kind::PluginKind;
 use crate::logs::LogSink;
 use crate::manifest::Manifest;
+use crate::mcp::McpSession;
 use crate::transport::PluginChannel;
+use link::Link;
 use process::Process;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -41,22 +44,28 @@ use tokio::sync::watch;
 pub struct Plugin {
     pub name: String,
     pub kind: PluginKind,
+    /// The executable (an MCP server over HTTP: its URL).
     pub path: PathBuf,
+    /// 0 for an MCP server over HTTP, which is no process of the host's.
     pub pid: u32,
+    /// The go-plugin app protocol version it chose (0 for an MCP server: see `mcp_session`).
     pub protocol_version: u32,
-    pub address: Address,
+    /// Where it is reached: the address of its handshake line, `stdio` (an MCP server the host
+    /// launched), or the URL of an MCP server over HTTP.
+    pub address: String,
     /// The `<executable>.plugin.yaml` it was loaded with, if any.
     pub manifest: Option<Manifest>,
     /// What it was started from (before manifest defaults), so a restart starts the same thing.
     spec: PluginSpec,
     /// How many times this name was restarted before this process (see `Manager::restart`).
     restarts: AtomicU32,
-    channel: PluginChannel,
+    link: Link,
     /// A watch, so shutdown callers can wait for `Stopped` without polling.
     state: watch::Sender<State>,
     stopping: AtomicBool,
     killed: AtomicBool,
-    process: Process,
+    /// None for an MCP server over HTTP: the host did not start it and does not stop it.
+    process: Option<Process>,
     sink: Arc<dyn LogSink>,
     /// Optional RPCs this process answered UNIMPLEMENTED: later calls go straight to their
     /// fallback (docs/protocol.md §9). A restarted process starts with none.
@@ -89,11 +98,37 @@ impl Plugin {
 
     /// Ready and, as far as this host can tell, still able to answer.
     pub fn is_serving(&self) -> bool {
-        self.state() == State::Ready && !self.has_exited() && !self.channel.is_closed()
+        self.state() == State::Ready && !self.has_exited() && !self.link.is_closed()
     }
 
     pub fn has_exited(&self) -> bool {
-        self.process.has_exited()
+        self.process.as_ref().is_some_and(Process::has_exited)
+    }
+
+    /// Returns once the process's exit is reported (at once when there is no process).
+    async fn exited(&self) {
+        if let Some(process) = &self.process {
+            process.exited().await;
+        }
+    }
+
+    /// Has the launcher kill the process group (nothing to kill without a process).
+    fn kill_process(&self) {
+        if let Some(process) = &self.process {
+            process.kill();
+        }
+    }
+
+    fn remove_socket_dir(&self) {
+        if let Some(process) = &self.process {
+            process.remove_socket_dir();
+        }
+    }
+
+    /// Whether this process of the host started it (a forked child did not; an HTTP server
+    /// was not started at all, and only its session is this host's).
+    pub(super) fn owned_by_this_process(&self) -> bool {
+        self.process.as_ref().is_none_or(Process::owned_by_this_process)
     }
 
     /// A shutdown (or a kill) was asked for: an exit from now on is no crash.
@@ -101,8 +136,22 @@ impl Plugin {
         self.stopping.load(Ordering::SeqCst)
     }
 
+    /// The gRPC connection. An MCP server has none: only the tool client and `health` reach
+    /// one, and they take [`Plugin::mcp_session`] first; `pm.raw()` refuses it
+    /// (`Target::process`). Reaching this for an MCP server is a bug of the host.
     pub fn channel(&self) -> PluginChannel {
-        self.channel.clone()
+        match &self.link {
+            Link::Grpc(channel) => channel.clone(),
+            Link::Mcp(_) => panic!("plugin {:?} is an MCP server: it has no gRPC connection", self.name),
+        }
+    }
+
+    /// The MCP session of an MCP server (docs/protocol.md §10); None for a gRPC plugin.
+    pub fn mcp_session(&self) -> Option<&Arc<McpSession>> {
+        match &self.link {
+            Link::Mcp(session) => Some(session),
+            Link::Grpc(_) => None,
+        }
     }
 
     /// The deadline of a call given none (`None`: no deadline).
@@ -121,7 +170,7 @@ impl Plugin {
     }
 
     pub fn stderr_tail(&self) -> Vec<String> {
-        self.process.stderr_lines()
+        self.process.as_ref().map(Process::stderr_lines).unwrap_or_default()
     }
 
     pub fn status(&self) -> PluginStatus {
@@ -132,8 +181,8 @@ impl Plugin {
             pid: self.pid,
             state: self.state(),
             protocol_version: self.protocol_version,
-            address: self.address.to_string(),
-            exit: self.process.exit(),
+            address: self.address.clone(),
+            exit: self.process.as_ref().and_then(Process::exit),
             restarts: self.restarts(),
             killed: self.killed.load(Ordering::SeqCst),
             version: self.manifest.as_ref().map(|m| m.version.clone()),
@@ -146,9 +195,9 @@ impl Drop for Plugin {
     /// Last reference gone without a shutdown: never leave the process behind. (A forked
     /// child's copy kills nothing and keeps the parent's socket directory: see `Process`.)
     fn drop(&mut self) {
-        if self.process.owned_by_this_process() && self.state() != State::Stopped {
-            self.process.kill();
-            self.process.remove_socket_dir();
+        if self.owned_by_this_process() && self.state() != State::Stopped {
+            self.kill_process();
+            self.remove_socket_dir();
         }
     }
 }

@@ -10,11 +10,12 @@ use super::pipes;
 use super::spec::PluginSpec;
 use super::state::ExitInfo;
 use crate::error::{Error, Result};
-use crate::launch::{self, SocketDir};
+use crate::launch::{self, SocketDir, Stdio};
 use crate::logs::{LogSink, StderrTail};
 use crate::supervised::KillHandle;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::net::unix::pipe;
 use tokio::sync::{oneshot, watch};
 
 pub(super) struct Process {
@@ -34,13 +35,22 @@ pub(super) struct Process {
 /// The plugin's first stdout line, once it comes (`None`: stdout closed without one).
 pub(super) type FirstLine = oneshot::Receiver<Option<String>>;
 
+/// What the start reads next from a launched process.
+pub(super) enum Output {
+    /// go-plugin: the handshake line (the rest of stdout is logged).
+    FirstLine(FirstLine),
+    /// An MCP server: stdout and stdin carry JSON-RPC.
+    Mcp { stdout: pipe::Receiver, stdin: pipe::Sender },
+}
+
 impl Process {
-    /// Starts the plugin under its launcher, with its pipes read and its exit watched.
-    pub(super) async fn launch(spec: &PluginSpec, sink: &Arc<dyn LogSink>) -> Result<(Process, FirstLine)> {
+    /// Starts the plugin under its launcher, with its stderr read and its exit watched; its
+    /// stdout is read for the handshake line, or handed over (`stdio`).
+    pub(super) async fn launch(spec: &PluginSpec, sink: &Arc<dyn LogSink>, stdio: Stdio) -> Result<(Process, Output)> {
         let name = &spec.name;
         let socket_dir = launch::make_socket_dir()
             .map_err(|e| Error::start(name, format!("cannot create its socket directory: {e}"), vec![]))?;
-        let mut child = launch::spawn(&spec.path, &spec.launch, socket_dir.path())
+        let mut child = launch::spawn(&spec.path, &spec.launch, socket_dir.path(), stdio)
             .await
             .map_err(|e| Error::start(name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
 
@@ -49,9 +59,15 @@ impl Process {
         let stderr = child.stderr.take().expect("stderr is piped");
         tokio::spawn(pipes::read_stderr(stderr, name.clone(), sink.clone(), stderr_tail.clone(), stderr_done_tx));
 
-        let (first_line_tx, first_line) = oneshot::channel();
         let stdout = child.stdout.take().expect("stdout is piped");
-        tokio::spawn(pipes::read_stdout(stdout, name.clone(), sink.clone(), first_line_tx));
+        let output = match child.stdin.take() {
+            Some(stdin) => Output::Mcp { stdout, stdin },
+            None => {
+                let (first_line_tx, first_line) = oneshot::channel();
+                tokio::spawn(pipes::read_stdout(stdout, name.clone(), sink.clone(), first_line_tx));
+                Output::FirstLine(first_line)
+            }
+        };
 
         let (exit_tx, exit) = watch::channel(None);
         let process = Process {
@@ -68,7 +84,7 @@ impl Process {
             let status = child.wait().await.map(ExitInfo::from);
             let _ = exit_tx.send(Some(status.unwrap_or(ExitInfo { code: None, signal: None })));
         });
-        Ok((process, first_line))
+        Ok((process, output))
     }
 
     pub(super) fn exit(&self) -> Option<ExitInfo> {

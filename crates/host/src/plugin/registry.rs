@@ -19,6 +19,6 @@ pub fn live_plugins() -> Vec<Arc<Plugin>> {
         .unwrap()
         .iter()
         .filter_map(Weak::upgrade)
-        .filter(|p| p.state() != State::Stopped && p.process.owned_by_this_process())
+        .filter(|p| p.state() != State::Stopped && p.owned_by_this_process())
         .collect()
 }

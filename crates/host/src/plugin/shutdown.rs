@@ -2,6 +2,7 @@
 //! through its launcher, reaped, its socket directory removed. Idempotent, and safe to abandon:
 //! the work runs in a task of its own, every caller waits for the same outcome.
 
+use super::link::Link;
 use super::state::State;
 use super::Plugin;
 use crate::lifecycle;
@@ -28,13 +29,22 @@ impl Plugin {
         self.state.send_replace(State::Stopping);
         let deadline = tokio::time::Instant::now() + grace;
         if !self.has_exited() {
-            let ask_to_exit = lifecycle::ask_to_exit(&self.channel, self.kind.service());
-            let _ = tokio::time::timeout_at(deadline, ask_to_exit).await;
+            let _ = tokio::time::timeout_at(deadline, self.ask_to_exit()).await;
         }
-        if tokio::time::timeout_at(deadline, self.process.exited()).await.is_err() {
+        if tokio::time::timeout_at(deadline, self.exited()).await.is_err() {
             self.killed.store(true, Ordering::SeqCst);
         }
         self.finish().await;
+    }
+
+    /// A gRPC plugin is asked with its service's `Shutdown` and go-plugin's controller; an MCP
+    /// server by the end of its session: its stdin closes, or its HTTP session is deleted
+    /// (docs/protocol.md §6.1, §10.5).
+    async fn ask_to_exit(&self) {
+        match &self.link {
+            Link::Grpc(channel) => lifecycle::ask_to_exit(channel, self.kind.service()).await,
+            Link::Mcp(session) => session.close().await,
+        }
     }
 
     /// Kills without asking (failed start).
@@ -48,9 +58,9 @@ impl Plugin {
 
     /// Kills the group (children the plugin left behind too), reaps, removes sockets.
     async fn finish(&self) {
-        self.process.kill();
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.process.exited()).await;
-        self.process.remove_socket_dir();
+        self.kill_process();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.exited()).await;
+        self.remove_socket_dir();
         self.state.send_replace(State::Stopped);
     }
 }

@@ -13,12 +13,31 @@ use std::time::Duration;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How the host speaks with a plugin (docs/protocol.md §1 and §10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    /// A go-plugin gRPC plugin: handshake line, then gRPC over the address it printed.
+    Grpc,
+    /// An MCP server the host launches: `path` with `launch.args`, JSON-RPC on its stdin and stdout.
+    McpStdio,
+    /// An MCP server that already runs, reached over streamable HTTP at `url`; no process.
+    McpHttp { url: String },
+}
+
+impl Protocol {
+    pub fn is_mcp(&self) -> bool {
+        !matches!(self, Protocol::Grpc)
+    }
+}
+
 /// Everything needed to start one plugin.
 #[derive(Debug, Clone)]
 pub struct PluginSpec {
     pub name: String,
     pub path: PathBuf,
     pub kind: PluginKind,
+    /// gRPC (go-plugin) or MCP; MCP servers are tool providers.
+    pub protocol: Protocol,
     /// Sent with `Initialize`: scalars stringified, nested values as JSON text.
     pub config: BTreeMap<String, serde_json::Value>,
     pub launch: LaunchOptions,
@@ -38,6 +57,7 @@ impl PluginSpec {
             name: name.into(),
             path: path.into(),
             kind,
+            protocol: Protocol::Grpc,
             config: BTreeMap::new(),
             launch: LaunchOptions::default(),
             start_timeout: DEFAULT_START_TIMEOUT,
@@ -45,6 +65,22 @@ impl PluginSpec {
             connection: ConnectionSettings::default(),
             manifest: None,
         }
+    }
+
+    /// The MCP server `command` (a path, or a name looked up on PATH), run with `args`.
+    pub fn mcp_stdio(name: impl Into<String>, command: impl Into<PathBuf>, args: Vec<String>) -> Self {
+        let mut spec = PluginSpec::new(name, command, PluginKind::Tool);
+        spec.protocol = Protocol::McpStdio;
+        spec.launch.args = args;
+        spec
+    }
+
+    /// The MCP server at `url` (streamable HTTP).
+    pub fn mcp_http(name: impl Into<String>, url: impl Into<String>) -> Self {
+        let url = url.into();
+        let mut spec = PluginSpec::new(name, &url, PluginKind::Tool);
+        spec.protocol = Protocol::McpHttp { url };
+        spec
     }
 
     /// The plugin `manifest` describes, at `executable`: named and typed as the manifest says.

@@ -3,12 +3,14 @@
 //! the start with a message that says why, leaving nothing running.
 
 use super::first_line::handshake_line;
+use super::link::Link;
 use super::prepare::prepare;
-use super::process::Process;
+use super::process::{Output, Process};
 use super::spec::PluginSpec;
 use super::state::State;
 use super::Plugin;
 use crate::error::{Error, Result};
+use crate::launch::Stdio;
 use crate::handshake::{self, Handshake};
 use crate::lifecycle::{self, InitializeError};
 use crate::logs::LogSink;
@@ -23,43 +25,62 @@ use tokio::sync::watch;
 impl Plugin {
     /// Launches the plugin and brings it to `Ready`, or fails leaving nothing running.
     pub async fn start(spec: PluginSpec, sink: Arc<dyn LogSink>) -> Result<Arc<Plugin>> {
+        if spec.protocol.is_mcp() {
+            return Plugin::start_mcp(spec, sink).await;
+        }
         let original = spec.clone();
         let (spec, manifest) = prepare(spec)?;
-        let (process, first_line) = Process::launch(&spec, &sink).await?;
+        let (process, output) = Process::launch(&spec, &sink, Stdio::Handshake).await?;
+        let Output::FirstLine(first_line) = output else { unreachable!("a handshake launch reads its first line") };
         let guard = process.kill_on_drop();
         let started = Instant::now();
         let line = handshake_line(&spec, &process, first_line).await?;
         let handshake = accept(&spec, &process, &line).await?;
         let (channel, closed) = connect(&spec, &process, &handshake, started).await?;
         guard.disarm();
-        let plugin = Arc::new(Plugin {
-            name: spec.name.clone(),
-            kind: spec.kind,
-            path: spec.path.clone(),
-            pid: process.pid,
-            protocol_version: handshake.app_version,
-            address: handshake.address,
-            manifest,
-            spec: original,
-            restarts: Default::default(),
-            channel,
-            state: watch::Sender::new(State::Ready),
-            stopping: AtomicBool::new(false),
-            killed: AtomicBool::new(false),
-            process,
-            sink: sink.clone(),
-            unimplemented: Default::default(),
-        });
-        plugin.supervise(closed, sink);
+        let mut plugin = Plugin::ready(&spec, original, Link::Grpc(channel.clone()), Some(process), sink.clone());
+        plugin.protocol_version = handshake.app_version;
+        plugin.address = handshake.address.to_string();
+        plugin.manifest = manifest;
+        let plugin = Arc::new(plugin);
+        plugin.supervise(Some(closed));
+        tokio::spawn(crate::stdio::forward(channel, plugin.name.clone(), sink));
         plugin.initialize_in_time(&spec, started).await?;
         Ok(plugin)
     }
 
-    /// Registers the plugin as live, watches for its crash, and reads go-plugin's stdio stream.
-    fn supervise(self: &Arc<Self>, closed: ConnectionClosed, sink: Arc<dyn LogSink>) {
+    /// A plugin that has just become ready (the start fills in what it learnt on the way).
+    pub(super) fn ready(
+        spec: &PluginSpec,
+        original: PluginSpec,
+        link: Link,
+        process: Option<Process>,
+        sink: Arc<dyn LogSink>,
+    ) -> Plugin {
+        Plugin {
+            name: spec.name.clone(),
+            kind: spec.kind,
+            path: spec.path.clone(),
+            pid: process.as_ref().map_or(0, |p| p.pid),
+            protocol_version: 0,
+            address: String::new(),
+            manifest: None,
+            spec: original,
+            restarts: Default::default(),
+            link,
+            state: watch::Sender::new(State::Ready),
+            stopping: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            process,
+            sink,
+            unimplemented: Default::default(),
+        }
+    }
+
+    /// Registers the plugin as live and watches for its crash.
+    pub(super) fn supervise(self: &Arc<Self>, closed: Option<ConnectionClosed>) {
         super::registry::register(self);
         self.watch_for_crashes(closed);
-        tokio::spawn(crate::stdio::forward(self.channel.clone(), self.name.clone(), sink));
     }
 
     /// `Initialize` shares the start timeout: a plugin that accepts connections but never
@@ -89,7 +110,7 @@ impl Plugin {
     /// The server must speak HTTP/2 (an HTTP/1 server would otherwise look like a plugin that
     /// crashed during Initialize), then the service's `Initialize`, if it has a service.
     async fn greet_and_initialize(&self, config: &BTreeMap<String, serde_json::Value>) -> Result<()> {
-        if let Some(answer) = self.channel.wrong_protocol().await {
+        if let Some(answer) = self.channel().wrong_protocol().await {
             return Err(Error::start(
                 &self.name,
                 format!(
@@ -100,7 +121,7 @@ impl Plugin {
             ));
         }
         let Some(service) = self.kind.service() else { return Ok(()) };
-        match lifecycle::initialize(&self.channel, service, config).await {
+        match lifecycle::initialize(&self.channel(), service, config).await {
             Ok(()) => Ok(()),
             Err(InitializeError::Call(status)) => Err(self.call_error("Initialize", status).await),
             Err(InitializeError::Refused(reason)) => Err(Error::Call {

@@ -33,17 +33,19 @@ pub async fn spawn(command: Command) -> io::Result<PluginProcess> {
     // Dropped on any error below, this kills the group.
     let kill_handle = KillHandle::new(group.clone());
     let exited = watch_exit(group)?;
+    let stdin = child.stdin.take().map(|s| pipe::Sender::from_owned_fd(s.into())).transpose()?;
     let stdout = receiver(child.stdout.take())?;
     let stderr = receiver(child.stderr.take())?;
-    Ok(PluginProcess::new(child.id(), stdout, stderr, kill_handle, exited))
+    Ok(PluginProcess::new(child.id(), stdin, stdout, stderr, kill_handle, exited))
 }
 
 fn plugin_command(command: &Command) -> std::process::Command {
     let mut plugin = std::process::Command::new(exec_path(&command.program));
     plugin
         .env_clear()
+        .args(&command.args)
         .envs(command.env.iter().map(|(key, value)| (key, value)))
-        .stdin(Stdio::null())
+        .stdin(if command.pipe_stdin { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
