@@ -4,7 +4,8 @@
                                               # go-plugin's streamer, Python vector DB and reasoning strategy
     python examples/build_plugins.py --debug  # the Rust plugins without optimizations
 
-cargo and go only rebuild what changed, so running this again is cheap.
+cargo and go only rebuild what changed, so running this again is cheap. The MCP test server
+(tests/rmcp-server) is not built here: the tests build it on demand (build_rmcp_test_server).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ PY_EXAMPLES = ROOT / "examples" / "python"
 # pins go-plugin): a client stream writes a file, a server stream reads it back.
 GO_STREAMER_PLUGIN = PLUGINS / "streamer-go"
 GO_STREAMER_PACKAGE = "github.com/hashicorp/go-plugin/examples/streaming"
+# MCP servers run as tool providers: the Python SDK example (needs the `mcp` package, Python >= 3.10),
+# run with an interpreter, and rmcp's test server (a workspace crate), built by the tests.
+PY_MCP_SERVER = ROOT / "examples" / "python-mcp" / "notes_server.py"
+RMCP_TEST_SERVER_PACKAGE = "rmcp-test-server"
 
 
 def _run(command: list[str], cwd: Path) -> None:
@@ -52,14 +57,25 @@ def build_rust_embedder(release: bool = True) -> Path:
     return _build_rust_package("embedder-rust", RUST_EMBEDDER, release)
 
 
-def _build_rust_package(package: str, destination: Path, release: bool) -> Path:
+def build_rmcp_test_server(release: bool) -> Path:
+    """The MCP server of the host's MCP tests (tests/rmcp-server, built with rmcp's server side).
+    Not an example plugin: its path in the cargo target directory is returned, nothing is copied."""
+    return _cargo_build(RMCP_TEST_SERVER_PACKAGE, release)
+
+
+def _cargo_build(package: str, release: bool) -> Path:
+    """Builds a workspace binary whose name is its package's; returns its path under target/."""
     profile = "release" if release else "debug"
     command = ["cargo", "build", "--quiet", "-p", package]
     if release:
         command.append("--release")
     _run(command, ROOT)
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    built = target / profile / package
+    return target / profile / package
+
+
+def _build_rust_package(package: str, destination: Path, release: bool) -> Path:
+    built = _cargo_build(package, release)
     if not destination.exists() or built.stat().st_mtime > destination.stat().st_mtime:
         shutil.copy2(built, destination)
     return destination

@@ -4,6 +4,7 @@ What tests share besides fixtures is in helpers.py."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import shlex
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from types import ModuleType
 from typing import Callable
 
 import pytest
-from helpers import GENERATED, PY_PLUGIN, ROOT, write_executable
+from helpers import GENERATED, PY_PLUGIN, ROOT, skip_unless_ci, write_executable
 
 sys.path.insert(0, str(ROOT / "examples"))
 
@@ -79,6 +80,24 @@ def streamer_pb2(go_plugins: list[Path]) -> ModuleType:
     """The message classes of go-plugin's streaming example (generated from its own .proto)."""
     sys.path.insert(0, str(build_plugins.generate_streamer_stubs(GENERATED / "streamer")))
     return importlib.import_module("streamer_pb2")
+
+
+@pytest.fixture(scope="session")
+def rmcp_server() -> Path:
+    """The MCP test server built with rmcp (tests/rmcp-server; its flags and tools are in
+    src/main.rs). A debug build: the tests check its behaviour, not its speed."""
+    return build_plugins.build_rmcp_test_server(release=False)
+
+
+@pytest.fixture(scope="session")
+def mcp_notes_server() -> Path:
+    """The Python MCP example server (examples/python-mcp/notes_server.py), to run with this
+    interpreter; it needs the `mcp` SDK (the dev extra installs it on Python >= 3.10)."""
+    if sys.version_info < (3, 10):
+        pytest.skip("the `mcp` SDK needs Python >= 3.10")
+    if importlib.util.find_spec("mcp") is None:
+        skip_unless_ci("the `mcp` package is not installed: pip install 'mcp>=2.3' (or the dev extra)")
+    return build_plugins.PY_MCP_SERVER
 
 
 @pytest.fixture(scope="session", params=["go", "rust"])
