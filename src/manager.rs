@@ -218,6 +218,56 @@ impl PyPluginManager {
         })
     }
 
+    /// Starts an MCP server as the tool provider `name` (docs/protocol.md §10): `command` with
+    /// `args` over stdio (a bare command is looked up on PATH), or the running server at `url`
+    /// (streamable HTTP). Ready once it answered MCP's initialize.
+    #[pyo3(signature = (
+        name, command=None, args=None, *, url=None, env=None, clean_env=false, cwd=None,
+        start_timeout=60.0, shutdown_grace=2.0, call_timeout=Some(60.0)
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn load_mcp<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        command: Option<PathBuf>,
+        args: Option<Vec<String>>,
+        url: Option<String>,
+        env: Option<std::collections::BTreeMap<String, String>>,
+        clean_env: bool,
+        cwd: Option<PathBuf>,
+        start_timeout: f64,
+        shutdown_grace: f64,
+        call_timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut spec = match (command, url) {
+            (Some(command), None) => PluginSpec::mcp_stdio(&name, command, args.unwrap_or_default()),
+            (None, Some(url)) if args.is_none() => PluginSpec::mcp_http(&name, url),
+            (None, Some(_)) => {
+                return Err(config_error(format!(
+                    "plugin {name:?}: args go with command; a server at a url is already running"
+                )))
+            }
+            _ => {
+                return Err(config_error(format!(
+                    "plugin {name:?}: give exactly one of command (an MCP server to launch over stdio) and url \
+                     (its streamable HTTP endpoint)"
+                )))
+            }
+        };
+        spec.start_timeout = seconds(start_timeout, "start_timeout")?;
+        spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace")?;
+        spec.connection =
+            ConnectionSettings::from_options(Some(call_timeout.unwrap_or(0.0)), None, false, "").py_err(py)?;
+        spec.launch.env = env.unwrap_or_default().into_iter().collect();
+        spec.launch.clean_env = clean_env;
+        spec.launch.working_dir = cwd;
+        let manager = self.inner.clone();
+        bridge::spawn(py, async move { manager.load(spec).await }, |py, plugin| {
+            Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
+        })
+    }
+
     /// Stops the plugin `name` (gracefully, if it still runs) and starts it again with the same
     /// spec and config; works on a crashed or stopped plugin too. Returns its new `PluginInfo`
     /// (`restarts` counts the restarts). Clients obtained before call the new process.

@@ -356,19 +356,22 @@ class PluginInfo:
         """Its type, in full (``"llm"`` reads back as ``"llm_provider"``)."""
     @property
     def path(self) -> str:
-        """The executable."""
+        """The executable (an MCP server over HTTP: its URL)."""
     @property
     def pid(self) -> int:
-        """The plugin's process id."""
+        """The plugin's process id (0 for an MCP server over HTTP, which the host did not start)."""
     @property
     def state(self) -> PluginState:
         """``"ready"``, ``"crashed"`` (it died on its own), ``"stopping"`` or ``"stopped"``."""
     @property
+    def protocol(self) -> Literal["grpc", "mcp"]:
+        """``"grpc"`` (a go-plugin plugin) or ``"mcp"`` (an MCP server, docs/protocol.md §10)."""
+    @property
     def protocol_version(self) -> int:
-        """The app protocol version negotiated in the handshake (docs/protocol.md §2)."""
+        """The app protocol version negotiated in the handshake (docs/protocol.md §2); 0 for MCP."""
     @property
     def address(self) -> str:
-        """``"unix:/path"`` or ``"tcp:host:port"``."""
+        """``"unix:/path"`` or ``"tcp:host:port"``; ``"stdio"`` or the URL for an MCP server."""
     @property
     def restarts(self) -> int:
         """How many times ``pm.restart()`` started it again."""
@@ -917,6 +920,23 @@ class PluginManager:
         Bad options raise ``ConfigError`` at once; a plugin that cannot start raises
         ``PluginStartError`` (``HandshakeError``, ``StartTimeoutError``); a name already running
         is a ``ConfigError``, a crashed or stopped one is taken over."""
+    def load_mcp(
+        self,
+        name: str,
+        command: _StrPath | None = None,
+        args: Sequence[str] | None = None,
+        *,
+        url: str | None = None,
+        env: Mapping[str, str] | None = None,
+        clean_env: bool = False,
+        cwd: _StrPath | None = None,
+        start_timeout: float = 60.0,
+        shutdown_grace: float = 2.0,
+        call_timeout: float | None = ...,  # 60.0; None or 0: no default deadline
+    ) -> Awaitable[PluginInfo]:
+        """Starts an MCP server as the tool provider ``name`` (docs/protocol.md §10): ``command``
+        with ``args`` over stdio (a bare command is looked up on PATH), or the running server at
+        ``url`` (streamable HTTP). Call it with ``pm.tools(name)``. Errors as for ``load``."""
     def load_all(self, *, strict: bool = False, only: Sequence[str] | None = None) -> Awaitable[list[LoadResult]]:
         """Starts every configured plugin (or those named in ``only``; an unknown name is a
         ``ConfigError``) concurrently, one ``LoadResult`` each. With ``strict=True``, any

@@ -119,6 +119,9 @@ pub struct PluginInfo {
     /// "ready", "crashed", "stopping" or "stopped".
     #[pyo3(get)]
     pub state: String,
+    /// "grpc" (a go-plugin plugin) or "mcp" (an MCP server).
+    #[pyo3(get)]
+    pub protocol: String,
     #[pyo3(get)]
     pub protocol_version: u32,
     #[pyo3(get)]
@@ -159,6 +162,7 @@ impl From<hector_plugins_host::plugin::PluginStatus> for PluginInfo {
             path: s.path.display().to_string(),
             pid: s.pid,
             state: s.state.as_str().into(),
+            protocol: s.protocol.into(),
             protocol_version: s.protocol_version,
             address: s.address,
             restarts: s.restarts,

@@ -258,7 +258,11 @@ mod tests {
         let values: Vec<_> = env.iter().filter(|(k, _)| k == "HECTOR_LAUNCH_TEST_INHERITED").collect();
         assert_eq!(values, [&("HECTOR_LAUNCH_TEST_INHERITED".into(), "plugin".into())]);
         assert!(env.iter().any(|(k, _)| k == "PATH"));
-        let clean = environment(&LaunchOptions { clean_env: true, ..Default::default() }, Path::new("/tmp/x"), Stdio::Handshake);
+        let clean = environment(
+            &LaunchOptions { clean_env: true, ..Default::default() },
+            Path::new("/tmp/x"),
+            Stdio::Handshake,
+        );
         assert!(!clean.iter().any(|(k, _)| k == "PATH"));
         assert!(clean.iter().any(|(k, _)| k == "PLUGIN_UNIX_SOCKET_DIR"));
     }

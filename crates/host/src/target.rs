@@ -32,6 +32,11 @@ impl<P: Send + Sync + 'static> Target<P> {
     /// followed across its restarts.
     pub fn process(manager: &Arc<Manager<P>>, name: &str) -> Result<Self> {
         let plugin = manager.get(name, None)?;
+        if plugin.mcp_session().is_some() {
+            return Err(Error::config(format!(
+                "plugin {name:?} is an MCP server: it has no gRPC methods to call with raw bytes; call its tools with pm.tools({name:?})"
+            )));
+        }
         Ok(Target { manager: manager.clone(), name: plugin.name.clone(), kind: None, pinned: Some(plugin) })
     }
 

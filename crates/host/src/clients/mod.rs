@@ -231,8 +231,17 @@ where
     }
 }
 
-/// `Health` of any `hector.plugin` plugin, through the service of its type.
+/// `Health` of any `hector.plugin` plugin, through the service of its type; an MCP server's is
+/// its answer to `ping` (docs/protocol.md §10.3).
 pub async fn health(plugin: &Plugin, timeout: Option<Duration>) -> Result<HealthResponse> {
+    if let Some(session) = plugin.mcp_session() {
+        let session = session.clone();
+        return call(plugin, "ping", timeout, async move {
+            session.ping().await.map_err(crate::mcp::status_of)?;
+            Ok(HealthResponse { healthy: true, message: "answered MCP ping".into() })
+        })
+        .await;
+    }
     let Some(service) = plugin.kind.service() else {
         return Err(Error::config(format!(
             "plugin {:?} is a generic go-plugin plugin: it has no hector.plugin Health RPC",

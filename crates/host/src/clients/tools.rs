@@ -3,59 +3,92 @@
 //! A tool's own failure (`success = false`) is an answer, not an error: the result goes back to
 //! the model, which may try again. Only a gRPC status, a crash or a timeout is an error.
 
-use super::{call, stream_call};
-use crate::error::Result;
+use super::{call, generated_client, stream_call};
+use crate::error::{Error, Result};
+use crate::mcp::{status_of, McpSession};
 use crate::plugin::Plugin;
 use crate::proto::hector::tool_provider_client::ToolProviderClient;
 use crate::proto::hector::{Empty, HealthResponse, ListToolsResponse, ToolProgress, ToolRequest, ToolResult};
-use crate::transport::{origin, PluginChannel};
+use crate::transport::PluginChannel;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Who serves the tools: the `ToolProvider` gRPC service, or an MCP server (docs/protocol.md
+/// §10.3), mapped onto the same requests and results.
+#[derive(Clone)]
+enum Backend {
+    Grpc(ToolProviderClient<PluginChannel>),
+    Mcp(Arc<McpSession>),
+}
+
 #[derive(Clone)]
 pub struct ToolClient {
     plugin: Arc<Plugin>,
-    grpc: ToolProviderClient<PluginChannel>,
+    backend: Backend,
 }
 
 impl ToolClient {
     pub fn new(plugin: Arc<Plugin>) -> Self {
-        let channel = plugin.channel();
-        let limit = channel.max_message_bytes();
-        let grpc = ToolProviderClient::with_origin(channel, origin())
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
-        ToolClient { plugin, grpc }
+        let backend = match plugin.mcp_session() {
+            Some(session) => Backend::Mcp(session.clone()),
+            None => Backend::Grpc(generated_client!(ToolProviderClient, plugin)),
+        };
+        ToolClient { plugin, backend }
     }
 
     pub async fn list_tools(&self, timeout: Option<Duration>) -> Result<ListToolsResponse> {
-        let mut grpc = self.grpc.clone();
-        call(&self.plugin, "ListTools", timeout, async move { grpc.list_tools(Empty {}).await.map(|r| r.into_inner()) })
-            .await
+        match &self.backend {
+            Backend::Grpc(grpc) => {
+                let mut grpc = grpc.clone();
+                call(&self.plugin, "ListTools", timeout, async move {
+                    grpc.list_tools(Empty {}).await.map(|r| r.into_inner())
+                })
+                .await
+            }
+            Backend::Mcp(session) => {
+                call(&self.plugin, "tools/list", timeout, async move {
+                    let tools = session.list_tools().await.map_err(status_of)?;
+                    Ok(ListToolsResponse { tools: tools.as_ref().clone() })
+                })
+                .await
+            }
+        }
     }
 
     pub async fn execute(&self, request: ToolRequest, timeout: Option<Duration>) -> Result<ToolResult> {
-        let mut grpc = self.grpc.clone();
-        call(
-            &self.plugin,
-            "ExecuteTool",
-            timeout,
-            async move { grpc.execute_tool(request).await.map(|r| r.into_inner()) },
-        )
-        .await
+        match &self.backend {
+            Backend::Grpc(grpc) => {
+                let mut grpc = grpc.clone();
+                call(&self.plugin, "ExecuteTool", timeout, async move {
+                    grpc.execute_tool(request).await.map(|r| r.into_inner())
+                })
+                .await
+            }
+            Backend::Mcp(session) => {
+                let arguments = mcp_arguments(&self.plugin, &request)?;
+                call(&self.plugin, "tools/call", timeout, async move {
+                    session.call_tool(request.name, arguments, request.call_id).await.map_err(status_of)
+                })
+                .await
+            }
+        }
     }
 
     /// Opens `ExecuteToolStreaming`; the stream ends after the item with `done`. A provider that
-    /// answers UNIMPLEMENTED gets one `ExecuteTool` instead, yielded as that final item
-    /// (docs/protocol.md §7.7). `timeout` bounds the wait for each item.
+    /// answers UNIMPLEMENTED, and an MCP server, get one call instead, yielded as that final
+    /// item (docs/protocol.md §7.7). `timeout` bounds the wait for each item.
     pub async fn execute_stream(
         &self,
         request: ToolRequest,
         timeout: Option<Duration>,
     ) -> Result<BoxStream<'static, Result<ToolProgress>>> {
-        let mut grpc = self.grpc.clone();
+        let Backend::Grpc(grpc) = &self.backend else {
+            let result = self.execute(request, timeout).await?;
+            return Ok(futures_util::stream::iter([Ok(final_progress(result))]).boxed());
+        };
+        let mut grpc = grpc.clone();
         let sent = request.clone();
         let opened = stream_call(&self.plugin, "ExecuteToolStreaming", timeout, async move {
             grpc.execute_tool_streaming(sent).await.map(|r| r.into_inner())
@@ -72,6 +105,26 @@ impl ToolClient {
 
     pub async fn health(&self, timeout: Option<Duration>) -> Result<HealthResponse> {
         super::health(&self.plugin, timeout).await
+    }
+}
+
+/// MCP takes the arguments as a JSON object (an empty text is none); anything else is refused
+/// before the call, as the server would refuse it.
+fn mcp_arguments(plugin: &Plugin, request: &ToolRequest) -> Result<serde_json::Map<String, serde_json::Value>> {
+    if request.arguments_json.trim().is_empty() {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_str(&request.arguments_json) {
+        Ok(serde_json::Value::Object(arguments)) => Ok(arguments),
+        outcome => Err(Error::Call {
+            plugin: plugin.name.clone(),
+            method: "tools/call".into(),
+            code: tonic::Code::InvalidArgument,
+            message: match outcome {
+                Ok(other) => format!("the arguments of tool {:?} must be a JSON object, not {other}", request.name),
+                Err(e) => format!("the arguments of tool {:?} are not JSON: {e}", request.name),
+            },
+        }),
     }
 }
 

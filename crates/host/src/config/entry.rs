@@ -19,8 +19,15 @@ use std::time::Duration;
 pub(super) struct Entry {
     #[serde(rename = "type", default = "grpc")]
     pub protocol: String,
-    /// The executable. An entry has exactly one of `path`, `alias` and `fallbacks`.
+    /// The executable. An entry has exactly one of `path`, `alias` and `fallbacks` (an MCP
+    /// server: one of `command` and `url`).
     pub path: Option<String>,
+    /// `type: mcp`: the server's command (a path, or a name looked up on PATH) and its arguments.
+    pub command: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    /// `type: mcp`: the streamable HTTP endpoint of a server that already runs.
+    pub url: Option<String>,
     /// Another plugin of the same section, launched again under this name with `config`
     /// merged over its own.
     pub alias: Option<String>,
@@ -86,6 +93,67 @@ pub(super) fn to_spec(
     Ok(spec)
 }
 
+/// `{type: mcp}` (docs/protocol.md §10.1): a server launched from `command` and `args`, or
+/// reached at `url`. It has no `Initialize` and no go-plugin handshake, so what configures those
+/// is refused with the reason.
+pub(super) fn mcp_spec(name: &str, entry: Entry, base: &Path, at: &str) -> Result<PluginSpec, Invalid> {
+    let go_plugin_fields = [
+        ("path", entry.path.is_some(), "an MCP server is started from `command` (and `args`), or reached at `url`"),
+        ("config", !entry.config.is_empty(), "an MCP server has no Initialize: pass settings in `args` or `env`"),
+        ("magic_cookie_key", entry.magic_cookie_key.is_some(), "an MCP server has no go-plugin handshake"),
+        ("magic_cookie_value", entry.magic_cookie_value.is_some(), "an MCP server has no go-plugin handshake"),
+        ("protocol_versions", entry.protocol_versions.is_some(), "an MCP server has no go-plugin handshake"),
+        ("max_message_size", entry.max_message_size.is_some(), "it limits gRPC messages; an MCP server has none"),
+        ("allow_non_loopback", entry.allow_non_loopback, "it concerns go-plugin's handshake address"),
+    ];
+    if let Some((field, _, why)) = go_plugin_fields.iter().find(|(_, given, _)| *given) {
+        return Err(Invalid::at(format!("{at}.{field}"), format!("not for `type: mcp`: {why}")));
+    }
+    let mut spec = match (entry.command, entry.url) {
+        (Some(command), None) => {
+            // A path is relative to the configuration file; a bare name is looked up on PATH.
+            let command = PathBuf::from(command);
+            let command = if command.components().count() > 1 && !command.is_absolute() { base.join(command) } else { command };
+            PluginSpec::mcp_stdio(name, command, entry.args)
+        }
+        (None, Some(url)) if entry.args.is_empty() => PluginSpec::mcp_http(name, url),
+        (None, Some(_)) => {
+            return Err(Invalid::at(format!("{at}.args"), "`args` go with `command`: a server at a `url` is already running"))
+        }
+        (Some(_), Some(_)) => return Err(Invalid::at(at, "give one of `command` (a server to launch) and `url`, not both")),
+        (None, None) => {
+            return Err(Invalid::at(
+                at,
+                "an MCP server needs `command` (and `args`) to launch it over stdio, or the `url` of its streamable HTTP endpoint",
+            ))
+        }
+    };
+    let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
+        None => Ok(default),
+        Some(s) => checked_seconds(&format!("{at}.{field}"), s),
+    };
+    spec.start_timeout = seconds(entry.start_timeout, "start_timeout", DEFAULT_START_TIMEOUT)?;
+    spec.shutdown_grace = seconds(entry.shutdown_grace, "shutdown_grace", DEFAULT_SHUTDOWN_GRACE)?;
+    spec.connection = connection_settings(entry.call_timeout, None, false, at)?;
+    spec.launch.env = entry.env.into_iter().collect();
+    spec.launch.clean_env = entry.clean_env;
+    spec.launch.validate().map_err(|e| Invalid::at(at, e))?;
+    Ok(spec)
+}
+
+/// `command`, `args` and `url` describe MCP servers only.
+pub(super) fn refuse_mcp_fields(entry: &Entry, at: &str) -> Result<(), Invalid> {
+    let mcp_fields =
+        [("command", entry.command.is_some()), ("args", !entry.args.is_empty()), ("url", entry.url.is_some())];
+    match mcp_fields.iter().find(|(_, given)| *given) {
+        Some((field, _)) => Err(Invalid::at(
+            format!("{at}.{field}"),
+            format!("`{field}` describes an MCP server: add `type: mcp` (a go-plugin plugin is started from `path`)"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
 pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> Result<Builtin, Invalid> {
     let launch_fields = [
@@ -103,6 +171,9 @@ pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &st
         ("call_timeout", entry.call_timeout.is_some()),
         ("max_message_size", entry.max_message_size.is_some()),
         ("allow_non_loopback", entry.allow_non_loopback),
+        ("command", entry.command.is_some()),
+        ("args", !entry.args.is_empty()),
+        ("url", entry.url.is_some()),
     ];
     if let Some((field, _)) = launch_fields.iter().find(|(_, given)| *given) {
         return Err(Invalid::at(

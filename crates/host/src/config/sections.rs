@@ -3,7 +3,7 @@
 //! section. A name is unique across all sections.
 
 use super::deserialize::deserialize_at;
-use super::entry::{builtin_entry, to_spec, Entry};
+use super::entry::{builtin_entry, mcp_spec, refuse_mcp_fields, to_spec, Entry};
 use super::invalid::Invalid;
 use super::types::{Builtin, Fallback, BUILTIN};
 use crate::kind::PluginKind;
@@ -17,6 +17,9 @@ pub(super) const SECTIONS: [(&str, PluginKind); 5] = [
     ("tool_providers", PluginKind::Tool),
     ("reasoning_strategies", PluginKind::Reasoning),
 ];
+
+/// `type: mcp`: an MCP server as a tool provider (docs/protocol.md §10).
+const MCP: &str = "mcp";
 
 /// The key under `plugins:` that is not a section (Hector accepted discovery settings there).
 pub(super) const DISCOVERY_UNDER_PLUGINS: &str = "plugin_discovery";
@@ -70,13 +73,20 @@ pub(super) fn read_sections(
             let at = format!("plugins.{section}.{name}");
             crate::names::check_name(name).map_err(|e| Invalid::at(&at, e))?;
             let entry: Entry = deserialize_at(entry, &at)?;
-            if entry.protocol != "grpc" && entry.protocol != BUILTIN {
+            if !["grpc", BUILTIN, MCP].contains(&entry.protocol.as_str()) {
                 return Err(Invalid::at(
                     format!("{at}.type"),
                     format!(
-                        "must be \"grpc\" (a plugin process) or \"builtin\" (registered in-process), not {:?}",
+                        "must be \"grpc\" (a plugin process), \"builtin\" (registered in-process) or \"mcp\" \
+                         (an MCP server, under tool_providers), not {:?}",
                         entry.protocol
                     ),
+                ));
+            }
+            if entry.protocol == MCP && kind != PluginKind::Tool {
+                return Err(Invalid::at(
+                    format!("{at}.type"),
+                    format!("an MCP server serves tools: configure it under plugins.tool_providers, not {section}"),
                 ));
             }
             if names.contains(name) {
@@ -91,6 +101,11 @@ pub(super) fn read_sections(
                 builtins.push(builtin_entry(name, kind, &entry, &at)?);
                 continue;
             }
+            if entry.protocol == MCP {
+                specs.push(mcp_spec(name, entry, base, &at)?);
+                continue;
+            }
+            refuse_mcp_fields(&entry, &at)?;
             match (entry.path.is_some(), entry.alias.clone(), entry.fallbacks.clone()) {
                 (true, None, None) => specs.push(to_spec(name, kind, entry, base, &at)?),
                 (false, Some(target), None) => aliases.push(Alias { name: name.clone(), kind, target, entry, at }),

@@ -331,10 +331,20 @@ impl Prepared {
         let args = command
             .args
             .iter()
-            .map(|arg| CString::new(arg.as_bytes()).map_err(|_| invalid(format!("argument {arg:?} contains a NUL byte"))))
+            .map(|arg| {
+                CString::new(arg.as_bytes()).map_err(|_| invalid(format!("argument {arg:?} contains a NUL byte")))
+            })
             .collect::<io::Result<Vec<_>>>()?;
-        let argv = [program.as_ptr()].into_iter().chain(args.iter().map(|a| a.as_ptr())).chain([std::ptr::null()]).collect();
-        Ok(Prepared { cwd: command.cwd.as_deref().map(c_path).transpose()?, program, _args: args, _env: env, argv, envp })
+        let argv =
+            [program.as_ptr()].into_iter().chain(args.iter().map(|a| a.as_ptr())).chain([std::ptr::null()]).collect();
+        Ok(Prepared {
+            cwd: command.cwd.as_deref().map(c_path).transpose()?,
+            program,
+            _args: args,
+            _env: env,
+            argv,
+            envp,
+        })
     }
 }
 

@@ -74,8 +74,9 @@ pub struct McpSession {
     /// Taken by `close`.
     running: tokio::sync::Mutex<Option<RunningService<RoleClient, Handler>>>,
     tools: Arc<ToolCache>,
-    /// "name version" of the server, from its initialize answer.
-    pub server: String,
+    /// The server's name and version, from its initialize answer (empty if it gave none).
+    pub server_name: String,
+    pub server_version: String,
     /// The MCP protocol version the server chose, e.g. "2025-11-25".
     pub protocol_version: String,
 }
@@ -99,14 +100,16 @@ impl McpSession {
         }
         .map_err(|e| format!("the MCP initialize handshake failed: {e}"))?;
         let peer = running.peer().clone();
-        let (server, protocol_version) = match peer.peer_info() {
-            Some(info) => {
-                let server = info.server_info.as_ref().map(|s| format!("{} {}", s.name, s.version)).unwrap_or_default();
-                (server, info.protocol_version.to_string())
-            }
-            None => (String::new(), String::new()),
-        };
-        Ok(McpSession { peer, running: tokio::sync::Mutex::new(Some(running)), tools, server, protocol_version })
+        let info = peer.peer_info();
+        let server = info.as_ref().and_then(|info| info.server_info.as_ref());
+        Ok(McpSession {
+            server_name: server.map(|s| s.name.clone()).unwrap_or_default(),
+            server_version: server.map(|s| s.version.clone()).unwrap_or_default(),
+            protocol_version: info.map(|info| info.protocol_version.to_string()).unwrap_or_default(),
+            peer,
+            running: tokio::sync::Mutex::new(Some(running)),
+            tools,
+        })
     }
 
     /// The server's tools, from the cache when no change was announced since they were listed.

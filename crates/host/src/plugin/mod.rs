@@ -180,12 +180,16 @@ impl Plugin {
             path: self.path.clone(),
             pid: self.pid,
             state: self.state(),
+            protocol: if self.mcp_session().is_some() { "mcp" } else { "grpc" },
             protocol_version: self.protocol_version,
             address: self.address.clone(),
             exit: self.process.as_ref().and_then(Process::exit),
             restarts: self.restarts(),
             killed: self.killed.load(Ordering::SeqCst),
-            version: self.manifest.as_ref().map(|m| m.version.clone()),
+            version: match self.mcp_session() {
+                Some(session) => Some(session.server_version.clone()).filter(|v| !v.is_empty()),
+                None => self.manifest.as_ref().map(|m| m.version.clone()),
+            },
             capabilities: self.manifest.as_ref().map(|m| m.capabilities.clone()).unwrap_or_default(),
         }
     }

@@ -65,6 +65,8 @@ pub struct PluginStatus {
     pub path: PathBuf,
     pub pid: u32,
     pub state: State,
+    /// "grpc" (go-plugin) or "mcp".
+    pub protocol: &'static str,
     pub protocol_version: u32,
     pub address: String,
     pub exit: Option<ExitInfo>,
@@ -72,7 +74,7 @@ pub struct PluginStatus {
     pub restarts: u32,
     /// True when shutdown had to kill the plugin (it did not exit within the grace period).
     pub killed: bool,
-    /// From the manifest, when there is one.
+    /// From the manifest, when there is one; an MCP server's from its initialize answer.
     pub version: Option<String>,
     pub capabilities: BTreeMap<String, serde_json::Value>,
 }
