@@ -7,7 +7,6 @@ mod support;
 
 use futures_util::StreamExt;
 use hector_plugins_host::clients::llm::LlmClient;
-use hector_plugins_host::handshake::Address;
 use hector_plugins_host::plugin::ExitInfo;
 use hector_plugins_host::proto::hector::stream_chunk::ChunkType;
 use hector_plugins_host::{Error, Manager, Plugin, PluginKind, PluginSpec, State};
@@ -58,10 +57,18 @@ async fn wait_for_crash(plugin: &Plugin) {
     .await;
 }
 
+/// The socket path of a plugin's `unix:` address.
+fn unix_socket(plugin: &Plugin) -> PathBuf {
+    match plugin.address.strip_prefix("unix:") {
+        Some(path) => PathBuf::from(path),
+        None => panic!("expected a unix socket, got {}", plugin.address),
+    }
+}
+
 /// The private directory the host made for the plugin's socket (docs/protocol.md §1.3). The SDK
 /// removes its socket file on a graceful exit; removing the directory is the host's job.
 fn socket_dir(plugin: &Plugin) -> PathBuf {
-    let Address::Unix(socket) = &plugin.address else { panic!("expected a unix socket, got {}", plugin.address) };
+    let socket = unix_socket(plugin);
     let dir = socket.parent().expect("the socket is in a directory");
     assert!(dir.is_dir(), "{} is missing", dir.display());
     dir.to_path_buf()
@@ -78,7 +85,7 @@ async fn starts_ready_and_answers_generate() {
     assert_eq!(plugin.protocol_version, HECTOR_PROTOCOL_VERSION);
     let exe = std::fs::read_link(format!("/proc/{}/exe", plugin.pid)).unwrap();
     assert_eq!(exe, example_plugin().canonicalize().unwrap(), "the pid is the plugin's own, not its keeper's");
-    let Address::Unix(socket) = &plugin.address else { panic!("expected a unix socket, got {}", plugin.address) };
+    let socket = unix_socket(&plugin);
     assert!(socket.exists(), "{} is missing", socket.display());
 
     let status = plugin.status();
