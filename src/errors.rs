@@ -78,7 +78,7 @@ pub fn to_exception<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, 
             details.set_item("stderr", stderr)?;
             PluginCrashedError::type_object(py)
         }
-        Error::NotFound { name, kind, known } => {
+        Error::NotFound { name, kind, known, .. } => {
             details.set_item("plugin", name)?;
             details.set_item("kind", kind)?;
             details.set_item("known", known)?;

@@ -12,7 +12,7 @@ use crate::reasoning::PyReasoningClient;
 use crate::tools::PyToolClient;
 use crate::types::{to_json_value, PluginInfo};
 use hector_plugins_host::manager::{strict_outcome, Provider};
-use hector_plugins_host::plugin::{PluginSpec, State};
+use hector_plugins_host::plugin::{PluginSpec, Protocol, State};
 use hector_plugins_host::transport::ConnectionSettings;
 use hector_plugins_host::{config, PluginKind};
 use pyo3::prelude::*;
@@ -62,7 +62,8 @@ pub struct ConfiguredPlugin {
     pub version: Option<String>,
     pub ok: bool,
     pub error: Option<Py<PyAny>>,
-    /// "plugin" (a process to launch), "builtin" (registered in code) or "fallbacks".
+    /// "plugin" (a process to launch), "mcp" (an MCP server: `path` is its command line or URL),
+    /// "builtin" (registered in code) or "fallbacks".
     pub entry: &'static str,
     /// A fallback chain's members, in order (empty for other entries).
     pub members: Vec<String>,
@@ -323,14 +324,22 @@ impl PyPluginManager {
                     Ok(manifest) => (manifest.map(|m| m.version), None),
                     Err(e) => (None, Some(to_exception(py, &e)?.unbind())),
                 };
+                let (path, entry) = match &spec.protocol {
+                    Protocol::Grpc => (spec.path.display().to_string(), "plugin"),
+                    Protocol::McpStdio => {
+                        let words = std::iter::once(spec.path.display().to_string()).chain(spec.launch.args.clone());
+                        (words.collect::<Vec<_>>().join(" "), "mcp")
+                    }
+                    Protocol::McpHttp { url } => (url.clone(), "mcp"),
+                };
                 Ok(ConfiguredPlugin {
                     name: spec.name,
                     kind: spec.kind.as_str().into(),
-                    path: spec.path.display().to_string(),
+                    path,
                     version,
                     ok: error.is_none(),
                     error,
-                    entry: "plugin",
+                    entry,
                     members: Vec::new(),
                 })
             })

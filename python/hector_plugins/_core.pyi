@@ -441,7 +441,8 @@ class ConfiguredPlugin:
         """What would stop it from loading (e.g. ``ConfigError``, ``PluginStartError``), or None."""
     @property
     def entry(self) -> EntryKind:
-        """``"plugin"`` (a process to launch), ``"builtin"`` (registered in code) or ``"fallbacks"``."""
+        """``"plugin"`` (a process to launch), ``"mcp"`` (an MCP server; ``path`` is its command line
+        or URL), ``"builtin"`` (registered in code) or ``"fallbacks"``."""
     @property
     def members(self) -> list[str]:
         """A fallback chain's members, in order (empty for other entries)."""

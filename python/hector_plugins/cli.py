@@ -145,9 +145,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             "path": info.path,
             "version": info.version,
             "pid": info.pid,
+            "protocol": info.protocol,
+            "address": info.address,
             "protocol_version": info.protocol_version,
             "capabilities": info.capabilities,
         }
+        if info.type == "tool_provider":
+            tools = pm.tools(info.name)
+            out["tools"] = [tool.name for tool in await tools.list_tools()]
+            health = await tools.health()
+            out["health"] = {"healthy": health.healthy, "message": health.message}
         if info.type == "llm_provider":
             llm = pm.llm(info.name)
             model = await llm.model_info()

@@ -65,7 +65,7 @@ ReceivedChunkType = Union[ChunkType, Literal["unknown"]]
 """``StreamChunk.type``: one of ``ChunkType``, or ``"unknown"`` when a plugin sent a type number
 outside the protocol's four."""
 
-EntryKind = Literal["plugin", "builtin", "fallbacks"]
+EntryKind = Literal["plugin", "mcp", "builtin", "fallbacks"]
 """``ConfiguredPlugin.entry``: a process to launch, an in-process provider declared ``type:
 builtin``, or a fallback chain."""
 

@@ -35,8 +35,14 @@ pub enum Error {
     Crashed { plugin: String, method: String, exit: String, stderr: Vec<String> },
 
     /// No plugin of that name (and kind) is loaded. `kind` is a type name, or "plugin" for any.
-    #[error("no {} named {name:?} is loaded{}", kind_of_plugin(kind), known_names(known))]
-    NotFound { name: String, kind: String, known: Vec<String> },
+    #[error("no {} named {name:?} is loaded{}", kind_of_plugin(kind), elsewhere_or_known(name, elsewhere, known))]
+    NotFound {
+        name: String,
+        kind: String,
+        known: Vec<String>,
+        /// The type the name has, when it is loaded as another type than asked for.
+        elsewhere: Option<String>,
+    },
 
     /// The plugin (or a fallback chain, or the whole manager) cannot be called now; `state` says
     /// why, and whether that can change.
@@ -177,6 +183,14 @@ pub fn format_duration(duration: Duration) -> String {
     format!("{text}{unit}")
 }
 
+/// What to say after "no X named N is loaded": that N is of another type, or which names are.
+fn elsewhere_or_known(name: &str, elsewhere: &Option<String>, known: &[String]) -> String {
+    match elsewhere {
+        Some(kind) => format!(": {name:?} is {}, reached with its own client", crate::kind::with_article(kind)),
+        None => known_names(known),
+    }
+}
+
 fn known_names(known: &[String]) -> String {
     if known.is_empty() {
         " (none are loaded)".into()
@@ -225,9 +239,10 @@ mod tests {
 
     #[test]
     fn messages_read_as_sentences() {
-        let not_found = Error::NotFound { name: "ecoh".into(), kind: "plugin".into(), known: vec!["echo".into()] };
+        let not_found =
+            Error::NotFound { name: "ecoh".into(), kind: "plugin".into(), known: vec!["echo".into()], elsewhere: None };
         assert_eq!(not_found.to_string(), "no plugin named \"ecoh\" is loaded (loaded: echo)");
-        let typed = Error::NotFound { name: "x".into(), kind: "llm_provider".into(), known: vec![] };
+        let typed = Error::NotFound { name: "x".into(), kind: "llm_provider".into(), known: vec![], elsewhere: None };
         assert_eq!(typed.to_string(), "no llm_provider plugin named \"x\" is loaded (none are loaded)");
         let timeout = Error::StartTimeout {
             plugin: "slow".into(),

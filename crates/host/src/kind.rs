@@ -61,6 +61,14 @@ impl PluginKind {
     }
 }
 
+/// A type name (`PluginKind::as_str`) with its article, for messages.
+pub fn with_article(kind: &str) -> String {
+    match kind.parse::<PluginKind>() {
+        Ok(kind) => kind.with_article().into(),
+        Err(_) => format!("a {kind}"),
+    }
+}
+
 impl fmt::Display for PluginKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -67,7 +67,7 @@ impl ToolClient {
                 .await
             }
             Backend::Mcp(session) => {
-                let arguments = mcp_arguments(&self.plugin, &request)?;
+                let arguments = mcp_arguments(&self.plugin.name, &request)?;
                 call(&self.plugin, "tools/call", timeout, async move {
                     session.call_tool(request.name, arguments, request.call_id).await.map_err(status_of)
                 })
@@ -110,14 +110,14 @@ impl ToolClient {
 
 /// MCP takes the arguments as a JSON object (an empty text is none); anything else is refused
 /// before the call, as the server would refuse it.
-fn mcp_arguments(plugin: &Plugin, request: &ToolRequest) -> Result<serde_json::Map<String, serde_json::Value>> {
+fn mcp_arguments(plugin: &str, request: &ToolRequest) -> Result<serde_json::Map<String, serde_json::Value>> {
     if request.arguments_json.trim().is_empty() {
         return Ok(serde_json::Map::new());
     }
     match serde_json::from_str(&request.arguments_json) {
         Ok(serde_json::Value::Object(arguments)) => Ok(arguments),
         outcome => Err(Error::Call {
-            plugin: plugin.name.clone(),
+            plugin: plugin.into(),
             method: "tools/call".into(),
             code: tonic::Code::InvalidArgument,
             message: match outcome {
@@ -131,4 +131,25 @@ fn mcp_arguments(plugin: &Plugin, request: &ToolRequest) -> Result<serde_json::M
 /// The one item a provider without streaming yields: done, with its result.
 pub fn final_progress(result: ToolResult) -> ToolProgress {
     ToolProgress { done: true, result: Some(result), ..Default::default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(arguments_json: &str) -> ToolRequest {
+        ToolRequest { name: "add".into(), arguments_json: arguments_json.into(), call_id: String::new() }
+    }
+
+    #[test]
+    fn mcp_arguments_are_a_json_object_or_nothing() {
+        assert_eq!(mcp_arguments("fs", &request(r#"{"a": 1}"#)).unwrap()["a"], 1);
+        assert!(mcp_arguments("fs", &request("  ")).unwrap().is_empty());
+        for bad in ["[1, 2]", "{not json", "3"] {
+            match mcp_arguments("fs", &request(bad)) {
+                Err(Error::Call { code: tonic::Code::InvalidArgument, method, .. }) => assert_eq!(method, "tools/call"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
 }

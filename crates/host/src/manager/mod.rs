@@ -75,7 +75,12 @@ impl<P: Send + Sync + 'static> Manager<P> {
                     Some(spec) => (spec.clone(), 0),
                     None => {
                         let known = plugins.iter().map(|p| p.name.clone()).collect();
-                        return Err(Error::NotFound { name: name.into(), kind: "plugin".into(), known });
+                        return Err(Error::NotFound {
+                            name: name.into(),
+                            kind: "plugin".into(),
+                            known,
+                            elsewhere: None,
+                        });
                     }
                 },
             }

@@ -118,7 +118,14 @@ impl<P: Send + Sync + 'static> Manager<P> {
             .map(|p| p.name.clone())
             .chain(builtins.iter().filter(|b| wanted(b.kind)).map(|b| b.name.clone()))
             .collect();
-        Err(Error::NotFound { name: name.into(), kind: kind_name, known })
+        let elsewhere = plugins
+            .iter()
+            .map(|p| (&p.name, p.kind))
+            .chain(builtins.iter().map(|b| (&b.name, b.kind)))
+            .chain(self.fallbacks.iter().map(|f| (&f.name, f.kind)))
+            .find(|(other, _)| *other == name)
+            .map(|(_, kind)| kind.as_str().to_string());
+        Err(Error::NotFound { name: name.into(), kind: kind_name, known, elsewhere })
     }
 
     /// The plugin process called `name` (or serving the chain `name`); an in-process provider
