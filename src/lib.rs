@@ -74,5 +74,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bridge::AsyncStream>()?;
     m.add_class::<bridge::Ready>()?;
     m.add_function(wrap_pyfunction!(_shutdown_all, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::_log_levels_changed, m)?)?;
     Ok(())
 }

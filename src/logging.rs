@@ -75,6 +75,17 @@ pub fn sink() -> Arc<PythonLogSink> {
 /// How long a logger's effective level is trusted before Python is asked again.
 const LEVEL_CACHE_TTL: Duration = Duration::from_secs(1);
 
+/// Bumped by Python whenever a logger's level may have changed (`hector_plugins._logging` hooks
+/// logging's cache clearing, which `setLevel` and `logging.disable` call): the cached levels
+/// are then stale at once, so a record is never dropped for a level that no longer holds.
+static LEVELS_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Called by `hector_plugins._logging` when logging's levels change.
+#[pyfunction]
+pub fn _log_levels_changed() {
+    LEVELS_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
 fn python_level(level: Level) -> i64 {
     match level {
         Level::Trace => 5,
@@ -88,9 +99,13 @@ fn python_level(level: Level) -> i64 {
 fn forward(receiver: Receiver<(LogRecord, usize)>, sink: &PythonLogSink) {
     // Records below their logger's level are dropped here, without taking the GIL: a plugin
     // that logs a debug line per call would otherwise cost a GIL round trip per call.
-    let mut levels: HashMap<String, (i64, Instant)> = HashMap::new();
-    let enabled = |levels: &HashMap<String, (i64, Instant)>, record: &LogRecord| match levels.get(&record.plugin) {
-        Some((threshold, checked)) if checked.elapsed() < LEVEL_CACHE_TTL => python_level(record.level) >= *threshold,
+    let mut levels: HashMap<String, (i64, Instant, u64)> = HashMap::new();
+    let enabled = |levels: &HashMap<String, (i64, Instant, u64)>, record: &LogRecord| match levels.get(&record.plugin) {
+        Some((threshold, checked, generation))
+            if checked.elapsed() < LEVEL_CACHE_TTL && *generation == LEVELS_GENERATION.load(Ordering::SeqCst) =>
+        {
+            python_level(record.level) >= *threshold
+        }
         _ => true,
     };
     while let Ok(first) = receiver.recv() {
@@ -120,10 +135,12 @@ fn forward(receiver: Receiver<(LogRecord, usize)>, sink: &PythonLogSink) {
         if PYTHON_EXITING.load(Ordering::SeqCst) {
             continue;
         }
+        // Read before Python is asked: a change made while it answers makes the answer stale.
+        let generation = LEVELS_GENERATION.load(Ordering::SeqCst);
         Python::attach(|py| match emit(py, batch) {
             Ok(effective) => {
                 let now = Instant::now();
-                levels.extend(effective.into_iter().map(|(plugin, level)| (plugin, (level, now))));
+                levels.extend(effective.into_iter().map(|(plugin, level)| (plugin, (level, now, generation))));
             }
             Err(error) => error.print(py),
         });

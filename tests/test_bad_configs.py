@@ -38,7 +38,7 @@ CONFIGS: dict[str, tuple[str, str]] = {
     ),
     "netrpc plugin": (
         ENTRY.format("path: ./x, type: netrpc"),
-        'plugins.llm_providers.x.type: must be "grpc" (a plugin process) or "builtin"',
+        'plugins.llm_providers.x.type: must be "grpc" (a plugin process), "builtin" (registered in-process) or "mcp"',
     ),
     "builtin with a path": (
         ENTRY.format("path: ./x, type: builtin"),

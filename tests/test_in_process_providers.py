@@ -241,7 +241,7 @@ def test_builtin_entries_are_validated() -> None:
         {"type": "builtin", "config": {"k": "v"}},
         r"local.config: a built-in provider is created and configured in code",
     )
-    refused({"type": "openai"}, r'local.type: must be "grpc" \(a plugin process\) or "builtin"')
+    refused({"type": "openai"}, r'local.type: must be "grpc" \(a plugin process\), "builtin" .* or "mcp"')
     refused(
         {"type": "builtin", "magic_cookie_key": "K"},
         r"local.magic_cookie_key: a built-in provider .* takes no `magic_cookie_key`",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import Message, PluginManager, PluginStartError
-from helpers import wait_for_log, write_executable
+from helpers import KV, wait_for_log, wait_until, write_executable
 
 
 async def test_hclog_json_lines_keep_level_and_fields(go_plugin: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -110,3 +110,30 @@ async def test_untagged_stderr_is_a_warning_and_a_traceback_an_error(
             caplog, lambda r: r.getMessage() == "Traceback (most recent call last):", "its first line"
         )
         assert first.levelno == last.levelno == logging.ERROR
+
+
+async def test_a_level_raised_while_a_plugin_logs_takes_effect_at_once(
+    kv_plugin: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The forwarder caches each plugin logger's level to drop disabled records without the GIL;
+    raising the level must clear that cache at once, not after it expires."""
+    from google.protobuf import wrappers_pb2
+    from hector_plugins import _logging
+
+    asked: list[str] = []
+    emit = _logging.emit
+
+    def spy(records: list[_logging.Record]) -> dict[str, int]:
+        asked.extend(record[0] for record in records)
+        return emit(records)
+
+    monkeypatch.setattr(_logging, "emit", spy)
+    caplog.set_level(logging.WARNING, logger="hector_plugins.plugin")
+    async with PluginManager() as pm:
+        await pm.load(kv_plugin, name="kv-levels", protocol_versions=[3], **KV)
+        # Its INFO start-up lines reached Python, which answered WARNING: the forwarder caches it.
+        await wait_until(lambda: "kv-levels" in asked, timeout=10, message="no record of the plugin reached Python")
+        caplog.set_level(logging.INFO, logger="hector_plugins.plugin")
+        echo = wrappers_pb2.BytesValue(value=b"a").SerializeToString()
+        assert [r async for r in pm.raw("kv-levels").bidi_stream("/kv.KV/Echo", [echo])] == [echo]
+        await wait_for_log(caplog, lambda r: r.getMessage() == "echo ended", "'echo ended' at INFO")

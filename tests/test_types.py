@@ -114,6 +114,7 @@ def test_configured_types_and_entry_kinds_are_in_their_literals() -> None:
     sections = ["llm_providers", "database_providers", "embedder_providers", "tool_providers", "reasoning_strategies"]
     config: dict[str, Any] = {"plugins": {section: {section: {"path": "/nonexistent"}} for section in sections}}
     config["plugins"]["llm_providers"].update({"local": {"type": "builtin"}, "chain": {"fallbacks": ["local"]}})
+    config["plugins"]["tool_providers"]["mcp"] = {"type": "mcp", "url": "http://127.0.0.1:1/mcp"}
     entries = PluginManager(config).validate()
     # Every type but "grpc" has a section; "grpc" is read back from a plugin below.
     assert sorted({e.type for e in entries}) == sorted(set(values(PluginType)) - {"grpc"})

@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import atexit
 
-from . import errors, literals, providers
+from . import (
+    _logging,  # noqa: F401  (imported for its hook on logging's level changes)
+    errors,
+    literals,
+    providers,
+)
 from ._core import (
     AsyncStream,
     ConfiguredPlugin,

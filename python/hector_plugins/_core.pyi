@@ -78,6 +78,7 @@ __all__ = [
     "ToolProgress",
     "ToolResult",
     "__version__",
+    "_log_levels_changed",
     "_shutdown_all",
 ]
 
@@ -1016,6 +1017,10 @@ class PluginManager:
         """``PluginClosedError`` if this manager was shut down already."""
     def __aexit__(self, *_exc_info: object) -> Awaitable[None]:
         """``shutdown()`` with each plugin's own grace."""
+
+def _log_levels_changed() -> None:
+    """Logging's levels changed: plugin records the forwarder dropped by a cached level must be
+    checked again (``hector_plugins._logging`` calls it)."""
 
 def _shutdown_all(grace: float | None = None) -> None:
     """Interpreter exit: stops every live plugin of this process (graceful, then killed)."""

@@ -27,6 +27,28 @@ _LEVELS = {
 Record = tuple[str, str, str, Optional[str], Optional[str], str]
 
 
+def _watch_level_changes() -> None:
+    """Tells the Rust forwarder whenever logging's levels change. `Logger.setLevel` and
+    `logging.disable` clear logging's own level caches through `Manager._clear_cache`; the
+    forwarder's cache (which spares a GIL round trip per disabled record) must be cleared with
+    them, or records at a newly enabled level would be lost for up to a second."""
+    from ._core import _log_levels_changed
+
+    clear_cache = getattr(logging.Manager, "_clear_cache", None)
+    if clear_cache is None or getattr(clear_cache, "_hector_plugins", False):
+        return  # an interpreter without it: the forwarder's cache expires within a second
+
+    def clear_and_tell(self: logging.Manager) -> None:
+        clear_cache(self)
+        _log_levels_changed()
+
+    clear_and_tell._hector_plugins = True  # type: ignore[attr-defined]
+    logging.Manager._clear_cache = clear_and_tell  # type: ignore[attr-defined,method-assign]
+
+
+_watch_level_changes()
+
+
 def emit(records: Sequence[Record]) -> dict[str, int]:
     """Logs each record; returns each plugin logger's effective level, which the Rust side
     caches briefly to drop disabled records without taking the GIL."""
