@@ -26,6 +26,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peers  # noqa: E402
+import report  # noqa: E402
 from report import fmt, median, ratio, table  # noqa: E402
 
 HEADING = "## Vector database: upsert and search, Python vectordb example plugin"
@@ -186,28 +187,6 @@ def section(m: dict[str, Any]) -> list[str]:
     ]
 
 
-def insert_before_goals(body: list[str], lines: list[str]) -> None:
-    """Puts this workload's section into a full run's report, before its goals."""
-    at = body.index("## Goals") if "## Goals" in body else len(body)
-    while at > 0 and body[at - 1] == "":
-        at -= 1
-    body[at:at] = lines
-
-
-def replace_section(results: Path, lines: list[str]) -> None:
-    """Puts `lines` in place of this workload's section of RESULTS.md (before the goals when new)."""
-    text = results.read_text().rstrip("\n").split("\n")
-    body = lines[1:]  # without the leading blank line
-    if HEADING in text:
-        start = text.index(HEADING)
-        end = next((i for i in range(start + 1, len(text)) if text[i].startswith("## ")), len(text))
-        text[start:end] = [*body, ""] if end < len(text) else body
-    else:
-        at = text.index("## Goals") if "## Goals" in text else len(text)
-        text[at:at] = [*body, ""]
-    results.write_text("\n".join(text) + "\n")
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--vectors", type=int, default=100_000, help="vectors upserted per client and round")
@@ -228,7 +207,7 @@ def main() -> None:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = " ".join(f"{x:.2f}" for x in LOAD_AT_START)
     lines = [*section(m), "", f"Measured on its own by `{command}`, {stamp}, load average at start {load}."]
-    replace_section(args.output, lines)
+    report.replace_section(args.output, HEADING, lines)
     print("\n".join(lines))
 
 

@@ -79,11 +79,13 @@ class UnarySamples:
         return statistics.median(getattr(self, metric))
 
 
-async def measure_unary(call: Call, n: int, warm: int, into: UnarySamples, *, with_concurrency: bool = True) -> None:
-    """One round for one client: sequential latencies, then each concurrency level."""
+async def measure_unary(
+    call: Call, n: int, warm: int, into: UnarySamples, *, concurrency: tuple[int, ...] = CONCURRENCY
+) -> None:
+    """One round for one client: sequential latencies, then each concurrency level (none: `()`)."""
     await sequential(call, warm)
-    if with_concurrency:
-        await concurrent(call, warm, 16)
+    if concurrency:
+        await concurrent(call, warm, concurrency[0])
     gc.collect()
     latencies, rate, cpu = await sequential(call, n)
     latencies.sort()
@@ -92,11 +94,10 @@ async def measure_unary(call: Call, n: int, warm: int, into: UnarySamples, *, wi
     into.seq_rate.append(rate)
     into.cpu_us.append(cpu)
     into.last_latencies_ns = latencies
-    if with_concurrency:
-        for tasks in CONCURRENCY:
-            await concurrent(call, warm, tasks)
-            gc.collect()
-            into.conc_rate[tasks].append(await concurrent(call, n, tasks))
+    for tasks in concurrency:
+        await concurrent(call, warm, tasks)
+        gc.collect()
+        into.conc_rate[tasks].append(await concurrent(call, n, tasks))
 
 
 async def chunks_per_second(

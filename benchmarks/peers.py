@@ -1,5 +1,6 @@
 """The peers hector_plugins is measured against: a Python grpc.aio client, go-plugin's own Go host
-(benchmarks/go-host) and the native Rust floors (benchmarks/rust-floor). Builds them and runs them."""
+(benchmarks/go-host) and the native Rust floors (benchmarks/rust-floor). Builds them and runs them.
+(The `mcp` SDK's client, the MCP workload's peer, is in mcp_calls.py.)"""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ RUST_FLOOR = TARGET / "release" / "bench-floor"
 sys.path.insert(0, str(ROOT / "examples"))
 import build_plugins  # noqa: E402  (examples/ is not a package)
 
+# The MCP workload's server (tests/rmcp-server), a release build.
+RMCP_SERVER = TARGET / "release" / build_plugins.RMCP_TEST_SERVER_PACKAGE
+
 
 def run(command: list[str], cwd: Path = ROOT) -> None:
     print("+", " ".join(command), file=sys.stderr, flush=True)
@@ -28,8 +32,10 @@ def run(command: list[str], cwd: Path = ROOT) -> None:
 
 
 def build_all() -> None:
-    """The example plugins (release), the Go host and the Rust floor. Incremental: cheap when built."""
+    """The example plugins (release), the rmcp MCP server, the Go host and the Rust floor.
+    Incremental: cheap when built."""
     build_plugins.build_all(release=True)
+    build_plugins.build_rmcp_test_server(release=True)
     if shutil.which("go") is None:
         sys.exit("the go-plugin host benchmark needs Go (https://go.dev/dl/)")
     run(["go", "build", "-o", str(GO_HOST), "."], cwd=ROOT / "benchmarks" / "go-host")

@@ -62,6 +62,72 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [f"| {' | '.join(header)} |", align, *(f"| {' | '.join(row)} |" for row in rows)]
 
 
+GOALS = "## Goals"
+
+
+def goal_row(goal: Goal) -> str:
+    """The goal's row of the Goals table."""
+    return f"| {goal.text} | {goal.shown} | **{goal.verdict}** | {goal.detail} |"
+
+
+def goals_table(measured: list[Goal]) -> list[str]:
+    """RESULTS.md's Goals section."""
+    return [
+        "",
+        GOALS,
+        "",
+        "| goal | achieved | verdict | figures |",
+        "|---|---:|---|---|",
+        *(goal_row(goal) for goal in measured),
+    ]
+
+
+# --------------------------------------------------------------------------- one section of RESULTS.md
+
+
+def insert_before_goals(body: list[str], lines: list[str]) -> None:
+    """Puts a workload's section into a full run's report, before its goals."""
+    at = body.index(GOALS) if GOALS in body else len(body)
+    while at > 0 and body[at - 1] == "":
+        at -= 1
+    body[at:at] = lines
+
+
+def replace_section(results: Path, heading: str, lines: list[str]) -> None:
+    """Puts `lines` in place of the section `heading` of RESULTS.md (before the goals when new):
+    how a workload run on its own updates its part of the last full run's report."""
+    text = results.read_text().rstrip("\n").split("\n")
+    body = lines[1:]  # without the leading blank line
+    if heading in text:
+        start = text.index(heading)
+        end = next((i for i in range(start + 1, len(text)) if text[i].startswith("## ")), len(text))
+        text[start:end] = [*body, ""] if end < len(text) else body
+    else:
+        at = text.index(GOALS) if GOALS in text else len(text)
+        text[at:at] = [*body, ""]
+    results.write_text("\n".join(text) + "\n")
+
+
+def replace_goal(results: Path, goal: Goal) -> None:
+    """Puts `goal`'s row in place of its row of the Goals table (at its end when new); a report
+    without a Goals table is left as it is."""
+    text = results.read_text().rstrip("\n").split("\n")
+    if GOALS not in text:
+        return
+    first = next((i for i in range(text.index(GOALS) + 1, len(text)) if text[i].startswith("|")), None)
+    if first is None:
+        return
+    end = first
+    while end < len(text) and text[end].startswith("|"):
+        end += 1
+    same = [i for i in range(first, end) if text[i].startswith(f"| {goal.text} |")]
+    if same:
+        text[same[0]] = goal_row(goal)
+    else:
+        text.insert(end, goal_row(goal))
+    results.write_text("\n".join(text) + "\n")
+
+
 # --------------------------------------------------------------------------- machine
 
 

@@ -1,6 +1,6 @@
 """The benchmark harness: hector_plugins against its peers, side by side, in one run.
 
-    python benchmarks/run.py            # full run (~3 minutes on 2 cores); writes RESULTS.md + latency.png
+    python benchmarks/run.py            # full run (~8 minutes on 2 cores); writes RESULTS.md + latency.png
     python benchmarks/run.py --quick    # a short smoke run (same workloads, fewer calls)
 
 Peers, on the same plugin process where it applies:
@@ -9,11 +9,13 @@ Peers, on the same plugin process where it applies:
   * go-host      go-plugin's own Go host (benchmarks/go-host) on the Go echo plugin
   * floors       Rust (benchmarks/rust-floor, on the same plugin): a raw unix-socket round
                  trip, a tonic client, hector's own Rust client; and an in-process Python call
+  * mcp SDK      the official `mcp` Python package's client, on an MCP server of its own
 
 Workloads: tiny unary Generate (p50/p99, calls/s at concurrency 1, 16, 256, host CPU per call),
 a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin,
-`embed_batch` of 10,000 texts at dimension 384 (vectors/s, MB/s; embeddings.py), and a vector
-database's upserts and searches (benchmarks/database.py, against grpc.aio).
+`embed_batch` of 10,000 texts at dimension 384 (vectors/s, MB/s; embeddings.py), MCP tool calls
+over stdio against the `mcp` SDK's client (mcp_calls.py), and a vector database's upserts and
+searches (benchmarks/database.py, against grpc.aio).
 Rounds alternate the clients so machine noise hits them alike; tables show medians across
 rounds. Nothing here asserts on times; the goals are reported, met or not.
 """
@@ -36,10 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import database  # noqa: E402
 import embeddings  # noqa: E402
+import mcp_calls  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 import sections  # noqa: E402
-from measure import UnarySamples, children_cpu_seconds, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
+from measure import CONCURRENCY, UnarySamples, children_cpu_seconds, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
 
 ROOT = peers.ROOT
 PLUGINS = ROOT / "examples" / "plugins"
@@ -103,9 +106,8 @@ async def python_round(
     order = list(clients) if r % 2 == 0 else list(clients)[::-1]
     print(f"  round {r + 1}/{args.rounds} ({' / '.join(order)})", file=sys.stderr, flush=True)
     for name in order:
-        await measure_unary(
-            clients[name], args.calls, args.warmup, unary[name], with_concurrency=name not in SEQUENTIAL_ONLY
-        )
+        levels = () if name in SEQUENTIAL_ONLY else CONCURRENCY
+        await measure_unary(clients[name], args.calls, args.warmup, unary[name], concurrency=levels)
     for name in streams if r % 2 == 0 else list(streams)[::-1]:
         open_stream, text = streams[name]
         rates[name].append(await chunks_per_second(open_stream, args.chunks, text))
@@ -303,7 +305,7 @@ def memory(plugin: Path) -> dict[str, float]:
 
 async def measure_all(
     args: argparse.Namespace,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
     print("unary and streaming, Rust plugin", file=sys.stderr, flush=True)
     rust = await rust_plugin_workloads(args)
     print("unary and streaming, Go plugin (hector and go-plugin's host)", file=sys.stderr, flush=True)
@@ -320,7 +322,9 @@ async def measure_all(
     go["startup"] = startup
     print("embeddings", file=sys.stderr, flush=True)
     embed = await embeddings.embedder_workloads(args)
-    return rust, go, startup, embed
+    print("MCP tool calls", file=sys.stderr, flush=True)
+    mcp = await mcp_calls.measure(peers.RMCP_SERVER, args.calls, args.rounds)
+    return rust, go, startup, embed, mcp
 
 
 def parse_args() -> argparse.Namespace:
@@ -366,7 +370,7 @@ def main() -> None:
         peers.build_all()
     peers.generate_stubs()
     started = time.monotonic()
-    rust, go, startup, embed = asyncio.run(measure_all(args))
+    rust, go, startup, embed, mcp = asyncio.run(measure_all(args))
     print("memory", file=sys.stderr, flush=True)
     mem = memory(RUST_PLUGIN)
     print("vector database", file=sys.stderr, flush=True)
@@ -383,9 +387,10 @@ def main() -> None:
         startup=startup,
         memory=mem,
         embed=embed,
+        mcp=mcp,
     )
     body, goals = sections.build(figures, CHART.name)
-    database.insert_before_goals(body, database.section(db))
+    report.insert_before_goals(body, database.section(db))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart = args.output.parent / CHART.name
     report.latency_chart(

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import embeddings
+import mcp_calls
 from measure import CONCURRENCY, UnarySamples
-from report import Goal, divide, fmt, median, ratio, table
+from report import Goal, divide, fmt, goals_table, median, ratio, table
 
 GO_KEYS = ("p50_us", "p99_us", "seq_calls_per_s", "c16_calls_per_s", "c256_calls_per_s")
 
@@ -33,6 +34,7 @@ class Figures:
     startup: dict[str, dict[int, dict[str, float]]]
     memory: dict[str, float]
     embed: dict[str, Any]  # rates: {client: [vectors/s per round]}, loop_texts (embeddings.py)
+    mcp: dict[str, Any]  # missing, rounds, servers: {server: {label, calls, warm, samples}} (mcp_calls.py)
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @property
@@ -345,6 +347,7 @@ def goals(f: Figures) -> list[Goal]:
             f"{fmt(stream_ours)} vs {fmt(stream_grpc)} chunks/s",
         ),
         *embeddings.goals(f.embed),
+        *mcp_calls.goals(f.mcp),
         Goal(
             "under 2 MiB of host memory per idle plugin",
             per_plugin_kib / 1024,
@@ -353,17 +356,6 @@ def goals(f: Figures) -> list[Goal]:
             f"{per_plugin_kib:.0f} KiB",
             unit=" MiB",
         ),
-    ]
-
-
-def goals_section(measured: list[Goal]) -> list[str]:
-    return [
-        "",
-        "## Goals",
-        "",
-        "| goal | achieved | verdict | figures |",
-        "|---|---:|---|---|",
-        *(f"| {goal.text} | {goal.shown} | **{goal.verdict}** | {goal.detail} |" for goal in measured),
     ]
 
 
@@ -407,8 +399,9 @@ def build(f: Figures, chart_name: str) -> tuple[list[str], list[Goal]]:
         + startup_section(f)
         + memory_section(f)
         + embeddings.section(f.embed)
+        + mcp_calls.section(f.mcp)
         + bounds_section(f)
-        + goals_section(measured)
+        + goals_table(measured)
         + rounds_section(f, chart_name)
     )
     return lines, measured
