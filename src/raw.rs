@@ -7,10 +7,12 @@ use crate::durations::timeout_arg;
 use crate::errors::IntoPyResult;
 use crate::raw_requests;
 use bytes::Bytes;
+use futures_util::Stream;
 use hector_plugins_host::clients::raw::RawClient;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
+use std::time::Duration;
 
 #[pyclass(module = "hector_plugins", frozen, name = "RawClient")]
 pub struct PyRawClient {
@@ -22,6 +24,23 @@ impl PyRawClient {
     /// The request's bytes (none: an empty message).
     fn request(&self, method: &str, request: Option<&Bound<'_, PyAny>>) -> PyResult<Bytes> {
         Ok(request.map(|r| request_bytes(self.target.name(), method, r)).transpose()?.unwrap_or_default())
+    }
+
+    /// What a call with a stream of requests starts from: `requests` checked, the timeout, a
+    /// client of the process that serves the name now, and the request channel Python feeds.
+    fn streamed(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        requests: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<(RawClient, raw_requests::RequestSender, impl Stream<Item = Bytes> + Send + 'static, Option<Duration>)>
+    {
+        raw_requests::check_requests(self.target.name(), method, requests)?;
+        let timeout = timeout_arg(timeout)?;
+        let client = self.current(py)?;
+        let (sender, stream) = raw_requests::channel(self.target.name(), method);
+        Ok((client, sender, stream, timeout))
     }
 
     /// A client of the process that serves the name now.
@@ -66,9 +85,7 @@ impl PyRawClient {
         let request = self.request(&method, request)?;
         let timeout = timeout_arg(timeout)?;
         let client = self.current(py)?;
-        bridge::spawn(py, async move { client.unary(&method, request, timeout).await }, |py, bytes| {
-            Ok(PyBytes::new(py, &bytes).into_any().unbind())
-        })
+        bridge::spawn(py, async move { client.unary(&method, request, timeout).await }, py_bytes)
     }
 
     /// Server-streaming call: an async iterator of response bytes. `timeout` bounds the wait
@@ -86,9 +103,7 @@ impl PyRawClient {
         let timeout = timeout_arg(timeout)?;
         let client = self.current(py)?;
         let opener = async move { client.server_stream(&method, request, timeout).await };
-        Ok(AsyncStream::start(self.target.name(), opener, |py, bytes: Bytes| {
-            Ok(PyBytes::new(py, &bytes).into_any().unbind())
-        }))
+        Ok(AsyncStream::start(self.target.name(), opener, py_bytes))
     }
 
     /// Client-streaming call: a coroutine that sends `requests` (an iterable or async iterable
@@ -101,14 +116,8 @@ impl PyRawClient {
         requests: &Bound<'py, PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        raw_requests::check_requests(self.target.name(), &method, requests)?;
-        let timeout = timeout_arg(timeout)?;
-        let client = self.current(py)?;
-        let (sender, stream) = raw_requests::channel(self.target.name(), &method);
-        let reply =
-            bridge::spawn(py, async move { client.client_stream(&method, stream, timeout).await }, |py, bytes| {
-                Ok(PyBytes::new(py, &bytes).into_any().unbind())
-            })?;
+        let (client, sender, stream, timeout) = self.streamed(py, &method, requests, timeout)?;
+        let reply = bridge::spawn(py, async move { client.client_stream(&method, stream, timeout).await }, py_bytes)?;
         pump(py)?.call_method1("client_stream", (sender, reply, requests))
     }
 
@@ -123,14 +132,9 @@ impl PyRawClient {
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         bridge::ensure_runtime_usable()?;
-        raw_requests::check_requests(self.target.name(), &method, requests)?;
-        let timeout = timeout_arg(timeout)?;
-        let client = self.current(py)?;
-        let (sender, stream) = raw_requests::channel(self.target.name(), &method);
+        let (client, sender, stream, timeout) = self.streamed(py, &method, requests, timeout)?;
         let opener = async move { client.bidi_stream(&method, stream, timeout).await };
-        let responses = AsyncStream::start(self.target.name(), opener, |py, bytes: Bytes| {
-            Ok(PyBytes::new(py, &bytes).into_any().unbind())
-        });
+        let responses = AsyncStream::start(self.target.name(), opener, py_bytes);
         pump(py)?.call_method1("BidiStream", (sender, responses, requests))
     }
 
@@ -140,6 +144,11 @@ impl PyRawClient {
             Err(_) => format!("RawClient(name={:?})", self.target.name()),
         }
     }
+}
+
+/// A response as Python `bytes`.
+fn py_bytes(py: Python<'_>, bytes: Bytes) -> PyResult<Py<PyAny>> {
+    Ok(PyBytes::new(py, &bytes).into_any().unbind())
 }
 
 /// `hector_plugins._raw_streams`: where the requests of client and bidirectional streams are

@@ -70,16 +70,11 @@ pub(super) fn to_spec(
     base: &Path,
     at: &str,
 ) -> Result<PluginSpec, Invalid> {
-    let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
-        None => Ok(default),
-        Some(s) => checked_seconds(&format!("{at}.{field}"), s),
-    };
     let defaults = LaunchOptions::default();
     let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());
     let mut spec = PluginSpec::new(name, if path.is_absolute() { path } else { base.join(path) }, kind);
     spec.config = entry.config;
-    spec.start_timeout = seconds(entry.start_timeout, "start_timeout", DEFAULT_START_TIMEOUT)?;
-    spec.shutdown_grace = seconds(entry.shutdown_grace, "shutdown_grace", DEFAULT_SHUTDOWN_GRACE)?;
+    set_start_and_stop(&mut spec, entry.start_timeout, entry.shutdown_grace, at)?;
     spec.connection = connection_settings(entry.call_timeout, entry.max_message_size, entry.allow_non_loopback, at)?;
     spec.launch = LaunchOptions {
         magic_cookie_key: entry.magic_cookie_key.unwrap_or(defaults.magic_cookie_key),
@@ -128,12 +123,7 @@ pub(super) fn mcp_spec(name: &str, entry: Entry, base: &Path, at: &str) -> Resul
             ))
         }
     };
-    let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
-        None => Ok(default),
-        Some(s) => checked_seconds(&format!("{at}.{field}"), s),
-    };
-    spec.start_timeout = seconds(entry.start_timeout, "start_timeout", DEFAULT_START_TIMEOUT)?;
-    spec.shutdown_grace = seconds(entry.shutdown_grace, "shutdown_grace", DEFAULT_SHUTDOWN_GRACE)?;
+    set_start_and_stop(&mut spec, entry.start_timeout, entry.shutdown_grace, at)?;
     spec.connection = connection_settings(entry.call_timeout, None, false, at)?;
     spec.launch.env = entry.env.into_iter().collect();
     spec.launch.clean_env = entry.clean_env;
@@ -152,6 +142,22 @@ pub(super) fn refuse_mcp_fields(entry: &Entry, at: &str) -> Result<(), Invalid> 
         )),
         None => Ok(()),
     }
+}
+
+/// `start_timeout` and `shutdown_grace`, which every launched entry has (gRPC or MCP).
+fn set_start_and_stop(
+    spec: &mut PluginSpec,
+    start_timeout: Option<f64>,
+    shutdown_grace: Option<f64>,
+    at: &str,
+) -> Result<(), Invalid> {
+    let seconds = |value: Option<f64>, field: &str, default: Duration| match value {
+        None => Ok(default),
+        Some(s) => checked_seconds(&format!("{at}.{field}"), s),
+    };
+    spec.start_timeout = seconds(start_timeout, "start_timeout", DEFAULT_START_TIMEOUT)?;
+    spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace", DEFAULT_SHUTDOWN_GRACE)?;
+    Ok(())
 }
 
 /// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
