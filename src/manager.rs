@@ -21,11 +21,15 @@ use pyo3::{PyTraverseError, PyVisit};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-#[pyclass(module = "hector_plugins", frozen, name = "PluginManager")]
+// `subclass`: `hector_plugins.PluginManager` adds the Python-side parts (agents, hooks).
+#[pyclass(module = "hector_plugins", frozen, subclass, name = "PluginManager")]
 pub struct PyPluginManager {
     inner: Arc<PyManager>,
     /// What the configuration says that is valid but deserves a word (see `config_warnings`).
     warnings: Vec<config::ConfigWarning>,
+    /// The `agents` and `hooks` sections and where they came from, as JSON text for
+    /// `hector_plugins.agents` (`_agent_settings`).
+    agent_settings: String,
 }
 
 /// One entry of the `load_all()` report.
@@ -140,21 +144,27 @@ impl PyPluginManager {
                 .map_err(|e| e.to_string())?;
             Ok(found)
         };
-        let mut specs = match config {
-            None => config::Config::default(),
+        let (mut specs, origin) = match config {
+            None => (config::Config::default(), String::new()),
             Some(value) if value.is_instance_of::<PyDict>() => {
                 let value = to_json_value(value)?;
                 let cwd = std::env::current_dir().unwrap_or_default();
-                config::from_value(&value, "config dict", &cwd, &mut entry_points).py_err(py)?
+                (config::from_value(&value, "config dict", &cwd, &mut entry_points).py_err(py)?, "config dict".into())
             }
             Some(value) => {
                 let path: PathBuf = py.import("os")?.getattr("fspath")?.call1((value,))?.extract()?;
-                config::load_file(&path, &mut entry_points).py_err(py)?
+                (config::load_file(&path, &mut entry_points).py_err(py)?, path.display().to_string())
             }
         };
         let warnings = std::mem::take(&mut specs.warnings);
         log_warnings(py, &warnings)?;
-        Ok(PyPluginManager { inner: Arc::new(PyManager::new(specs, crate::logging::sink())), warnings })
+        let agent_settings = serde_json::json!({
+            "origin": origin,
+            "agents": std::mem::take(&mut specs.agents),
+            "hooks": std::mem::take(&mut specs.hooks),
+        })
+        .to_string();
+        Ok(PyPluginManager { inner: Arc::new(PyManager::new(specs, crate::logging::sink())), warnings, agent_settings })
     }
 
     /// Launches one plugin and waits until it is ready.
@@ -364,6 +374,12 @@ impl PyPluginManager {
 
     /// Everything valid but worth a word in the configuration, one message each (file, key path,
     /// what is wrong): settings that are read but not enforced yet, keys that look like typos.
+    /// The `agents` and `hooks` sections, checked and expanded, with the configuration's origin:
+    /// JSON text read by `hector_plugins.agents`.
+    fn _agent_settings(&self) -> &str {
+        &self.agent_settings
+    }
+
     #[getter]
     fn config_warnings(&self) -> Vec<String> {
         self.warnings.iter().map(ToString::to_string).collect()

@@ -17,6 +17,7 @@ import atexit
 
 from . import (
     _logging,  # noqa: F401  (imported for its hook on logging's level changes)
+    agents,
     errors,
     literals,
     providers,
@@ -35,7 +36,6 @@ from ._core import (
     Message,
     ModelInfo,
     PluginInfo,
-    PluginManager,
     PluginManifest,
     PromptSlots,
     RawClient,
@@ -53,10 +53,17 @@ from ._core import (
     __version__,
     _shutdown_all,
 )
+from ._manager import PluginManager
+from .agents import Agent, Memory, Toolset
 from .errors import (
+    AgentError,
+    AgentLimitError,
+    AgentTimeoutError,
     CallTimeoutError,
     ConfigError,
     HandshakeError,
+    HookError,
+    HookVetoError,
     PluginCallError,
     PluginClosedError,
     PluginCrashedError,
@@ -100,6 +107,10 @@ from .providers import (
 atexit.register(_shutdown_all)
 
 __all__ = [
+    "Agent",
+    "AgentError",
+    "AgentLimitError",
+    "AgentTimeoutError",
     "AsyncStream",
     "CallTimeoutError",
     "ChunkType",
@@ -115,11 +126,14 @@ __all__ = [
     "GenerateResponse",
     "HandshakeError",
     "HealthStatus",
+    "HookError",
+    "HookVetoError",
     "InProcessType",
     "IterationPlan",
     "LLMClient",
     "LLMProvider",
     "LoadResult",
+    "Memory",
     "Message",
     "ModelInfo",
     "NotFoundKind",
@@ -164,6 +178,8 @@ __all__ = [
     "ToolProgress",
     "ToolProvider",
     "ToolResult",
+    "Toolset",
+    "agents",
     "errors",
     "literals",
     "providers",

@@ -892,9 +892,11 @@ class RequestSender:
     def closed(self) -> bool:
         """Whether the call takes no more requests (it ended, failed or was cancelled)."""
 
-@final
 class PluginManager:
-    """Launches, supervises, calls and stops plugins; use it as ``async with PluginManager() as pm``."""
+    """Launches, supervises, calls and stops plugins; use it as ``async with PluginManager() as pm``.
+
+    ``hector_plugins.PluginManager`` is a subclass that adds agents and hooks
+    (``hector_plugins.agents``); this base class is the Rust core's part."""
 
     def __new__(cls, config: _StrPath | Mapping[str, Any] | None = None) -> PluginManager:
         """``config``: a path to ``hector.yaml``, a dict of the same shape, or None. An invalid
@@ -951,6 +953,9 @@ class PluginManager:
         """Every configured and discovered plugin, checked as far as possible without launching
         it (executable, working directory, manifest, required config), then the ``builtin``
         names and the fallback chains."""
+    def _agent_settings(self) -> str:
+        """The ``agents`` and ``hooks`` sections, checked and expanded, and where they came from
+        (``{"origin": ..., "agents": ..., "hooks": ...}`` as JSON text), for ``hector_plugins.agents``."""
     @property
     def config_warnings(self) -> list[str]:
         """Valid but worth a word: settings read but not enforced yet, keys that look like typos."""

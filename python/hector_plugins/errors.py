@@ -115,6 +115,42 @@ class PluginUsageError(PluginError, RuntimeError):
     once, or used in a process forked from the one that loaded the plugins."""
 
 
+class AgentError(PluginError):
+    """An agent run failed for a reason of its own (not a plugin call's): a limit, a hook.
+    ``agent`` names the agent; ``result`` is the ``AgentResult`` so far (its trace up to the
+    failure), or None."""
+
+    agent: str
+    result: Any
+
+
+class AgentLimitError(AgentError):
+    """A run reached a limit before the model gave its final answer. ``limit`` is
+    ``"max_iterations"``, ``"max_tokens"`` or ``"timeout"``."""
+
+    limit: str
+
+
+class AgentTimeoutError(AgentLimitError, PluginTimeoutError):
+    """A run passed its ``timeout`` (the wall-clock deadline of the whole run); every call in
+    flight was cancelled. Also a builtin ``TimeoutError``."""
+
+
+class HookError(AgentError):
+    """A hook raised or timed out. ``hook`` is its name, ``point`` where it ran (e.g.
+    ``"before_generate"``); the hook's own exception is ``__cause__``."""
+
+    hook: str
+    point: str
+
+
+class HookVetoError(HookError):
+    """A hook vetoed a step (it raised ``hector_plugins.agents.Veto``). At ``before_tool_call``
+    a veto does not stop the run: the model gets the tool call refused, naming the hook."""
+
+    reason: str
+
+
 __all__ = [
     "PluginError",
     "ConfigError",
@@ -129,4 +165,9 @@ __all__ = [
     "PluginClosedError",
     "PluginTypeError",
     "PluginUsageError",
+    "AgentError",
+    "AgentLimitError",
+    "AgentTimeoutError",
+    "HookError",
+    "HookVetoError",
 ]

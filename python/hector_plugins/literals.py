@@ -91,9 +91,9 @@ StatusCode = Literal[
 """``PluginCallError.code``: the gRPC status name of a failed call (``"DEADLINE_EXCEEDED"`` is
 raised as ``CallTimeoutError``; an in-process provider's own failure is ``"UNKNOWN"``)."""
 
-NotFoundKind = Union[PluginType, Literal["plugin"]]
-"""``PluginNotFoundError.kind``: the type that was asked for, or ``"plugin"`` when any would do
-(``pm.raw(name)``)."""
+NotFoundKind = Union[PluginType, Literal["plugin", "agent"]]
+"""``PluginNotFoundError.kind``: the type that was asked for, ``"plugin"`` when any would do
+(``pm.raw(name)``), or ``"agent"`` (``pm.agent(name)``)."""
 
 __all__ = [
     "ChunkType",

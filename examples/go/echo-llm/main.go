@@ -8,8 +8,15 @@
 //   - Tool calls: when the request carries tools and the last user message is
 //     "call <name> [<json arguments>]", the reply is one ToolCall
 //     {id "call_1", name <name>, arguments_json <json> or "{}"} and text "".
+//     Each further line that starts with "call " is one more call ("call_2",
+//     ...), so a model that asks for several tools at once can be played.
+//   - After tools: when the last message is a tool result, the reply is the
+//     final answer "Done: <result>; <result>" (the trailing tool messages, in
+//     order), followed by " | <context>" when a system message starting with
+//     "Context:" is in the conversation (its text after that word, on one
+//     line), which lets an agent test see what its memory retrieved.
 //   - GenerateStreaming: the same text word by word as TEXT chunks, then a
-//     TOOL_CALL chunk when a tool call applies, then DONE with tokens_used.
+//     TOOL_CALL chunk per tool call, then DONE with tokens_used.
 //
 // Config keys understood by Initialize (all optional, values are strings):
 //
@@ -157,18 +164,15 @@ func (e *echoLLM) GetStatus(context.Context, *pb.StatusRequest) (*pb.StatusRespo
 }
 
 func (e *echoLLM) Generate(_ context.Context, req *pb.GenerateRequest) (*pb.GenerateResponse, error) {
-	text, call := reply(req)
-	resp := &pb.GenerateResponse{Text: text, TokensUsed: countWords(text)}
-	if call != nil {
-		resp.ToolCalls = []*pb.ToolCall{call}
-	}
+	text, calls := reply(req)
+	resp := &pb.GenerateResponse{Text: text, TokensUsed: countWords(text), ToolCalls: calls}
 	e.log.Debug("generate", "messages", len(req.GetMessages()), "tools", len(req.GetTools()),
-		"tool_call", call != nil)
+		"tool_calls", len(calls))
 	return resp, nil
 }
 
 func (e *echoLLM) GenerateStreaming(req *pb.GenerateRequest, stream grpc.ServerStreamingServer[pb.StreamChunk]) error {
-	text, call := reply(req)
+	text, calls := reply(req)
 	delay := e.streamDelay()
 	ctx := stream.Context()
 
@@ -188,7 +192,7 @@ func (e *echoLLM) GenerateStreaming(req *pb.GenerateRequest, stream grpc.ServerS
 			return err
 		}
 	}
-	if call != nil {
+	for _, call := range calls {
 		if err := send(&pb.StreamChunk{Type: pb.StreamChunk_TOOL_CALL, ToolCall: call}); err != nil {
 			return err
 		}
@@ -212,11 +216,15 @@ func (e *echoLLM) streamDelay() time.Duration {
 }
 
 // reply computes the answer to a request: the echo text, or ("", tool call).
-func reply(req *pb.GenerateRequest) (string, *pb.ToolCall) {
-	content := lastUserContent(req.GetMessages())
+func reply(req *pb.GenerateRequest) (string, []*pb.ToolCall) {
+	msgs := req.GetMessages()
+	if n := len(msgs); n > 0 && strings.EqualFold(msgs[n-1].GetRole(), "tool") {
+		return finalAnswer(msgs), nil
+	}
+	content := lastUserContent(msgs)
 	if len(req.GetTools()) > 0 {
-		if call := parseToolCall(content); call != nil {
-			return "", call
+		if calls := parseToolCalls(content); len(calls) > 0 {
+			return "", calls
 		}
 	}
 	return "Echo: " + content, nil
@@ -232,12 +240,59 @@ func lastUserContent(msgs []*pb.Message) string {
 	return ""
 }
 
-// parseToolCall turns `call <name> [<arguments json>]` into a ToolCall.
-func parseToolCall(content string) *pb.ToolCall {
-	rest, ok := strings.CutPrefix(content, "call ")
-	if !ok {
+// finalAnswer quotes the tool results that end the conversation and the
+// memory context, if any: what a model would answer once its tools ran.
+func finalAnswer(msgs []*pb.Message) string {
+	first := len(msgs)
+	for first > 0 && strings.EqualFold(msgs[first-1].GetRole(), "tool") {
+		first--
+	}
+	results := make([]string, 0, len(msgs)-first)
+	for _, m := range msgs[first:] {
+		results = append(results, m.GetContent())
+	}
+	answer := "Done: " + strings.Join(results, "; ")
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if !strings.EqualFold(msgs[i].GetRole(), "system") {
+			continue
+		}
+		if context, ok := strings.CutPrefix(msgs[i].GetContent(), "Context:"); ok {
+			answer += " | " + strings.Join(strings.Fields(context), " ")
+			break
+		}
+	}
+	return answer
+}
+
+// parseToolCalls turns `call <name> [<arguments json>]` into a ToolCall, and
+// each further line starting with "call " into one more; other lines continue
+// the arguments of the call before them.
+func parseToolCalls(content string) []*pb.ToolCall {
+	if !strings.HasPrefix(content, "call ") {
 		return nil
 	}
+	var pieces []string
+	for _, line := range strings.Split(content, "\n") {
+		if strings.HasPrefix(line, "call ") || len(pieces) == 0 {
+			pieces = append(pieces, line)
+		} else {
+			pieces[len(pieces)-1] += "\n" + line
+		}
+	}
+	var calls []*pb.ToolCall
+	for _, piece := range pieces {
+		call := parseToolCall(strings.TrimPrefix(piece, "call "))
+		if call == nil {
+			return nil
+		}
+		call.Id = fmt.Sprintf("call_%d", len(calls)+1)
+		calls = append(calls, call)
+	}
+	return calls
+}
+
+// parseToolCall turns `<name> [<arguments json>]` into a ToolCall.
+func parseToolCall(rest string) *pb.ToolCall {
 	rest = strings.TrimLeft(rest, " \t\r\n")
 	end := strings.IndexAny(rest, " \t\r\n")
 	name, args := rest, ""
@@ -250,7 +305,7 @@ func parseToolCall(content string) *pb.ToolCall {
 	if args == "" {
 		args = "{}"
 	}
-	return &pb.ToolCall{Id: "call_1", Name: name, ArgumentsJson: args}
+	return &pb.ToolCall{Name: name, ArgumentsJson: args}
 }
 
 func countWords(s string) int32 { return int32(len(strings.Fields(s))) }
@@ -334,7 +389,7 @@ func main() {
 	procStdout, procStderr := os.Stdout, os.Stderr
 
 	logger := hclog.New(&hclog.LoggerOptions{
-		Name:       "echo-llm",
+		Name: "echo-llm",
 		// Per-call lines are debug: on only with `log_level: debug` in the plugin config.
 		Level:      hclog.Info,
 		Output:     procStderr,

@@ -1,5 +1,6 @@
 //! `${VAR}`, `${VAR:-default}` and `$VAR` in the sections this library reads (`plugins`,
-//! `plugin_discovery`), expanded from the environment before anything else is read.
+//! `plugin_discovery`, `agents`, `hooks`), expanded from the environment before anything else is
+//! read.
 
 use super::invalid::Invalid;
 use crate::envexpand::{expand_value, Unexpandable};
@@ -13,8 +14,10 @@ pub(super) fn expand_plugin_sections(
     let lookup = |name: &str| std::env::var(name).ok();
     let unexpandable = |e: Unexpandable| Invalid::at(e.key, e.reason);
     let mut root = root.clone();
-    if let Some(discovery) = root.get_mut("plugin_discovery") {
-        expand_value(discovery, "plugin_discovery", &lookup).map_err(unexpandable)?;
+    for section in ["plugin_discovery", "agents", "hooks"] {
+        if let Some(value) = root.get_mut(section) {
+            expand_value(value, section, &lookup).map_err(unexpandable)?;
+        }
     }
     let Some(serde_json::Value::Object(plugins)) = root.get_mut("plugins") else { return Ok(root) };
     for (section, value) in plugins.iter_mut() {

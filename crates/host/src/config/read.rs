@@ -1,7 +1,7 @@
 //! Reading the configuration structure (parsed from a file, or a Python dict) into a
 //! [`Config`]: the top level, then each part in the order it depends on the others.
 
-use super::agents::validate_agents;
+use super::agents::{validate_agents, validate_hooks};
 use super::discovered::{discovered_plugins, EntryPoints};
 use super::expand::expand_plugin_sections;
 use super::invalid::Invalid;
@@ -73,7 +73,20 @@ pub fn from_value(
         }
         validate_agents(agents, &known).map_err(err)?;
     }
-    Ok(Config { plugins: declared.specs, fallbacks: declared.fallbacks, builtins: declared.builtins, warnings })
+    let hooks = root.get("hooks").cloned().unwrap_or_default();
+    validate_hooks(&hooks, "hooks").map_err(err)?;
+    let section = |value: Option<&serde_json::Value>| match value {
+        Some(serde_json::Value::Object(map)) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    Ok(Config {
+        plugins: declared.specs,
+        fallbacks: declared.fallbacks,
+        builtins: declared.builtins,
+        warnings,
+        agents: section(root.get("agents")),
+        hooks: section(Some(&hooks)),
+    })
 }
 
 #[cfg(test)]
@@ -173,6 +186,18 @@ mod tests {
             (r#"{"plugin_security": {"max_cpu_percent": -5}}"#.into(), "plugin_security.max_cpu_percent"),
             (r#"{"plugin_security": {"verify_signatures": "yes"}}"#.into(), "plugin_security.verify_signatures"),
             (r#"{"agents": {"main": {"llm": "ghost"}}}"#.into(), "agents.main.llm"),
+            (r#"{"agents": {"main": {"max_iterations": 0}}}"#.into(), "agents.main.max_iterations"),
+            (r#"{"agents": {"main": {"max_tokens": "lots"}}}"#.into(), "agents.main.max_tokens"),
+            (r#"{"agents": {"main": {"timeout": 0}}}"#.into(), "agents.main.timeout"),
+            (r#"{"agents": {"main": {"tool_timeout": "1s"}}}"#.into(), "agents.main.tool_timeout"),
+            (r#"{"agents": {"main": {"system_prompt": 3}}}"#.into(), "agents.main.system_prompt"),
+            (r#"{"agents": {"main": {"memory": {"collection": "c"}}}}"#.into(), "agents.main.memory"),
+            (r#"{"agents": {"main": {"hooks": {"before_generate": [3]}}}}"#.into(), "agents.main.hooks.before_generate[0]"),
+            (r#"{"agents": {"main": {"hooks": ["m:f"]}}}"#.into(), "agents.main.hooks"),
+            (r#"{"agents": {"main": {"tools": [{"type": "agent"}]}}}"#.into(), "agents.main.tools[0]"),
+            (r#"{"agents": {"main": {"tools": [{"type": "agent", "agent": "ghost"}]}}}"#.into(), "agents.main.tools[0].agent"),
+            (r#"{"hooks": {"on_error": "not a path"}}"#.into(), "hooks.on_error[0]"),
+            (r#"{"hooks": ["m:f"]}"#.into(), "hooks"),
         ];
         for (json, expected) in cases {
             assert_eq!(key_of(&json).as_deref(), Some(expected), "{json}");
@@ -184,6 +209,31 @@ mod tests {
         let json = r#"{"plugins": {"embedder_providers": {"e": {"path": "e"}},
                                    "llm_providers": {"a": {"path": "a"}, "chain": {"fallbacks": ["a", "e"]}}}}"#;
         assert_eq!(key_of(json).as_deref(), Some("plugins.llm_providers.chain.fallbacks[1]"));
+    }
+
+    #[test]
+    fn agents_and_hooks_are_kept_expanded_for_the_python_side() {
+        std::env::set_var("HECTOR_TEST_AGENT_PROMPT", "be brief");
+        let config = read(
+            r#"{"agents": {"a": {"system_prompt": "${HECTOR_TEST_AGENT_PROMPT}", "tools": [{"type": "agent", "agent": "b"}]},
+                            "b": {"hooks": {"before_generate": "m:f"}}},
+                "hooks": {"on_error": ["pkg.mod:report"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.agents["a"]["system_prompt"], "be brief");
+        assert_eq!(config.agents["b"]["hooks"]["before_generate"], "m:f");
+        assert_eq!(config.hooks["on_error"][0], "pkg.mod:report");
+    }
+
+    #[test]
+    fn agents_that_delegate_in_a_cycle_are_refused_with_the_cycle() {
+        let json = r#"{"agents": {"a": {"tools": [{"type": "agent", "agent": "b"}]},
+                                  "b": {"tools": [{"type": "agent", "agent": "c"}]},
+                                  "c": {"tools": [{"type": "agent", "agent": "a"}]}}}"#;
+        let Err(error) = read(json) else { panic!("a cycle was accepted") };
+        assert!(error.to_string().contains("a -> b -> c -> a"), "{error}");
+        let itself = r#"{"agents": {"a": {"tools": [{"type": "agent", "agent": "a"}]}}}"#;
+        assert!(read(itself).unwrap_err().to_string().contains("a -> a"));
     }
 
     #[test]

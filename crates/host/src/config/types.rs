@@ -14,6 +14,12 @@ pub struct Config {
     pub builtins: Vec<Builtin>,
     /// Settings read but not acted on, and keys that look like typos: reported, never fatal.
     pub warnings: Vec<ConfigWarning>,
+    /// The `agents` section, checked and expanded: agent names to their settings, which the
+    /// Python `Agent` reads (docs/agents.md).
+    pub agents: serde_json::Map<String, serde_json::Value>,
+    /// The top-level `hooks` section, checked and expanded: hook points to dotted paths, for
+    /// every agent.
+    pub hooks: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Something in the configuration that a person should hear about although it is valid: a

@@ -1,0 +1,449 @@
+"""The agent loop (docs/agents.md): per iteration, the strategy prepares, memory is searched
+(first iteration), the model answers with the tools offered, the tools it asks for run
+concurrently, the strategy updates its state and decides whether to stop; hooks run at every
+step. ``run`` and ``stream`` are the same loop: ``run`` keeps only the last event."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any, Union
+
+from .._core import Message, ReasoningState, ToolCall, ToolDefinition, ToolResult
+from ..errors import AgentError, AgentLimitError, AgentTimeoutError, CallTimeoutError, ConfigError, HookVetoError
+from ._hooks import HookPoint, HookRegistry, run_hooks
+from ._parts import AgentTool, Memory, Model, Strategy, Toolbox
+from ._trace import (
+    AgentEvent,
+    AgentResult,
+    ErrorContext,
+    ErrorEvent,
+    FinalEvent,
+    GenerateContext,
+    IterationContext,
+    IterationEnd,
+    IterationTrace,
+    RunInfo,
+    TextDelta,
+    ToolCallContext,
+    ToolCallEvent,
+    ToolCallTrace,
+    ToolResultEvent,
+    WorkflowContext,
+)
+
+Task = Union[str, Sequence[Any]]
+"""A task: the user's request as text, or a conversation (messages or dicts) to continue."""
+
+
+class Agent:
+    """An LLM with tools, an optional reasoning strategy and optional memory, run as a loop.
+
+    Every part is a plugin client (``pm.llm(...)``, ``pm.tools(...)``, ...) or an in-process
+    object with the same methods. ``tools`` are tool providers, ``Toolset``s (prefix, subset) or
+    other agents' ``as_tool()``. Limits: ``max_iterations``; ``max_tokens`` (the model is not
+    called again once the run has used that many); ``timeout`` (seconds for the whole run:
+    every call in flight is cancelled when it passes); ``tool_timeout`` (seconds per tool
+    call; a tool that passes it fails, and the model is told). ``hooks`` are the agent's own;
+    ``manager_hooks`` (``pm.hooks``, for agents built by ``pm.agent``) run before them."""
+
+    def __init__(
+        self,
+        llm: Any,
+        tools: Iterable[Any] = (),
+        *,
+        reasoning: Any = None,
+        memory: Memory | None = None,
+        name: str = "agent",
+        description: str = "",
+        system_prompt: str | None = None,
+        max_iterations: int = 10,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
+        tool_timeout: float | None = None,
+        max_concurrent_tools: int = 8,
+        streaming: bool = False,
+        hooks: HookRegistry | None = None,
+        manager_hooks: HookRegistry | None = None,
+    ) -> None:
+        for key, value, at_least in (
+            ("max_iterations", max_iterations, 1),
+            ("max_concurrent_tools", max_concurrent_tools, 1),
+        ):
+            if not isinstance(value, int) or value < at_least:
+                raise ConfigError(
+                    f"agent {name!r}: {key} must be a whole number, at least {at_least}, not {value!r}", key=key
+                )
+        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+            raise ConfigError(
+                f"agent {name!r}: max_tokens must be a whole number, at least 1, not {max_tokens!r}", key="max_tokens"
+            )
+        for key, seconds in (("timeout", timeout), ("tool_timeout", tool_timeout)):
+            if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
+                raise ConfigError(f"agent {name!r}: {key} must be seconds, more than 0, not {seconds!r}", key=key)
+        if memory is not None and not isinstance(memory, Memory):
+            raise ConfigError(f"agent {name!r}: memory must be a Memory(database, embedder, collection)", key="memory")
+        self.name = name
+        self.description = description
+        self.system_prompt = system_prompt
+        self.model = Model(llm)
+        self.toolbox = Toolbox(tools)
+        self.strategy = Strategy(reasoning) if reasoning is not None else None
+        self.memory = memory
+        self.max_iterations = max_iterations
+        self.max_tokens = max_tokens
+        self.timeout = timeout
+        self.tool_timeout = tool_timeout
+        self.max_concurrent_tools = max_concurrent_tools
+        self.streaming = streaming
+        self.hooks = hooks if hooks is not None else HookRegistry()
+        self.manager_hooks = manager_hooks
+
+    def __repr__(self) -> str:
+        return f"Agent({self.name!r}, llm={self.model.name!r}, tools={[t.name for t in self.toolbox.toolsets]})"
+
+    async def run(self, task: Task) -> AgentResult:
+        """Runs the loop on ``task`` and returns the answer with the full trace. Raises what
+        stopped it: a plugin call's error (``PluginCallError``, ``PluginCrashedError``, ...), a
+        hook's (``HookError``), a limit (``AgentLimitError``, ``AgentTimeoutError``); the
+        error's ``result`` holds the trace so far where it is an ``AgentError``. Cancelling the
+        task cancels every call in flight."""
+        final: AgentResult | None = None
+        async for event in self._events(task, stream_model=self.streaming):
+            if isinstance(event, FinalEvent):
+                final = event.result
+        assert final is not None
+        return final
+
+    def stream(self, task: Task) -> AsyncIterator[AgentEvent]:
+        """The run as events: ``TextDelta`` (the model streams), ``ToolCallEvent``,
+        ``ToolResultEvent``, ``IterationEnd``, then ``FinalEvent``; on failure an
+        ``ErrorEvent``, then the error is raised. Closing the iterator cancels the run."""
+        return self._events(task, stream_model=True)
+
+    def as_tool(self, name: str | None = None, description: str | None = None) -> AgentTool:
+        """This agent as a tool for another: the model passes a ``task``, gets the answer."""
+        return AgentTool(self, name, description)
+
+    async def list_tools(self) -> list[ToolDefinition]:
+        """The tools the model is offered (listed on the first run, then kept)."""
+        return list(await self.toolbox.offered(self.tool_timeout))
+
+    def refresh_tools(self) -> None:
+        """Lists the providers' tools again on the next run (after a provider changed them)."""
+        self.toolbox.forget()
+
+    # ---- the loop ------------------------------------------------------------------------
+
+    async def _events(self, task: Task, *, stream_model: bool) -> AsyncIterator[AgentEvent]:
+        run = _Run(self, task)
+        try:
+            await run.hooks("pre_workflow_execution", WorkflowContext("pre_workflow_execution", run.info, run.messages))
+            for iteration in range(1, self.max_iterations + 1):
+                async for event in run.iteration(iteration, stream_model):
+                    yield event
+                if run.result.stop_reason is not None:
+                    break
+            else:
+                raise run.limit("max_iterations", f"it reached max_iterations ({self.max_iterations})")
+            run.finish()
+            await run.hooks(
+                "post_workflow_execution",
+                WorkflowContext("post_workflow_execution", run.info, run.messages, run.result),
+            )
+        except (Exception, asyncio.CancelledError) as caught:
+            error = run.failed(caught)
+            if not isinstance(error, asyncio.CancelledError):
+                await run.hooks("on_error", ErrorContext("on_error", run.info, run.iteration_number, error))
+                yield ErrorEvent(error, run.result)
+            if error is caught:
+                raise
+            raise error from caught
+        yield FinalEvent(run.result)
+
+
+class _Run:
+    """The state of one run: the conversation, the strategy's state, the trace, the clock."""
+
+    def __init__(self, agent: Agent, task: Task) -> None:
+        self.agent = agent
+        self.started = time.monotonic()
+        self.deadline = None if agent.timeout is None else self.started + agent.timeout
+        if isinstance(task, str):
+            query, conversation = task, [Message.user(task)]
+        else:
+            items: Sequence[Any] = task
+            conversation = [m if isinstance(m, Message) else Message(**m) for m in items]
+            users = [m.content for m in conversation if m.role == "user"]
+            if not users:
+                raise ConfigError(f"agent {agent.name!r}: a conversation to continue needs a user message")
+            query = users[-1]
+        self.query = query
+        self.messages: list[Message] = (
+            [Message.system(agent.system_prompt)] if agent.system_prompt else []
+        ) + conversation
+        run_id = uuid.uuid4().hex[:12]
+        self.result = AgentResult(agent.name, run_id, query)
+        self.info = RunInfo(agent.name, run_id, query, result=self.result)
+        self.custom_state = ""
+        self.iteration_number = 0
+
+    # -- time and limits
+
+    def remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self.limit("timeout", f"it passed its timeout ({self.agent.timeout} s)")
+        return left
+
+    def within(self, per_call: float | None = None) -> float | None:
+        """The timeout for the next call: its own, cut to what is left of the run's."""
+        left = self.remaining()
+        return left if per_call is None else per_call if left is None else min(left, per_call)
+
+    def limit(self, which: str, why: str) -> AgentLimitError:
+        self.finish()
+        cls = AgentTimeoutError if which == "timeout" else AgentLimitError
+        return cls(f"agent {self.agent.name!r} stopped: {why}", agent=self.agent.name, limit=which, result=self.result)
+
+    def failed(self, error: BaseException) -> BaseException:
+        """The error the run raises: a timeout past the run's deadline becomes its
+        ``AgentTimeoutError``; an ``AgentError`` gets the trace so far."""
+        self.finish()
+        past_deadline = self.deadline is not None and time.monotonic() >= self.deadline
+        if (
+            past_deadline
+            and isinstance(error, (CallTimeoutError, asyncio.TimeoutError))
+            and not isinstance(error, AgentError)
+        ):
+            timed_out = self.limit("timeout", f"it passed its timeout ({self.agent.timeout} s)")
+            timed_out.__cause__ = error
+            return timed_out
+        if isinstance(error, AgentError) and error.result is None:
+            error.result = self.result
+        return error
+
+    def finish(self) -> None:
+        self.result.messages = self.messages
+        self.result.duration = time.monotonic() - self.started
+
+    # -- hooks
+
+    async def hooks(self, point: HookPoint, context: Any) -> None:
+        manager, own = self.agent.manager_hooks, self.agent.hooks
+        hooks = (manager.at(point) if manager is not None else []) + own.at(point)
+        if hooks:
+            await run_hooks(hooks, context, agent=self.agent.name)
+
+    # -- one iteration
+
+    def state(self, step: IterationTrace, **done: Any) -> ReasoningState:
+        return ReasoningState(
+            step.iteration,
+            self.query,
+            self.messages,
+            custom_state=self.custom_state,
+            total_tokens=self.result.total_tokens,
+            **done,
+        )
+
+    async def iteration(self, number: int, stream_model: bool) -> AsyncIterator[AgentEvent]:
+        agent, strategy = self.agent, self.agent.strategy
+        self.iteration_number = number
+        step = IterationTrace(number)
+        self.result.iterations.append(step)
+        began = time.monotonic()
+        await self.hooks("before_iteration", IterationContext("before_iteration", self.info, number, self.messages))
+
+        if strategy is not None:
+            mark = time.monotonic()
+            plan = await strategy.hook("prepare_iteration", self.state(step), self.within())
+            if plan is not None:
+                step.injected = list(plan.inject_messages)
+                self.messages.extend(step.injected)
+                self.custom_state = plan.custom_state_json or self.custom_state
+            step.timings["prepare"] = time.monotonic() - mark
+
+        if agent.memory is not None and number == 1:
+            mark = time.monotonic()
+            step.retrieved = await agent.memory.retrieve(self.query, self.within())
+            context = Memory.context_of(step.retrieved)
+            if context is not None:
+                self.messages.append(context)
+            step.timings["retrieve"] = time.monotonic() - mark
+
+        request = list(self.messages)
+        if strategy is not None and strategy.has["context_injection"]:
+            extra = await strategy.hook("context_injection", self.state(step), self.within())
+            if extra:  # with the leading system messages, where models look for instructions
+                leading = next((i for i, m in enumerate(request) if m.role != "system"), len(request))
+                request.insert(leading, Message.system(extra))
+
+        if agent.max_tokens is not None and self.result.total_tokens >= agent.max_tokens:
+            raise self.limit("max_tokens", f"it used {self.result.total_tokens} tokens (max_tokens {agent.max_tokens})")
+        tools = await agent.toolbox.offered(self.within(agent.tool_timeout)) if agent.toolbox.toolsets else []
+        generate = GenerateContext("before_generate", self.info, number, request, list(tools))
+        await self.hooks("before_generate", generate)
+        step.request, step.tools_offered = generate.messages, [t.name for t in generate.tools]
+
+        mark = time.monotonic()
+        if stream_model:
+            async for event in self._stream_answer(number, generate, step):
+                yield event
+        else:
+            reply = await agent.model.generate(generate.messages, generate.tools, self.within())
+            generate.text, generate.tool_calls, generate.tokens_used = reply.text, reply.tool_calls, reply.tokens_used
+        step.timings["generate"] = time.monotonic() - mark
+        generate.point = "after_generate"
+        await self.hooks("after_generate", generate)
+        step.text, step.tokens_used = generate.text, generate.tokens_used
+        self.result.total_tokens += generate.tokens_used
+        calls = list(generate.tool_calls)
+        self.messages.append(Message.assistant(generate.text, calls))
+
+        if calls:
+            mark = time.monotonic()
+            async for event in self._run_tools(number, calls, step):
+                yield event
+            step.timings["tools"] = time.monotonic() - mark
+
+        results = [t.result for t in step.tool_calls]
+        done = {"assistant_text": step.text, "tool_calls": [t.call for t in step.tool_calls], "tool_results": results}
+        if strategy is not None:
+            mark = time.monotonic()
+            update = await strategy.hook("after_iteration", self.state(step, **done), self.within())
+            if update:
+                self.custom_state = update
+            step.timings["after"] = time.monotonic() - mark
+            if strategy.has["should_stop"]:
+                mark = time.monotonic()
+                step.stop = Strategy.stop_of(
+                    await strategy.hook("should_stop", self.state(step, **done), self.within())
+                )
+                self.custom_state = step.stop.custom_state_json or self.custom_state
+                step.timings["should_stop"] = time.monotonic() - mark
+        stop = bool(step.stop) if step.stop is not None else not calls
+        step.timings["total"] = time.monotonic() - began
+        await self.hooks("after_iteration", IterationContext("after_iteration", self.info, number, self.messages, step))
+        if stop:
+            self.result.answer = step.text
+            self.result.stop_reason = "strategy" if step.stop is not None else "model_done"
+        yield IterationEnd(number, step)
+
+    async def _stream_answer(
+        self, number: int, generate: GenerateContext, step: IterationTrace
+    ) -> AsyncIterator[AgentEvent]:
+        text: list[str] = []
+        async for chunk in self.agent.model.stream(generate.messages, generate.tools, self.within()):
+            if chunk.type == "text":
+                text.append(chunk.text)
+                yield TextDelta(number, chunk.text)
+            elif chunk.type == "tool_call" and chunk.tool_call is not None:
+                generate.tool_calls.append(chunk.tool_call)
+            elif chunk.type == "done":
+                generate.tokens_used = chunk.tokens_used
+            elif chunk.type == "error":
+                from ..errors import PluginCallError
+
+                raise PluginCallError(
+                    f"llm {self.agent.model.name!r} streamed an error: {chunk.error}",
+                    plugin=self.agent.model.name,
+                    code="UNKNOWN",
+                    method="GenerateStreaming",
+                )
+            self.remaining()  # a stream that trickles past the deadline stops here
+        generate.text = "".join(text)
+
+    async def _run_tools(self, number: int, calls: list[ToolCall], step: IterationTrace) -> AsyncIterator[AgentEvent]:
+        """``before_tool_call`` hooks in call order, the approved calls concurrently (at most
+        ``max_concurrent_tools`` at once), then ``after_tool_call`` hooks in call order."""
+        toolbox = self.agent.toolbox
+        contexts: list[ToolCallContext] = []
+        for call in calls:
+            context = ToolCallContext(
+                "before_tool_call", self.info, number, call.id, call.name, _parsed(call), toolbox.provider_of(call.name)
+            )
+            vetoed_by = None
+            try:
+                await self.hooks("before_tool_call", context)
+            except HookVetoError as veto:
+                vetoed_by, context.error = veto.hook, f"refused by hook {veto.hook!r}: {veto.reason}"
+            context.provider = toolbox.provider_of(context.name)
+            contexts.append(context)
+            step.tool_calls.append(
+                ToolCallTrace(
+                    number, _as_called(context), context.provider, ToolResult(False), 0.0, vetoed_by=vetoed_by
+                )
+            )
+            yield ToolCallEvent(number, step.tool_calls[-1].call, context.provider)
+
+        limiter = asyncio.Semaphore(self.agent.max_concurrent_tools)
+        runs = [self._run_tool(context, trace, limiter) for context, trace in zip(contexts, step.tool_calls)]
+        if len(runs) == 1:
+            await runs[0]
+        else:
+            await asyncio.gather(*runs)
+
+        for context, trace in zip(contexts, step.tool_calls):
+            context.point = "after_tool_call"
+            context.result = trace.result
+            await self.hooks("after_tool_call", context)
+            if context.result is not trace.result:
+                trace.result = context.result
+            self.messages.append(Message.tool(_for_model(trace.result), trace.call.id))
+            yield ToolResultEvent(number, trace)
+
+    async def _run_tool(self, context: ToolCallContext, trace: ToolCallTrace, limiter: asyncio.Semaphore) -> None:
+        if context.error is not None:  # vetoed
+            trace.result, trace.error = ToolResult(False, error=context.error, call_id=context.call_id), context.error
+            return
+        async with limiter:
+            began = time.monotonic()
+            try:
+                result, trace.delegated = await self.agent.toolbox.execute(
+                    trace.call, context.arguments, self.within(self.agent.tool_timeout)
+                )
+            except (Exception, asyncio.TimeoutError) as error:
+                if isinstance(error, AgentTimeoutError) or (
+                    self.deadline is not None and time.monotonic() >= self.deadline
+                ):
+                    raise  # the run's own deadline, not this tool's failure
+                why = _tool_failure(error, self.agent.tool_timeout)
+                result = ToolResult(False, error=why, call_id=context.call_id)
+            trace.duration = time.monotonic() - began
+        trace.result = result
+        if not result.success:
+            trace.error = result.error or "the tool failed"
+
+
+def _parsed(call: ToolCall) -> Any:
+    try:
+        return json.loads(call.arguments_json) if call.arguments_json.strip() else {}
+    except ValueError:
+        return call.arguments_json
+
+
+def _as_called(context: ToolCallContext) -> ToolCall:
+    arguments = context.arguments
+    if isinstance(arguments, str):
+        return ToolCall(context.call_id, context.name, arguments_json=arguments)
+    return ToolCall(context.call_id, context.name, arguments)
+
+
+def _tool_failure(error: BaseException, tool_timeout: float | None) -> str:
+    if isinstance(error, (CallTimeoutError, asyncio.TimeoutError)):
+        return f"the tool timed out (tool_timeout {tool_timeout} s)" if tool_timeout else f"the tool timed out: {error}"
+    if isinstance(error, LookupError) and not isinstance(error, KeyError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _for_model(result: ToolResult) -> str:
+    if result.success:
+        return result.content or result.output_json
+    return f"error: {result.error or 'the tool failed'}"
