@@ -24,7 +24,7 @@ from typing import (
     overload,
 )
 
-from typing_extensions import Buffer
+from typing_extensions import Buffer, Self, disjoint_base
 
 from hector_plugins.errors import PluginError
 from hector_plugins.literals import (
@@ -892,6 +892,7 @@ class RequestSender:
     def closed(self) -> bool:
         """Whether the call takes no more requests (it ended, failed or was cancelled)."""
 
+@disjoint_base
 class PluginManager:
     """Launches, supervises, calls and stops plugins; use it as ``async with PluginManager() as pm``.
 
@@ -1018,7 +1019,7 @@ class PluginManager:
         """Stops every plugin: graceful first (Shutdown RPCs), killed after ``grace`` seconds
         (default: each plugin's ``shutdown_grace``); releases in-process providers. The manager
         cannot be used afterwards (``PluginClosedError``)."""
-    def __aenter__(self) -> Awaitable[PluginManager]:
+    def __aenter__(self) -> Awaitable[Self]:
         """``PluginClosedError`` if this manager was shut down already."""
     def __aexit__(self, *_exc_info: object) -> Awaitable[None]:
         """``shutdown()`` with each plugin's own grace."""

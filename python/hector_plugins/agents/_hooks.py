@@ -81,7 +81,7 @@ class HookRegistry:
         point = check_point(point)
         if not callable(fn):
             raise ConfigError(f"a hook must be callable, not {fn!r}", key=point)
-        if timeout is not None and not timeout > 0:
+        if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
             raise ConfigError(f"a hook's timeout must be more than 0 seconds, not {timeout!r}", key="timeout")
         hook = RegisteredHook(point, fn, name or hook_name(fn), timeout)
         self._hooks.setdefault(point, []).append(hook)
@@ -144,7 +144,10 @@ class HookRegistry:
                 raise ConfigError(f"{where}: cannot be loaded: {type(error).__name__}: {error}") from error
             if not callable(setup):
                 raise ConfigError(f"{where}: must name a function that takes the HookRegistry, not {setup!r}")
-            setup(self)
+            try:
+                setup(self)
+            except Exception as error:  # e.g. a hook at an unknown point: say which package did it
+                raise ConfigError(f"{where}: failed to register its hooks: {type(error).__name__}: {error}") from error
 
 
 def import_dotted(path: str, *, origin: str, key: str) -> Hook:
@@ -157,7 +160,7 @@ def import_dotted(path: str, *, origin: str, key: str) -> Hook:
         found: Any = importlib.import_module(module_name)
         for part in attribute.split("."):
             found = getattr(found, part)
-    except (ImportError, AttributeError) as error:
+    except Exception as error:  # a module that fails as it is imported is as bad as a missing one
         raise ConfigError(
             f"{where}: cannot be imported: {type(error).__name__}: {error}", file=origin, key=key
         ) from error

@@ -6,6 +6,26 @@
 use super::invalid::Invalid;
 use crate::kind::PluginKind;
 
+/// The keys of an agent that `hector_plugins.agents` reads (docs/agents.md); only these are
+/// expanded from the environment.
+pub(super) const AGENT_SETTINGS: [&str; 15] = [
+    "llm",
+    "database",
+    "embedder",
+    "reasoning_strategy",
+    "tools",
+    "memory",
+    "hooks",
+    "system_prompt",
+    "description",
+    "max_iterations",
+    "max_tokens",
+    "timeout",
+    "tool_timeout",
+    "max_concurrent_tools",
+    "streaming",
+];
+
 /// The plugins an agent refers to, by role and the plugin type each role needs.
 const AGENT_ROLES: [(&str, PluginKind); 4] = [
     ("llm", PluginKind::Llm),
@@ -91,7 +111,8 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
     }
     for key in ["timeout", "tool_timeout"] {
         if let Some(value) = body.get(key).filter(|v| !v.is_null()) {
-            let seconds = value.as_f64().ok_or_else(|| Invalid::at(at(key), format!("must be seconds, not {value}")))?;
+            let seconds =
+                value.as_f64().ok_or_else(|| Invalid::at(at(key), format!("must be seconds, not {value}")))?;
             super::settings::checked_seconds(&at(key), seconds)?;
         }
     }
@@ -106,7 +127,10 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
         let memory = memory.as_object().ok_or_else(|| Invalid::at(at("memory"), "must be a mapping"))?;
         for role in ["database", "embedder"] {
             if body.get(role).is_none_or(|v| v.is_null()) {
-                return Err(Invalid::at(at("memory"), format!("needs the agent's `{role}` (memory is a search of it)")));
+                return Err(Invalid::at(
+                    at("memory"),
+                    format!("needs the agent's `{role}` (memory is a search of it)"),
+                ));
             }
         }
         if let Some(collection) = memory.get("collection") {
@@ -116,7 +140,10 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
         }
         if let Some(top_k) = memory.get("top_k") {
             if !top_k.as_u64().is_some_and(|n| n >= 1) {
-                return Err(Invalid::at(at("memory.top_k"), format!("must be a whole number, at least 1, not {top_k}")));
+                return Err(Invalid::at(
+                    at("memory.top_k"),
+                    format!("must be a whole number, at least 1, not {top_k}"),
+                ));
             }
         }
     }
@@ -171,7 +198,10 @@ fn refuse_delegation_cycles(agents: &serde_json::Map<String, serde_json::Value>)
             for next in delegates(&agent) {
                 if next == *start {
                     let cycle = [path.as_slice(), &[next]].concat().join(" -> ");
-                    return Err(Invalid::at(format!("agents.{start}.tools"), format!("agents delegate in a cycle: {cycle}")));
+                    return Err(Invalid::at(
+                        format!("agents.{start}.tools"),
+                        format!("agents delegate in a cycle: {cycle}"),
+                    ));
                 }
                 if !path.contains(&next) {
                     let mut longer = path.clone();

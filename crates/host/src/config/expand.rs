@@ -1,7 +1,8 @@
-//! `${VAR}`, `${VAR:-default}` and `$VAR` in the sections this library reads (`plugins`,
-//! `plugin_discovery`, `agents`, `hooks`), expanded from the environment before anything else is
-//! read.
+//! `${VAR}`, `${VAR:-default}` and `$VAR` in what this library reads (`plugins`,
+//! `plugin_discovery`, `hooks`, and the agent settings of `agents`), expanded from the
+//! environment before anything else is read.
 
+use super::agents::AGENT_SETTINGS;
 use super::invalid::Invalid;
 use crate::envexpand::{expand_value, Unexpandable};
 
@@ -14,9 +15,18 @@ pub(super) fn expand_plugin_sections(
     let lookup = |name: &str| std::env::var(name).ok();
     let unexpandable = |e: Unexpandable| Invalid::at(e.key, e.reason);
     let mut root = root.clone();
-    for section in ["plugin_discovery", "agents", "hooks"] {
+    for section in ["plugin_discovery", "hooks"] {
         if let Some(value) = root.get_mut(section) {
             expand_value(value, section, &lookup).map_err(unexpandable)?;
+        }
+    }
+    // An agent's other keys belong to the orchestrator, which may use `$` as it likes.
+    if let Some(serde_json::Value::Object(agents)) = root.get_mut("agents") {
+        for (name, agent) in agents.iter_mut() {
+            let Some(agent) = agent.as_object_mut() else { continue };
+            for (key, value) in agent.iter_mut().filter(|(key, _)| AGENT_SETTINGS.contains(&key.as_str())) {
+                expand_value(value, &format!("agents.{name}.{key}"), &lookup).map_err(unexpandable)?;
+            }
         }
     }
     let Some(serde_json::Value::Object(plugins)) = root.get_mut("plugins") else { return Ok(root) };

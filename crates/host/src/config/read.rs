@@ -192,10 +192,16 @@ mod tests {
             (r#"{"agents": {"main": {"tool_timeout": "1s"}}}"#.into(), "agents.main.tool_timeout"),
             (r#"{"agents": {"main": {"system_prompt": 3}}}"#.into(), "agents.main.system_prompt"),
             (r#"{"agents": {"main": {"memory": {"collection": "c"}}}}"#.into(), "agents.main.memory"),
-            (r#"{"agents": {"main": {"hooks": {"before_generate": [3]}}}}"#.into(), "agents.main.hooks.before_generate[0]"),
+            (
+                r#"{"agents": {"main": {"hooks": {"before_generate": [3]}}}}"#.into(),
+                "agents.main.hooks.before_generate[0]",
+            ),
             (r#"{"agents": {"main": {"hooks": ["m:f"]}}}"#.into(), "agents.main.hooks"),
             (r#"{"agents": {"main": {"tools": [{"type": "agent"}]}}}"#.into(), "agents.main.tools[0]"),
-            (r#"{"agents": {"main": {"tools": [{"type": "agent", "agent": "ghost"}]}}}"#.into(), "agents.main.tools[0].agent"),
+            (
+                r#"{"agents": {"main": {"tools": [{"type": "agent", "agent": "ghost"}]}}}"#.into(),
+                "agents.main.tools[0].agent",
+            ),
             (r#"{"hooks": {"on_error": "not a path"}}"#.into(), "hooks.on_error[0]"),
             (r#"{"hooks": ["m:f"]}"#.into(), "hooks"),
         ];
