@@ -104,7 +104,7 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
     let at = |key: &str| format!("agents.{agent}.{key}");
     for key in ["max_iterations", "max_tokens", "max_concurrent_tools"] {
         if let Some(value) = body.get(key).filter(|v| !v.is_null()) {
-            if !value.as_u64().is_some_and(|n| n >= 1) {
+            if !is_count(value) {
                 return Err(Invalid::at(at(key), format!("must be a whole number, at least 1, not {value}")));
             }
         }
@@ -134,12 +134,12 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
             }
         }
         if let Some(collection) = memory.get("collection") {
-            if !collection.as_str().is_some_and(|c| !c.is_empty()) {
+            if collection.as_str().is_none_or(str::is_empty) {
                 return Err(Invalid::at(at("memory.collection"), "must be a collection name"));
             }
         }
         if let Some(top_k) = memory.get("top_k") {
-            if !top_k.as_u64().is_some_and(|n| n >= 1) {
+            if !is_count(top_k) {
                 return Err(Invalid::at(
                     at("memory.top_k"),
                     format!("must be a whole number, at least 1, not {top_k}"),
@@ -151,6 +151,11 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
         validate_hooks(hooks, &at("hooks"))?;
     }
     Ok(())
+}
+
+/// A whole number, at least 1.
+fn is_count(value: &serde_json::Value) -> bool {
+    value.as_u64().is_some_and(|n| n >= 1)
 }
 
 /// `hooks` (top level, or of one agent): hook point names to lists of dotted paths
