@@ -43,7 +43,9 @@ FACTS = {
 }
 
 
-def whole_config(go_plugin: Path, rust_embedder: Path, vectordb: Path, tools: Path, reasoning: Path, notes: Path) -> str:
+def whole_config(
+    go_plugin: Path, rust_embedder: Path, vectordb: Path, tools: Path, reasoning: Path, notes: Path
+) -> str:
     return f"""
 plugins:
   llm_providers:
@@ -244,7 +246,9 @@ async def test_limits_stop_a_run_with_its_trace(go_plugin: Path, tools_plugin: P
 
         with pytest.raises(AgentLimitError) as tokens:
             await Agent(llm, [calc], reasoning=NeverStop(), max_tokens=3).run("one two three four")
-        assert tokens.value.limit == "max_tokens" and tokens.value.result.total_tokens == 5  # "Echo: one two three four"
+        assert (
+            tokens.value.limit == "max_tokens" and tokens.value.result.total_tokens == 5
+        )  # "Echo: one two three four"
         assert len(tokens.value.result.iterations) == 2
 
         slow = Agent(llm, [calc], timeout=0.5, name="slowpoke")

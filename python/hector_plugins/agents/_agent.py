@@ -157,7 +157,11 @@ class Agent:
         except (Exception, asyncio.CancelledError) as caught:
             error = run.failed(caught)
             if not isinstance(error, asyncio.CancelledError):
-                await run.hooks("on_error", ErrorContext("on_error", run.info, run.iteration_number, error))
+                try:
+                    await run.hooks("on_error", ErrorContext("on_error", run.info, run.iteration_number, error))
+                except AgentError as hook_failed:  # reported in place of the error it was told of
+                    hook_failed.result = run.result
+                    raise
                 yield ErrorEvent(error, run.result)
             if error is caught:
                 raise
