@@ -14,8 +14,9 @@ Peers, on the same plugin process where it applies:
 Workloads: tiny unary Generate (p50/p99, calls/s at concurrency 1, 16, 256, host CPU per call),
 a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin,
 `embed_batch` of 10,000 texts at dimension 384 (vectors/s, MB/s; embeddings.py), MCP tool calls
-over stdio against the `mcp` SDK's client (mcp_calls.py), and a vector database's upserts and
-searches (benchmarks/database.py, against grpc.aio).
+over stdio against the `mcp` SDK's client (mcp_calls.py), an agent task with one tool call against
+the same steps by hand and through the LangChain adapter (agents.py), and a vector database's
+upserts and searches (benchmarks/database.py, against grpc.aio).
 Rounds alternate the clients so machine noise hits them alike; tables show medians across
 rounds. Nothing here asserts on times; the goals are reported, met or not.
 """
@@ -36,6 +37,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import agents  # noqa: E402
 import database  # noqa: E402
 import embeddings  # noqa: E402
 import mcp_calls  # noqa: E402
@@ -305,7 +307,7 @@ def memory(plugin: Path) -> dict[str, float]:
 
 async def measure_all(
     args: argparse.Namespace,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
     print("unary and streaming, Rust plugin", file=sys.stderr, flush=True)
     rust = await rust_plugin_workloads(args)
     print("unary and streaming, Go plugin (hector and go-plugin's host)", file=sys.stderr, flush=True)
@@ -324,7 +326,9 @@ async def measure_all(
     embed = await embeddings.embedder_workloads(args)
     print("MCP tool calls", file=sys.stderr, flush=True)
     mcp = await mcp_calls.measure(peers.RMCP_SERVER, args.calls, args.rounds)
-    return rust, go, startup, embed, mcp
+    print("agents", file=sys.stderr, flush=True)
+    agent = await agents.measure(args.agent_tasks, args.rounds)
+    return rust, go, startup, embed, mcp, agent
 
 
 def parse_args() -> argparse.Namespace:
@@ -352,6 +356,7 @@ def parse_args() -> argparse.Namespace:
     args.db_vectors = args.db_vectors or (2000 if args.quick else 100_000)
     args.db_rounds = args.db_rounds or (1 if args.quick else 2)
     args.db_searches = 20 if args.quick else 200
+    args.agent_tasks = 200 if args.quick else 2000
     return args
 
 
@@ -370,7 +375,7 @@ def main() -> None:
         peers.build_all()
     peers.generate_stubs()
     started = time.monotonic()
-    rust, go, startup, embed, mcp = asyncio.run(measure_all(args))
+    rust, go, startup, embed, mcp, agent = asyncio.run(measure_all(args))
     print("memory", file=sys.stderr, flush=True)
     mem = memory(RUST_PLUGIN)
     print("vector database", file=sys.stderr, flush=True)
@@ -388,6 +393,7 @@ def main() -> None:
         memory=mem,
         embed=embed,
         mcp=mcp,
+        agents=agent,
     )
     body, goals = sections.build(figures, CHART.name)
     report.insert_before_goals(body, database.section(db))

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import agents
 import embeddings
 import mcp_calls
 from measure import CONCURRENCY, UnarySamples
@@ -35,6 +36,7 @@ class Figures:
     memory: dict[str, float]
     embed: dict[str, Any]  # rates: {client: [vectors/s per round]}, loop_texts (embeddings.py)
     mcp: dict[str, Any]  # missing, rounds, servers: {server: {label, calls, warm, samples}} (mcp_calls.py)
+    agents: dict[str, Any]  # samples: {way: UnarySamples}, calls, rounds, missing (agents.py)
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @property
@@ -348,6 +350,7 @@ def goals(f: Figures) -> list[Goal]:
         ),
         *embeddings.goals(f.embed),
         *mcp_calls.goals(f.mcp),
+        *agents.goals(f.agents),
         Goal(
             "under 2 MiB of host memory per idle plugin",
             per_plugin_kib / 1024,
@@ -400,6 +403,7 @@ def build(f: Figures, chart_name: str) -> tuple[list[str], list[Goal]]:
         + memory_section(f)
         + embeddings.section(f.embed)
         + mcp_calls.section(f.mcp)
+        + agents.section(f.agents)
         + bounds_section(f)
         + goals_table(measured)
         + rounds_section(f, chart_name)

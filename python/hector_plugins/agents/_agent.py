@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from .._core import Message, ReasoningState, ToolCall, ToolDefinition, ToolResult
-from ..errors import AgentError, AgentLimitError, AgentTimeoutError, CallTimeoutError, ConfigError, HookVetoError
-from ._hooks import HookPoint, HookRegistry, run_hooks
-from ._parts import AgentTool, Memory, Model, Strategy, Toolbox
+from ..errors import (
+    AgentError,
+    AgentLimitError,
+    AgentTimeoutError,
+    CallTimeoutError,
+    ConfigError,
+    HookVetoError,
+    PluginCallError,
+)
+from ._hooks import HOOK_POINTS, HookPoint, HookRegistry, run_hooks
+from ._parts import AS_WRITTEN, AgentTool, Memory, Model, Strategy, Toolbox
 from ._trace import (
     AgentEvent,
     AgentResult,
@@ -111,18 +119,32 @@ class Agent:
         hook's (``HookError``), a limit (``AgentLimitError``, ``AgentTimeoutError``); the
         error's ``result`` holds the trace so far where it is an ``AgentError``. Cancelling the
         task cancels every call in flight."""
-        final: AgentResult | None = None
-        async for event in self._events(task, stream_model=self.streaming):
-            if isinstance(event, FinalEvent):
-                final = event.result
-        assert final is not None
-        return final
+        return await _Run(self, task, None).execute(self.streaming)
 
-    def stream(self, task: Task) -> AsyncIterator[AgentEvent]:
+    async def stream(self, task: Task) -> AsyncIterator[AgentEvent]:
         """The run as events: ``TextDelta`` (the model streams), ``ToolCallEvent``,
         ``ToolResultEvent``, ``IterationEnd``, then ``FinalEvent``; on failure an
         ``ErrorEvent``, then the error is raised. Closing the iterator cancels the run."""
-        return self._events(task, stream_model=True)
+        # The run is a task of its own that hands events over a queue: `run()` pays nothing
+        # for events it does not want.
+        events: asyncio.Queue[AgentEvent | None] = asyncio.Queue()
+        run = _Run(self, task, events.put_nowait)
+
+        async def produce() -> AgentResult:
+            try:
+                return await run.execute(stream_model=True)
+            finally:
+                events.put_nowait(None)
+
+        runner = asyncio.ensure_future(produce())
+        try:
+            while (event := await events.get()) is not None:
+                yield event
+            await runner  # raises the run's error, after its ErrorEvent
+        finally:
+            if not runner.done():
+                runner.cancel()
+                await asyncio.gather(runner, return_exceptions=True)
 
     def as_tool(self, name: str | None = None, description: str | None = None) -> AgentTool:
         """This agent as a tool for another: the model passes a ``task``, gets the answer."""
@@ -136,44 +158,13 @@ class Agent:
         """Lists the providers' tools again on the next run (after a provider changed them)."""
         self.toolbox.forget()
 
-    # ---- the loop ------------------------------------------------------------------------
-
-    async def _events(self, task: Task, *, stream_model: bool) -> AsyncIterator[AgentEvent]:
-        run = _Run(self, task)
-        try:
-            await run.hooks("pre_workflow_execution", WorkflowContext("pre_workflow_execution", run.info, run.messages))
-            for iteration in range(1, self.max_iterations + 1):
-                async for event in run.iteration(iteration, stream_model):
-                    yield event
-                if run.result.stop_reason is not None:
-                    break
-            else:
-                raise run.limit("max_iterations", f"it reached max_iterations ({self.max_iterations})")
-            run.finish()
-            await run.hooks(
-                "post_workflow_execution",
-                WorkflowContext("post_workflow_execution", run.info, run.messages, run.result),
-            )
-        except (Exception, asyncio.CancelledError) as caught:
-            error = run.failed(caught)
-            if not isinstance(error, asyncio.CancelledError):
-                try:
-                    await run.hooks("on_error", ErrorContext("on_error", run.info, run.iteration_number, error))
-                except AgentError as hook_failed:  # reported in place of the error it was told of
-                    hook_failed.result = run.result
-                    raise
-                yield ErrorEvent(error, run.result)
-            if error is caught:
-                raise
-            raise error from caught
-        yield FinalEvent(run.result)
-
 
 class _Run:
     """The state of one run: the conversation, the strategy's state, the trace, the clock."""
 
-    def __init__(self, agent: Agent, task: Task) -> None:
+    def __init__(self, agent: Agent, task: Task, emit: Callable[[AgentEvent], None] | None) -> None:
         self.agent = agent
+        self.emit = emit
         self.started = time.monotonic()
         self.deadline = None if agent.timeout is None else self.started + agent.timeout
         if isinstance(task, str):
@@ -189,11 +180,48 @@ class _Run:
         self.messages: list[Message] = (
             [Message.system(agent.system_prompt)] if agent.system_prompt else []
         ) + conversation
-        run_id = uuid.uuid4().hex[:12]
+        run_id = secrets.token_hex(6)
         self.result = AgentResult(agent.name, run_id, query)
         self.info = RunInfo(agent.name, run_id, query, result=self.result)
         self.custom_state = ""
         self.iteration_number = 0
+        # The points with hooks, fixed for the run: the loop builds no context nobody reads.
+        registries = [r for r in (agent.manager_hooks, agent.hooks) if r is not None]
+        self.hooked = frozenset(p for p in HOOK_POINTS if any(r.has(p) for r in registries))
+
+    async def execute(self, stream_model: bool) -> AgentResult:
+        """The whole run: the workflow hooks around the iterations, ``on_error`` on failure."""
+        try:
+            if self.has_hooks("pre_workflow_execution"):
+                start = WorkflowContext("pre_workflow_execution", self.info, self.messages)
+                await self.hooks("pre_workflow_execution", start)
+                self.messages = start.messages
+            for iteration in range(1, self.agent.max_iterations + 1):
+                await self.iteration(iteration, stream_model)
+                if self.result.stop_reason is not None:
+                    break
+            else:
+                raise self.limit("max_iterations", f"it reached max_iterations ({self.agent.max_iterations})")
+            self.finish()
+            if self.has_hooks("post_workflow_execution"):
+                end = WorkflowContext("post_workflow_execution", self.info, self.messages, self.result)
+                await self.hooks("post_workflow_execution", end)
+        except (Exception, asyncio.CancelledError) as caught:
+            error = self.failed(caught)
+            if not isinstance(error, asyncio.CancelledError):
+                try:
+                    await self.hooks("on_error", ErrorContext("on_error", self.info, self.iteration_number, error))
+                except AgentError as hook_failed:  # reported in place of the error it was told of
+                    hook_failed.result = self.result
+                    raise
+                if self.emit is not None:
+                    self.emit(ErrorEvent(error, self.result))
+            if error is caught:
+                raise
+            raise error from caught
+        if self.emit is not None:
+            self.emit(FinalEvent(self.result))
+        return self.result
 
     # -- time and limits
 
@@ -238,6 +266,9 @@ class _Run:
 
     # -- hooks
 
+    def has_hooks(self, point: HookPoint) -> bool:
+        return point in self.hooked
+
     async def hooks(self, point: HookPoint, context: Any) -> None:
         manager, own = self.agent.manager_hooks, self.agent.hooks
         hooks = (manager.at(point) if manager is not None else []) + own.at(point)
@@ -256,13 +287,16 @@ class _Run:
             **done,
         )
 
-    async def iteration(self, number: int, stream_model: bool) -> AsyncIterator[AgentEvent]:
+    async def iteration(self, number: int, stream_model: bool) -> None:
         agent, strategy = self.agent, self.agent.strategy
         self.iteration_number = number
         step = IterationTrace(number)
         self.result.iterations.append(step)
         began = time.monotonic()
-        await self.hooks("before_iteration", IterationContext("before_iteration", self.info, number, self.messages))
+        if self.has_hooks("before_iteration"):
+            before = IterationContext("before_iteration", self.info, number, self.messages)
+            await self.hooks("before_iteration", before)
+            self.messages = before.messages
 
         if strategy is not None:
             mark = time.monotonic()
@@ -292,19 +326,23 @@ class _Run:
             raise self.limit("max_tokens", f"it used {self.result.total_tokens} tokens (max_tokens {agent.max_tokens})")
         tools = await agent.toolbox.offered(self.within(agent.tool_timeout)) if agent.toolbox.toolsets else []
         generate = GenerateContext("before_generate", self.info, number, request, list(tools))
-        await self.hooks("before_generate", generate)
-        step.request, step.tools_offered = generate.messages, [t.name for t in generate.tools]
+        if "before_generate" in self.hooked:
+            await self.hooks("before_generate", generate)
+            step.tools_offered = [t.name for t in generate.tools]
+        else:
+            step.tools_offered = agent.toolbox.names()
+        step.request = generate.messages
 
         mark = time.monotonic()
         if stream_model:
-            async for event in self._stream_answer(number, generate, step):
-                yield event
+            await self._stream_answer(number, generate)
         else:
             reply = await agent.model.generate(generate.messages, generate.tools, self.within())
             generate.text, generate.tool_calls, generate.tokens_used = reply.text, reply.tool_calls, reply.tokens_used
         step.timings["generate"] = time.monotonic() - mark
-        generate.point = "after_generate"
-        await self.hooks("after_generate", generate)
+        if "after_generate" in self.hooked:
+            generate.point = "after_generate"
+            await self.hooks("after_generate", generate)
         step.text, step.tokens_used = generate.text, generate.tokens_used
         self.result.total_tokens += generate.tokens_used
         calls = list(generate.tool_calls)
@@ -312,13 +350,16 @@ class _Run:
 
         if calls:
             mark = time.monotonic()
-            async for event in self._run_tools(number, calls, step):
-                yield event
+            await self._run_tools(number, calls, step)
             step.timings["tools"] = time.monotonic() - mark
 
-        results = [t.result for t in step.tool_calls]
-        done = {"assistant_text": step.text, "tool_calls": [t.call for t in step.tool_calls], "tool_results": results}
         if strategy is not None:
+            results = [t.result for t in step.tool_calls]
+            done = {
+                "assistant_text": step.text,
+                "tool_calls": [t.call for t in step.tool_calls],
+                "tool_results": results,
+            }
             mark = time.monotonic()
             update = await strategy.hook("after_iteration", self.state(step, **done), self.within())
             if update:
@@ -333,27 +374,28 @@ class _Run:
                 step.timings["should_stop"] = time.monotonic() - mark
         stop = bool(step.stop) if step.stop is not None else not calls
         step.timings["total"] = time.monotonic() - began
-        await self.hooks("after_iteration", IterationContext("after_iteration", self.info, number, self.messages, step))
+        if self.has_hooks("after_iteration"):
+            after = IterationContext("after_iteration", self.info, number, self.messages, step)
+            await self.hooks("after_iteration", after)
+            self.messages = after.messages
         if stop:
             self.result.answer = step.text
             self.result.stop_reason = "strategy" if step.stop is not None else "model_done"
-        yield IterationEnd(number, step)
+        if self.emit is not None:
+            self.emit(IterationEnd(number, step))
 
-    async def _stream_answer(
-        self, number: int, generate: GenerateContext, step: IterationTrace
-    ) -> AsyncIterator[AgentEvent]:
+    async def _stream_answer(self, number: int, generate: GenerateContext) -> None:
         text: list[str] = []
         async for chunk in self.agent.model.stream(generate.messages, generate.tools, self.within()):
             if chunk.type == "text":
                 text.append(chunk.text)
-                yield TextDelta(number, chunk.text)
+                if self.emit is not None:
+                    self.emit(TextDelta(number, chunk.text))
             elif chunk.type == "tool_call" and chunk.tool_call is not None:
                 generate.tool_calls.append(chunk.tool_call)
             elif chunk.type == "done":
                 generate.tokens_used = chunk.tokens_used
             elif chunk.type == "error":
-                from ..errors import PluginCallError
-
                 raise PluginCallError(
                     f"llm {self.agent.model.name!r} streamed an error: {chunk.error}",
                     plugin=self.agent.model.name,
@@ -363,66 +405,77 @@ class _Run:
             self.remaining()  # a stream that trickles past the deadline stops here
         generate.text = "".join(text)
 
-    async def _run_tools(self, number: int, calls: list[ToolCall], step: IterationTrace) -> AsyncIterator[AgentEvent]:
+    async def _run_tools(self, number: int, calls: list[ToolCall], step: IterationTrace) -> None:
         """``before_tool_call`` hooks in call order, the approved calls concurrently (at most
-        ``max_concurrent_tools`` at once), then ``after_tool_call`` hooks in call order."""
+        ``max_concurrent_tools`` at once), then ``after_tool_call`` hooks in call order.
+        Without tool hooks, the model's arguments go to the tool as the JSON it wrote."""
         toolbox = self.agent.toolbox
-        contexts: list[ToolCallContext] = []
+        hooked = self.has_hooks("before_tool_call") or self.has_hooks("after_tool_call")
+        contexts: list[ToolCallContext | None] = []
         for call in calls:
-            context = ToolCallContext(
-                "before_tool_call", self.info, number, call.id, call.name, _parsed(call), toolbox.provider_of(call.name)
-            )
-            vetoed_by = None
-            try:
-                await self.hooks("before_tool_call", context)
-            except HookVetoError as veto:
-                vetoed_by, context.error = veto.hook, f"refused by hook {veto.hook!r}: {veto.reason}"
-            context.provider = toolbox.provider_of(context.name)
-            contexts.append(context)
-            step.tool_calls.append(
-                ToolCallTrace(
-                    number, _as_called(context), context.provider, ToolResult(False), 0.0, vetoed_by=vetoed_by
+            context = None
+            trace = ToolCallTrace(number, call, toolbox.provider_of(call.name), _NOT_RUN, 0.0)
+            if hooked:
+                context = ToolCallContext(
+                    "before_tool_call", self.info, number, call.id, call.name, _parsed(call), trace.provider
                 )
-            )
-            yield ToolCallEvent(number, step.tool_calls[-1].call, context.provider)
+                try:
+                    await self.hooks("before_tool_call", context)
+                except HookVetoError as veto:
+                    trace.vetoed_by, context.error = veto.hook, f"refused by hook {veto.hook!r}: {veto.reason}"
+                trace.call, trace.provider = _as_called(context), toolbox.provider_of(context.name)
+            contexts.append(context)
+            step.tool_calls.append(trace)
+            if self.emit is not None:
+                self.emit(ToolCallEvent(number, trace.call, trace.provider))
 
-        limiter = asyncio.Semaphore(self.agent.max_concurrent_tools)
-        runs = [self._run_tool(context, trace, limiter) for context, trace in zip(contexts, step.tool_calls)]
-        if len(runs) == 1:
-            await runs[0]
+        if len(calls) == 1:
+            await self._run_tool(contexts[0], step.tool_calls[0], None)
         else:
-            await asyncio.gather(*runs)
+            limiter = asyncio.Semaphore(self.agent.max_concurrent_tools)
+            await asyncio.gather(*(self._run_tool(c, t, limiter) for c, t in zip(contexts, step.tool_calls)))
 
         for context, trace in zip(contexts, step.tool_calls):
-            context.point = "after_tool_call"
-            context.result = trace.result
-            await self.hooks("after_tool_call", context)
-            if context.result is not trace.result:
-                trace.result = context.result
+            if context is not None:
+                context.point, context.result = "after_tool_call", trace.result
+                await self.hooks("after_tool_call", context)
+                if context.result is not trace.result and context.result is not None:
+                    trace.result = context.result
             self.messages.append(Message.tool(_for_model(trace.result), trace.call.id))
-            yield ToolResultEvent(number, trace)
+            if self.emit is not None:
+                self.emit(ToolResultEvent(number, trace))
 
-    async def _run_tool(self, context: ToolCallContext, trace: ToolCallTrace, limiter: asyncio.Semaphore) -> None:
-        if context.error is not None:  # vetoed
+    async def _run_tool(
+        self, context: ToolCallContext | None, trace: ToolCallTrace, limiter: asyncio.Semaphore | None
+    ) -> None:
+        if context is not None and context.error is not None:  # vetoed
             trace.result, trace.error = ToolResult(False, error=context.error, call_id=context.call_id), context.error
             return
-        async with limiter:
-            began = time.monotonic()
-            try:
-                result, trace.delegated = await self.agent.toolbox.execute(
-                    trace.call, context.arguments, self.within(self.agent.tool_timeout)
-                )
-            except (Exception, asyncio.TimeoutError) as error:
-                if isinstance(error, AgentTimeoutError) or (
-                    self.deadline is not None and time.monotonic() >= self.deadline
-                ):
-                    raise  # the run's own deadline, not this tool's failure
-                why = _tool_failure(error, self.agent.tool_timeout)
-                result = ToolResult(False, error=why, call_id=context.call_id)
-            trace.duration = time.monotonic() - began
+        arguments = AS_WRITTEN if context is None else context.arguments
+        began = time.monotonic()
+        try:
+            if limiter is None:
+                result, trace.delegated = await self._execute(trace.call, arguments)
+            else:
+                async with limiter:
+                    began = time.monotonic()
+                    result, trace.delegated = await self._execute(trace.call, arguments)
+        except (Exception, asyncio.TimeoutError) as error:
+            if isinstance(error, AgentTimeoutError) or (
+                self.deadline is not None and time.monotonic() >= self.deadline
+            ):
+                raise  # the run's own deadline, not this tool's failure
+            result = ToolResult(False, error=_tool_failure(error, self.agent.tool_timeout), call_id=trace.call.id)
+        trace.duration = time.monotonic() - began
         trace.result = result
         if not result.success:
             trace.error = result.error or "the tool failed"
+
+    def _execute(self, call: ToolCall, arguments: Any) -> Any:
+        return self.agent.toolbox.execute(call, arguments, self.within(self.agent.tool_timeout))
+
+
+_NOT_RUN = ToolResult(False, error="not run")
 
 
 def _parsed(call: ToolCall) -> Any:

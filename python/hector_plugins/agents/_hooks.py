@@ -105,6 +105,10 @@ class HookRegistry:
         """Removes every hook."""
         self._hooks.clear()
 
+    def has(self, point: HookPoint) -> bool:
+        """Whether ``point`` has hooks (the loop skips building contexts nobody reads)."""
+        return bool(self._hooks.get(point))
+
     def at(self, point: HookPoint) -> list[RegisteredHook]:
         """The hooks of ``point``, in the order they run."""
         return list(self._hooks.get(point, ()))

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from ._trace import AgentResult
 
 T = TypeVar("T")
+AS_WRITTEN: Any = object()
+"""Tool arguments to send as the model wrote them (``ToolCall.arguments_json``), unparsed."""
 CLIENTS = (LLMClient, ToolClient, ReasoningClient, DatabaseClient, EmbedderClient)
 
 
@@ -211,6 +213,10 @@ class Toolbox:
         self._served_by, self._offered = served_by, offered
         return offered
 
+    def names(self) -> list[str]:
+        """The names of the tools offered (after ``offered``)."""
+        return list(self._served_by)
+
     def provider_of(self, tool: str) -> str:
         served = self._served_by.get(tool)
         return served[0].name if served else ""
@@ -225,16 +231,20 @@ class Toolbox:
             raise LookupError(f"no tool named {call.name!r} (tools: {known})")
         toolset, tool = served
         if isinstance(toolset.source, AgentTool):
+            if arguments is AS_WRITTEN:
+                arguments = json.loads(call.arguments_json or "{}")
             delegated: AgentResult = await settle(toolset.source.run(arguments), timeout)
             return ToolResult(True, delegated.answer, call_id=call.id), delegated
-        if isinstance(arguments, str):  # not JSON: the provider refuses it in its own words
+        if arguments is AS_WRITTEN:
+            encoded = call.arguments_json
+        elif isinstance(arguments, str):  # not JSON: the provider refuses it in its own words
             encoded = arguments
         else:
             encoded = json.dumps(arguments)
         if isinstance(toolset.source, ToolClient):
             result = await toolset.source.call(tool, encoded, call_id=call.id, timeout=timeout)
         else:
-            decoded = json.loads(encoded)
+            decoded = json.loads(encoded or "{}")
             result = await settle(toolset.source.call(tool, decoded, call_id=call.id), timeout)
             if isinstance(result, str):
                 result = ToolResult(True, result, call_id=call.id)
