@@ -6,6 +6,7 @@ step. ``run`` and ``stream`` are the same loop: ``run`` keeps only the last even
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import secrets
 import time
@@ -22,7 +23,7 @@ from ..errors import (
     HookVetoError,
     PluginCallError,
 )
-from ._hooks import HOOK_POINTS, HookPoint, HookRegistry, run_hooks
+from ._hooks import HookPoint, HookRegistry, run_hooks
 from ._parts import AS_WRITTEN, AgentTool, Memory, Model, Strategy, Toolbox
 from ._trace import (
     AgentEvent,
@@ -180,14 +181,14 @@ class _Run:
         self.messages: list[Message] = (
             [Message.system(agent.system_prompt)] if agent.system_prompt else []
         ) + conversation
-        run_id = secrets.token_hex(6)
+        run_id = f"{_RUN_PREFIX}{next(_run_numbers):x}"
         self.result = AgentResult(agent.name, run_id, query)
         self.info = RunInfo(agent.name, run_id, query, result=self.result)
         self.custom_state = ""
         self.iteration_number = 0
         # The points with hooks, fixed for the run: the loop builds no context nobody reads.
-        registries = [r for r in (agent.manager_hooks, agent.hooks) if r is not None]
-        self.hooked = frozenset(p for p in HOOK_POINTS if any(r.has(p) for r in registries))
+        manager = agent.manager_hooks
+        self.hooked = agent.hooks.points if manager is None else agent.hooks.points | manager.points
 
     async def execute(self, stream_model: bool) -> AgentResult:
         """The whole run: the workflow hooks around the iterations, ``on_error`` on failure."""
@@ -476,6 +477,9 @@ class _Run:
 
 
 _NOT_RUN = ToolResult(False, error="not run")
+# Run ids: unique in this process and unlikely to repeat across processes, without a syscall each.
+_RUN_PREFIX = secrets.token_hex(4) + "-"
+_run_numbers = itertools.count(1)
 
 
 def _parsed(call: ToolCall) -> Any:

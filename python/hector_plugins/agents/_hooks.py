@@ -109,6 +109,11 @@ class HookRegistry:
         """Whether ``point`` has hooks (the loop skips building contexts nobody reads)."""
         return bool(self._hooks.get(point))
 
+    @property
+    def points(self) -> frozenset[HookPoint]:
+        """The points that have hooks."""
+        return frozenset(point for point, hooks in self._hooks.items() if hooks)
+
     def at(self, point: HookPoint) -> list[RegisteredHook]:
         """The hooks of ``point``, in the order they run."""
         return list(self._hooks.get(point, ()))
