@@ -5,6 +5,7 @@ says so."""
 from __future__ import annotations
 
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -29,6 +30,28 @@ async def test_the_readme_raw_snippet_runs_as_written(
     async with PluginManager() as pm:
         await namespace["snippet"](pm)  # type: ignore[operator]
     assert capsys.readouterr().out.split() == ["3", "blue", "1", "2", "3", "3"]
+
+
+async def test_the_readme_agent_snippet_runs_as_written(
+    go_plugins: object,
+    rust_embedder: object,
+    vectordb_plugin: object,
+    reasoning_plugin: object,
+    mcp_notes_server: object,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(ROOT)  # examples/agent.yaml finds the MCP server from the clone's root
+    monkeypatch.setenv("HECTOR_EXAMPLE_PYTHON", sys.executable)
+    source = "async def snippet(PluginManager):\n" + textwrap.indent(readme_block("examples/agent.yaml"), "    ")
+    namespace: dict[str, object] = {}
+    exec(compile(source, "README.md", "exec"), namespace)
+    await namespace["snippet"](PluginManager)  # type: ignore[operator]
+    assert capsys.readouterr().out.splitlines() == [
+        "calling calculator",
+        "Done: 42 | - The calculator tool evaluates arithmetic expressions",
+        "[('calculator', '42')]",
+    ]
 
 
 async def test_not_found_and_closed_messages_read_as_sentences(rust_plugin: Path) -> None:

@@ -1,7 +1,7 @@
 """The agent loop (docs/agents.md): per iteration, the strategy prepares, memory is searched
 (first iteration), the model answers with the tools offered, the tools it asks for run
 concurrently, the strategy updates its state and decides whether to stop; hooks run at every
-step. ``run`` and ``stream`` are the same loop: ``run`` keeps only the last event."""
+step. ``run`` and ``stream`` are the same loop (``_Run``); only ``stream`` asks it for events."""
 
 from __future__ import annotations
 
