@@ -372,14 +372,14 @@ impl PyPluginManager {
         Ok(entries)
     }
 
-    /// Everything valid but worth a word in the configuration, one message each (file, key path,
-    /// what is wrong): settings that are read but not enforced yet, keys that look like typos.
     /// The `agents` and `hooks` sections, checked and expanded, with the configuration's origin:
     /// JSON text read by `hector_plugins.agents`.
     fn _agent_settings(&self) -> &str {
         &self.agent_settings
     }
 
+    /// Everything valid but worth a word in the configuration, one message each (file, key path,
+    /// what is wrong): settings that are read but not enforced yet, keys that look like typos.
     #[getter]
     fn config_warnings(&self) -> Vec<String> {
         self.warnings.iter().map(ToString::to_string).collect()

@@ -344,10 +344,14 @@ def test_a_sync_stream_stopped_early_leaves_the_model_usable(go_plugin: Path) ->
 
 class Scripted:
     """An in-process LLM with the answers a plugin may give: a tool call without an id, one whose
-    arguments are not JSON, and a stream that ends in an error chunk."""
+    arguments are not JSON, one with no arguments at all, and a stream that ends in an error chunk."""
 
     def generate(self, messages: list[Message], tools: list[ToolDefinition]) -> GenerateResponse:
-        calls = [ToolCall("", "calculator", {"expression": "1"}), ToolCall("x", "calculator", arguments_json="{oops")]
+        calls = [
+            ToolCall("", "calculator", {"expression": "1"}),
+            ToolCall("x", "calculator", arguments_json="{oops"),
+            ToolCall("y", "clock", arguments_json=""),
+        ]
         return GenerateResponse("", tool_calls=calls)
 
     async def generate_stream(self, messages: list[Message], tools: list[ToolDefinition]) -> AsyncIterator[StreamChunk]:
@@ -360,8 +364,9 @@ async def test_answers_the_protocol_allows_become_valid_langchain_messages() -> 
         manager.register("scripted", Scripted())
         model = HectorChatModel(client=manager.llm("scripted"))
         reply = await model.ainvoke("anything")
-        [call] = reply.tool_calls
+        call, no_arguments = reply.tool_calls
         assert call["id"] and call["id"].startswith("call_") and call["args"] == {"expression": "1"}
+        assert (no_arguments["id"], no_arguments["args"]) == ("y", {})
         [invalid] = reply.invalid_tool_calls
         assert (invalid["id"], invalid["args"]) == ("x", "{oops") and "not JSON" in (invalid["error"] or "")
         with pytest.raises(PluginCallError, match="the model fell over"):

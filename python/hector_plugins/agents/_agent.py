@@ -186,9 +186,11 @@ class _Run:
         self.info = RunInfo(agent.name, run_id, query, result=self.result)
         self.custom_state = ""
         self.iteration_number = 0
-        # The points with hooks, fixed for the run: the loop builds no context nobody reads.
+        # The hooks, fixed for the run (registering during a run applies from the next one); the
+        # loop builds no context for a point without hooks.
         manager = agent.manager_hooks
-        self.hooked = agent.hooks.points if manager is None else agent.hooks.points | manager.points
+        points = agent.hooks.points if manager is None else agent.hooks.points | manager.points
+        self.hook_lists = {p: (manager.at(p) if manager is not None else []) + agent.hooks.at(p) for p in points}
 
     async def execute(self, stream_model: bool) -> AgentResult:
         """The whole run: the workflow hooks around the iterations, ``on_error`` on failure."""
@@ -197,6 +199,8 @@ class _Run:
                 start = WorkflowContext("pre_workflow_execution", self.info, self.messages)
                 await self.hooks("pre_workflow_execution", start)
                 self.messages = start.messages
+                # What memory and the strategy see is the request as the hooks left it (redacted).
+                self.query = next((m.content for m in reversed(self.messages) if m.role == "user"), self.query)
             for iteration in range(1, self.agent.max_iterations + 1):
                 await self.iteration(iteration, stream_model)
                 if self.result.stop_reason is not None:
@@ -214,6 +218,8 @@ class _Run:
                     await self.hooks("on_error", ErrorContext("on_error", self.info, self.iteration_number, error))
                 except AgentError as hook_failed:  # reported in place of the error it was told of
                     hook_failed.result = self.result
+                    if self.emit is not None:
+                        self.emit(ErrorEvent(hook_failed, self.result))
                     raise
                 if self.emit is not None:
                     self.emit(ErrorEvent(error, self.result))
@@ -268,11 +274,10 @@ class _Run:
     # -- hooks
 
     def has_hooks(self, point: HookPoint) -> bool:
-        return point in self.hooked
+        return point in self.hook_lists
 
     async def hooks(self, point: HookPoint, context: Any) -> None:
-        manager, own = self.agent.manager_hooks, self.agent.hooks
-        hooks = (manager.at(point) if manager is not None else []) + own.at(point)
+        hooks = self.hook_lists.get(point)
         if hooks:
             await run_hooks(hooks, context, agent=self.agent.name)
 
@@ -327,7 +332,7 @@ class _Run:
             raise self.limit("max_tokens", f"it used {self.result.total_tokens} tokens (max_tokens {agent.max_tokens})")
         tools = await agent.toolbox.offered(self.within(agent.tool_timeout)) if agent.toolbox.toolsets else []
         generate = GenerateContext("before_generate", self.info, number, request, list(tools))
-        if "before_generate" in self.hooked:
+        if self.has_hooks("before_generate"):
             await self.hooks("before_generate", generate)
             step.tools_offered = [t.name for t in generate.tools]
         else:
@@ -341,7 +346,7 @@ class _Run:
             reply = await agent.model.generate(generate.messages, generate.tools, self.within())
             generate.text, generate.tool_calls, generate.tokens_used = reply.text, reply.tool_calls, reply.tokens_used
         step.timings["generate"] = time.monotonic() - mark
-        if "after_generate" in self.hooked:
+        if self.has_hooks("after_generate"):
             generate.point = "after_generate"
             await self.hooks("after_generate", generate)
         step.text, step.tokens_used = generate.text, generate.tokens_used
@@ -351,7 +356,7 @@ class _Run:
 
         if calls:
             mark = time.monotonic()
-            await self._run_tools(number, calls, step)
+            await self._run_tools(number, calls, step, set(step.tools_offered))
             step.timings["tools"] = time.monotonic() - mark
 
         if strategy is not None:
@@ -386,8 +391,15 @@ class _Run:
             self.emit(IterationEnd(number, step))
 
     async def _stream_answer(self, number: int, generate: GenerateContext) -> None:
+        chunks = self.agent.model.stream(generate.messages, generate.tools, self.within())
+        try:
+            await self._read_answer(number, generate, chunks)
+        finally:
+            await chunks.aclose()  # at once, not when collected: the plugin sees the call end
+
+    async def _read_answer(self, number: int, generate: GenerateContext, chunks: AsyncIterator[Any]) -> None:
         text: list[str] = []
-        async for chunk in self.agent.model.stream(generate.messages, generate.tools, self.within()):
+        async for chunk in chunks:
             if chunk.type == "text":
                 text.append(chunk.text)
                 if self.emit is not None:
@@ -406,7 +418,7 @@ class _Run:
             self.remaining()  # a stream that trickles past the deadline stops here
         generate.text = "".join(text)
 
-    async def _run_tools(self, number: int, calls: list[ToolCall], step: IterationTrace) -> None:
+    async def _run_tools(self, number: int, calls: list[ToolCall], step: IterationTrace, offered: set[str]) -> None:
         """``before_tool_call`` hooks in call order, the approved calls concurrently (at most
         ``max_concurrent_tools`` at once), then ``after_tool_call`` hooks in call order.
         Without tool hooks, the model's arguments go to the tool as the JSON it wrote."""
@@ -424,7 +436,19 @@ class _Run:
                     await self.hooks("before_tool_call", context)
                 except HookVetoError as veto:
                     trace.vetoed_by, context.error = veto.hook, f"refused by hook {veto.hook!r}: {veto.reason}"
-                trace.call, trace.provider = _as_called(context), toolbox.provider_of(context.name)
+                try:
+                    trace.call = _as_called(context)
+                except (TypeError, ValueError) as error:  # a hook left arguments JSON cannot carry
+                    context.error = f"the arguments before_tool_call hooks left are not JSON: {error}"
+                trace.provider = toolbox.provider_of(context.name)
+            known, vetoed = bool(trace.provider), context is not None and context.error is not None
+            if known and trace.call.name not in offered and not vetoed:
+                # A tool a before_generate hook took out of the offer is not run either.
+                why = f"tool {trace.call.name!r} was not offered to the model in this iteration"
+                context = context or ToolCallContext(
+                    "before_tool_call", self.info, number, call.id, call.name, None, trace.provider
+                )
+                context.error = why
             contexts.append(context)
             step.tool_calls.append(trace)
             if self.emit is not None:
@@ -434,7 +458,7 @@ class _Run:
             await self._run_tool(contexts[0], step.tool_calls[0], None)
         else:
             limiter = asyncio.Semaphore(self.agent.max_concurrent_tools)
-            await asyncio.gather(*(self._run_tool(c, t, limiter) for c, t in zip(contexts, step.tool_calls)))
+            await _all([self._run_tool(c, t, limiter) for c, t in zip(contexts, step.tool_calls)])
 
         for context, trace in zip(contexts, step.tool_calls):
             if context is not None:
@@ -442,6 +466,7 @@ class _Run:
                 await self.hooks("after_tool_call", context)
                 if context.result is not trace.result and context.result is not None:
                     trace.result = context.result
+                    trace.error = None if trace.result.success else (trace.result.error or "the tool failed")
             self.messages.append(Message.tool(_for_model(trace.result), trace.call.id))
             if self.emit is not None:
                 self.emit(ToolResultEvent(number, trace))
@@ -462,10 +487,9 @@ class _Run:
                     began = time.monotonic()
                     result, trace.delegated = await self._execute(trace.call, arguments)
         except (Exception, asyncio.TimeoutError) as error:
-            if isinstance(error, AgentTimeoutError) or (
-                self.deadline is not None and time.monotonic() >= self.deadline
-            ):
-                raise  # the run's own deadline, not this tool's failure
+            own_limit = isinstance(error, AgentError) and error.result is self.result
+            if own_limit or (self.deadline is not None and time.monotonic() >= self.deadline):
+                raise  # the run's own deadline, not this tool's failure (a delegated agent's is)
             result = ToolResult(False, error=_tool_failure(error, self.agent.tool_timeout), call_id=trace.call.id)
         trace.duration = time.monotonic() - began
         trace.result = result
@@ -480,6 +504,20 @@ _NOT_RUN = ToolResult(False, error="not run")
 # Run ids: unique in this process and unlikely to repeat across processes, without a syscall each.
 _RUN_PREFIX = secrets.token_hex(4) + "-"
 _run_numbers = itertools.count(1)
+
+
+async def _all(runs: list[Any]) -> None:
+    """Runs ``runs`` concurrently; the first that raises (or a cancellation) cancels the rest."""
+    tasks = [asyncio.ensure_future(run) for run in runs]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _parsed(call: ToolCall) -> Any:

@@ -145,7 +145,9 @@ class HookRegistry:
 
         found: Any = entry_points()  # a dict of groups before Python 3.10
         group = found.select(group=ENTRY_POINT_GROUP) if hasattr(found, "select") else found.get(ENTRY_POINT_GROUP, [])
-        for entry in sorted(group, key=lambda e: e.name):
+        # Python 3.9 lists a distribution found twice on sys.path twice.
+        unique = {(entry.name, entry.value): entry for entry in group}
+        for entry in sorted(unique.values(), key=lambda e: e.name):
             where = f"entry point {entry.name!r} ({entry.value}) of group {ENTRY_POINT_GROUP!r}"
             try:
                 setup = entry.load()

@@ -9,7 +9,7 @@ import asyncio
 import inspect
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core import (
@@ -94,7 +94,7 @@ class Model:
 
     async def stream(
         self, messages: list[Message], tools: list[ToolDefinition], timeout: float | None
-    ) -> AsyncIterator[StreamChunk]:
+    ) -> AsyncGenerator[StreamChunk, None]:
         """The answer chunk by chunk; a model without ``generate_stream`` gives one answer's
         chunks."""
         if not callable(getattr(self.part, "generate_stream", None)):
@@ -105,8 +105,13 @@ class Model:
             chunks = self.part.generate_stream(messages, tools, timeout=timeout)
         else:
             chunks = await settle(self.part.generate_stream(messages, tools), timeout)
-        async for chunk in chunks:
-            yield chunk
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
 
 
 class Toolset:
@@ -175,27 +180,33 @@ class Toolbox:
         self.toolsets = [t if isinstance(t, Toolset) else Toolset(t) for t in toolsets]
         self._offered: list[ToolDefinition] | None = None
         self._served_by: dict[str, tuple[Toolset, str]] = {}
-        self._listing: asyncio.Future[list[ToolDefinition]] | None = None
+        self._listing: asyncio.Future[Any] | None = None
 
     def forget(self) -> None:
         """The next run lists the tools again."""
         self._offered, self._listing = None, None
 
     async def offered(self, timeout: float | None) -> list[ToolDefinition]:
-        """The tools, listed once and kept (``forget`` lists again); concurrent first runs share
-        one listing."""
+        """The tools, listed once and kept (``forget`` lists again). Concurrent first runs share
+        one listing; each waits for it within its own ``timeout``."""
         if self._offered is not None:
             return self._offered
-        if self._listing is None:
-            self._listing = asyncio.ensure_future(self._list(timeout))
-        try:
-            return await asyncio.shield(self._listing)
-        except BaseException:
-            if self._listing.done():
-                self._listing = None  # a failed listing is tried again by the next run
-            raise
+        listing = self._listing
+        if listing is None:
+            listing = self._listing = asyncio.ensure_future(self._list(timeout))
+            listing.add_done_callback(self._listed)
+        shared = asyncio.shield(listing)
+        offered, served_by = await (shared if timeout is None else asyncio.wait_for(shared, timeout))
+        if self._listing is listing:  # not forgotten meanwhile
+            self._offered, self._served_by = offered, served_by
+        return offered
 
-    async def _list(self, timeout: float | None) -> list[ToolDefinition]:
+    def _listed(self, listing: asyncio.Future[Any]) -> None:
+        """A failed listing is retried by the next run (its error went to the runs waiting)."""
+        if (listing.cancelled() or listing.exception() is not None) and self._listing is listing:
+            self._listing = None
+
+    async def _list(self, timeout: float | None) -> tuple[list[ToolDefinition], dict[str, tuple[Toolset, str]]]:
         listings = await asyncio.gather(*(t.definitions(timeout) for t in self.toolsets))
         offered: list[ToolDefinition] = []
         served_by: dict[str, tuple[Toolset, str]] = {}
@@ -210,8 +221,7 @@ class Toolbox:
                     )
                 served_by[tool.name] = (toolset, tool.name[len(toolset.prefix) :])
                 offered.append(tool)
-        self._served_by, self._offered = served_by, offered
-        return offered
+        return offered, served_by
 
     def names(self) -> list[str]:
         """The names of the tools offered (after ``offered``)."""
@@ -245,9 +255,16 @@ class Toolbox:
             result = await toolset.source.call(tool, encoded, call_id=call.id, timeout=timeout)
         else:
             decoded = json.loads(encoded or "{}")
+            if not isinstance(decoded, dict):
+                raise ConfigError(f"arguments must be a JSON object, not {encoded!r}")
             result = await settle(toolset.source.call(tool, decoded, call_id=call.id), timeout)
             if isinstance(result, str):
                 result = ToolResult(True, result, call_id=call.id)
+            elif not isinstance(result, ToolResult):
+                raise TypeError(
+                    f"tool provider {toolset.name!r} returned {type(result).__name__} for {tool!r}, "
+                    "not a ToolResult or str"
+                )
         return result, None
 
 
@@ -297,11 +314,14 @@ class Memory:
         self.database, self.embedder, self.collection, self.top_k = database, embedder, collection, top_k
 
     async def retrieve(self, query: str, timeout: float | None = None) -> list[SearchResult]:
-        """The ``top_k`` entries closest to ``query``, best first."""
+        """The ``top_k`` entries closest to ``query``, best first; ``timeout`` bounds both calls
+        together."""
+        end = None if timeout is None else time.monotonic() + timeout
         vector = await call(self.embedder, "embed", query, timeout=timeout)
+        left = None if end is None else max(end - time.monotonic(), 0.001)
         if isinstance(self.database, DatabaseClient):
-            return await self.database.search(self.collection, vector, self.top_k, timeout=timeout)
-        return list(await settle(self.database.search(self.collection, vector, self.top_k), timeout))
+            return await self.database.search(self.collection, vector, self.top_k, timeout=left)
+        return list(await settle(self.database.search(self.collection, vector, self.top_k), left))
 
     async def add(
         self,
@@ -330,7 +350,3 @@ class Memory:
         if not texts:
             return None
         return Message.system("Context:\n" + "\n".join(f"- {t}" for t in texts))
-
-
-def monotonic() -> float:
-    return time.monotonic()

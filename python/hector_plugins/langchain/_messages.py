@@ -115,8 +115,8 @@ def to_ai_message(response: GenerateResponse) -> AIMessage:
     invalid: list[InvalidToolCall] = []
     for call in response.tool_calls:
         call_id = call.id or new_call_id()
-        try:
-            arguments = call.arguments
+        try:  # no arguments at all is the empty object, as the agent loop reads them too
+            arguments = call.arguments if call.arguments_json.strip() else {}
         except ValueError as error:
             invalid.append(_invalid(call, call_id, f"the arguments are not JSON: {error}"))
             continue

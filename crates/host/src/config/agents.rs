@@ -73,14 +73,18 @@ pub(super) fn validate_agents(value: &serde_json::Value, known: &[(&str, PluginK
             let tools =
                 tools.as_array().ok_or_else(|| Invalid::at(format!("agents.{agent}.tools"), "must be a list"))?;
             for (i, tool) in tools.iter().enumerate() {
-                // Only plugin tools name a plugin; other tool types belong to the orchestrator.
-                if tool.get("type").and_then(|t| t.as_str()) == Some("plugin") {
+                let at = format!("agents.{agent}.tools[{i}]");
+                validate_toolset_options(tool, &at)?;
+                // A tool without a type is a plugin's (as hector_plugins.agents reads it); other
+                // tool types belong to the orchestrator.
+                let kind = tool.get("type").map_or(Some("plugin"), |t| t.as_str());
+                if kind == Some("plugin") {
                     let provider = tool.get("provider").ok_or_else(|| {
                         Invalid::at(format!("agents.{agent}.tools[{i}]"), "a plugin tool needs a provider")
                     })?;
                     check(format!("agents.{agent}.tools[{i}].provider"), provider, PluginKind::Tool)?;
                 }
-                if tool.get("type").and_then(|t| t.as_str()) == Some("agent") {
+                if kind == Some("agent") {
                     let at = format!("agents.{agent}.tools[{i}].agent");
                     let target = tool.get("agent").and_then(|a| a.as_str()).ok_or_else(|| {
                         Invalid::at(format!("agents.{agent}.tools[{i}]"), "an agent tool needs `agent: <agent name>`")
@@ -116,6 +120,11 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
             super::settings::checked_seconds(&at(key), seconds)?;
         }
     }
+    if let Some(streaming) = body.get("streaming").filter(|v| !v.is_null()) {
+        if !streaming.is_boolean() {
+            return Err(Invalid::at(at("streaming"), format!("must be true or false, not {streaming}")));
+        }
+    }
     for key in ["system_prompt", "description"] {
         if let Some(value) = body.get(key).filter(|v| !v.is_null()) {
             if !value.is_string() {
@@ -149,6 +158,22 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
     }
     if let Some(hooks) = body.get("hooks") {
         validate_hooks(hooks, &at("hooks"))?;
+    }
+    Ok(())
+}
+
+/// `prefix` (text) and `only` (a list of tool names) of one entry of an agent's `tools`.
+fn validate_toolset_options(tool: &serde_json::Value, at: &str) -> Result<(), Invalid> {
+    if let Some(prefix) = tool.get("prefix").filter(|v| !v.is_null()) {
+        if !prefix.is_string() {
+            return Err(Invalid::at(format!("{at}.prefix"), format!("must be text, not {prefix}")));
+        }
+    }
+    if let Some(only) = tool.get("only").filter(|v| !v.is_null()) {
+        let names = only.as_array().filter(|names| names.iter().all(serde_json::Value::is_string));
+        if names.is_none() {
+            return Err(Invalid::at(format!("{at}.only"), format!("must be a list of tool names, not {only}")));
+        }
     }
     Ok(())
 }

@@ -203,6 +203,10 @@ mod tests {
                 "agents.main.tools[0].agent",
             ),
             (r#"{"hooks": {"on_error": "not a path"}}"#.into(), "hooks.on_error[0]"),
+            (r#"{"agents": {"main": {"streaming": "yes"}}}"#.into(), "agents.main.streaming"),
+            (r#"{"agents": {"main": {"tools": [{"provider": "ghost"}]}}}"#.into(), "agents.main.tools[0].provider"),
+            (r#"{"agents": {"main": {"tools": [{"type": "x", "only": "add"}]}}}"#.into(), "agents.main.tools[0].only"),
+            (r#"{"agents": {"main": {"tools": [{"type": "x", "prefix": 1}]}}}"#.into(), "agents.main.tools[0].prefix"),
             (r#"{"hooks": ["m:f"]}"#.into(), "hooks"),
         ];
         for (json, expected) in cases {
