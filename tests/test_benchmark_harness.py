@@ -20,6 +20,8 @@ SDK_PRESENT = sys.version_info >= (3, 10) and importlib.util.find_spec("mcp") is
 MCP_SDK_ROWS = (
     ("mcp SDK client, rmcp server", "hector, Python server", "mcp SDK client, Python server") if SDK_PRESENT else ()
 )
+# The agent workload's LangChain path needs langchain-core (the dev extra installs it on Python >= 3.10).
+LANGCHAIN_ROWS = ("LangChain adapter",) if importlib.util.find_spec("langchain_core") is not None else ()
 
 
 @pytest.mark.slow
@@ -48,6 +50,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
         "## Host memory per idle plugin",
         "## Embeddings: 10,000 texts at dimension 384 into one float32 numpy array",
         "## MCP tool calls over stdio: hector vs. the `mcp` Python SDK's client",
+        "## Agents: one task with one tool call",
         "## What bounds the call latency",
         "## Vector database: upsert and search, Python vectordb example plugin",
         "## Goals",
@@ -69,6 +72,9 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
         "hector embed_batch, Go plugin (per-text Embed)",
         "hector, rmcp server",
         *MCP_SDK_ROWS,
+        "hector Agent",
+        "by hand with the clients",
+        *LANGCHAIN_ROWS,
     ):
         row = next(line for line in report.splitlines() if line.startswith(f"| {client} |"))
         assert "–" not in row.split("|")[2], row
@@ -77,7 +83,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
     # Each goal has a verdict, all measured (the MCP one needs the `mcp` SDK; without it, the
     # report says why).
     verdicts = re.findall(r"\*\*(MET|NOT MET|not measured)\*\*", report)
-    assert len(verdicts) == 9, verdicts
+    assert len(verdicts) == 10, verdicts
     if MCP_SDK_ROWS:
         assert "not measured" not in verdicts, verdicts
     else:
