@@ -175,6 +175,22 @@ def errors(call: PluginCallError, missing: PluginNotFoundError) -> None:
     assert_type(missing.kind, NotFoundKind)
 
 
+async def agents_and_hooks(config: str) -> None:
+    from hector_plugins.agents import Agent, AgentResult, HookRegistry, ToolCallContext
+
+    async with PluginManager(config) as pm:  # the subclass's type survives `async with`
+        assert_type(pm.hooks, HookRegistry)
+        agent = pm.agent("research")
+        assert_type(agent, Agent)
+        assert_type(await agent.run("task"), AgentResult)
+
+        def audit(call: ToolCallContext) -> None:
+            pass
+
+        pm.hooks.register("before_tool_call", audit)
+        pm.hooks.register("before_toolcall", audit)  # E: not a hook point
+
+
 def refused(pm: PluginManager, info: PluginInfo, call: PluginCallError) -> None:
     pm.register("none", NoGenerate())  # E
     pm.register("wrong", WrongResult())  # E
