@@ -474,7 +474,7 @@ class _Run:
     async def _run_tool(
         self, context: ToolCallContext | None, trace: ToolCallTrace, limiter: asyncio.Semaphore | None
     ) -> None:
-        if context is not None and context.error is not None:  # vetoed
+        if context is not None and context.error is not None:  # refused before it ran (veto, not offered, bad JSON)
             trace.result, trace.error = ToolResult(False, error=context.error, call_id=context.call_id), context.error
             return
         arguments = AS_WRITTEN if context is None else context.arguments
