@@ -105,13 +105,9 @@ class HookRegistry:
         """Removes every hook."""
         self._hooks.clear()
 
-    def has(self, point: HookPoint) -> bool:
-        """Whether ``point`` has hooks (the loop skips building contexts nobody reads)."""
-        return bool(self._hooks.get(point))
-
     @property
     def points(self) -> frozenset[HookPoint]:
-        """The points that have hooks."""
+        """The points that have hooks (the loop builds no context for the others)."""
         return frozenset(point for point, hooks in self._hooks.items() if hooks)
 
     def at(self, point: HookPoint) -> list[RegisteredHook]:

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from ._trace import AgentResult
 
 T = TypeVar("T")
+CONTENT_KEY = "content"
+"""The metadata key that carries an entry's text: the example database returns it as
+``SearchResult.content``; ``Memory`` and the LangChain vector store store text under it."""
 AS_WRITTEN: Any = object()
 """Tool arguments to send as the model wrote them (``ToolCall.arguments_json``), unparsed."""
 CLIENTS = (LLMClient, ToolClient, ReasoningClient, DatabaseClient, EmbedderClient)
@@ -339,13 +342,13 @@ class Memory:
         if len(ids) != len(texts) or (metadatas is not None and len(metadatas) != len(texts)):
             raise ConfigError("memory.add: texts, ids and metadatas must have the same length")
         vectors = await call(self.embedder, "embed_batch", list(texts), timeout=timeout)
-        metadata = [{**(metadatas[i] if metadatas else {}), "content": text} for i, text in enumerate(texts)]
+        metadata = [{**(metadatas[i] if metadatas else {}), CONTENT_KEY: text} for i, text in enumerate(texts)]
         await call(self.database, "upsert_many", self.collection, ids, vectors, metadata, timeout=timeout)
         return ids
 
     @staticmethod
     def context_of(hits: Sequence[SearchResult]) -> Message | None:
-        texts = [hit.content or hit.metadata.get("content", "") for hit in hits]
+        texts = [hit.content or hit.metadata.get(CONTENT_KEY, "") for hit in hits]
         texts = [t for t in texts if t]
         if not texts:
             return None

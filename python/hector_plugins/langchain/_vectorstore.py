@@ -19,11 +19,12 @@ from langchain_core.vectorstores import VectorStore
 from typing_extensions import Self
 
 from .._core import DatabaseClient, EmbedderClient, SearchResult
+from ..agents._parts import CONTENT_KEY
 from ..errors import PluginCallError
 from ._embeddings import HectorEmbeddings
 from ._sync import run_sync
 
-TEXT_KEY = "content"
+TEXT_KEY = CONTENT_KEY
 """The metadata key that holds a document's text in the database, unless ``text_key`` says otherwise."""
 
 # The protocol has no "already exists" code: a plugin can only say so in its in-band error text.
