@@ -124,7 +124,7 @@ impl SocketDir {
 /// died without cleaning up (SIGKILL, SIGTERM without handler) are swept by the next host.
 pub fn make_socket_dir() -> std::io::Result<SocketDir> {
     static SWEPT: std::sync::Once = std::sync::Once::new();
-    SWEPT.call_once(sweep_stale_socket_dirs);
+    SWEPT.call_once(|| sweep_stale_socket_dirs(&std::env::temp_dir()));
     // Short name: unix socket paths are limited to ~107 bytes.
     let dir = tempfile::Builder::new()
         .prefix(&format!("{SOCKET_DIR_PREFIX}{}-", std::process::id()))
@@ -147,10 +147,10 @@ fn try_lock(file: &std::fs::File) -> bool {
 /// Directories younger than this are never swept (their host may be locking them right now).
 const SWEEP_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Removes our socket directories whose host process no longer exists.
-fn sweep_stale_socket_dirs() {
+/// Removes our socket directories in `parent` whose host process no longer exists.
+fn sweep_stale_socket_dirs(parent: &Path) {
     use std::os::unix::fs::MetadataExt;
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
     // SAFETY: plain syscall.
     let uid = unsafe { libc::geteuid() };
     for entry in entries.flatten() {
@@ -287,30 +287,36 @@ mod tests {
 
     #[test]
     fn a_dead_hosts_socket_dir_is_swept() {
-        // A pid far above pid_max cannot exist.
-        let stale = std::env::temp_dir().join("hplug-999999999-test");
-        std::fs::create_dir_all(&stale).unwrap();
+        // A directory of its own: the sweep other tests trigger through make_socket_dir must not
+        // race this one for the same entries.
+        let parent = tempfile::tempdir().unwrap();
         let old = std::time::SystemTime::now() - 2 * SWEEP_MIN_AGE;
-        std::fs::File::open(&stale).unwrap().set_modified(old).unwrap();
-        sweep_stale_socket_dirs();
+        let make = |name: &str| {
+            let dir = parent.path().join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::File::open(&dir).unwrap().set_modified(old).unwrap();
+            dir
+        };
+        // A pid far above pid_max cannot exist.
+        let stale = make("hplug-999999999-test");
+        sweep_stale_socket_dirs(parent.path());
         assert!(!stale.exists());
 
         // A directory whose host lives elsewhere (here: a pid that does not exist for us) but
         // holds its lock is kept.
-        let locked = std::env::temp_dir().join("hplug-999999998-test");
-        std::fs::create_dir_all(&locked).unwrap();
-        std::fs::File::open(&locked).unwrap().set_modified(old).unwrap();
+        let locked = make("hplug-999999998-test");
         let holder = std::fs::File::open(&locked).unwrap();
         assert!(try_lock(&holder));
-        sweep_stale_socket_dirs();
+        sweep_stale_socket_dirs(parent.path());
         assert!(locked.exists());
         drop(holder);
-        sweep_stale_socket_dirs();
+        sweep_stale_socket_dirs(parent.path());
         assert!(!locked.exists());
 
-        let live = make_socket_dir().unwrap();
-        sweep_stale_socket_dirs();
-        assert!(live.path().exists());
+        // A live host's directory is kept however old.
+        let live = make(&format!("hplug-{}-test", std::process::id()));
+        sweep_stale_socket_dirs(parent.path());
+        assert!(live.exists());
     }
 
     #[test]
