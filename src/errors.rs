@@ -122,6 +122,11 @@ pub fn internal_error(message: impl Into<String>) -> PyErr {
     PluginError::new_err(format!("hector_plugins internal error (please report it): {}", message.into()))
 }
 
+/// A `PluginError` with `message`: a failure of the plugin side (`hector_plugins.sdk`).
+pub fn plugin_error(message: impl Into<String>) -> PyErr {
+    PluginError::new_err(message.into())
+}
+
 /// A `ConfigError` for bad options given in Python (not from a file).
 pub fn config_error(message: impl Into<String>) -> PyErr {
     CoreError(Error::config(message)).into()

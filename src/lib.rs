@@ -14,6 +14,7 @@ mod manager;
 mod raw;
 mod raw_requests;
 mod reasoning;
+mod sdk;
 mod tools;
 mod types;
 
@@ -73,6 +74,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::PluginInfo>()?;
     m.add_class::<bridge::AsyncStream>()?;
     m.add_class::<bridge::Ready>()?;
+    m.add_class::<sdk::PyPluginServer>()?;
+    m.add_function(wrap_pyfunction!(sdk::_sdk_check_environment, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown_all, m)?)?;
     m.add_function(wrap_pyfunction!(logging::_log_levels_changed, m)?)?;
     Ok(())

@@ -373,3 +373,4 @@ impl Ready {
 
 mod stream;
 pub use stream::AsyncStream;
+pub mod inbox;

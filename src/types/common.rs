@@ -89,6 +89,21 @@ impl PluginManifest {
     }
 }
 
+impl From<&PluginManifest> for pb::ManifestResponse {
+    fn from(m: &PluginManifest) -> Self {
+        pb::ManifestResponse {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            author: m.author.clone(),
+            description: m.description.clone(),
+            r#type: m.kind.clone(),
+            protocol: m.protocol.clone(),
+            hector_version: m.hector_version.clone(),
+            capabilities: m.capabilities.clone(),
+        }
+    }
+}
+
 impl From<pb::ManifestResponse> for PluginManifest {
     fn from(m: pb::ManifestResponse) -> Self {
         PluginManifest {

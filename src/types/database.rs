@@ -64,6 +64,19 @@ impl SearchResult {
     }
 }
 
+impl From<&SearchResult> for pb::SearchResult {
+    fn from(r: &SearchResult) -> Self {
+        pb::SearchResult {
+            id: r.id.clone(),
+            score: r.score,
+            content: r.content.clone(),
+            vector: r.vector.clone(),
+            metadata: r.metadata.clone(),
+            model_name: r.model_name.clone(),
+        }
+    }
+}
+
 impl From<pb::SearchResult> for SearchResult {
     fn from(r: pb::SearchResult) -> Self {
         SearchResult {
@@ -104,7 +117,7 @@ pub fn metadata_from_py(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResul
     Ok(metadata)
 }
 
-fn metadata_to_py<'py>(py: Python<'py>, metadata: &HashMap<String, String>) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn metadata_to_py<'py>(py: Python<'py>, metadata: &HashMap<String, String>) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (key, value) in metadata {
         dict.set_item(key, value)?;

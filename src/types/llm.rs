@@ -134,7 +134,7 @@ impl Message {
 }
 
 impl Message {
-    pub(super) fn to_proto(&self) -> pb::Message {
+    pub(crate) fn to_proto(&self) -> pb::Message {
         pb::Message {
             role: self.role.clone(),
             content: self.content.clone(),

@@ -6,41 +6,45 @@
 //! only the service:
 //!
 //! ```no_run
-//! use hector_plugins_sdk::proto::hector::{llm_provider_server::LlmProvider, *};
-//! use tonic::{Request, Response, Status};
+//! use hector_plugins_sdk::{serve_llm, Lifecycle, LlmPlugin, PluginError};
+//! use hector_plugins_sdk::proto::hector::{GenerateRequest, GenerateResponse, ModelInfo};
 //!
 //! struct MyLlm;
 //!
+//! impl Lifecycle for MyLlm {} // initialize, shutdown, health, manifest: all have defaults
+//!
 //! #[tonic::async_trait]
-//! impl LlmProvider for MyLlm {
-//!     // ... initialize, shutdown, health, get_manifest, get_status, generate,
-//!     // generate_streaming, get_model_info ...
-//! #   async fn initialize(&self, _: Request<InitializeRequest>) -> Result<Response<InitializeResponse>, Status> { todo!() }
-//! #   async fn shutdown(&self, _: Request<ShutdownRequest>) -> Result<Response<ShutdownResponse>, Status> { todo!() }
-//! #   async fn health(&self, _: Request<HealthRequest>) -> Result<Response<HealthResponse>, Status> { todo!() }
-//! #   async fn get_manifest(&self, _: Request<ManifestRequest>) -> Result<Response<ManifestResponse>, Status> { todo!() }
-//! #   async fn get_status(&self, _: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> { todo!() }
-//! #   async fn generate(&self, _: Request<GenerateRequest>) -> Result<Response<GenerateResponse>, Status> { todo!() }
-//! #   type GenerateStreamingStream = tonic::codegen::BoxStream<StreamChunk>;
-//! #   async fn generate_streaming(&self, _: Request<GenerateRequest>) -> Result<Response<Self::GenerateStreamingStream>, Status> { todo!() }
-//! #   async fn get_model_info(&self, _: Request<Empty>) -> Result<Response<ModelInfo>, Status> { todo!() }
+//! impl LlmPlugin for MyLlm {
+//!     async fn generate(&self, request: GenerateRequest) -> Result<GenerateResponse, PluginError> {
+//!         Ok(GenerateResponse { text: "hello".into(), ..Default::default() })
+//!     }
+//!
+//!     async fn model_info(&self) -> Result<ModelInfo, PluginError> {
+//!         Ok(ModelInfo { model_name: "my-llm".into(), ..Default::default() })
+//!     }
 //! }
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), hector_plugins_sdk::SdkError> {
-//!     hector_plugins_sdk::serve_llm(MyLlm).await
+//!     serve_llm(MyLlm).await
 //! }
 //! ```
+//!
+//! One trait per plugin type, each with a complete example: [`LlmPlugin`], [`EmbedderPlugin`],
+//! [`DatabasePlugin`], [`ToolPlugin`], [`ReasoningPlugin`]; [`Lifecycle`] is what they share
+//! (module [`plugin`]). The `serve_*` functions answer the lifecycle RPCs, end streams with
+//! their final chunk, echo tool call ids and turn a [`PluginError`] into the gRPC status the
+//! host reports.
 //!
 //! For other services, several services, other cookies or tonic settings, build a
 //! [`tonic::transport::server::Router`] yourself and hand it to [`serve`]:
 //!
 //! ```no_run
-//! # use hector_plugins_sdk::proto::hector::embedder_provider_server::{EmbedderProvider, EmbedderProviderServer};
-//! use hector_plugins_sdk::{self as sdk, MessageLimits as _, ServeOptions};
-//! # async fn run<E: EmbedderProvider>(my_embedder: E) -> Result<(), sdk::SdkError> {
+//! # use hector_plugins_sdk::proto::hector::embedder_provider_server::EmbedderProviderServer;
+//! use hector_plugins_sdk::{self as sdk, EmbedderPlugin, MessageLimits as _, Served, ServeOptions};
+//! # async fn run<E: EmbedderPlugin>(my_embedder: E) -> Result<(), sdk::SdkError> {
 //! let router = tonic::transport::Server::builder()
-//!     .add_service(EmbedderProviderServer::new(my_embedder).with_large_messages());
+//!     .add_service(EmbedderProviderServer::new(Served::new(my_embedder)).with_large_messages());
 //! sdk::serve(ServeOptions::default(), router).await
 //! # }
 //! ```
@@ -80,6 +84,7 @@
 
 pub mod env;
 pub mod log;
+pub mod plugin;
 pub mod services;
 
 mod error;
@@ -95,7 +100,11 @@ pub use listener::{random_socket_name, socket_dir};
 pub use log::{Level, Logger};
 pub use options::ServeOptions;
 pub use serde_json::{json, Value};
-pub use serve::{check_environment, serve, serve_database, serve_embedder, serve_llm};
+pub use plugin::{
+    serve_database, serve_embedder, serve_llm, serve_reasoning, serve_tools, DatabasePlugin, EmbedderPlugin, Lifecycle,
+    LlmPlugin, PluginError, PluginStream, ReasoningPlugin, Served, ToolPlugin,
+};
+pub use serve::{check_environment, serve, serve_checked};
 pub use server::{ResponseBody, RouterService};
 pub use services::{PluginController, PluginHealth, ShutdownHandle};
 

@@ -8,6 +8,8 @@ use crate::proto::health::health_server::{Health, HealthServer};
 use crate::proto::hector::database_provider_server::{DatabaseProvider, DatabaseProviderServer};
 use crate::proto::hector::embedder_provider_server::{EmbedderProvider, EmbedderProviderServer};
 use crate::proto::hector::llm_provider_server::{LlmProvider, LlmProviderServer};
+use crate::proto::hector::reasoning_strategy_server::{ReasoningStrategy, ReasoningStrategyServer};
+use crate::proto::hector::tool_provider_server::{ToolProvider, ToolProviderServer};
 use crate::MAX_MESSAGE_SIZE;
 
 /// Raises a generated tonic server's message size limits (tonic's default decode limit is
@@ -36,6 +38,8 @@ impl_message_limits!(
     LlmProviderServer: LlmProvider,
     DatabaseProviderServer: DatabaseProvider,
     EmbedderProviderServer: EmbedderProvider,
+    ToolProviderServer: ToolProvider,
+    ReasoningStrategyServer: ReasoningStrategy,
     HealthServer: Health,
     GrpcControllerServer: GrpcController,
     GrpcStdioServer: GrpcStdio,

@@ -1,16 +1,12 @@
-//! The plugin's entry points: [`serve`] and its one-service shortcuts check the environment the
+//! The plugin's entry point: [`serve`] checks the environment the
 //! host gave, listen, print the handshake line, then run the server (docs/protocol.md §1–§3).
 //! The steps are listed in the [crate docs](crate).
 
-use crate::proto::hector::database_provider_server::{DatabaseProvider, DatabaseProviderServer};
-use crate::proto::hector::embedder_provider_server::{EmbedderProvider, EmbedderProviderServer};
-use crate::proto::hector::llm_provider_server::{LlmProvider, LlmProviderServer};
 use crate::server::{run_server, ResponseBody, RouterService};
-use crate::{env, json, listener, socket_dir, Logger, MessageLimits as _, SdkError, ServeOptions};
+use crate::{env, json, listener, socket_dir, Logger, SdkError, ServeOptions};
 use tokio::signal::unix::{signal, SignalKind};
 use tonic::service::Routes;
 use tonic::transport::server::Router;
-use tonic::transport::Server;
 
 /// Reads the cookie and `PLUGIN_PROTOCOL_VERSIONS` from the process environment and returns the
 /// app protocol version to announce. [`serve`] calls this and exits on error; call it yourself
@@ -21,24 +17,6 @@ pub fn check_environment(opts: &ServeOptions) -> Result<u32, SdkError> {
     env::check_cookie(opts, cookie.as_deref().and_then(|v| v.to_str()))?;
     let versions = std::env::var(env::ENV_PROTOCOL_VERSIONS).ok();
     env::negotiate_version(versions.as_deref(), &opts.protocol_versions)
-}
-
-/// Serves an `LLMProvider` with Hector's default options. See the [crate docs](crate).
-pub async fn serve_llm<T: LlmProvider>(service: T) -> Result<(), SdkError> {
-    let router = Server::builder().add_service(LlmProviderServer::new(service).with_large_messages());
-    serve(ServeOptions::default(), router).await
-}
-
-/// Serves a `DatabaseProvider` with Hector's default options. See the [crate docs](crate).
-pub async fn serve_database<T: DatabaseProvider>(service: T) -> Result<(), SdkError> {
-    let router = Server::builder().add_service(DatabaseProviderServer::new(service).with_large_messages());
-    serve(ServeOptions::default(), router).await
-}
-
-/// Serves an `EmbedderProvider` with Hector's default options. See the [crate docs](crate).
-pub async fn serve_embedder<T: EmbedderProvider>(service: T) -> Result<(), SdkError> {
-    let router = Server::builder().add_service(EmbedderProviderServer::new(service).with_large_messages());
-    serve(ServeOptions::default(), router).await
 }
 
 /// Runs the plugin side of the go-plugin protocol around `router` (your services) until the host
@@ -64,14 +42,6 @@ where
         Err(err) => return Err(err),
     };
 
-    let log = Logger::named("plugin-sdk");
-    if std::env::var_os(env::ENV_CLIENT_CERT).is_some_and(|v| !v.is_empty()) {
-        log.warn(
-            "the host asked for automatic mTLS, which this plugin SDK does not support; serving plaintext on a private unix socket",
-            &[],
-        );
-    }
-
     // Install the handlers before the handshake: from then on the host may signal us.
     let mut sigterm = signal(SignalKind::terminate()).map_err(SdkError::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(SdkError::Signal)?;
@@ -81,6 +51,30 @@ where
             _ = sigint.recv() => "SIGINT",
         }
     };
+    serve_checked(opts, version, router, signals).await
+}
+
+/// [`serve`] after its environment check, for a plugin runtime that checks the environment
+/// ([`check_environment`]) and handles signals itself: the Python SDK, whose event loop owns
+/// SIGTERM and SIGINT. `external_stop` completes (naming the reason) when the plugin should stop.
+pub async fn serve_checked<L, ResBody>(
+    opts: ServeOptions,
+    version: u32,
+    router: Router<L>,
+    external_stop: impl std::future::Future<Output = &'static str>,
+) -> Result<(), SdkError>
+where
+    L: tower::Layer<Routes>,
+    L::Service: RouterService<ResBody>,
+    ResBody: ResponseBody,
+{
+    let log = Logger::named("plugin-sdk");
+    if std::env::var_os(env::ENV_CLIENT_CERT).is_some_and(|v| !v.is_empty()) {
+        log.warn(
+            "the host asked for automatic mTLS, which this plugin SDK does not support; serving plaintext on a private unix socket",
+            &[],
+        );
+    }
 
     let dir = socket_dir(std::env::var(env::ENV_UNIX_SOCKET_DIR).ok().as_deref());
     let group = std::env::var(env::ENV_UNIX_SOCKET_GROUP).ok();
@@ -94,7 +88,7 @@ where
         &[("address", json!(socket_path)), ("network", json!("unix")), ("version", json!(version))],
     );
 
-    run_server(router, listener, socket, &opts, signals, &log).await
+    run_server(router, listener, socket, &opts, external_stop, &log).await
 }
 
 /// Writes the handshake line in one go and flushes it, so the host sees it at once whatever

@@ -1,0 +1,332 @@
+//! The five plugin types of the Rust SDK implemented by a Python object: each RPC's request is
+//! turned into the arguments an in-process provider receives (the host API's own classes),
+//! the method runs through `hector_plugins._builtin` (the same checks and conversions as in
+//! process), and its answer is turned back into the response.
+
+use super::calls::{dispatch, PyPlugin, Start};
+use crate::callee::builtin_module;
+use crate::types::{self, vectors, ReasoningState};
+use hector_plugins_sdk::plugin::Config;
+use hector_plugins_sdk::proto::hector as pb;
+use hector_plugins_sdk::{
+    DatabasePlugin, EmbedderPlugin, Lifecycle, LlmPlugin, PluginError, PluginStream, ReasoningPlugin, ToolPlugin,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+/// `_builtin.<function>(name, plugin, *args, None)`: the in-process call, no timeout.
+fn builtin(name: &str, function: &'static str, args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send + 'static) -> Start {
+    let name = name.to_owned();
+    Box::new(move |plugin| {
+        let py = plugin.py();
+        let mut all = vec![name.into_pyobject(py)?.into_any(), plugin.clone()];
+        all.extend(args(py)?);
+        all.push(py.None().into_bound(py));
+        builtin_module(py)?.getattr(function)?.call1(PyTuple::new(py, all)?)
+    })
+}
+
+fn no_args(_py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
+    Ok(Vec::new())
+}
+
+/// `_dispatch.<function>(plugin, *args)`: lifecycle methods, which in-process providers lack.
+fn lifecycle(function: &'static str, args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send + 'static) -> Start {
+    Box::new(move |plugin| {
+        let py = plugin.py();
+        let mut all = vec![plugin.clone()];
+        all.extend(args(py)?);
+        dispatch(py)?.getattr(function)?.call1(PyTuple::new(py, all)?)
+    })
+}
+
+fn nothing(_value: &Bound<'_, PyAny>) -> PyResult<()> {
+    Ok(())
+}
+
+fn extract<T>(value: &Bound<'_, PyAny>) -> PyResult<T>
+where
+    for<'a, 'py> T: FromPyObject<'a, 'py>,
+{
+    value.extract().map_err(Into::into)
+}
+
+#[tonic::async_trait]
+impl Lifecycle for PyPlugin {
+    async fn initialize(&self, config: Config) -> Result<(), PluginError> {
+        let start = lifecycle("initialize", move |py| Ok(vec![config.into_pyobject(py)?.into_any()]));
+        self.unary("Initialize", start, nothing).await
+    }
+
+    async fn shutdown(&self) -> Result<(), PluginError> {
+        self.unary("Shutdown", lifecycle("shutdown", no_args), nothing).await
+    }
+
+    async fn health(&self) -> Result<(), PluginError> {
+        let status = self.unary("Health", builtin(&self.name, "health", no_args), |value| {
+            let status = value.cast::<types::HealthStatus>()?.borrow();
+            Ok((status.healthy, status.message.clone()))
+        });
+        match status.await? {
+            (true, _) => Ok(()),
+            (false, message) => Err(PluginError::new(message)),
+        }
+    }
+
+    fn manifest(&self) -> pb::ManifestResponse {
+        self.manifest.clone()
+    }
+}
+
+// ---- LLM providers -------------------------------------------------------------------------
+
+fn generate_args(request: pb::GenerateRequest) -> impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send {
+    move |py| {
+        let (messages, tools) = types::request_to_py(request);
+        Ok(vec![messages.into_pyobject(py)?.into_any(), tools.into_pyobject(py)?.into_any()])
+    }
+}
+
+fn tool_call_to_proto(call: &types::ToolCall) -> pb::ToolCall {
+    call.to_proto()
+}
+
+fn response(value: &Bound<'_, PyAny>) -> PyResult<pb::GenerateResponse> {
+    let response = value.cast::<types::GenerateResponse>()?.borrow();
+    Ok(pb::GenerateResponse {
+        text: response.text.clone(),
+        tool_calls: response.tool_calls.iter().map(tool_call_to_proto).collect(),
+        tokens_used: response.tokens_used,
+    })
+}
+
+fn chunk(value: &Bound<'_, PyAny>) -> PyResult<pb::StreamChunk> {
+    use pb::stream_chunk::ChunkType;
+    let chunk = value.cast::<types::StreamChunk>()?.borrow();
+    let kind = match chunk.kind {
+        "tool_call" => ChunkType::ToolCall,
+        "done" => ChunkType::Done,
+        "error" => ChunkType::Error,
+        _ => ChunkType::Text,
+    };
+    Ok(pb::StreamChunk {
+        r#type: kind as i32,
+        text: chunk.text.clone(),
+        tool_call: chunk.tool_call.as_ref().map(tool_call_to_proto),
+        error: chunk.error.clone(),
+        tokens_used: chunk.tokens_used,
+    })
+}
+
+#[tonic::async_trait]
+impl LlmPlugin for PyPlugin {
+    async fn generate(&self, request: pb::GenerateRequest) -> Result<pb::GenerateResponse, PluginError> {
+        self.unary("Generate", builtin(&self.name, "generate", generate_args(request)), response).await
+    }
+
+    async fn generate_stream(&self, request: pb::GenerateRequest) -> Result<PluginStream<pb::StreamChunk>, PluginError> {
+        self.stream("GenerateStreaming", builtin(&self.name, "generate_stream", generate_args(request)), chunk).await
+    }
+
+    async fn model_info(&self) -> Result<pb::ModelInfo, PluginError> {
+        let start = builtin(&self.name, "model_info", no_args);
+        self.unary("GetModelInfo", start, |value| {
+            let info = value.cast::<types::ModelInfo>()?.borrow();
+            Ok(pb::ModelInfo { model_name: info.model_name.clone(), max_tokens: info.max_tokens, temperature: info.temperature })
+        })
+        .await
+    }
+}
+
+// ---- Embedders -----------------------------------------------------------------------------
+
+#[tonic::async_trait]
+impl EmbedderPlugin for PyPlugin {
+    async fn embed(&self, text: String) -> Result<Vec<f32>, PluginError> {
+        let start = builtin(&self.name, "embed", move |py| Ok(vec![text.into_pyobject(py)?.into_any()]));
+        self.unary("Embed", start, |value| vectors::vector_from_py(value, "the vector")).await
+    }
+
+    async fn embed_batch(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, PluginError> {
+        let start = builtin(&self.name, "embed_batch", move |py| Ok(vec![texts.into_pyobject(py)?.into_any()]));
+        self.unary("EmbedBatch", start, |value| vectors::vectors_from_py(value, "the vectors")).await
+    }
+
+    async fn info(&self) -> Result<pb::EmbedderInfo, PluginError> {
+        self.unary("GetEmbedderInfo", builtin(&self.name, "embedder_info", no_args), |value| {
+            let info = value.cast::<types::EmbedderInfo>()?.borrow();
+            Ok(pb::EmbedderInfo { model_name: info.model_name.clone(), dimension: info.dimension })
+        })
+        .await
+    }
+}
+
+// ---- Vector databases ----------------------------------------------------------------------
+
+fn search_results(value: &Bound<'_, PyAny>) -> PyResult<Vec<pb::SearchResult>> {
+    value.try_iter()?.map(|item| Ok(pb::SearchResult::from(&*item?.cast::<types::SearchResult>()?.borrow()))).collect()
+}
+
+#[tonic::async_trait]
+impl DatabasePlugin for PyPlugin {
+    async fn upsert(&self, request: pb::UpsertRequest) -> Result<(), PluginError> {
+        let start = builtin(&self.name, "upsert", move |py| types::upsert_to_py(py, request));
+        self.unary("Upsert", start, nothing).await
+    }
+
+    async fn search(&self, request: pb::SearchRequest) -> Result<Vec<pb::SearchResult>, PluginError> {
+        let start = builtin(&self.name, "search", move |py| types::search_to_py(py, request));
+        self.unary("Search", start, search_results).await
+    }
+
+    async fn delete(&self, request: pb::DeleteRequest) -> Result<(), PluginError> {
+        let start = builtin(&self.name, "delete", move |py| {
+            Ok(vec![request.collection.into_pyobject(py)?.into_any(), request.id.into_pyobject(py)?.into_any()])
+        });
+        self.unary("Delete", start, nothing).await
+    }
+
+    async fn create_collection(&self, request: pb::CreateCollectionRequest) -> Result<(), PluginError> {
+        let start = builtin(&self.name, "create_collection", move |py| {
+            Ok(vec![request.collection.into_pyobject(py)?.into_any(), request.vector_size.into_pyobject(py)?.into_any()])
+        });
+        self.unary("CreateCollection", start, nothing).await
+    }
+
+    async fn delete_collection(&self, request: pb::DeleteCollectionRequest) -> Result<(), PluginError> {
+        let start = builtin(&self.name, "delete_collection", move |py| Ok(vec![request.collection.into_pyobject(py)?.into_any()]));
+        self.unary("DeleteCollection", start, nothing).await
+    }
+}
+
+// ---- Tool providers ------------------------------------------------------------------------
+
+/// `tool, arguments, call_id` as `call_tool` takes them: the arguments parsed into a dict.
+fn tool_args(request: pb::ToolRequest) -> impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send {
+    move |py| {
+        let text = if request.arguments_json.trim().is_empty() { "{}" } else { request.arguments_json.as_str() };
+        let arguments = py.import("json")?.call_method1("loads", (text,))?;
+        Ok(vec![
+            request.name.into_pyobject(py)?.into_any(),
+            arguments,
+            request.call_id.into_pyobject(py)?.into_any(),
+        ])
+    }
+}
+
+fn tool_result(value: &Bound<'_, PyAny>) -> PyResult<pb::ToolResult> {
+    Ok(value.cast::<types::ToolResult>()?.borrow().to_proto())
+}
+
+fn progress(value: &Bound<'_, PyAny>) -> PyResult<pb::ToolProgress> {
+    let progress = value.cast::<types::ToolProgress>()?.borrow();
+    Ok(pb::ToolProgress {
+        message: progress.message.clone(),
+        partial_content: progress.partial_content.clone(),
+        fraction: progress.fraction,
+        done: progress.done,
+        result: progress.result.as_ref().map(types::ToolResult::to_proto),
+    })
+}
+
+#[tonic::async_trait]
+impl ToolPlugin for PyPlugin {
+    async fn list_tools(&self) -> Result<Vec<pb::ToolDefinition>, PluginError> {
+        self.unary("ListTools", builtin(&self.name, "list_tools", no_args), |value| {
+            value
+                .try_iter()?
+                .map(|item| {
+                    let definition = item?.extract::<types::ToolDefinition>()?;
+                    Ok(pb::ToolDefinition {
+                        name: definition.name,
+                        description: definition.description,
+                        parameters_json: definition.parameters_json,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn execute_tool(&self, request: pb::ToolRequest) -> Result<pb::ToolResult, PluginError> {
+        self.unary("ExecuteTool", builtin(&self.name, "call_tool", tool_args(request)), tool_result).await
+    }
+
+    async fn execute_tool_stream(&self, request: pb::ToolRequest) -> Result<PluginStream<pb::ToolProgress>, PluginError> {
+        self.stream("ExecuteToolStreaming", builtin(&self.name, "call_tool_stream", tool_args(request)), progress).await
+    }
+}
+
+// ---- Reasoning strategies ------------------------------------------------------------------
+
+fn state_args(state: pb::ReasoningState) -> impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send {
+    move |py| Ok(vec![Bound::new(py, ReasoningState::from(state))?.into_any()])
+}
+
+#[tonic::async_trait]
+impl ReasoningPlugin for PyPlugin {
+    async fn info(&self) -> Result<pb::StrategyInfo, PluginError> {
+        self.unary("GetStrategyInfo", builtin(&self.name, "strategy_info", no_args), |value| {
+            let info = value.cast::<types::StrategyInfo>()?.borrow();
+            Ok(pb::StrategyInfo {
+                name: info.name.clone(),
+                description: info.description.clone(),
+                required_tools: info.required_tools.clone(),
+            })
+        })
+        .await
+    }
+
+    async fn prepare_iteration(&self, state: pb::ReasoningState) -> Result<pb::IterationPlan, PluginError> {
+        let start = builtin(&self.name, "prepare_iteration", state_args(state));
+        self.unary("PrepareIteration", start, |value| {
+            let plan = value.cast::<types::IterationPlan>()?.borrow();
+            Ok(pb::IterationPlan {
+                inject_messages: plan.inject_messages.iter().map(types::Message::to_proto).collect(),
+                custom_state_json: plan.custom_state_json.clone(),
+                error: String::new(),
+            })
+        })
+        .await
+    }
+
+    async fn should_stop(&self, state: pb::ReasoningState) -> Result<pb::StopDecision, PluginError> {
+        self.unary("ShouldStop", builtin(&self.name, "should_stop", state_args(state)), |value| {
+            let decision = value.cast::<types::StopDecision>()?.borrow();
+            Ok(pb::StopDecision {
+                stop: decision.stop,
+                reason: decision.reason.clone(),
+                custom_state_json: decision.custom_state_json.clone(),
+                error: String::new(),
+            })
+        })
+        .await
+    }
+
+    async fn after_iteration(&self, state: pb::ReasoningState) -> Result<pb::StateUpdate, PluginError> {
+        let start = builtin(&self.name, "after_iteration", state_args(state));
+        self.unary("AfterIteration", start, |value| Ok(pb::StateUpdate { custom_state_json: extract(value)?, error: String::new() }))
+            .await
+    }
+
+    async fn context_injection(&self, state: pb::ReasoningState) -> Result<pb::ContextInjection, PluginError> {
+        let start = builtin(&self.name, "context_injection", state_args(state));
+        self.unary("GetContextInjection", start, |value| Ok(pb::ContextInjection { text: extract(value)?, error: String::new() }))
+            .await
+    }
+
+    async fn prompt_slots(&self) -> Result<pb::PromptSlots, PluginError> {
+        self.unary("GetPromptSlots", builtin(&self.name, "prompt_slots", no_args), |value| {
+            let slots = value.cast::<types::PromptSlots>()?.borrow();
+            Ok(pb::PromptSlots {
+                system_role: slots.system_role.clone(),
+                reasoning_instructions: slots.reasoning_instructions.clone(),
+                tool_usage: slots.tool_usage.clone(),
+                output_format: slots.output_format.clone(),
+                communication_style: slots.communication_style.clone(),
+                additional: slots.additional.clone(),
+            })
+        })
+        .await
+    }
+}
