@@ -28,6 +28,7 @@ GO_PLUGIN = PLUGINS / "echo-llm-go"
 GO_KV_PLUGIN = PLUGINS / "kv-go"
 PY_VECTORDB_DIR = ROOT / "examples" / "python-vectordb"
 PY_VECTORDB_PLUGIN = PLUGINS / "vectordb-py"
+PY_VECTORDB_SDK_PLUGIN = PLUGINS / "vectordb-sdk-py"
 GO_TOOLS_PLUGIN = PLUGINS / "tools-go"
 GO_EMBEDDER = PLUGINS / "embedder-go"
 PY_REASONING_PLUGIN = PLUGINS / "cot-reasoning-py"
@@ -128,6 +129,21 @@ def build_python_vectordb(python: str = sys.executable) -> Path:
     return PY_VECTORDB_PLUGIN
 
 
+def build_python_vectordb_sdk(python: str = sys.executable) -> Path:
+    """The same database on hector_plugins.sdk: the launcher examples/plugins/vectordb-sdk-py,
+    which runs it with `python` (an interpreter with hector-plugins and numpy; no grpcio)."""
+    return write_launcher(PY_VECTORDB_SDK_PLUGIN, python, PY_VECTORDB_DIR / "vectordb_sdk.py")
+
+
+def write_launcher(path: Path, python: str, script: Path) -> Path:
+    """A shell script that runs `script` with `python`, rewritten only when it changes."""
+    launcher = f'#!/bin/sh\nexec {shlex.join([python, str(script)])} "$@"\n'
+    if not path.exists() or path.read_text() != launcher:
+        path.write_text(launcher)
+        path.chmod(0o755)
+    return path
+
+
 def build_python_reasoning() -> Path:
     """A launcher for the Python grpcio reasoning strategy: this interpreter (it needs grpcio),
     the script, and stubs generated next to it."""
@@ -159,6 +175,7 @@ def build_all(release: bool = True) -> None:
     build_rust_embedder(release)
     build_go()
     build_python_vectordb()
+    build_python_vectordb_sdk()
     build_python_reasoning()
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "PluginManifest",
     "PromptSlots",
     "RawClient",
+    "PluginServer",
     "Ready",
     "ReasoningClient",
     "ReasoningState",
@@ -79,6 +80,7 @@ __all__ = [
     "ToolResult",
     "__version__",
     "_log_levels_changed",
+    "_sdk_check_environment",
     "_shutdown_all",
 ]
 
@@ -1030,3 +1032,21 @@ def _log_levels_changed() -> None:
 
 def _shutdown_all(grace: float | None = None) -> None:
     """Interpreter exit: stops every live plugin of this process (graceful, then killed)."""
+
+# The plugin side (hector_plugins.sdk): a Python object served by the Rust SDK.
+
+@final
+class PluginServer:
+    """One plugin server for ``plugin`` (an object with the methods of ``kind``); used by
+    ``hector_plugins.sdk.serve``."""
+
+    def __new__(cls, kind: str, plugin: object, name: str, manifest: PluginManifest | None = None) -> PluginServer: ...
+    def serve(self, version: int, shutdown_grace: float) -> Awaitable[None]:
+        """Listens, prints the handshake line and serves on the running event loop until the host
+        or ``shutdown()`` stops it."""
+    def shutdown(self) -> None:
+        """Asks the server to stop gracefully (what SIGTERM does)."""
+
+def _sdk_check_environment() -> int:
+    """The app protocol version to announce; ``PluginError`` with go-plugin's message when the
+    cookie is missing or wrong or no version is common."""

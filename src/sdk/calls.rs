@@ -30,17 +30,25 @@ type Finish = Box<dyn for<'py> FnOnce(Python<'py>, PyResult<Bound<'py, PyAny>>) 
 
 impl PyPlugin {
     /// One unary call: `start(plugin)` is a coroutine whose result `convert` turns into `T`.
-    pub async fn unary<T: Send + 'static>(&self, method: &'static str, start: Start, convert: Convert<T>) -> Result<T, PluginError> {
+    pub async fn unary<T: Send + 'static>(
+        &self,
+        method: &'static str,
+        start: Start,
+        convert: Convert<T>,
+    ) -> Result<T, PluginError> {
         let (sender, receiver) = oneshot::channel();
         let name = self.name.clone();
         let finish: Finish = Box::new(move |py, outcome| {
-            let answer = outcome.and_then(|value| convert(&value)).map_err(|error| plugin_error(py, &name, method, error));
+            let answer =
+                outcome.and_then(|value| convert(&value)).map_err(|error| plugin_error(py, &name, method, error));
             let _ = sender.send(answer);
         });
         let guard = self.start_task(start, finish, |coroutine, _| Ok(coroutine));
         let answer = receiver.await;
         guard.disarm();
-        answer.unwrap_or_else(|_| Err(PluginError::new(format!("{method}: the plugin's event loop stopped before answering"))))
+        answer.unwrap_or_else(|_| {
+            Err(PluginError::new(format!("{method}: the plugin's event loop stopped before answering")))
+        })
     }
 
     /// One streaming call: `start(plugin)` is an async iterator, each item `convert`ed. Items
@@ -52,7 +60,8 @@ impl PyPlugin {
         convert: Convert<T>,
     ) -> Result<PluginStream<T>, PluginError> {
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
-        let sink = Sink { name: self.name.clone(), method, sender: Mutex::new(Some(Box::new(Sender { sender, convert }))) };
+        let sink =
+            Sink { name: self.name.clone(), method, sender: Mutex::new(Some(Box::new(Sender { sender, convert }))) };
         let finish: Finish = Box::new(|_, _| {}); // the pump reports through the sink
         let guard = self.start_task(start, finish, move |items, py| {
             let sink = Bound::new(py, sink)?;

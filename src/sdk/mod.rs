@@ -15,7 +15,7 @@ use hector_plugins_sdk::proto::hector::llm_provider_server::LlmProviderServer;
 use hector_plugins_sdk::proto::hector::reasoning_strategy_server::ReasoningStrategyServer;
 use hector_plugins_sdk::proto::hector::tool_provider_server::ToolProviderServer;
 use hector_plugins_sdk::proto::hector::ManifestResponse;
-use hector_plugins_sdk::{MessageLimits as _, Served, ServeOptions, ShutdownHandle};
+use hector_plugins_sdk::{MessageLimits as _, ServeOptions, Served, ShutdownHandle};
 use pyo3::prelude::*;
 use std::sync::Arc;
 use tonic::transport::Server;
@@ -38,15 +38,24 @@ pub struct PyPluginServer {
     stop: ShutdownHandle,
 }
 
-const KINDS: [&str; 5] = ["llm_provider", "embedder_provider", "database_provider", "tool_provider", "reasoning_strategy"];
+const KINDS: [&str; 5] =
+    ["llm_provider", "embedder_provider", "database_provider", "tool_provider", "reasoning_strategy"];
 
 #[pymethods]
 impl PyPluginServer {
     #[new]
     #[pyo3(signature = (kind, plugin, name, manifest=None))]
-    fn new(kind: String, plugin: Py<PyAny>, name: String, manifest: Option<PyRef<'_, PluginManifest>>) -> PyResult<Self> {
+    fn new(
+        kind: String,
+        plugin: Py<PyAny>,
+        name: String,
+        manifest: Option<PyRef<'_, PluginManifest>>,
+    ) -> PyResult<Self> {
         if !KINDS.contains(&kind.as_str()) {
-            return Err(crate::errors::config_error(format!("plugin type {kind:?} is not one of {}", KINDS.join(", "))));
+            return Err(crate::errors::config_error(format!(
+                "plugin type {kind:?} is not one of {}",
+                KINDS.join(", ")
+            )));
         }
         let manifest = manifest.map(|m| ManifestResponse::from(&*m)).unwrap_or_default();
         Ok(PyPluginServer { kind, name, object: Arc::new(plugin), manifest, stop: ShutdownHandle::new() })
@@ -67,8 +76,12 @@ impl PyPluginServer {
         let mut builder = Server::builder();
         let router = match self.kind.as_str() {
             "llm_provider" => builder.add_service(LlmProviderServer::new(Served::new(plugin)).with_large_messages()),
-            "embedder_provider" => builder.add_service(EmbedderProviderServer::new(Served::new(plugin)).with_large_messages()),
-            "database_provider" => builder.add_service(DatabaseProviderServer::new(Served::new(plugin)).with_large_messages()),
+            "embedder_provider" => {
+                builder.add_service(EmbedderProviderServer::new(Served::new(plugin)).with_large_messages())
+            }
+            "database_provider" => {
+                builder.add_service(DatabaseProviderServer::new(Served::new(plugin)).with_large_messages())
+            }
             "tool_provider" => builder.add_service(ToolProviderServer::new(Served::new(plugin)).with_large_messages()),
             _ => builder.add_service(ReasoningStrategyServer::new(Served::new(plugin)).with_large_messages()),
         };

@@ -15,7 +15,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 /// `_builtin.<function>(name, plugin, *args, None)`: the in-process call, no timeout.
-fn builtin(name: &str, function: &'static str, args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send + 'static) -> Start {
+fn builtin(
+    name: &str,
+    function: &'static str,
+    args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send + 'static,
+) -> Start {
     let name = name.to_owned();
     Box::new(move |plugin| {
         let py = plugin.py();
@@ -31,7 +35,10 @@ fn no_args(_py: Python<'_>) -> PyResult<Vec<Bound<'_, PyAny>>> {
 }
 
 /// `_dispatch.<function>(plugin, *args)`: lifecycle methods, which in-process providers lack.
-fn lifecycle(function: &'static str, args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send + 'static) -> Start {
+fn lifecycle(
+    function: &'static str,
+    args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send + 'static,
+) -> Start {
     Box::new(move |plugin| {
         let py = plugin.py();
         let mut all = vec![plugin.clone()];
@@ -62,13 +69,13 @@ impl Lifecycle for PyPlugin {
         self.unary("Shutdown", lifecycle("shutdown", no_args), nothing).await
     }
 
-    async fn health(&self) -> Result<(), PluginError> {
-        let status = self.unary("Health", builtin(&self.name, "health", no_args), |value| {
+    async fn health(&self) -> Result<String, PluginError> {
+        let status = self.unary("Health", lifecycle("health", no_args), |value| {
             let status = value.cast::<types::HealthStatus>()?.borrow();
             Ok((status.healthy, status.message.clone()))
         });
         match status.await? {
-            (true, _) => Ok(()),
+            (true, message) => Ok(message),
             (false, message) => Err(PluginError::new(message)),
         }
     }
@@ -80,7 +87,9 @@ impl Lifecycle for PyPlugin {
 
 // ---- LLM providers -------------------------------------------------------------------------
 
-fn generate_args(request: pb::GenerateRequest) -> impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send {
+fn generate_args(
+    request: pb::GenerateRequest,
+) -> impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send {
     move |py| {
         let (messages, tools) = types::request_to_py(request);
         Ok(vec![messages.into_pyobject(py)?.into_any(), tools.into_pyobject(py)?.into_any()])
@@ -124,7 +133,10 @@ impl LlmPlugin for PyPlugin {
         self.unary("Generate", builtin(&self.name, "generate", generate_args(request)), response).await
     }
 
-    async fn generate_stream(&self, request: pb::GenerateRequest) -> Result<PluginStream<pb::StreamChunk>, PluginError> {
+    async fn generate_stream(
+        &self,
+        request: pb::GenerateRequest,
+    ) -> Result<PluginStream<pb::StreamChunk>, PluginError> {
         self.stream("GenerateStreaming", builtin(&self.name, "generate_stream", generate_args(request)), chunk).await
     }
 
@@ -132,7 +144,11 @@ impl LlmPlugin for PyPlugin {
         let start = builtin(&self.name, "model_info", no_args);
         self.unary("GetModelInfo", start, |value| {
             let info = value.cast::<types::ModelInfo>()?.borrow();
-            Ok(pb::ModelInfo { model_name: info.model_name.clone(), max_tokens: info.max_tokens, temperature: info.temperature })
+            Ok(pb::ModelInfo {
+                model_name: info.model_name.clone(),
+                max_tokens: info.max_tokens,
+                temperature: info.temperature,
+            })
         })
         .await
     }
@@ -188,13 +204,18 @@ impl DatabasePlugin for PyPlugin {
 
     async fn create_collection(&self, request: pb::CreateCollectionRequest) -> Result<(), PluginError> {
         let start = builtin(&self.name, "create_collection", move |py| {
-            Ok(vec![request.collection.into_pyobject(py)?.into_any(), request.vector_size.into_pyobject(py)?.into_any()])
+            Ok(vec![
+                request.collection.into_pyobject(py)?.into_any(),
+                request.vector_size.into_pyobject(py)?.into_any(),
+            ])
         });
         self.unary("CreateCollection", start, nothing).await
     }
 
     async fn delete_collection(&self, request: pb::DeleteCollectionRequest) -> Result<(), PluginError> {
-        let start = builtin(&self.name, "delete_collection", move |py| Ok(vec![request.collection.into_pyobject(py)?.into_any()]));
+        let start = builtin(&self.name, "delete_collection", move |py| {
+            Ok(vec![request.collection.into_pyobject(py)?.into_any()])
+        });
         self.unary("DeleteCollection", start, nothing).await
     }
 }
@@ -206,11 +227,7 @@ fn tool_args(request: pb::ToolRequest) -> impl for<'py> FnOnce(Python<'py>) -> P
     move |py| {
         let text = if request.arguments_json.trim().is_empty() { "{}" } else { request.arguments_json.as_str() };
         let arguments = py.import("json")?.call_method1("loads", (text,))?;
-        Ok(vec![
-            request.name.into_pyobject(py)?.into_any(),
-            arguments,
-            request.call_id.into_pyobject(py)?.into_any(),
-        ])
+        Ok(vec![request.name.into_pyobject(py)?.into_any(), arguments, request.call_id.into_pyobject(py)?.into_any()])
     }
 }
 
@@ -252,14 +269,19 @@ impl ToolPlugin for PyPlugin {
         self.unary("ExecuteTool", builtin(&self.name, "call_tool", tool_args(request)), tool_result).await
     }
 
-    async fn execute_tool_stream(&self, request: pb::ToolRequest) -> Result<PluginStream<pb::ToolProgress>, PluginError> {
+    async fn execute_tool_stream(
+        &self,
+        request: pb::ToolRequest,
+    ) -> Result<PluginStream<pb::ToolProgress>, PluginError> {
         self.stream("ExecuteToolStreaming", builtin(&self.name, "call_tool_stream", tool_args(request)), progress).await
     }
 }
 
 // ---- Reasoning strategies ------------------------------------------------------------------
 
-fn state_args(state: pb::ReasoningState) -> impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send {
+fn state_args(
+    state: pb::ReasoningState,
+) -> impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send {
     move |py| Ok(vec![Bound::new(py, ReasoningState::from(state))?.into_any()])
 }
 
@@ -305,14 +327,18 @@ impl ReasoningPlugin for PyPlugin {
 
     async fn after_iteration(&self, state: pb::ReasoningState) -> Result<pb::StateUpdate, PluginError> {
         let start = builtin(&self.name, "after_iteration", state_args(state));
-        self.unary("AfterIteration", start, |value| Ok(pb::StateUpdate { custom_state_json: extract(value)?, error: String::new() }))
-            .await
+        self.unary("AfterIteration", start, |value| {
+            Ok(pb::StateUpdate { custom_state_json: extract(value)?, error: String::new() })
+        })
+        .await
     }
 
     async fn context_injection(&self, state: pb::ReasoningState) -> Result<pb::ContextInjection, PluginError> {
         let start = builtin(&self.name, "context_injection", state_args(state));
-        self.unary("GetContextInjection", start, |value| Ok(pb::ContextInjection { text: extract(value)?, error: String::new() }))
-            .await
+        self.unary("GetContextInjection", start, |value| {
+            Ok(pb::ContextInjection { text: extract(value)?, error: String::new() })
+        })
+        .await
     }
 
     async fn prompt_slots(&self) -> Result<pb::PromptSlots, PluginError> {

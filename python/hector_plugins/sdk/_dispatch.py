@@ -9,8 +9,8 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .._builtin import _settle
-from .._core import PluginManifest
+from .._builtin import _health, _settle
+from .._core import HealthStatus, PluginManifest
 from ..errors import PluginCallError, PluginError
 
 log = logging.getLogger("hector_plugins.sdk")
@@ -26,6 +26,14 @@ async def shutdown(plugin: Any) -> None:
     method = getattr(plugin, "shutdown", None)
     if callable(method):
         await _settle(method())
+
+
+async def health(plugin: Any) -> HealthStatus:
+    """``plugin.health()`` as a ``HealthStatus`` (a bool is accepted); healthy without one."""
+    method = getattr(plugin, "health", None)
+    if not callable(method):
+        return HealthStatus(True)
+    return _health(await _settle(method()))
 
 
 def manifest_of(plugin: Any) -> PluginManifest | None:

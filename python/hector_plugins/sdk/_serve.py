@@ -11,6 +11,7 @@ from typing import Literal
 
 from .. import _core
 from .._builtin import REQUIRED_METHODS
+from ..errors import PluginError
 from ._dispatch import manifest_of
 from ._log import install_log_handler
 
@@ -52,7 +53,7 @@ async def serve_async(
     kind = plugin_type(plugin, type)
     try:
         version = _core._sdk_check_environment()
-    except _core.PluginError as error:
+    except PluginError as error:
         print(error, file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     install_log_handler(log_level)
@@ -87,12 +88,12 @@ def plugin_type(plugin: object, given: str | None) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        wanted = "; ".join(f"{kind}: {', '.join(m + '()' for m in methods)}" for kind, methods in REQUIRED_METHODS.items())
+        wanted = "; ".join(
+            f"{kind}: {', '.join(m + '()' for m in methods)}" for kind, methods in REQUIRED_METHODS.items()
+        )
         raise TypeError(f"{_class_name(plugin)} has the methods of no plugin type ({wanted})")
     raise TypeError(f"{_class_name(plugin)} has the methods of {' and '.join(matches)}; pass type= to choose")
 
 
 def _class_name(plugin: object) -> str:
     return type(plugin).__name__
-
-

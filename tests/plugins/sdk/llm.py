@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 
 from hector_plugins import GenerateResponse, Message, ModelInfo, StreamChunk, ToolCall, ToolDefinition
 from hector_plugins.sdk import serve
@@ -38,6 +39,8 @@ class EchoLLM:
             return GenerateResponse(text=f"cancelled={self.cancelled}")
         if text == "pid":
             return GenerateResponse(text=str(os.getpid()))
+        if text == "grpc imported?":
+            return GenerateResponse(text=str("grpc" in sys.modules))
         if text.startswith("call ") and tools:
             return GenerateResponse(tool_calls=[ToolCall("c1", tools[0].name, {"q": text[5:]})], tokens_used=3)
         return GenerateResponse(text=f"{self.prefix}: {text}", tokens_used=len(messages))

@@ -56,7 +56,7 @@ impl<P: Lifecycle> Served<P> {
 
     pub(super) async fn health(&self) -> Response<pb::HealthResponse> {
         let answer = match self.plugin.health().await {
-            Ok(()) => pb::HealthResponse { healthy: true, message: String::new() },
+            Ok(message) => pb::HealthResponse { healthy: true, message },
             Err(error) => pb::HealthResponse { healthy: false, message: error.to_string() },
         };
         Response::new(answer)

@@ -27,9 +27,10 @@ pub trait Lifecycle: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Whether the plugin can serve; an error is reported as unhealthy with its message.
-    async fn health(&self) -> Result<(), PluginError> {
-        Ok(())
+    /// Whether the plugin can serve: `Ok` is healthy, with a message for the caller (may be
+    /// empty, the default); an error is reported as unhealthy with its message.
+    async fn health(&self) -> Result<String, PluginError> {
+        Ok(String::new())
     }
 
     /// What `GetManifest` answers (hosts read `<executable>.plugin.yaml` first). Left empty,
