@@ -12,11 +12,19 @@ from types import ModuleType
 from typing import Callable
 
 import pytest
-from helpers import GENERATED, PY_PLUGIN, ROOT, skip_unless_ci, write_executable
+from helpers import GENERATED, PY_PLUGIN, ROOT, skip_unless_ci, write_executable, write_manifest
 
 sys.path.insert(0, str(ROOT / "examples"))
 
 import build_plugins  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The package's fixtures (plugin_manager, load_plugin) reach pytest through its pytest11 entry
+    # point; an install made before the entry point existed gets them here, under the same name.
+    if not config.pluginmanager.has_plugin("hector_plugins"):
+        plugin = importlib.import_module("hector_plugins.testing.pytest_plugin")
+        config.pluginmanager.register(plugin, "hector_plugins")
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +58,12 @@ def kv_plugin(go_plugins: list[Path]) -> Path:
 def vectordb_plugin() -> Path:
     """The Python vector database example (plain grpcio), run by this interpreter."""
     return build_plugins.build_python_vectordb()
+
+
+@pytest.fixture(scope="session")
+def vectordb_sdk_plugin() -> Path:
+    """The same vector database on hector_plugins.sdk (no grpcio), run by this interpreter."""
+    return build_plugins.build_python_vectordb_sdk()
 
 
 @pytest.fixture(scope="session")
@@ -126,5 +140,36 @@ def py_plugin(tmp_path: Path, proto_dir: Path) -> Callable[..., Path]:
         exports = "".join(f"export {name}={shlex.quote(str(value))}\n" for name, value in env.items())
         command = shlex.join([sys.executable, str(PY_PLUGIN)])
         return write_executable(tmp_path / f"py-llm-{next(counter)}", f"#!/bin/sh\n{exports}exec {command}\n")
+
+    return make
+
+
+BROKEN_PLUGINS = ROOT / "tests" / "plugins" / "broken"
+# What the broken database declares: it applies search filters (docs/protocol.md §7.4).
+BROKEN_DATABASE_MANIFEST = """plugin:
+  name: broken-database
+  version: 0.1.0
+  type: database_provider
+  protocol: grpc
+  hector_version: ">=0.1.0"
+  capabilities: {filter: true}
+"""
+
+
+@pytest.fixture
+def broken_plugin(tmp_path: Path, proto_dir: Path) -> Callable[..., Path]:
+    """Makes an executable that runs one of the deliberately broken plugins of
+    tests/plugins/broken (`llm`, `embedder`, `database`, `tools`, `reasoning`), with `env`."""
+
+    def make(kind: str, **env: str) -> Path:
+        exports = "".join(
+            f"export {name}={shlex.quote(str(value))}\n"
+            for name, value in {"HECTOR_TEST_PROTO_DIR": proto_dir, **env}.items()
+        )
+        command = shlex.join([sys.executable, str(BROKEN_PLUGINS / f"{kind}.py")])
+        executable = write_executable(tmp_path / f"broken-{kind}", f"#!/bin/sh\n{exports}exec {command}\n")
+        if kind == "database":
+            write_manifest(executable, BROKEN_DATABASE_MANIFEST)
+        return executable
 
     return make

@@ -272,6 +272,17 @@ async def test_its_logs_arrive_as_records_with_their_fields(sdk_plugin, caplog: 
     assert record.plugin_fields["config_keys"] == "prefix,x"
 
 
+async def test_stdout_after_the_handshake_reaches_the_host_over_grpc_stdio(
+    sdk_plugin, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="hector_plugins.plugin")
+    async with PluginManager() as pm:
+        await pm.load(sdk_plugin("llm"), name="printer", type="llm_provider")
+        assert (await pm.llm("printer").generate([Message.user("print")])).text == "printed"
+        record = await wait_for_log(caplog, lambda r: r.getMessage() == "printed by the plugin", "the printed line")
+    assert record.plugin_stream == "grpc_stdio"
+
+
 def test_serve_refuses_an_object_of_no_plugin_type() -> None:
     from hector_plugins.sdk import serve
 

@@ -59,9 +59,10 @@
 //!    dir), chowned to `PLUGIN_UNIX_SOCKET_GROUP` with mode 0660 when that is set.
 //! 3. Prints the handshake line `1|<version>|unix|<path>|grpc|` on stdout and flushes it.
 //!    **Nothing may be written to stdout before this** (it breaks the handshake). Afterwards
-//!    stdout is free, though the host treats it only as noise; log to stderr with [`log`].
-//! 4. Serves your services plus `grpc.health.v1.Health` (`"plugin"` and `""` are SERVING) and
-//!    `plugin.GRPCController/Shutdown`.
+//!    stdout goes to the host over `GRPCStdio`; log to stderr with [`log`].
+//! 4. Serves your services plus `grpc.health.v1.Health` (`"plugin"` and `""` are SERVING),
+//!    `plugin.GRPCController/Shutdown` and `plugin.GRPCStdio`: from the handshake on, stdout is
+//!    captured and streamed to the host, as go-plugin plugins do ([`stdio`]).
 //! 5. Stops gracefully on `GRPCController/Shutdown` (the reply is sent first), on SIGTERM or
 //!    SIGINT, or on [`ShutdownHandle::shutdown`]: new connections are refused, in-flight calls may
 //!    finish for [`ServeOptions::shutdown_grace`], then remaining connections are dropped. The
@@ -69,8 +70,8 @@
 //!    exits 0.
 //!
 //! Not provided: TCP listeners, automatic mTLS (`PLUGIN_CLIENT_CERT` is ignored with a warning
-//! on stderr; the socket lives in a private directory), `plugin.GRPCStdio` and
-//! `plugin.GRPCBroker` (hosts treat them as optional).
+//! on stderr; the socket lives in a private directory) and `plugin.GRPCBroker` (hosts treat it
+//! as optional).
 //!
 //! **Message sizes.** tonic refuses requests above 4 MiB by default. Call
 //! [`MessageLimits::with_large_messages`] on every generated server you add (the `serve_*`
@@ -86,6 +87,7 @@ pub mod env;
 pub mod log;
 pub mod plugin;
 pub mod services;
+pub mod stdio;
 
 mod error;
 mod limits;
@@ -99,11 +101,11 @@ pub use limits::MessageLimits;
 pub use listener::{random_socket_name, socket_dir};
 pub use log::{Level, Logger};
 pub use options::ServeOptions;
-pub use serde_json::{json, Value};
 pub use plugin::{
     serve_database, serve_embedder, serve_llm, serve_reasoning, serve_tools, DatabasePlugin, EmbedderPlugin, Lifecycle,
     LlmPlugin, PluginError, PluginStream, ReasoningPlugin, Served, ToolPlugin,
 };
+pub use serde_json::{json, Value};
 pub use serve::{check_environment, serve, serve_checked};
 pub use server::{ResponseBody, RouterService};
 pub use services::{PluginController, PluginHealth, ShutdownHandle};

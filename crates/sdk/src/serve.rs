@@ -88,7 +88,15 @@ where
         &[("address", json!(socket_path)), ("network", json!("unix")), ("version", json!(version))],
     );
 
-    run_server(router, listener, socket, &opts, external_stop, &log).await
+    // From here on stdout is the host's GRPCStdio stream, not the pipe that carried the line.
+    let stdout = match crate::stdio::StdoutCapture::start() {
+        Ok(capture) => Some(capture),
+        Err(error) => {
+            log.warn("stdout is not captured for GRPCStdio", &[("error", json!(error.to_string()))]);
+            None
+        }
+    };
+    run_server(router, listener, socket, &opts, external_stop, stdout, &log).await
 }
 
 /// Writes the handshake line in one go and flushes it, so the host sees it at once whatever

@@ -53,6 +53,7 @@ pub(crate) async fn run_server<L, ResBody>(
     socket: SocketGuard,
     opts: &ServeOptions,
     external_stop: impl std::future::Future<Output = &'static str>,
+    stdout: Option<std::sync::Arc<crate::stdio::StdoutCapture>>,
     log: &Logger,
 ) -> Result<(), SdkError>
 where
@@ -74,10 +75,12 @@ where
         }
     };
 
-    let server = router
-        .add_service(services::health_server())
-        .add_service(services::controller_server(stop.clone()))
-        .serve_with_incoming_shutdown(UnixListenerStream::new(listener), stop_signal);
+    let router = router.add_service(services::health_server()).add_service(services::controller_server(stop.clone()));
+    let router = match stdout {
+        Some(capture) => router.add_service(crate::stdio::stdio_server(capture)),
+        None => router,
+    };
+    let server = router.serve_with_incoming_shutdown(UnixListenerStream::new(listener), stop_signal);
     let grace_over = async {
         stop.requested().await;
         tokio::time::sleep(opts.shutdown_grace).await;
@@ -156,7 +159,7 @@ mod tests {
         let router = Server::builder().add_service(GrpcStdioServer::new(EndlessStdio).with_large_messages());
         let opts = opts.clone();
         let task = tokio::spawn(async move {
-            run_server(router, listener, socket, &opts, external_stop, &Logger::named("test")).await
+            run_server(router, listener, socket, &opts, external_stop, None, &Logger::named("test")).await
         });
         (dir, path, task)
     }

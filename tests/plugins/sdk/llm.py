@@ -39,6 +39,9 @@ class EchoLLM:
             return GenerateResponse(text=f"cancelled={self.cancelled}")
         if text == "pid":
             return GenerateResponse(text=str(os.getpid()))
+        if text == "print":
+            print("printed by the plugin", flush=True)
+            return GenerateResponse(text="printed")
         if text == "grpc imported?":
             return GenerateResponse(text=str("grpc" in sys.modules))
         if text.startswith("call ") and tools:
