@@ -8,10 +8,11 @@ import re
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hector_plugins import ConfigError, PluginClosedError, PluginManager, PluginNotFoundError, StartTimeoutError
-from helpers import ROOT, wait_gone
+from helpers import ROOT, wait_gone, write_executable
 
 
 def readme_block(containing: str) -> str:
@@ -52,6 +53,33 @@ async def test_the_readme_agent_snippet_runs_as_written(
         "Done: 42 | - The calculator tool evaluates arithmetic expressions",
         "[('calculator', '42')]",
     ]
+
+
+def readme_sdk_plugin(directory: Path) -> Path:
+    """The README's SDK plugin written to a file, with a launcher as the host starts it."""
+    (directory / "my_llm.py").write_text(readme_block("from hector_plugins.sdk import serve"))
+    return write_executable(directory / "my-llm", f'#!/bin/sh\nexec "{sys.executable}" "{directory / "my_llm.py"}"\n')
+
+
+async def test_the_readme_sdk_plugin_runs_as_written(tmp_path: Path) -> None:
+    async with PluginManager() as pm:
+        await pm.load(readme_sdk_plugin(tmp_path), name="my-llm", type="llm_provider", config={"greeting": "Hi"})
+        assert (await pm.llm("my-llm").generate([{"role": "user", "content": "there"}])).text == "Hi, there!"
+
+
+def test_the_readme_conformance_class_passes_on_the_readme_plugin(tmp_path: Path) -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(readme_block("LLMConformance"), "README.md", "exec"), namespace)
+    kit = namespace["TestMyLLM"]
+    kit.plugin = readme_sdk_plugin(tmp_path)
+    rules = [name for name in dir(kit) if name.startswith("test_")]
+    skipped = []
+    for rule in rules:
+        try:
+            getattr(kit(), rule)()
+        except pytest.skip.Exception:
+            skipped.append(rule)
+    assert len(rules) >= 12 and skipped == ["test_bad_config_refused"]
 
 
 async def test_not_found_and_closed_messages_read_as_sentences(rust_plugin: Path) -> None:
