@@ -15,7 +15,8 @@ Workloads: tiny unary Generate (p50/p99, calls/s at concurrency 1, 16, 256, host
 a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory per idle plugin,
 `embed_batch` of 10,000 texts at dimension 384 (vectors/s, MB/s; embeddings.py), MCP tool calls
 over stdio against the `mcp` SDK's client (mcp_calls.py), an agent task with one tool call against
-the same steps by hand and through the LangChain adapter (agents.py), and a vector database's
+the same steps by hand and through the LangChain adapter (agents.py), a Python plugin on
+hector_plugins.sdk against the same handler on grpcio's server (sdk.py), and a vector database's
 upserts and searches (benchmarks/database.py, against grpc.aio).
 Rounds alternate the clients so machine noise hits them alike; tables show medians across
 rounds. Nothing here asserts on times; the goals are reported, met or not.
@@ -45,6 +46,8 @@ import peers  # noqa: E402
 import report  # noqa: E402
 import sections  # noqa: E402
 from measure import CONCURRENCY, UnarySamples, children_cpu_seconds, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
+
+import sdk  # noqa: E402
 
 ROOT = peers.ROOT
 PLUGINS = ROOT / "examples" / "plugins"
@@ -307,7 +310,9 @@ def memory(plugin: Path) -> dict[str, float]:
 
 async def measure_all(
     args: argparse.Namespace,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+) -> tuple[
+    dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]
+]:
     print("unary and streaming, Rust plugin", file=sys.stderr, flush=True)
     rust = await rust_plugin_workloads(args)
     print("unary and streaming, Go plugin (hector and go-plugin's host)", file=sys.stderr, flush=True)
@@ -328,7 +333,9 @@ async def measure_all(
     mcp = await mcp_calls.measure(peers.RMCP_SERVER, args.calls, args.rounds)
     print("agents", file=sys.stderr, flush=True)
     agent = await agents.measure(args.agent_tasks, args.rounds)
-    return rust, go, startup, embed, mcp, agent
+    print("Python plugins: SDK and grpcio", file=sys.stderr, flush=True)
+    python_plugins = await sdk.measure(args.sdk_calls, args.rounds)
+    return rust, go, startup, embed, mcp, agent, python_plugins
 
 
 def parse_args() -> argparse.Namespace:
@@ -357,6 +364,7 @@ def parse_args() -> argparse.Namespace:
     args.db_rounds = args.db_rounds or (1 if args.quick else 2)
     args.db_searches = 20 if args.quick else 200
     args.agent_tasks = 200 if args.quick else 2000
+    args.sdk_calls = 300 if args.quick else 3000
     return args
 
 
@@ -375,7 +383,7 @@ def main() -> None:
         peers.build_all()
     peers.generate_stubs()
     started = time.monotonic()
-    rust, go, startup, embed, mcp, agent = asyncio.run(measure_all(args))
+    rust, go, startup, embed, mcp, agent, python_plugins = asyncio.run(measure_all(args))
     print("memory", file=sys.stderr, flush=True)
     mem = memory(RUST_PLUGIN)
     print("vector database", file=sys.stderr, flush=True)
@@ -394,6 +402,7 @@ def main() -> None:
         embed=embed,
         mcp=mcp,
         agents=agent,
+        sdk=python_plugins,
     )
     body, goals = sections.build(figures, CHART.name)
     report.insert_before_goals(body, database.section(db))

@@ -16,6 +16,8 @@ import mcp_calls
 from measure import CONCURRENCY, UnarySamples
 from report import Goal, divide, fmt, goals_table, median, ratio, table
 
+import sdk
+
 GO_KEYS = ("p50_us", "p99_us", "seq_calls_per_s", "c16_calls_per_s", "c256_calls_per_s")
 
 
@@ -37,6 +39,7 @@ class Figures:
     embed: dict[str, Any]  # rates: {client: [vectors/s per round]}, loop_texts (embeddings.py)
     mcp: dict[str, Any]  # missing, rounds, servers: {server: {label, calls, warm, samples}} (mcp_calls.py)
     agents: dict[str, Any]  # samples: {way: UnarySamples}, calls, rounds, missing (agents.py)
+    sdk: dict[str, Any]  # samples, cpu, rss per way (sdk.py)
     cores: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @property
@@ -351,6 +354,7 @@ def goals(f: Figures) -> list[Goal]:
         *embeddings.goals(f.embed),
         *mcp_calls.goals(f.mcp),
         *agents.goals(f.agents),
+        *sdk.goals(f.sdk),
         Goal(
             "under 2 MiB of host memory per idle plugin",
             per_plugin_kib / 1024,
@@ -404,6 +408,7 @@ def build(f: Figures, chart_name: str) -> tuple[list[str], list[Goal]]:
         + embeddings.section(f.embed)
         + mcp_calls.section(f.mcp)
         + agents.section(f.agents)
+        + sdk.section(f.sdk)
         + bounds_section(f)
         + goals_table(measured)
         + rounds_section(f, chart_name)

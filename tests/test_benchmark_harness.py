@@ -51,6 +51,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
         "## Embeddings: 10,000 texts at dimension 384 into one float32 numpy array",
         "## MCP tool calls over stdio: hector vs. the `mcp` Python SDK's client",
         "## Agents: one task with one tool call",
+        "## Python plugins: hector_plugins.sdk against grpcio",
         "## What bounds the call latency",
         "## Vector database: upsert and search, Python vectordb example plugin",
         "## Goals",
@@ -75,6 +76,8 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
         "hector Agent",
         "by hand with the clients",
         *LANGCHAIN_ROWS,
+        "hector_plugins.sdk",
+        "grpcio asyncio server",
     ):
         row = next(line for line in report.splitlines() if line.startswith(f"| {client} |"))
         assert "–" not in row.split("|")[2], row
@@ -83,7 +86,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
     # Each goal has a verdict, all measured (the MCP one needs the `mcp` SDK; without it, the
     # report says why).
     verdicts = re.findall(r"\*\*(MET|NOT MET|not measured)\*\*", report)
-    assert len(verdicts) == 10, verdicts
+    assert len(verdicts) == 12, verdicts
     if MCP_SDK_ROWS:
         assert "not measured" not in verdicts, verdicts
     else:
@@ -97,6 +100,9 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
 
 def _launched_pids() -> set[str]:
     # The echo and embedder examples, and the MCP workload's servers.
-    pattern = r"examples/plugins/(echo-llm|embedder)-|release/rmcp-test-server|python-mcp/notes_server\.py"
+    pattern = (
+        r"examples/plugins/(echo-llm|embedder)-|release/rmcp-test-server|python-mcp/notes_server\.py"
+        r"|benchmarks/plugins/echo_(sdk|grpcio)\.py"
+    )
     found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
     return set(found.split())
