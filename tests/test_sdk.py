@@ -86,6 +86,38 @@ async def test_a_raising_method_is_a_call_error_logged_with_its_traceback_and_th
         assert (await llm.generate([Message.user("pid")])).text == pid, "the same process serves on"
 
 
+async def test_a_plugin_chooses_the_status_code_by_raising_plugin_call_error(sdk_plugin) -> None:
+    async with PluginManager() as pm:
+        await pm.load(sdk_plugin("llm"), name="coded", type="llm_provider")
+        with pytest.raises(PluginCallError) as caught:
+            await pm.llm("coded").generate([Message.user("unknown model")])  # raised `from` a KeyError
+        assert caught.value.code == "NOT_FOUND" and str(caught.value).endswith("no such model")
+
+
+def tool_request(name: str, arguments_json: str) -> bytes:
+    """A `ToolRequest` encoded by hand (fields 1 and 2, short strings)."""
+    encoded = b""
+    for number, text in ((1, name), (2, arguments_json)):
+        data = text.encode()
+        encoded += bytes([number << 3 | 2, len(data)]) + data
+    return encoded
+
+
+async def test_malformed_tool_arguments_are_refused_before_the_plugin_sees_them(sdk_plugin) -> None:
+    async with PluginManager() as pm:
+        await pm.load(sdk_plugin("tools"), name="strict", type="tool_provider")
+        raw = pm.raw("strict")
+        for method in ("ExecuteTool", "ExecuteToolStreaming"):
+            with pytest.raises(PluginCallError) as caught:
+                request = tool_request("add", "{not json")
+                if method == "ExecuteTool":
+                    await raw.call(f"/hector.plugin.ToolProvider/{method}", request)
+                else:
+                    [item async for item in raw.stream(f"/hector.plugin.ToolProvider/{method}", request)]
+            assert caught.value.code == "INVALID_ARGUMENT", method
+            assert "arguments_json is not a JSON object" in str(caught.value), method
+
+
 async def test_a_stream_that_fails_midway_ends_with_the_error(sdk_plugin) -> None:
     async with PluginManager() as pm:
         await pm.load(sdk_plugin("llm"), name="midway", type="llm_provider")
@@ -255,12 +287,16 @@ async def test_a_signal_stops_the_plugin_gracefully(sdk_plugin, tmp_path: Path, 
             await process.wait()
 
 
-async def test_the_hosts_shutdown_stops_it_without_a_kill(sdk_plugin) -> None:
+async def test_the_hosts_shutdown_stops_it_at_once_without_a_kill(sdk_plugin, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="hector_plugins.plugin")
     pm = PluginManager()
     await pm.load(sdk_plugin("llm"), name="stopper", type="llm_provider")
-    await pm.shutdown()
+    await pm.llm("stopper").generate([Message.user("print")])  # the host's GRPCStdio stream is open
+    # Less than the plugin's own 1 s grace: an open stream must not hold the stop back.
+    await pm.shutdown(grace=0.5)
     (info,) = pm.plugins
     assert (info.state, info.killed, info.exit_code) == ("stopped", False, 0)
+    assert not [r for r in caplog.records if "grace period" in r.getMessage()]
 
 
 async def test_its_logs_arrive_as_records_with_their_fields(sdk_plugin, caplog: pytest.LogCaptureFixture) -> None:
@@ -281,6 +317,16 @@ async def test_stdout_after_the_handshake_reaches_the_host_over_grpc_stdio(
         assert (await pm.llm("printer").generate([Message.user("print")])).text == "printed"
         record = await wait_for_log(caplog, lambda r: r.getMessage() == "printed by the plugin", "the printed line")
     assert record.plugin_stream == "grpc_stdio"
+
+
+async def test_signals_the_plugin_handles_do_not_break_its_stdout(sdk_plugin, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="hector_plugins.plugin")
+    async with PluginManager() as pm:
+        await pm.load(sdk_plugin("llm"), name="signalled", type="llm_provider")
+        llm = pm.llm("signalled")
+        assert (await llm.generate([Message.user("signals")])).text == "signalled"
+        assert (await llm.generate([Message.user("print")])).text == "printed"
+        await wait_for_log(caplog, lambda r: r.getMessage() == "printed by the plugin", "the printed line")
 
 
 def test_serve_refuses_an_object_of_no_plugin_type() -> None:

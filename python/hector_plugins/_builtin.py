@@ -102,6 +102,7 @@ def _call_error(name: str, method: str, error: BaseException, context: str = "")
         plugin=name,
         method=method,
         code="UNKNOWN",
+        _wraps_provider_error=True,  # hector_plugins.sdk reports the wrapped exception itself
     )
 
 

@@ -1046,6 +1046,9 @@ class PluginServer:
         or ``shutdown()`` stops it."""
     def shutdown(self) -> None:
         """Asks the server to stop gracefully (what SIGTERM does)."""
+    def close(self) -> None:
+        """Stops watching the loop for calls once ``serve`` ended (or was cancelled); calls
+        still arriving fail at once."""
 
 def _sdk_check_environment() -> int:
     """The app protocol version to announce; ``PluginError`` with go-plugin's message when the

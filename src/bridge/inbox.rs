@@ -1,39 +1,19 @@
 //! Work sent from tokio to an event loop: the plugin side of the bridge (hector_plugins.sdk).
-//! The mirror of the completion queue: jobs are pushed from tokio threads, the loop is woken
-//! through a socket it watches only when the queue goes from empty to non-empty, and the loop
-//! thread runs the whole batch with the GIL it already holds.
+//! Jobs go through a [`WakeQueue`](super::wake::WakeQueue) like completions do, in the other
+//! direction; the loop thread runs each batch with the GIL it already holds.
 
+use super::wake::WakeQueue;
 use pyo3::prelude::*;
-use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// A piece of work for the event loop thread.
 pub type Job = Box<dyn FnOnce(Python<'_>) + Send>;
 
-/// The sending side, shared with tokio tasks.
-pub struct Inbox {
-    jobs: Mutex<Vec<Job>>,
-    wake: UnixStream,
-}
-
-impl Inbox {
-    pub fn push(&self, job: Job) {
-        let first = {
-            let mut jobs = self.jobs.lock().unwrap();
-            jobs.push(job);
-            jobs.len() == 1
-        };
-        if first {
-            // EAGAIN (a full buffer) already means "wake up"; MSG_NOSIGNAL: no SIGPIPE from a
-            // closed loop. SAFETY: a one-byte send on a socket we own.
-            unsafe {
-                libc::send(self.wake.as_raw_fd(), [1u8].as_ptr().cast(), 1, libc::MSG_NOSIGNAL);
-            }
-        }
-    }
-}
+/// The sending side, shared with tokio tasks. A job pushed after [`Inbox::close`] is dropped,
+/// which its caller sees as the loop having gone away.
+pub type Inbox = WakeQueue<Job>;
 
 /// The loop side: registered with `loop.add_reader`, which keeps it alive until removed.
 #[pyclass(module = "hector_plugins._core", frozen)]
@@ -45,24 +25,36 @@ pub struct InboxReader {
 #[pymethods]
 impl InboxReader {
     fn _drain(&self, py: Python<'_>) {
-        let mut scratch = [0u8; 256];
-        while matches!((&self.reader).read(&mut scratch), Ok(n) if n > 0) {}
-        let batch = std::mem::take(&mut *self.inbox.jobs.lock().unwrap());
-        for job in batch {
+        for job in self.inbox.take(&self.reader) {
             job(py);
         }
     }
 }
 
-/// A new inbox whose jobs run on `event_loop`; returns it and the fd to `remove_reader` when
-/// the loop should stop watching it.
-pub fn open(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<(Arc<Inbox>, i32)> {
-    let (reader, wake) = UnixStream::pair()?;
-    reader.set_nonblocking(true)?;
-    wake.set_nonblocking(true)?;
-    let fd = reader.as_raw_fd();
-    let inbox = Arc::new(Inbox { jobs: Mutex::new(Vec::new()), wake });
-    let drain = Bound::new(py, InboxReader { inbox: inbox.clone(), reader })?.getattr("_drain")?;
-    event_loop.call_method1("add_reader", (fd, drain))?;
-    Ok((inbox, fd))
+/// An inbox watched by `event_loop`.
+pub struct OpenInbox {
+    pub inbox: Arc<Inbox>,
+    fd: i32,
+    event_loop: Py<PyAny>,
+}
+
+impl OpenInbox {
+    pub fn open(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<OpenInbox> {
+        let (inbox, reader) = Inbox::new()?;
+        let inbox = Arc::new(inbox);
+        let fd = reader.as_raw_fd();
+        let drain = Bound::new(py, InboxReader { inbox: inbox.clone(), reader })?.getattr("_drain")?;
+        event_loop.call_method1("add_reader", (fd, drain))?;
+        Ok(OpenInbox { inbox, fd, event_loop: event_loop.clone().unbind() })
+    }
+
+    /// Stops watching: later jobs are dropped, and so are those still queued.
+    pub fn close(self, py: Python<'_>) {
+        drop(self.inbox.close());
+        let event_loop = self.event_loop.bind(py);
+        // A closed loop has no readers left to remove.
+        if !event_loop.call_method0("is_closed").and_then(|closed| closed.is_truthy()).unwrap_or(true) {
+            let _ = event_loop.call_method1("remove_reader", (self.fd,));
+        }
+    }
 }

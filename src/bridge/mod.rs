@@ -15,7 +15,6 @@ use pyo3::types::{PyCFunction, PyWeakrefReference};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::io::Read;
 use std::mem::ManuallyDrop;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -25,29 +24,8 @@ use tokio::task::AbortHandle;
 /// Builds the Python result of a finished call; runs on the event loop thread with the GIL.
 pub type Resolve = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
-/// Completions waiting for their event loop, plus the socket that wakes it.
-struct CompletionQueue {
-    items: Mutex<Vec<(u64, Resolve)>>,
-    wake: UnixStream,
-}
-
-impl CompletionQueue {
-    fn push(&self, id: u64, resolve: Resolve) {
-        let first = {
-            let mut items = self.items.lock().unwrap();
-            items.push((id, resolve));
-            items.len() == 1
-        };
-        if first {
-            // A full socket buffer already means "wake up": EAGAIN is fine. MSG_NOSIGNAL: a
-            // closed loop must not raise SIGPIPE in a host that restored its default action.
-            // SAFETY: a one-byte send on a socket we own.
-            unsafe {
-                libc::send(self.wake.as_raw_fd(), [1u8].as_ptr().cast(), 1, libc::MSG_NOSIGNAL);
-            }
-        }
-    }
-}
+/// Completions waiting for their event loop.
+type CompletionQueue = wake::WakeQueue<(u64, Resolve)>;
 
 /// One per event loop: the futures it is waiting for, by id. Kept alive by the loop's reader
 /// registration only, so closing the loop frees it and its wake socket.
@@ -65,10 +43,7 @@ pub struct Completer {
 impl Completer {
     /// Called by the event loop when the wake socket is readable.
     fn _drain(&self, py: Python<'_>) {
-        let mut scratch = [0u8; 256];
-        while matches!((&self.reader).read(&mut scratch), Ok(n) if n > 0) {}
-        let batch = std::mem::take(&mut *self.queue.items.lock().unwrap());
-        for (id, resolve) in batch {
+        for (id, resolve) in self.queue.take(&self.reader) {
             let Some(future) = self.pending.lock().unwrap().remove(&id) else { continue };
             // One bad item must not strand the rest of the batch.
             if let Err(error) = settle(py, future.bind(py), resolve) {
@@ -93,14 +68,12 @@ fn settle(py: Python<'_>, future: &Bound<'_, PyAny>, resolve: Resolve) -> PyResu
 
 impl Completer {
     fn new(py: Python<'_>, event_loop: Bound<'_, PyAny>) -> PyResult<Py<Completer>> {
-        let (reader, wake) = UnixStream::pair()?;
-        reader.set_nonblocking(true)?;
-        wake.set_nonblocking(true)?;
+        let (queue, reader) = CompletionQueue::new()?;
         let fd = reader.as_raw_fd();
         let completer = Py::new(
             py,
             Completer {
-                queue: Arc::new(CompletionQueue { items: Mutex::new(Vec::new()), wake }),
+                queue: Arc::new(queue),
                 reader,
                 pending: Arc::new(Mutex::new(HashMap::new())),
                 next_id: Mutex::new(0),
@@ -195,7 +168,7 @@ where
             Ok(Err(error)) => Err(crate::errors::to_pyerr(py, &error)),
             Err(panic) => Err(crate::errors::internal_error(panic_message(&panic))),
         });
-        queue.push(id, resolve);
+        queue.push((id, resolve));
     });
     let pending = completer.pending.clone();
     let abort = task.abort_handle();
@@ -371,6 +344,7 @@ impl Ready {
     }
 }
 
-mod stream;
-pub use stream::AsyncStream;
 pub mod inbox;
+mod stream;
+mod wake;
+pub use stream::AsyncStream;

@@ -155,16 +155,14 @@ fn finish(shared: &Arc<StreamShared>) {
 fn wake_waiter(shared: &Arc<StreamShared>, waiter: Option<(u64, Arc<CompletionQueue>)>) {
     if let Some((id, queue)) = waiter {
         let shared = shared.clone();
-        queue.push(
-            id,
-            Box::new(move |_py| match shared.pop() {
-                Some(resolve) => resolve(_py),
-                None => {
-                    let cancelled = shared.state.lock().unwrap().cancelled;
-                    Err(shared.end(cancelled))
-                }
-            }),
-        );
+        let resolve: super::Resolve = Box::new(move |py| match shared.pop() {
+            Some(resolve) => resolve(py),
+            None => {
+                let cancelled = shared.state.lock().unwrap().cancelled;
+                Err(shared.end(cancelled))
+            }
+        });
+        queue.push((id, resolve));
     }
 }
 

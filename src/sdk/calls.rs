@@ -46,9 +46,8 @@ impl PyPlugin {
         let guard = self.start_task(start, finish, |coroutine, _| Ok(coroutine));
         let answer = receiver.await;
         guard.disarm();
-        answer.unwrap_or_else(|_| {
-            Err(PluginError::new(format!("{method}: the plugin's event loop stopped before answering")))
-        })
+        answer
+            .unwrap_or_else(|_| Err(PluginError::new(format!("{method}: the plugin's event loop is gone; no answer"))))
     }
 
     /// One streaming call: `start(plugin)` is an async iterator, each item `convert`ed. Items
@@ -60,9 +59,17 @@ impl PyPlugin {
         convert: Convert<T>,
     ) -> Result<PluginStream<T>, PluginError> {
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
+        // The pump reports the items and their failures through the sink; `finish`, a stream
+        // that failed before the pump ran (its iterator could not be made).
+        let name = self.name.clone();
+        let on_failure = sender.clone();
+        let finish: Finish = Box::new(move |py, outcome| {
+            if let Err(error) = outcome {
+                let _ = on_failure.try_send(Err(plugin_error(py, &name, method, error)));
+            }
+        });
         let sink =
             Sink { name: self.name.clone(), method, sender: Mutex::new(Some(Box::new(Sender { sender, convert }))) };
-        let finish: Finish = Box::new(|_, _| {}); // the pump reports through the sink
         let guard = self.start_task(start, finish, move |items, py| {
             let sink = Bound::new(py, sink)?;
             dispatch(py)?.call_method1("pump", (items, sink))
@@ -104,6 +111,10 @@ impl PyPlugin {
                 Err(error) => reply.finish(py, Err(error)),
             }
         });
+        // Refused once the loop stopped watching: the dropped job drops its reply's sender, which
+        // the waiting call reports.
+        // Refused once the loop stopped watching: the dropped job drops the reply's sender, which
+        // the waiting call reports.
         self.inbox.push(job);
         CancelOnDrop { inbox: Some(self.inbox.clone()), task: task_slot }
     }

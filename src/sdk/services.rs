@@ -51,11 +51,34 @@ fn nothing(_value: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
+/// A host value class (what the `_builtin` function returned) as its protobuf message.
+fn proto<T, P>(value: &Bound<'_, PyAny>) -> PyResult<P>
+where
+    T: pyo3::PyClass,
+    P: for<'a> From<&'a T>,
+{
+    Ok(P::from(&*value.cast::<T>()?.borrow()))
+}
+
 fn extract<T>(value: &Bound<'_, PyAny>) -> PyResult<T>
 where
     for<'a, 'py> T: FromPyObject<'a, 'py>,
 {
     value.extract().map_err(Into::into)
+}
+
+/// `hector_plugins.PluginCallError(message, code=code)`, the exception a plugin raises to choose
+/// the status; `_dispatch.report` reads it back.
+fn call_error(py: Python<'_>, code: &str, message: String) -> PyErr {
+    let made = py.import("hector_plugins.errors").and_then(|errors| {
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("code", code)?;
+        errors.getattr("PluginCallError")?.call((message.clone(),), Some(&kwargs))
+    });
+    match made {
+        Ok(error) => PyErr::from_value(error),
+        Err(failure) => failure,
+    }
 }
 
 #[tonic::async_trait]
@@ -96,61 +119,24 @@ fn generate_args(
     }
 }
 
-fn tool_call_to_proto(call: &types::ToolCall) -> pb::ToolCall {
-    call.to_proto()
-}
-
-fn response(value: &Bound<'_, PyAny>) -> PyResult<pb::GenerateResponse> {
-    let response = value.cast::<types::GenerateResponse>()?.borrow();
-    Ok(pb::GenerateResponse {
-        text: response.text.clone(),
-        tool_calls: response.tool_calls.iter().map(tool_call_to_proto).collect(),
-        tokens_used: response.tokens_used,
-    })
-}
-
-fn chunk(value: &Bound<'_, PyAny>) -> PyResult<pb::StreamChunk> {
-    use pb::stream_chunk::ChunkType;
-    let chunk = value.cast::<types::StreamChunk>()?.borrow();
-    let kind = match chunk.kind {
-        "tool_call" => ChunkType::ToolCall,
-        "done" => ChunkType::Done,
-        "error" => ChunkType::Error,
-        _ => ChunkType::Text,
-    };
-    Ok(pb::StreamChunk {
-        r#type: kind as i32,
-        text: chunk.text.clone(),
-        tool_call: chunk.tool_call.as_ref().map(tool_call_to_proto),
-        error: chunk.error.clone(),
-        tokens_used: chunk.tokens_used,
-    })
-}
-
 #[tonic::async_trait]
 impl LlmPlugin for PyPlugin {
     async fn generate(&self, request: pb::GenerateRequest) -> Result<pb::GenerateResponse, PluginError> {
-        self.unary("Generate", builtin(&self.name, "generate", generate_args(request)), response).await
+        let start = builtin(&self.name, "generate", generate_args(request));
+        self.unary("Generate", start, proto::<types::GenerateResponse, _>).await
     }
 
     async fn generate_stream(
         &self,
         request: pb::GenerateRequest,
     ) -> Result<PluginStream<pb::StreamChunk>, PluginError> {
-        self.stream("GenerateStreaming", builtin(&self.name, "generate_stream", generate_args(request)), chunk).await
+        let start = builtin(&self.name, "generate_stream", generate_args(request));
+        self.stream("GenerateStreaming", start, proto::<types::StreamChunk, _>).await
     }
 
     async fn model_info(&self) -> Result<pb::ModelInfo, PluginError> {
         let start = builtin(&self.name, "model_info", no_args);
-        self.unary("GetModelInfo", start, |value| {
-            let info = value.cast::<types::ModelInfo>()?.borrow();
-            Ok(pb::ModelInfo {
-                model_name: info.model_name.clone(),
-                max_tokens: info.max_tokens,
-                temperature: info.temperature,
-            })
-        })
-        .await
+        self.unary("GetModelInfo", start, proto::<types::ModelInfo, _>).await
     }
 }
 
@@ -169,18 +155,15 @@ impl EmbedderPlugin for PyPlugin {
     }
 
     async fn info(&self) -> Result<pb::EmbedderInfo, PluginError> {
-        self.unary("GetEmbedderInfo", builtin(&self.name, "embedder_info", no_args), |value| {
-            let info = value.cast::<types::EmbedderInfo>()?.borrow();
-            Ok(pb::EmbedderInfo { model_name: info.model_name.clone(), dimension: info.dimension })
-        })
-        .await
+        let start = builtin(&self.name, "embedder_info", no_args);
+        self.unary("GetEmbedderInfo", start, proto::<types::EmbedderInfo, _>).await
     }
 }
 
 // ---- Vector databases ----------------------------------------------------------------------
 
 fn search_results(value: &Bound<'_, PyAny>) -> PyResult<Vec<pb::SearchResult>> {
-    value.try_iter()?.map(|item| Ok(pb::SearchResult::from(&*item?.cast::<types::SearchResult>()?.borrow()))).collect()
+    value.try_iter()?.map(|item| proto::<types::SearchResult, _>(&item?)).collect()
 }
 
 #[tonic::async_trait]
@@ -222,10 +205,18 @@ impl DatabasePlugin for PyPlugin {
 
 // ---- Tool providers ------------------------------------------------------------------------
 
-/// `tool, arguments, call_id` as `call_tool` takes them: the arguments parsed into a dict.
+/// `tool, arguments, call_id` as `call_tool` takes them: the arguments parsed into a dict; not a
+/// JSON object, the call is refused with INVALID_ARGUMENT before the plugin sees it.
 fn tool_args(request: pb::ToolRequest) -> impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> + Send {
     move |py| {
         let text = if request.arguments_json.trim().is_empty() { "{}" } else { request.arguments_json.as_str() };
+        if !matches!(serde_json::from_str::<serde_json::Value>(text), Ok(serde_json::Value::Object(_))) {
+            return Err(call_error(
+                py,
+                "INVALID_ARGUMENT",
+                format!("arguments_json is not a JSON object: {text:.200}"),
+            ));
+        }
         let arguments = py.import("json")?.call_method1("loads", (text,))?;
         Ok(vec![request.name.into_pyobject(py)?.into_any(), arguments, request.call_id.into_pyobject(py)?.into_any()])
     }
@@ -235,32 +226,11 @@ fn tool_result(value: &Bound<'_, PyAny>) -> PyResult<pb::ToolResult> {
     Ok(value.cast::<types::ToolResult>()?.borrow().to_proto())
 }
 
-fn progress(value: &Bound<'_, PyAny>) -> PyResult<pb::ToolProgress> {
-    let progress = value.cast::<types::ToolProgress>()?.borrow();
-    Ok(pb::ToolProgress {
-        message: progress.message.clone(),
-        partial_content: progress.partial_content.clone(),
-        fraction: progress.fraction,
-        done: progress.done,
-        result: progress.result.as_ref().map(types::ToolResult::to_proto),
-    })
-}
-
 #[tonic::async_trait]
 impl ToolPlugin for PyPlugin {
     async fn list_tools(&self) -> Result<Vec<pb::ToolDefinition>, PluginError> {
         self.unary("ListTools", builtin(&self.name, "list_tools", no_args), |value| {
-            value
-                .try_iter()?
-                .map(|item| {
-                    let definition = item?.extract::<types::ToolDefinition>()?;
-                    Ok(pb::ToolDefinition {
-                        name: definition.name,
-                        description: definition.description,
-                        parameters_json: definition.parameters_json,
-                    })
-                })
-                .collect()
+            value.try_iter()?.map(|item| Ok(item?.extract::<types::ToolDefinition>()?.into())).collect()
         })
         .await
     }
@@ -273,7 +243,8 @@ impl ToolPlugin for PyPlugin {
         &self,
         request: pb::ToolRequest,
     ) -> Result<PluginStream<pb::ToolProgress>, PluginError> {
-        self.stream("ExecuteToolStreaming", builtin(&self.name, "call_tool_stream", tool_args(request)), progress).await
+        let start = builtin(&self.name, "call_tool_stream", tool_args(request));
+        self.stream("ExecuteToolStreaming", start, proto::<types::ToolProgress, _>).await
     }
 }
 
@@ -288,41 +259,18 @@ fn state_args(
 #[tonic::async_trait]
 impl ReasoningPlugin for PyPlugin {
     async fn info(&self) -> Result<pb::StrategyInfo, PluginError> {
-        self.unary("GetStrategyInfo", builtin(&self.name, "strategy_info", no_args), |value| {
-            let info = value.cast::<types::StrategyInfo>()?.borrow();
-            Ok(pb::StrategyInfo {
-                name: info.name.clone(),
-                description: info.description.clone(),
-                required_tools: info.required_tools.clone(),
-            })
-        })
-        .await
+        let start = builtin(&self.name, "strategy_info", no_args);
+        self.unary("GetStrategyInfo", start, proto::<types::StrategyInfo, _>).await
     }
 
     async fn prepare_iteration(&self, state: pb::ReasoningState) -> Result<pb::IterationPlan, PluginError> {
         let start = builtin(&self.name, "prepare_iteration", state_args(state));
-        self.unary("PrepareIteration", start, |value| {
-            let plan = value.cast::<types::IterationPlan>()?.borrow();
-            Ok(pb::IterationPlan {
-                inject_messages: plan.inject_messages.iter().map(types::Message::to_proto).collect(),
-                custom_state_json: plan.custom_state_json.clone(),
-                error: String::new(),
-            })
-        })
-        .await
+        self.unary("PrepareIteration", start, proto::<types::IterationPlan, _>).await
     }
 
     async fn should_stop(&self, state: pb::ReasoningState) -> Result<pb::StopDecision, PluginError> {
-        self.unary("ShouldStop", builtin(&self.name, "should_stop", state_args(state)), |value| {
-            let decision = value.cast::<types::StopDecision>()?.borrow();
-            Ok(pb::StopDecision {
-                stop: decision.stop,
-                reason: decision.reason.clone(),
-                custom_state_json: decision.custom_state_json.clone(),
-                error: String::new(),
-            })
-        })
-        .await
+        let start = builtin(&self.name, "should_stop", state_args(state));
+        self.unary("ShouldStop", start, proto::<types::StopDecision, _>).await
     }
 
     async fn after_iteration(&self, state: pb::ReasoningState) -> Result<pb::StateUpdate, PluginError> {
@@ -342,17 +290,7 @@ impl ReasoningPlugin for PyPlugin {
     }
 
     async fn prompt_slots(&self) -> Result<pb::PromptSlots, PluginError> {
-        self.unary("GetPromptSlots", builtin(&self.name, "prompt_slots", no_args), |value| {
-            let slots = value.cast::<types::PromptSlots>()?.borrow();
-            Ok(pb::PromptSlots {
-                system_role: slots.system_role.clone(),
-                reasoning_instructions: slots.reasoning_instructions.clone(),
-                tool_usage: slots.tool_usage.clone(),
-                output_format: slots.output_format.clone(),
-                communication_style: slots.communication_style.clone(),
-                additional: slots.additional.clone(),
-            })
-        })
-        .await
+        let start = builtin(&self.name, "prompt_slots", no_args);
+        self.unary("GetPromptSlots", start, proto::<types::PromptSlots, _>).await
     }
 }

@@ -28,6 +28,12 @@ impl EmbedderInfo {
     }
 }
 
+impl From<&EmbedderInfo> for pb::EmbedderInfo {
+    fn from(info: &EmbedderInfo) -> Self {
+        pb::EmbedderInfo { model_name: info.model_name.clone(), dimension: info.dimension }
+    }
+}
+
 impl From<pb::EmbedderInfo> for EmbedderInfo {
     fn from(info: pb::EmbedderInfo) -> Self {
         EmbedderInfo { model_name: info.model_name, dimension: info.dimension }

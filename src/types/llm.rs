@@ -244,6 +244,12 @@ impl ToolDefinition {
     }
 }
 
+impl From<ToolDefinition> for pb::ToolDefinition {
+    fn from(d: ToolDefinition) -> Self {
+        pb::ToolDefinition { name: d.name, description: d.description, parameters_json: d.parameters_json }
+    }
+}
+
 /// A `GenerateRequest` → the (messages, tools) lists an in-process provider receives.
 pub fn request_to_py(request: pb::GenerateRequest) -> (Vec<Message>, Vec<ToolDefinition>) {
     let messages = request.messages.into_iter().map(Message::from).collect();
@@ -317,6 +323,16 @@ impl GenerateResponse {
     }
 }
 
+impl From<&GenerateResponse> for pb::GenerateResponse {
+    fn from(r: &GenerateResponse) -> Self {
+        pb::GenerateResponse {
+            text: r.text.clone(),
+            tool_calls: r.tool_calls.iter().map(ToolCall::to_proto).collect(),
+            tokens_used: r.tokens_used,
+        }
+    }
+}
+
 impl From<pb::GenerateResponse> for GenerateResponse {
     fn from(r: pb::GenerateResponse) -> Self {
         GenerateResponse {
@@ -376,6 +392,25 @@ impl StreamChunk {
     }
 }
 
+impl From<&StreamChunk> for pb::StreamChunk {
+    fn from(c: &StreamChunk) -> Self {
+        use pb::stream_chunk::ChunkType;
+        let kind = match c.kind {
+            "tool_call" => ChunkType::ToolCall,
+            "done" => ChunkType::Done,
+            "error" => ChunkType::Error,
+            _ => ChunkType::Text,
+        };
+        pb::StreamChunk {
+            r#type: kind as i32,
+            text: c.text.clone(),
+            tool_call: c.tool_call.as_ref().map(ToolCall::to_proto),
+            error: c.error.clone(),
+            tokens_used: c.tokens_used,
+        }
+    }
+}
+
 impl From<pb::StreamChunk> for StreamChunk {
     fn from(c: pb::StreamChunk) -> Self {
         use pb::stream_chunk::ChunkType;
@@ -417,6 +452,12 @@ impl ModelInfo {
             "ModelInfo(model_name={:?}, max_tokens={}, temperature={})",
             self.model_name, self.max_tokens, self.temperature
         )
+    }
+}
+
+impl From<&ModelInfo> for pb::ModelInfo {
+    fn from(m: &ModelInfo) -> Self {
+        pb::ModelInfo { model_name: m.model_name.clone(), max_tokens: m.max_tokens, temperature: m.temperature }
     }
 }
 

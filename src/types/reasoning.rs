@@ -135,6 +135,16 @@ impl StrategyInfo {
     }
 }
 
+impl From<&StrategyInfo> for pb::StrategyInfo {
+    fn from(i: &StrategyInfo) -> Self {
+        pb::StrategyInfo {
+            name: i.name.clone(),
+            description: i.description.clone(),
+            required_tools: i.required_tools.clone(),
+        }
+    }
+}
+
 impl From<pb::StrategyInfo> for StrategyInfo {
     fn from(i: pb::StrategyInfo) -> Self {
         StrategyInfo { name: i.name, description: i.description, required_tools: i.required_tools }
@@ -187,6 +197,16 @@ fn custom_json(state: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
     }
 }
 
+impl From<&IterationPlan> for pb::IterationPlan {
+    fn from(p: &IterationPlan) -> Self {
+        pb::IterationPlan {
+            inject_messages: p.inject_messages.iter().map(Message::to_proto).collect(),
+            custom_state_json: p.custom_state_json.clone(),
+            error: String::new(),
+        }
+    }
+}
+
 impl From<pb::IterationPlan> for IterationPlan {
     fn from(p: pb::IterationPlan) -> Self {
         IterationPlan {
@@ -224,6 +244,17 @@ impl StopDecision {
 
     fn __repr__(&self) -> String {
         format!("StopDecision(stop={}, reason={:?})", if self.stop { "True" } else { "False" }, self.reason)
+    }
+}
+
+impl From<&StopDecision> for pb::StopDecision {
+    fn from(d: &StopDecision) -> Self {
+        pb::StopDecision {
+            stop: d.stop,
+            reason: d.reason.clone(),
+            custom_state_json: d.custom_state_json.clone(),
+            error: String::new(),
+        }
     }
 }
 
@@ -265,6 +296,19 @@ impl PromptSlots {
             "PromptSlots(system_role={:?}, reasoning_instructions={:?})",
             self.system_role, self.reasoning_instructions
         )
+    }
+}
+
+impl From<&PromptSlots> for pb::PromptSlots {
+    fn from(s: &PromptSlots) -> Self {
+        pb::PromptSlots {
+            system_role: s.system_role.clone(),
+            reasoning_instructions: s.reasoning_instructions.clone(),
+            tool_usage: s.tool_usage.clone(),
+            output_format: s.output_format.clone(),
+            communication_style: s.communication_style.clone(),
+            additional: s.additional.clone(),
+        }
     }
 }
 

@@ -177,6 +177,18 @@ impl ToolProgress {
     }
 }
 
+impl From<&ToolProgress> for pb::ToolProgress {
+    fn from(p: &ToolProgress) -> Self {
+        pb::ToolProgress {
+            message: p.message.clone(),
+            partial_content: p.partial_content.clone(),
+            fraction: p.fraction,
+            done: p.done,
+            result: p.result.as_ref().map(ToolResult::to_proto),
+        }
+    }
+}
+
 impl From<pb::ToolProgress> for ToolProgress {
     fn from(p: pb::ToolProgress) -> Self {
         ToolProgress {

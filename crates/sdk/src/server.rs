@@ -76,8 +76,8 @@ where
     };
 
     let router = router.add_service(services::health_server()).add_service(services::controller_server(stop.clone()));
-    let router = match stdout {
-        Some(capture) => router.add_service(crate::stdio::stdio_server(capture)),
+    let router = match &stdout {
+        Some(capture) => router.add_service(crate::stdio::stdio_server(capture.clone(), stop.clone())),
         None => router,
     };
     let server = router.serve_with_incoming_shutdown(UnixListenerStream::new(listener), stop_signal);
@@ -92,13 +92,22 @@ where
         result = server => result.map_err(SdkError::from),
         () = grace_over => {
             log.warn(
-                "calls still running after the shutdown grace period; closing their connections",
+                "calls or streams still open after the shutdown grace period; closing their connections",
                 &[("grace_ms", json!(opts.shutdown_grace.as_millis() as u64))],
             );
             Ok(())
         }
     };
     drop(socket); // removes the socket file
+    if let Some(capture) = stdout {
+        capture.restore();
+        if capture.dropped_bytes() > 0 {
+            log.warn(
+                "stdout output dropped: the host was not reading GRPCStdio",
+                &[("dropped_bytes", json!(capture.dropped_bytes()))],
+            );
+        }
+    }
     result
 }
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from .._builtin import _health, _settle
 from .._core import HealthStatus, PluginManifest
-from ..errors import PluginCallError, PluginError
+from ..errors import PluginError
 
 log = logging.getLogger("hector_plugins.sdk")
 
@@ -73,8 +73,8 @@ def report(plugin: str, method: str, error: BaseException) -> tuple[str, str]:
     its traceback (a cancellation, the host's own doing, is not)."""
     code = "UNKNOWN"
     shown: BaseException = error
-    if isinstance(error, PluginCallError) and error.__cause__ is not None:
-        shown = error.__cause__  # the in-process wrapper around the method's own exception
+    if getattr(error, "_wraps_provider_error", False) and error.__cause__ is not None:
+        shown = error.__cause__  # _builtin's wrapper around the method's own exception
     elif isinstance(error, PluginError):
         code = str(getattr(error, "code", "UNKNOWN") or "UNKNOWN")
         return code, str(error)

@@ -64,6 +64,7 @@ async def serve_async(
     try:
         await server.serve(version, shutdown_grace)
     finally:
+        server.close()
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(stop_signal)
 

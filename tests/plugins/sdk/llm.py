@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 
-from hector_plugins import GenerateResponse, Message, ModelInfo, StreamChunk, ToolCall, ToolDefinition
+from hector_plugins import GenerateResponse, Message, ModelInfo, PluginCallError, StreamChunk, ToolCall, ToolDefinition
 from hector_plugins.sdk import serve
 
 log = logging.getLogger("sdk-llm")
@@ -39,6 +40,17 @@ class EchoLLM:
             return GenerateResponse(text=f"cancelled={self.cancelled}")
         if text == "pid":
             return GenerateResponse(text=str(os.getpid()))
+        if text == "unknown model":
+            try:
+                {}["m"]
+            except KeyError as error:
+                raise PluginCallError("no such model", code="NOT_FOUND") from error
+        if text == "signals":
+            # Process-directed signals land on any thread that does not block them.
+            signal.signal(signal.SIGUSR1, lambda *_: None)
+            for _ in range(200):
+                os.kill(os.getpid(), signal.SIGUSR1)
+            return GenerateResponse(text="signalled")
         if text == "print":
             print("printed by the plugin", flush=True)
             return GenerateResponse(text="printed")
