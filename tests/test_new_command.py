@@ -1,6 +1,7 @@
 """`hector-plugins new`: every language x type skeleton is generated, built with its own
-toolchain and passes its own smoke test (run as a user would, `python -m pytest tests`); bad
-requests fail with a clear message and a non-zero exit status."""
+toolchain and passes its own tests (run as a user would, `python -m pytest tests`): the
+conformance kit of its type and a call of its sample; bad requests fail with a clear message and
+a non-zero exit status."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hector_plugins import _scaffold
@@ -20,6 +22,8 @@ TEMPLATES = ROOT / "python" / "hector_plugins" / "_templates"
 
 LANGUAGES = ["python", "go", "rust"]
 TYPES = ["llm", "embedder", "database", "tools", "reasoning"]
+# The files of a Python skeleton: one plugin.py on hector_plugins.sdk, no generated code.
+PYTHON_FILES = {".gitignore", "README.md", "plugin.py", "requirements.txt", "tests/test_plugin.py"}
 
 
 def need(tool: str, why: str) -> None:
@@ -37,7 +41,9 @@ def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 900
 def build(lang: str, directory: Path, name: str, env: dict[str, str]) -> float:
     """Builds a skeleton the way its README says; returns the seconds it took."""
     if lang == "python":
-        return run([sys.executable, "build.py"], directory, env)
+        # Nothing to compile; its README's `pip install -r requirements.txt` would replace the
+        # hector-plugins under test with a published one, and this Python has it already.
+        return 0.0
     if lang == "go":
         need("go", "the Go skeletons are built with `go build`")
         return run(["go", "build", "-o", name, "."], directory, env)
@@ -46,15 +52,16 @@ def build(lang: str, directory: Path, name: str, env: dict[str, str]) -> float:
     # crates the repository compiled are reused; the few whose features differ (tokio, hyper, tonic,
     # ...) are compiled once more for the first skeleton and reused by the next ones.
     shutil.copy(ROOT / "Cargo.lock", directory / "Cargo.lock")
-    # The smoke test copies target/release/<name> next to the manifest itself.
+    # The skeleton's test copies target/release/<name> next to the manifest itself.
     return run(["cargo", "build", "--release", "--quiet"], directory, env)
 
 
-# Builds with go, cargo and grpcio-tools: minutes on a small machine, so out of the quick loop.
+# Builds with go and cargo, then the conformance kit on each: minutes on a small machine, so out
+# of the quick loop.
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("kind", TYPES)
-def test_skeleton_builds_and_passes_its_smoke_test(tmp_path: Path, kind: str, lang: str) -> None:
+def test_skeleton_builds_and_passes_its_tests(tmp_path: Path, kind: str, lang: str) -> None:
     name = f"{kind}-{lang}"
     directory = tmp_path / name
     created = cli("new", "--type", kind, "--lang", lang, "--name", name, "--dir", str(directory))
@@ -78,8 +85,13 @@ def test_skeleton_builds_and_passes_its_smoke_test(tmp_path: Path, kind: str, la
         text=True,
         timeout=300,
     )
-    assert smoke.returncode == 0, f"the skeleton's smoke test failed:\n{smoke.stdout}\n{smoke.stderr}"
-    assert re.search(r"\b1 passed\b", smoke.stdout), smoke.stdout
+    assert smoke.returncode == 0, f"the skeleton's tests failed:\n{smoke.stdout}\n{smoke.stderr}"
+    # The kit's rules (the 10 every type shares, at least 2 of its own) and the sample's call.
+    passed = re.search(r"\b(\d+) passed\b", smoke.stdout)
+    assert passed and int(passed.group(1)) >= 13, smoke.stdout
+    # The database samples declare no metadata filter: the kit skips that one rule, and no other.
+    skipped = re.search(r"\b(\d+) skipped\b", smoke.stdout)
+    assert int(skipped.group(1) if skipped else 0) == (1 if kind == "database" else 0), smoke.stdout
     assert os.access(directory / name, os.X_OK), "the executable sits next to its manifest"
 
     # Run by hand (no magic cookie), it refuses: exit status 1, a message on stderr, no handshake.
@@ -87,6 +99,24 @@ def test_skeleton_builds_and_passes_its_smoke_test(tmp_path: Path, kind: str, la
     by_hand = subprocess.run([str(directory / name)], env=no_cookie, capture_output=True, text=True, timeout=60)
     assert (by_hand.returncode, by_hand.stdout) == (1, "")
     assert "This binary is a plugin" in by_hand.stderr
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_a_python_skeleton_is_one_plugin_py_on_the_sdk(tmp_path: Path, kind: str) -> None:
+    skeleton = _scaffold.create(kind, "python", "py-plugin", tmp_path / "py-plugin")
+    directory = skeleton.directory
+    assert {str(path.relative_to(directory)) for path in skeleton.files} == PYTHON_FILES | {
+        "py-plugin",
+        "py-plugin.plugin.yaml",
+    }
+    source = (directory / "plugin.py").read_text()
+    assert "from hector_plugins.sdk import serve" in source and "import grpc" not in source
+    assert f'type="{_scaffold.plugin_type(kind).key}", name=NAME)' in source
+    requirements = [line for line in (directory / "requirements.txt").read_text().splitlines() if line[:1] not in "#"]
+    assert requirements == [f"hector-plugins[testing]>={_scaffold._package_version()}"]
+    launcher = (directory / "py-plugin").read_text()
+    assert launcher.startswith("#!/bin/sh\n") and sys.executable in launcher
+    assert os.access(directory / "py-plugin", os.X_OK)
 
 
 def test_defaults_name_and_directory(tmp_path: Path) -> None:
@@ -136,6 +166,7 @@ def test_every_spelling_of_a_type_the_library_accepts(tmp_path: Path, spelling: 
         (["--type", "llm", "--lang", "go", "--name", "x" * 65], "longer than 64 characters"),
         (["--type", "llm", "--lang", "rust", "--name", "deps"], "cannot name a Rust binary"),
         (["--type", "llm", "--lang", "rust", "--name", "src"], "plugin name 'src' is taken"),
+        (["--type", "llm", "--lang", "rust", "--name", "vendor"], "plugin name 'vendor' is taken"),
         (["--type", "llm", "--lang", "go", "--dir", "Bad_Dir"], "pass --name"),
     ],
 )
@@ -172,19 +203,24 @@ def test_an_existing_directory_or_file_is_left_alone(tmp_path: Path) -> None:
 
 
 def test_shared_files_are_the_repository_copies() -> None:
-    """`_templates/shared` holds links to proto/ and examples/go, so there is one copy of each;
-    a new .proto or generated Go file must get a link too."""
+    """`_templates/shared` holds links to proto/, examples/go and the Rust SDK crates, so there is
+    one copy of each; a new .proto, generated Go file or crate source file must get a link too."""
     shared = TEMPLATES / "shared"
     expected = {
-        **{
-            shared / "proto" / p.relative_to(ROOT / "proto"): p
-            for p in (ROOT / "proto" / "hector" / "plugin").glob("*.proto")
-        },
-        shared / "proto/grpc/health/v1/health.proto": ROOT / "proto/grpc/health/v1/health.proto",
-        shared / "proto/goplugin/grpc_controller.proto": ROOT / "proto/goplugin/grpc_controller.proto",
+        **{shared / "proto" / p.relative_to(ROOT / "proto"): p for p in (ROOT / "proto").rglob("*.proto")},
         **{shared / "go/hectorpb" / p.name: p for p in (ROOT / "examples/go/proto/hectorpb").glob("*.go")},
         shared / "go/go.mod": ROOT / "examples/go/go.mod",
         shared / "go/go.sum": ROOT / "examples/go/go.sum",
+        # What a Rust skeleton vendors (the crates' Cargo.toml files are templates: no workspace).
+        **{
+            shared / "rust/sdk/src" / p.relative_to(ROOT / "crates/sdk/src"): p
+            for p in (ROOT / "crates/sdk/src").rglob("*.rs")
+        },
+        **{
+            shared / "rust/protocol/src" / p.relative_to(ROOT / "crates/protocol/src"): p
+            for p in (ROOT / "crates/protocol/src").rglob("*.rs")
+        },
+        shared / "rust/protocol/build.rs": ROOT / "crates/protocol/build.rs",
     }
     present = {p for p in shared.rglob("*") if not p.is_dir()}
     assert present == set(expected), f"missing: {set(expected) - present}, stale: {present - set(expected)}"
@@ -193,21 +229,80 @@ def test_shared_files_are_the_repository_copies() -> None:
         assert link.resolve() == original.resolve()
 
 
-def test_rust_template_uses_the_repository_crate_versions() -> None:
+def test_rust_templates_use_the_repository_crate_versions() -> None:
+    """The skeleton's Cargo.toml and the vendored crates' (standalone copies of crates/sdk and
+    crates/protocol's) name the versions and features the workspace pins."""
     tomllib = pytest.importorskip("tomllib")
-    ours = tomllib.loads((ROOT / "Cargo.toml").read_text())
-    template = tomllib.loads((TEMPLATES / "rust" / "Cargo.toml.tmpl").read_text().replace("@@", ""))
+
+    def load(path: Path) -> dict[str, Any]:
+        return tomllib.loads(path.read_text().replace("@@", ""))
+
+    ours = load(ROOT / "Cargo.toml")
+    pinned = ours["workspace"]["dependencies"]
+
+    def table(spec: object) -> dict[str, Any]:
+        """A dependency as a table: `"1"` is `{version = "1"}`."""
+        return spec if isinstance(spec, dict) else {"version": spec}
 
     def version(spec: object) -> object:
-        return spec["version"] if isinstance(spec, dict) else spec
+        return table(spec).get("version")
 
-    # The workspace pins every crate version once, in [workspace.dependencies].
-    pinned = ours["workspace"]["dependencies"]
-    for section in ("dependencies", "build-dependencies"):
-        for crate, spec in template[section].items():
+    def features(spec: object) -> set[str]:
+        return set(table(spec).get("features", []))
+
+    skeleton = load(TEMPLATES / "rust" / "Cargo.toml.tmpl")
+    assert skeleton["dependencies"]["hector-plugins-sdk"] == {"path": "vendor/hector-plugins-sdk"}
+    for crate, spec in skeleton["dependencies"].items():
+        if "path" not in table(spec):
             assert version(spec) == version(pinned[crate]), f"{crate} differs from the root Cargo.toml"
     # The same release profile, so the dependencies the repository compiled are reused.
-    assert template["profile"]["release"] == ours["profile"]["release"]
+    assert skeleton["profile"]["release"] == ours["profile"]["release"]
+
+    for template, crate_dir in (("sdk.Cargo.toml.tmpl", "crates/sdk"), ("protocol.Cargo.toml.tmpl", "crates/protocol")):
+        vendored = load(TEMPLATES / "rust" / template)
+        crate = load(ROOT / crate_dir / "Cargo.toml")
+        assert vendored["package"]["name"] == crate["package"]["name"]
+        assert (vendored["package"]["edition"], vendored["package"]["rust-version"]) == (
+            ours["workspace"]["package"]["edition"],
+            ours["workspace"]["package"]["rust-version"],
+        )
+        assert vendored.get("features") == crate.get("features"), template
+        for section in ("dependencies", "dev-dependencies", "build-dependencies"):
+            mine, theirs = vendored.get(section, {}), crate.get(section, {})
+            assert set(mine) == set(theirs), f"{template} [{section}]"
+            for name, spec in theirs.items():
+                workspace_spec = pinned[name] if isinstance(spec, dict) and spec.get("workspace") else spec
+                # Features: the workspace's plus the crate's own.
+                wanted = features(workspace_spec) | features(spec)
+                assert features(mine[name]) == wanted, f"{template}: {name}'s features"
+                default_features = table(workspace_spec).get("default-features", True)
+                assert table(mine[name]).get("default-features", True) == default_features, f"{template}: {name}"
+                if "path" in table(workspace_spec):
+                    assert table(mine[name]).get("path") == f"../{name}", f"{template}: {name}"  # a sibling in vendor/
+                else:
+                    assert version(mine[name]) == version(workspace_spec), f"{template}: {name}"
+
+
+def test_a_rust_skeleton_vendors_the_sdk_crates(tmp_path: Path) -> None:
+    skeleton = _scaffold.create("tools", "rust", "vendoring", tmp_path / "vendoring")
+    directory = skeleton.directory
+    assert not (directory / "build.rs").exists() and not (directory / "proto").exists()
+    for crate, source in (("hector-plugins-sdk", "crates/sdk"), ("hector-plugins-protocol", "crates/protocol")):
+        vendored = directory / "vendor" / crate
+        originals = [p for p in (ROOT / source).rglob("*") if p.is_file() and p.name != "Cargo.toml"]
+        assert originals
+        for original in originals:
+            copy = vendored / original.relative_to(ROOT / source)
+            assert copy.read_bytes() == original.read_bytes(), copy
+        manifest = (vendored / "Cargo.toml").read_text()
+        assert "workspace" not in manifest and f'version = "{_scaffold._package_version()}"' in manifest
+    # The protocol crate's build.rs reads the .proto files next to its Cargo.toml.
+    protos = directory / "vendor" / "hector-plugins-protocol" / "proto"
+    assert {p.relative_to(protos) for p in protos.rglob("*.proto")} == {
+        p.relative_to(ROOT / "proto") for p in (ROOT / "proto").rglob("*.proto")
+    }
+    main = (directory / "src" / "main.rs").read_text()
+    assert "hector_plugins_sdk::serve_tools(service::Tools::new())" in main
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -18,8 +18,11 @@ const PROTOS: &[&str] = &[
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // proto/ stays at the top of the repository, where plugin authors and the sdist find it.
-    let proto_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
+    // proto/ stays at the top of the repository, where plugin authors and the sdist find it; a
+    // copy of this crate vendored into a `hector-plugins new` skeleton carries its own proto/.
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let own = manifest_dir.join("proto");
+    let proto_dir = if own.is_dir() { own } else { manifest_dir.join("../../proto") };
     println!("cargo:rerun-if-changed={}", proto_dir.display());
     let descriptors = protox::compile(PROTOS, [&proto_dir])?;
     tonic_prost_build::configure()

@@ -1,16 +1,19 @@
 """``hector-plugins new``: writes a plugin skeleton that builds and runs at once.
 
 A skeleton is a directory holding the plugin's source, its manifest ``<name>.plugin.yaml``, a
-README with the build command and a pytest smoke test that loads the built plugin with
-``PluginManager`` and calls it once. The executable is ``<dir>/<name>``, next to its manifest.
+README with the build command and a pytest test that runs the conformance kit
+(``hector_plugins.testing``) on the built plugin and calls its sample once through
+``PluginManager``. The executable is ``<dir>/<name>``, next to its manifest (for Python, a
+launcher script running ``plugin.py``, written on ``hector_plugins.sdk``).
 
 Everything a skeleton needs ships inside this package, under ``_templates/``:
 
 * ``_templates/<lang>/*.tmpl`` and ``_templates/common/*.tmpl``: the files, with ``@@key@@``
   placeholders;
-* ``_templates/shared/``: the ``.proto`` files (from the repository's ``proto/``) and the
+* ``_templates/shared/``: the ``.proto`` files (from the repository's ``proto/``), the
   generated Go code of ``hector.plugin`` with the Go module's ``go.mod``/``go.sum`` (from
-  ``examples/go/``). In the repository these are symbolic links to the one real copy; building
+  ``examples/go/``) and the sources of the Rust SDK crates ``hector-plugins-sdk`` and
+  ``hector-plugins-protocol`` (from ``crates/``), which Rust skeletons vendor. In the repository these are symbolic links to the one real copy; building
   the wheel or the sdist stores the files they point to, so an installed package has them too.
 """
 
@@ -36,7 +39,7 @@ HECTOR_VERSION = ">=0.1"
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _NAME_MAX = 64
 # Names a skeleton uses for its own files and directories.
-_RESERVED = frozenset({"proto", "src", "target", "tests", "generated", "hectorpb", "plugin", "service"})
+_RESERVED = frozenset({"proto", "src", "target", "tests", "generated", "hectorpb", "plugin", "service", "vendor"})
 # Cargo refuses these as binary names (they clash with its own output directories).
 _RESERVED_RUST = frozenset({"build", "deps", "examples", "incremental"})
 
@@ -49,7 +52,11 @@ class ScaffoldError(Exception):
         self.exit_code = exit_code
 
 
-_LANG_TITLES = {"python": "Python, grpcio", "go": "Go, hashicorp/go-plugin", "rust": "Rust, tonic"}
+_LANG_TITLES = {
+    "python": "Python, hector_plugins.sdk",
+    "go": "Go, hashicorp/go-plugin",
+    "rust": "Rust, hector-plugins-sdk",
+}
 _SAMPLES = {
     "llm": "`Generate` answers `Echo: <last user message>` (the prefix is the `prefix` config key).",
     "embedder": "`Embed` returns a normalized 8-dimensional count of the text's bytes by value "
@@ -62,10 +69,12 @@ _SAMPLES = {
     "key's iterations; the custom state counts the tool calls.",
 }
 _PREREQUISITES = {
-    "python": "Python 3.9 or newer with the packages of `requirements.txt` (`pip install -r requirements.txt`).\n"
-    "`build.py` generates the gRPC code from `proto/` with grpcio-tools.",
+    "python": "Python 3.9 or newer with the packages of `requirements.txt`: hector-plugins serves the plugin "
+    "(`hector_plugins.sdk`) and tests it (`hector_plugins.testing`, with pytest). Nothing is compiled: the "
+    "executable is a launcher running `plugin.py` with the Python that created the skeleton (or `$PLUGIN_PYTHON`).",
     "go": "Go 1.26 or newer (the first build downloads the modules listed in `go.mod`).",
-    "rust": "A stable Rust toolchain (`cargo`). No `protoc` is needed: `build.rs` compiles `proto/` with protox.",
+    "rust": "A stable Rust toolchain, 1.88 or newer (`cargo`; the first build downloads the crates from crates.io). "
+    "The SDK crates come with the skeleton, in `vendor/`; no `protoc` is needed (protox compiles the `.proto` files).",
 }
 
 
@@ -193,9 +202,10 @@ class Skeleton:
 
 
 def build_command(lang: str, name: str) -> str:
-    """The shell command, run in the skeleton's directory, that builds ``./<name>``."""
+    """The shell command, run in the skeleton's directory, that builds ``./<name>`` (for Python,
+    whose ``./<name>`` is a launcher of ``plugin.py``: installs what it needs)."""
     if lang == "python":
-        return "python build.py"
+        return "pip install -r requirements.txt"
     if lang == "go":
         return f"go build -o {name} ."
     return f"cargo build --release && cp target/release/{name} ."
@@ -235,9 +245,6 @@ def create(
     values = {
         "name": name,
         "type": kind.short,
-        # The hector.plugin .proto files the service needs, for build.py and build.rs.
-        "hector_protos": ", ".join(f'"{p}"' for p in _hector_protos(kind)),
-        "hector_protos_lines": "\n".join(f'    "{p}",' for p in _hector_protos(kind)),
         "type_key": kind.key,
         "service": kind.service,
         "title": kind.title,
@@ -268,8 +275,6 @@ def create(
         imports="import os\nimport shutil\n" if cargo else "",
         locate=_render(f"common/locate_{'cargo' if cargo else 'plain'}.py.tmpl", values),
     ).encode()
-    if kind.short in _WIRE_TESTS:
-        files["tests/wire.py"] = _render("common/wire.py.tmpl", values).encode()
 
     created = target.exists()
     try:
@@ -331,21 +336,9 @@ def _shared(relative: str) -> bytes:
         ) from error
 
 
-def _hector_protos(kind: PluginType) -> list[str]:
-    return [f"hector/plugin/{name}.proto" for name in ("common", *kind.protos)]
-
-
-def _protos(kind: PluginType) -> dict[str, bytes]:
-    names = [*_hector_protos(kind), "grpc/health/v1/health.proto", "goplugin/grpc_controller.proto"]
-    return {f"proto/{n}": _shared(f"proto/{n}") for n in names}
-
-
 def _write_python(kind: PluginType, values: dict[str, str], files: dict[str, bytes], executable: set[str]) -> None:
     name = values["name"]
-    files.update(_protos(kind))
-    files["plugin.py"] = _render("python/plugin.py.tmpl", values).encode()
-    files["service.py"] = _render(f"python/service_{kind.short}.py.tmpl", values).encode()
-    files["build.py"] = _render("python/build.py.tmpl", values).encode()
+    files["plugin.py"] = _render(f"python/plugin_{kind.short}.py.tmpl", values).encode()
     files["requirements.txt"] = _render("python/requirements.txt.tmpl", values).encode()
     files[".gitignore"] = _render("python/gitignore.tmpl", values).encode()
     files[name] = _render("python/launcher.sh.tmpl", values).encode()
@@ -373,13 +366,42 @@ def _go_mod(module: str) -> str:
     return text
 
 
+# The struct each type's src/service.rs defines; main.rs serves `<struct>::new()`.
+_RUST_TYPES = {"llm": "Llm", "embedder": "Embedder", "database": "Database", "tools": "Tools", "reasoning": "Strategy"}
+# The crates a Rust skeleton builds on, which are not on crates.io: crate name -> its sources in
+# _templates/shared/ (links to crates/<dir> in the repository).
+_VENDORED_CRATES = {"hector-plugins-sdk": "rust/sdk", "hector-plugins-protocol": "rust/protocol"}
+
+
 def _write_rust(kind: PluginType, values: dict[str, str], files: dict[str, bytes], executable: set[str]) -> None:
-    files.update(_protos(kind))
-    files["Cargo.toml"] = _render("rust/Cargo.toml.tmpl", values).encode()
-    files["build.rs"] = _render("rust/build.rs.tmpl", values).encode()
-    files["src/main.rs"] = _render("rust/main.rs.tmpl", values).encode()
-    files["src/service.rs"] = _render(f"rust/service_{kind.short}.rs.tmpl", values).encode()
-    files[".gitignore"] = _render("rust/gitignore.tmpl", values).encode()
+    rust_values = {**values, "rust_type": _RUST_TYPES[kind.short], "crate_version": values["version_floor"]}
+    files["Cargo.toml"] = _render("rust/Cargo.toml.tmpl", rust_values).encode()
+    files["src/main.rs"] = _render("rust/main.rs.tmpl", rust_values).encode()
+    files["src/service.rs"] = _render(f"rust/service_{kind.short}.rs.tmpl", rust_values).encode()
+    files[".gitignore"] = _render("rust/gitignore.tmpl", rust_values).encode()
+    files.update(_vendored_crates(rust_values))
+
+
+def _vendored_crates(values: dict[str, str]) -> dict[str, bytes]:
+    """vendor/<crate>/ for each crate of _VENDORED_CRATES: its sources as this package ships
+    them, a standalone Cargo.toml (no workspace inheritance) and, for the protocol crate, the
+    .proto files its build.rs compiles (it reads proto/ next to its Cargo.toml)."""
+    files: dict[str, bytes] = {}
+    for crate, shared in _VENDORED_CRATES.items():
+        root = SHARED / shared
+        sources = sorted(p for p in root.rglob("*") if p.is_file())
+        if not sources:
+            raise ScaffoldError(
+                f"this hector-plugins installation lacks the sources of {crate} in {root}; reinstall the package"
+            )
+        for source in sources:
+            relative = source.relative_to(root).as_posix()
+            files[f"vendor/{crate}/{relative}"] = _shared(f"{shared}/{relative}")
+        files[f"vendor/{crate}/Cargo.toml"] = _render(f"rust/{shared.split('/')[-1]}.Cargo.toml.tmpl", values).encode()
+    for proto in sorted((SHARED / "proto").rglob("*.proto")):
+        relative = proto.relative_to(SHARED).as_posix()
+        files[f"vendor/hector-plugins-protocol/{relative}"] = _shared(relative)
+    return files
 
 
 _WRITERS: dict[str, Callable[[PluginType, dict[str, str], dict[str, bytes], set[str]], None]] = {
@@ -410,10 +432,6 @@ def _manifest(kind: PluginType, values: dict[str, str]) -> str:
         f"    defaults: {{{defaults}}}  # sent with Initialize unless the configuration sets them\n"
     )
 
-
-# Their smoke tests speak protobuf bytes through pm.raw(name), encoded by tests/wire.py (written
-# before their typed clients existed); the others use the typed clients.
-_WIRE_TESTS = frozenset({"embedder", "database"})
 
 # One call of each type's typed client, for the README: (imports, client, call).
 _EXAMPLE_CALLS = {
@@ -455,11 +473,9 @@ def _usage(kind: PluginType, name: str) -> str:
 def _layout(lang: str, name: str) -> str:
     rows = {
         "python": [
-            ("service.py", "the service: your code goes here"),
-            ("plugin.py", "the plugin protocol: cookie check, socket, handshake line, health, shutdown"),
+            ("plugin.py", "the plugin, a class with the methods of its type: your code goes here"),
             (name, "the executable the host starts (runs plugin.py with the Python that created the skeleton)"),
-            ("build.py", "generates the gRPC code from proto/ into generated/ (grpcio-tools)"),
-            ("proto/", "the service definitions"),
+            ("requirements.txt", "hector-plugins, which serves the plugin (hector_plugins.sdk) and tests it"),
         ],
         "go": [
             ("service.go", "the service: your code goes here"),
@@ -467,12 +483,12 @@ def _layout(lang: str, name: str) -> str:
             ("hectorpb/", "the generated Go code of the hector.plugin services"),
         ],
         "rust": [
-            ("src/service.rs", "the service: your code goes here"),
-            ("src/main.rs", "the plugin protocol: cookie check, socket, handshake line, health, shutdown"),
-            ("build.rs", "compiles proto/ with protox (no system protoc needed)"),
-            ("proto/", "the service definitions"),
+            ("src/service.rs", "the plugin, the SDK's traits implemented: your code goes here"),
+            ("src/main.rs", "serves it with the SDK (cookie check, socket, handshake line, health, shutdown)"),
+            ("vendor/hector-plugins-sdk/", "the plugin SDK crate, shipped with hector-plugins (not on crates.io)"),
+            ("vendor/hector-plugins-protocol/", "the wire contract it builds on: the .proto files and their Rust code"),
         ],
     }[lang]
     rows.append((f"{name}.plugin.yaml", "the manifest, next to the executable"))
-    rows.append(("tests/test_plugin.py", "a smoke test: loads the built plugin and calls it once"))
+    rows.append(("tests/test_plugin.py", "the conformance kit (hector_plugins.testing) and a sample call"))
     return "\n".join(f"| `{path}` | {what} |" for path, what in rows)

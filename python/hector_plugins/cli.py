@@ -218,10 +218,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         print(f"  {entry}{'/' if (directory / entry).is_dir() else ''}")
     print("next:")
     print(f"  cd {shlex.quote(str(directory))}")
-    if skeleton.lang == "python":
-        print("  pip install -r requirements.txt")
     print(f"  {skeleton.build_command}")
-    print("  python -m pytest tests -q   # loads the plugin and calls it once")
+    print("  python -m pytest tests -q   # the conformance kit on the built plugin, and one call")
     return 0
 
 

@@ -102,13 +102,16 @@ pub use listener::{random_socket_name, socket_dir};
 pub use log::{Level, Logger};
 pub use options::ServeOptions;
 pub use plugin::{
-    serve_database, serve_embedder, serve_llm, serve_reasoning, serve_tools, DatabasePlugin, EmbedderPlugin, Lifecycle,
-    LlmPlugin, PluginError, PluginStream, ReasoningPlugin, Served, ToolPlugin,
+    serve_database, serve_embedder, serve_llm, serve_reasoning, serve_tools, Config, DatabasePlugin, EmbedderPlugin,
+    Lifecycle, LlmPlugin, PluginError, PluginStream, ReasoningPlugin, Served, ToolPlugin,
 };
 pub use serde_json::{json, Value};
 pub use serve::{check_environment, serve, serve_checked};
 pub use server::{ResponseBody, RouterService};
 pub use services::{PluginController, PluginHealth, ShutdownHandle};
+/// The attribute the plugin traits are implemented with (`#[hector_plugins_sdk::async_trait]`),
+/// re-exported so a plugin needs no `tonic` dependency of its own for it.
+pub use tonic::async_trait;
 
 /// The largest message accepted or sent by services configured with
 /// [`MessageLimits::with_large_messages`]: 2^31-1 bytes, the limit go-plugin hosts use.

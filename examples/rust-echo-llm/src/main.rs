@@ -24,17 +24,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hector_plugins_sdk::proto::hector::llm_provider_server::LlmProvider;
 use hector_plugins_sdk::proto::hector::stream_chunk::ChunkType;
 use hector_plugins_sdk::proto::hector::{
-    Empty, GenerateRequest, GenerateResponse, HealthRequest, HealthResponse, InitializeRequest, InitializeResponse,
-    ManifestRequest, ManifestResponse, ModelInfo, ShutdownRequest, ShutdownResponse, StatusRequest, StatusResponse,
-    StreamChunk, ToolCall,
+    GenerateRequest, GenerateResponse, ManifestResponse, ModelInfo, StreamChunk, ToolCall,
 };
-use hector_plugins_sdk::{self as sdk, json, Logger};
+use hector_plugins_sdk::{self as sdk, json, Lifecycle, LlmPlugin, Logger, PluginError, PluginStream};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Request, Response, Status};
 
 const NAME: &str = "echo-llm-rust";
 const VERSION: &str = "1.0.0";
@@ -166,19 +162,15 @@ fn flood(mut out: impl std::io::Write, stream: &str, bytes: u64) {
 }
 
 #[tonic::async_trait]
-impl LlmProvider for EchoLlm {
-    async fn initialize(&self, request: Request<InitializeRequest>) -> Result<Response<InitializeResponse>, Status> {
-        let config = request.into_inner().config;
+impl Lifecycle for EchoLlm {
+    async fn initialize(&self, config: HashMap<String, String>) -> Result<(), PluginError> {
         let mut keys: Vec<&str> = config.keys().map(String::as_str).collect();
         keys.sort_unstable();
         self.log.info("echo-llm initialized", &[("config_keys", json!(keys))]);
 
         let flood_bytes = flood_setting(&config);
         *self.config.lock().unwrap_or_else(|e| e.into_inner()) = config;
-        let flood_bytes = match flood_bytes {
-            Ok(bytes) => bytes,
-            Err(error) => return Ok(Response::new(InitializeResponse { success: false, error })),
-        };
+        let flood_bytes = flood_bytes.map_err(PluginError::invalid_argument)?;
         if flood_bytes > 0 {
             let started = Instant::now();
             flood_both(flood_bytes).await;
@@ -191,20 +183,20 @@ impl LlmProvider for EchoLlm {
                 ],
             );
         }
-        Ok(Response::new(InitializeResponse { success: true, error: String::new() }))
+        Ok(())
     }
 
-    async fn shutdown(&self, _request: Request<ShutdownRequest>) -> Result<Response<ShutdownResponse>, Status> {
+    async fn shutdown(&self) -> Result<(), PluginError> {
         self.log.info("echo-llm shutdown requested", &[]);
-        Ok(Response::new(ShutdownResponse { success: true, error: String::new() }))
+        Ok(())
     }
 
-    async fn health(&self, _request: Request<HealthRequest>) -> Result<Response<HealthResponse>, Status> {
-        Ok(Response::new(HealthResponse { healthy: true, message: "ok".into() }))
+    async fn health(&self) -> Result<String, PluginError> {
+        Ok("ok".into())
     }
 
-    async fn get_manifest(&self, _request: Request<ManifestRequest>) -> Result<Response<ManifestResponse>, Status> {
-        Ok(Response::new(ManifestResponse {
+    fn manifest(&self) -> ManifestResponse {
+        ManifestResponse {
             name: NAME.into(),
             version: VERSION.into(),
             author: "hector-plugins".into(),
@@ -213,15 +205,13 @@ impl LlmProvider for EchoLlm {
             protocol: "grpc".into(),
             hector_version: ">=0.1.0".into(),
             capabilities: HashMap::from([("streaming".to_string(), "true".to_string())]),
-        }))
+        }
     }
+}
 
-    async fn get_status(&self, _request: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> {
-        Ok(Response::new(StatusResponse { status: "ready".into() }))
-    }
-
-    async fn generate(&self, request: Request<GenerateRequest>) -> Result<Response<GenerateResponse>, Status> {
-        let request = request.into_inner();
+#[tonic::async_trait]
+impl LlmPlugin for EchoLlm {
+    async fn generate(&self, request: GenerateRequest) -> Result<GenerateResponse, PluginError> {
         let reply = reply_to(&request);
         // Per-call lines only on request: each costs the host a log record per call.
         if self.debug_logging() {
@@ -234,20 +224,15 @@ impl LlmProvider for EchoLlm {
                 ],
             );
         }
-        Ok(Response::new(GenerateResponse {
+        Ok(GenerateResponse {
             text: reply.text,
             tool_calls: reply.tool_call.into_iter().collect(),
             tokens_used: reply.tokens_used,
-        }))
+        })
     }
 
-    type GenerateStreamingStream = ReceiverStream<Result<StreamChunk, Status>>;
-
-    async fn generate_streaming(
-        &self,
-        request: Request<GenerateRequest>,
-    ) -> Result<Response<Self::GenerateStreamingStream>, Status> {
-        let reply = reply_to(request.get_ref());
+    async fn generate_stream(&self, request: GenerateRequest) -> Result<PluginStream<StreamChunk>, PluginError> {
+        let reply = reply_to(&request);
         let delay = self.stream_delay();
         let log = self.log.clone();
 
@@ -262,14 +247,15 @@ impl LlmProvider for EchoLlm {
                 ..Default::default()
             });
         }
+        // Our own DONE, which carries the token count (the SDK's would not).
         chunks.push(StreamChunk {
             r#type: ChunkType::Done as i32,
             tokens_used: reply.tokens_used,
             ..Default::default()
         });
 
-        // tonic drops the receiver when the client cancels or disconnects; the producer notices
-        // through a failed send or `closed()`.
+        // The SDK drops the stream, hence the receiver, when the host cancels or disconnects;
+        // the producer notices through a failed send or `closed()`.
         let (tx, rx) = mpsc::channel(16);
         tokio::spawn(async move {
             for (sent, chunk) in chunks.into_iter().enumerate() {
@@ -285,11 +271,11 @@ impl LlmProvider for EchoLlm {
                 }
             }
         });
-        Ok(Response::new(ReceiverStream::new(rx)))
+        Ok(Box::pin(ReceiverStream::new(rx)))
     }
 
-    async fn get_model_info(&self, _request: Request<Empty>) -> Result<Response<ModelInfo>, Status> {
-        Ok(Response::new(ModelInfo { model_name: "echo-llm-v1.0".into(), max_tokens: 4096, temperature: 0.7 }))
+    async fn model_info(&self) -> Result<ModelInfo, PluginError> {
+        Ok(ModelInfo { model_name: "echo-llm-v1.0".into(), max_tokens: 4096, temperature: 0.7 })
     }
 }
 

@@ -19,9 +19,8 @@ pub fn embed(text: &str, dimension: usize) -> Vec<f32> {
     vector
 }
 
-/// [`embed`] written into `vector` (zeroed, of the dimension's length), so a batch fills one
-/// buffer without a vector per text.
-pub fn embed_into(text: &str, vector: &mut [f32]) {
+/// [`embed`] written into `vector` (zeroed, of the dimension's length).
+fn embed_into(text: &str, vector: &mut [f32]) {
     let dimension = vector.len() as u64;
     let lowered = |b: u8| b.to_ascii_lowercase();
     let framed = std::iter::once(b' ').chain(text.bytes().map(lowered)).chain(std::iter::once(b' '));

@@ -4,10 +4,10 @@
 //! for bit as its Go twin's (`examples/go/embedder`), which serves `Embed` only: a host gets the
 //! same vectors from this plugin's `EmbedBatch` and from the Go one through per-text `Embed` calls.
 //!
-//! - `Embed`: the vector of the text. An empty text is refused in-band (`error`), a text longer
-//!   than `max_text_bytes` with the status INVALID_ARGUMENT.
-//! - `EmbedBatch`: the vectors of every text, packed end to end, with the dimension; the same
-//!   refusals, naming the text (`texts[3] ...`).
+//! - `Embed`: the vector of the text. An empty text is refused with the status UNKNOWN (what an
+//!   in-band `error` becomes), a text longer than `max_text_bytes` with INVALID_ARGUMENT.
+//! - `EmbedBatch`: the vectors of every text (the SDK packs them end to end, with the
+//!   dimension); the same refusals, naming the text (`texts[3] ...`).
 //! - `GetEmbedderInfo`: model `ngram-hash-3` and the dimension.
 //!
 //! Config keys (optional): `dimension` (default 384) and `max_text_bytes` (default 8192),
@@ -20,14 +20,8 @@ mod embedding;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use hector_plugins_sdk::proto::hector::embedder_provider_server::EmbedderProvider;
-use hector_plugins_sdk::proto::hector::{
-    EmbedBatchRequest, EmbedBatchResponse, EmbedRequest, EmbedResponse, EmbedderInfo, Empty, HealthRequest,
-    HealthResponse, InitializeRequest, InitializeResponse, ManifestRequest, ManifestResponse, ShutdownRequest,
-    ShutdownResponse, StatusRequest, StatusResponse,
-};
-use hector_plugins_sdk::{self as sdk, json, Logger};
-use tonic::{Request, Response, Status};
+use hector_plugins_sdk::proto::hector::{EmbedderInfo, ManifestResponse};
+use hector_plugins_sdk::{self as sdk, json, EmbedderPlugin, Lifecycle, Logger, PluginError};
 
 const NAME: &str = "embedder-rust";
 const VERSION: &str = "1.0.0";
@@ -64,12 +58,6 @@ fn positive(config: &HashMap<String, String>, key: &str, default: usize, largest
     }
 }
 
-/// Why a text cannot be embedded: in the answer's `error` field, or as a gRPC status.
-enum Refusal {
-    InBand(String),
-    Status(Status),
-}
-
 struct Embedder {
     log: Logger,
     settings: Mutex<Settings>,
@@ -81,46 +69,43 @@ impl Embedder {
     }
 }
 
-/// Why `text` cannot be embedded, if it cannot; `what` names it in the message.
-fn refusal(text: &str, what: impl Fn() -> String, settings: Settings) -> Option<Refusal> {
+/// Why `text` cannot be embedded, if it cannot; `what` names it in the message. An empty text
+/// is the call's failure (UNKNOWN, as an in-band error would be); a text too long, INVALID_ARGUMENT.
+fn refusal(text: &str, what: impl Fn() -> String, settings: Settings) -> Option<PluginError> {
     if text.is_empty() {
-        return Some(Refusal::InBand(format!("{} is empty: cannot embed an empty text", what())));
+        return Some(PluginError::new(format!("{} is empty: cannot embed an empty text", what())));
     }
     if text.len() > settings.max_text_bytes {
-        return Some(Refusal::Status(Status::invalid_argument(format!(
+        return Some(PluginError::invalid_argument(format!(
             "{} has {} bytes, more than max_text_bytes ({})",
             what(),
             text.len(),
             settings.max_text_bytes
-        ))));
+        )));
     }
     None
 }
 
 #[tonic::async_trait]
-impl EmbedderProvider for Embedder {
-    async fn initialize(&self, request: Request<InitializeRequest>) -> Result<Response<InitializeResponse>, Status> {
-        match Settings::from_config(&request.into_inner().config) {
-            Ok(settings) => {
-                *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
-                self.log.info("embedder initialized", &[("dimension", json!(settings.dimension))]);
-                Ok(Response::new(InitializeResponse { success: true, error: String::new() }))
-            }
-            Err(error) => Ok(Response::new(InitializeResponse { success: false, error })),
-        }
+impl Lifecycle for Embedder {
+    async fn initialize(&self, config: HashMap<String, String>) -> Result<(), PluginError> {
+        let settings = Settings::from_config(&config).map_err(PluginError::invalid_argument)?;
+        *self.settings.lock().unwrap_or_else(|e| e.into_inner()) = settings;
+        self.log.info("embedder initialized", &[("dimension", json!(settings.dimension))]);
+        Ok(())
     }
 
-    async fn shutdown(&self, _request: Request<ShutdownRequest>) -> Result<Response<ShutdownResponse>, Status> {
+    async fn shutdown(&self) -> Result<(), PluginError> {
         self.log.info("embedder shutdown requested", &[]);
-        Ok(Response::new(ShutdownResponse { success: true, error: String::new() }))
+        Ok(())
     }
 
-    async fn health(&self, _request: Request<HealthRequest>) -> Result<Response<HealthResponse>, Status> {
-        Ok(Response::new(HealthResponse { healthy: true, message: "ok".into() }))
+    async fn health(&self) -> Result<String, PluginError> {
+        Ok("ok".into())
     }
 
-    async fn get_manifest(&self, _request: Request<ManifestRequest>) -> Result<Response<ManifestResponse>, Status> {
-        Ok(Response::new(ManifestResponse {
+    fn manifest(&self) -> ManifestResponse {
+        ManifestResponse {
             name: NAME.into(),
             version: VERSION.into(),
             author: "hector-plugins".into(),
@@ -129,50 +114,33 @@ impl EmbedderProvider for Embedder {
             protocol: "grpc".into(),
             hector_version: ">=0.1.0".into(),
             capabilities: HashMap::from([("dimension".to_string(), self.settings().dimension.to_string())]),
-        }))
+        }
     }
+}
 
-    async fn get_status(&self, _request: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> {
-        Ok(Response::new(StatusResponse { status: "ready".into() }))
-    }
-
-    async fn embed(&self, request: Request<EmbedRequest>) -> Result<Response<EmbedResponse>, Status> {
-        let text = request.into_inner().text;
+#[tonic::async_trait]
+impl EmbedderPlugin for Embedder {
+    async fn embed(&self, text: String) -> Result<Vec<f32>, PluginError> {
         let settings = self.settings();
         match refusal(&text, || "the text".into(), settings) {
-            None => Ok(Response::new(EmbedResponse {
-                vector: embedding::embed(&text, settings.dimension),
-                error: String::new(),
-            })),
-            Some(Refusal::InBand(error)) => Ok(Response::new(EmbedResponse { vector: Vec::new(), error })),
-            Some(Refusal::Status(status)) => Err(status),
+            None => Ok(embedding::embed(&text, settings.dimension)),
+            Some(error) => Err(error),
         }
     }
 
-    async fn embed_batch(&self, request: Request<EmbedBatchRequest>) -> Result<Response<EmbedBatchResponse>, Status> {
-        let texts = request.into_inner().texts;
+    async fn embed_batch(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, PluginError> {
         let settings = self.settings();
-        for (index, text) in texts.iter().enumerate() {
-            match refusal(text, || format!("texts[{index}]"), settings) {
-                None => {}
-                Some(Refusal::InBand(error)) => {
-                    return Ok(Response::new(EmbedBatchResponse { vectors: Vec::new(), dimension: 0, error }))
-                }
-                Some(Refusal::Status(status)) => return Err(status),
-            }
+        if let Some(error) =
+            texts.iter().enumerate().find_map(|(index, text)| refusal(text, || format!("texts[{index}]"), settings))
+        {
+            return Err(error);
         }
-        // Every vector written in place into the one buffer the answer carries.
-        let mut vectors = vec![0f32; texts.len() * settings.dimension];
-        for (text, vector) in texts.iter().zip(vectors.chunks_exact_mut(settings.dimension)) {
-            embedding::embed_into(text, vector);
-        }
-        let dimension = i32::try_from(settings.dimension).expect("at most LARGEST_DIMENSION");
-        Ok(Response::new(EmbedBatchResponse { vectors, dimension, error: String::new() }))
+        Ok(texts.iter().map(|text| embedding::embed(text, settings.dimension)).collect())
     }
 
-    async fn get_embedder_info(&self, _request: Request<Empty>) -> Result<Response<EmbedderInfo>, Status> {
+    async fn info(&self) -> Result<EmbedderInfo, PluginError> {
         let dimension = i32::try_from(self.settings().dimension).expect("at most LARGEST_DIMENSION");
-        Ok(Response::new(EmbedderInfo { model_name: MODEL.into(), dimension }))
+        Ok(EmbedderInfo { model_name: MODEL.into(), dimension })
     }
 }
 

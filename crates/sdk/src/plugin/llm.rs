@@ -41,9 +41,13 @@ pub trait LlmPlugin: Lifecycle {
     async fn generate(&self, request: pb::GenerateRequest) -> Result<pb::GenerateResponse, PluginError>;
 
     /// The answer in chunks. The default streams [`generate`](Self::generate)'s answer as one
-    /// text chunk and its tool calls. A `DONE` chunk is added when the stream ends without one;
-    /// an error ends the stream with an `ERROR` chunk carrying its message.
-    async fn generate_stream(&self, request: pb::GenerateRequest) -> Result<PluginStream<pb::StreamChunk>, PluginError> {
+    /// text chunk and its tool calls. A `DONE` chunk is added when the stream ends without one
+    /// (with `tokens_used` 0: send your own `DONE` to report tokens); an error ends the stream
+    /// with an `ERROR` chunk carrying its message.
+    async fn generate_stream(
+        &self,
+        request: pb::GenerateRequest,
+    ) -> Result<PluginStream<pb::StreamChunk>, PluginError> {
         let response = self.generate(request).await?;
         Ok(Box::pin(futures_util::stream::iter(chunks_of(response).into_iter().map(Ok))))
     }

@@ -16,6 +16,9 @@ mod llm;
 mod reasoning;
 mod tools;
 
+#[cfg(test)]
+mod tests;
+
 pub use adapter::Served;
 pub use database::{serve_database, DatabasePlugin};
 pub use embedder::{serve_embedder, EmbedderPlugin};

@@ -33,7 +33,7 @@ use tonic::{Request, Response, Status};
 ///         if request.name != "add" {
 ///             return Ok(ToolResult { success: false, error: format!("no tool {:?}", request.name), ..Default::default() });
 ///         }
-///         let arguments: hector_plugins_sdk::Value = hector_plugins_sdk::serde_json::from_str(&request.arguments_json)
+///         let arguments: serde_json::Value = serde_json::from_str(&request.arguments_json)
 ///             .map_err(|e| PluginError::invalid_argument(format!("arguments are not JSON: {e}")))?;
 ///         let sum: f64 = arguments["numbers"].as_array().into_iter().flatten().filter_map(|n| n.as_f64()).sum();
 ///         Ok(ToolResult { success: true, content: sum.to_string(), ..Default::default() })
@@ -55,7 +55,10 @@ pub trait ToolPlugin: Lifecycle {
 
     /// Runs one tool, reporting progress; the last item has `done: true` and the result. The
     /// default sends [`execute_tool`](Self::execute_tool)'s result as that one item.
-    async fn execute_tool_stream(&self, request: pb::ToolRequest) -> Result<PluginStream<pb::ToolProgress>, PluginError> {
+    async fn execute_tool_stream(
+        &self,
+        request: pb::ToolRequest,
+    ) -> Result<PluginStream<pb::ToolProgress>, PluginError> {
         let result = self.execute_tool(request).await?;
         let last = pb::ToolProgress { done: true, result: Some(result), ..Default::default() };
         Ok(Box::pin(futures_util::stream::iter([Ok(last)])))

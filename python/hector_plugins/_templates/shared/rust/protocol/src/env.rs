@@ -1,0 +1,1 @@
+../../../../../../../crates/protocol/src/env.rs

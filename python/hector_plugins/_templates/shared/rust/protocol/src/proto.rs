@@ -1,0 +1,1 @@
+../../../../../../../crates/protocol/src/proto.rs

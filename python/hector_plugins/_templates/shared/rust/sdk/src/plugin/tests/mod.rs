@@ -1,0 +1,1 @@
+../../../../../../../../../crates/sdk/src/plugin/tests/mod.rs
