@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import os
 import sys
 from pathlib import Path
@@ -177,14 +176,7 @@ def main() -> None:
     args = parse_args()
     peers.build_plugins.build_go()
     m = asyncio.run(measure(args.calls, args.rounds))
-    command = " ".join(["python", "benchmarks/agents.py", *sys.argv[1:]])
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    load = " ".join(f"{x:.2f}" for x in LOAD_AT_START)
-    lines = [*section(m), "", f"Measured on its own by `{command}`, {stamp}, load average at start {load}."]
-    report.replace_section(args.output, HEADING, lines)
-    for goal in goals(m):
-        report.replace_goal(args.output, goal)
-    print("\n".join(lines))
+    report.update_alone(args.output, HEADING, section(m), goals(m), LOAD_AT_START)
 
 
 if __name__ == "__main__":

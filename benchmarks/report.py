@@ -108,6 +108,22 @@ def replace_section(results: Path, heading: str, lines: list[str]) -> None:
     results.write_text("\n".join(text) + "\n")
 
 
+def update_alone(results: Path, heading: str, section: list[str], goals: list[Goal], load: Sequence[float]) -> None:
+    """What a workload run on its own (`python benchmarks/<workload>.py`) writes: its section,
+    stamped with the command, the time and the load average at start, and its goals' rows."""
+    import datetime
+    import sys
+
+    command = " ".join(["python", "benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]])
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    average = " ".join(f"{x:.2f}" for x in load)
+    lines = [*section, "", f"Measured on its own by `{command}`, {stamp}, load average at start {average}."]
+    replace_section(results, heading, lines)
+    for goal in goals:
+        replace_goal(results, goal)
+    print("\n".join(lines))
+
+
 def replace_goal(results: Path, goal: Goal) -> None:
     """Puts `goal`'s row in place of its row of the Goals table (at its end when new); a report
     without a Goals table is left as it is."""

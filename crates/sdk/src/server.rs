@@ -112,7 +112,7 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::listener;
     use crate::proto::goplugin::grpc_controller_client::GrpcControllerClient;
@@ -144,7 +144,8 @@ mod tests {
         }
     }
 
-    async fn connect(path: &Path) -> Channel {
+    /// A channel to the server on `path` (the plugin module's tests use it too).
+    pub(crate) async fn connect(path: &Path) -> Channel {
         let path = path.to_path_buf();
         tonic::transport::Endpoint::from_static("http://localhost")
             .connect_with_connector(tower::service_fn(move |_: http::Uri| {

@@ -16,6 +16,7 @@ from typing import Callable
 sys.path.insert(0, os.environ["HECTOR_TEST_PROTO_DIR"])
 
 import grpc  # noqa: E402
+from hector.plugin import common_pb2  # noqa: E402
 
 HANDSHAKE = "1|1|unix|{address}|grpc|"
 
@@ -25,6 +26,44 @@ def log(level: str, message: str, **fields: object) -> None:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     sys.stderr.write(json.dumps({"@level": level, "@message": message, "@timestamp": now, **fields}) + "\n")
     sys.stderr.flush()
+
+
+class Lifecycle:
+    """The lifecycle RPCs every service has (docs/protocol.md §7.2), done right: a plugin names
+    itself, says which config it refuses (`refusal`), and overrides an RPC only to break it."""
+
+    name = "broken"
+    kind = ""
+    capabilities: dict[str, str] = {}
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+
+    def refusal(self, config: dict[str, str]) -> str | None:
+        """Why `config` is refused, or None."""
+        return None
+
+    async def Initialize(self, request, context):
+        error = self.refusal(dict(request.config))
+        if error:
+            return common_pb2.InitializeResponse(success=False, error=error)
+        log("info", "initialized", config_keys=sorted(request.config))
+        return common_pb2.InitializeResponse(success=True)
+
+    async def Shutdown(self, request, context):
+        asyncio.get_running_loop().call_later(0.05, self.stop.set)
+        return common_pb2.ShutdownResponse(success=True)
+
+    async def Health(self, request, context):
+        return common_pb2.HealthResponse(healthy=True, message="ok")
+
+    async def GetManifest(self, request, context):
+        return common_pb2.ManifestResponse(
+            name=self.name, version="0.1.0", type=self.kind, protocol="grpc", capabilities=self.capabilities
+        )
+
+    async def GetStatus(self, request, context):
+        return common_pb2.StatusResponse(status="ready")
 
 
 def _raw_unary(handler: Callable[[bytes, grpc.aio.ServicerContext], object]) -> grpc.RpcMethodHandler:

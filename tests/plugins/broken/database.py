@@ -4,23 +4,24 @@ correct in-memory cosine search with metadata filters (its manifest declares fil
 
 from __future__ import annotations
 
+import asyncio
 import math
 
-from _serve import log, serve
+from _serve import Lifecycle, log, serve
 from hector.plugin import common_pb2, database_pb2, database_pb2_grpc
 
 
-class IgnoresShutdown(database_pb2_grpc.DatabaseProviderServicer):
-    def __init__(self) -> None:
+class IgnoresShutdown(Lifecycle, database_pb2_grpc.DatabaseProviderServicer):
+    name, kind = "broken-database", "database_provider"
+    capabilities = {"filter": "true"}
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        super().__init__(stop)
         self.collections: dict[str, tuple[int, dict[str, tuple[list[float], dict[str, str]]]]] = {}
 
-    async def Initialize(self, request, context):
-        if request.config.get("metric", "cosine") != "cosine":
-            return common_pb2.InitializeResponse(
-                success=False, error=f"metric {request.config['metric']!r}: only cosine"
-            )
-        log("info", "initialized", config_keys=sorted(request.config))
-        return common_pb2.InitializeResponse(success=True)
+    def refusal(self, config: dict[str, str]) -> str | None:
+        metric = config.get("metric", "cosine")
+        return f"metric {metric!r}: only cosine" if metric != "cosine" else None
 
     async def Shutdown(self, request, context):
         log("info", "shutdown requested (and ignored)")  # the fault: nothing stops the server
@@ -28,14 +29,6 @@ class IgnoresShutdown(database_pb2_grpc.DatabaseProviderServicer):
 
     async def Health(self, request, context):
         return common_pb2.HealthResponse(healthy=True, message=f"{len(self.collections)} collections")
-
-    async def GetManifest(self, request, context):
-        return common_pb2.ManifestResponse(
-            name="broken-database", version="0.1.0", type="database_provider", capabilities={"filter": "true"}
-        )
-
-    async def GetStatus(self, request, context):
-        return common_pb2.StatusResponse(status="ready")
 
     def _missing(self, collection: str) -> str:
         return f"no collection {collection!r}"
@@ -91,6 +84,6 @@ def cosine(one, other) -> float:
 
 if __name__ == "__main__":
     serve(
-        lambda server, stop: database_pb2_grpc.add_DatabaseProviderServicer_to_server(IgnoresShutdown(), server),
+        lambda server, stop: database_pb2_grpc.add_DatabaseProviderServicer_to_server(IgnoresShutdown(stop), server),
         ignore_shutdown=True,
     )

@@ -3,11 +3,10 @@ field). The vectors agree with each other (Embed and EmbedBatch), so only that r
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
-from _serve import log, serve
-from hector.plugin import common_pb2, embedder_pb2, embedder_pb2_grpc
+from _serve import Lifecycle, serve
+from hector.plugin import embedder_pb2, embedder_pb2_grpc
 
 DIMENSION = 8  # what GetEmbedderInfo reports
 SENT = 7  # what the vectors hold: the fault
@@ -18,28 +17,11 @@ def vector(text: str) -> list[float]:
     return [byte / 255.0 + 0.01 for byte in digest[:SENT]]
 
 
-class WrongDimension(embedder_pb2_grpc.EmbedderProviderServicer):
-    def __init__(self, stop: asyncio.Event) -> None:
-        self.stop = stop
+class WrongDimension(Lifecycle, embedder_pb2_grpc.EmbedderProviderServicer):
+    name, kind = "broken-embedder", "embedder_provider"
 
-    async def Initialize(self, request, context):
-        if "model" in request.config and not request.config["model"]:
-            return common_pb2.InitializeResponse(success=False, error="model must not be empty")
-        log("info", "initialized", config_keys=sorted(request.config))
-        return common_pb2.InitializeResponse(success=True)
-
-    async def Shutdown(self, request, context):
-        asyncio.get_running_loop().call_later(0.05, self.stop.set)
-        return common_pb2.ShutdownResponse(success=True)
-
-    async def Health(self, request, context):
-        return common_pb2.HealthResponse(healthy=True, message="ok")
-
-    async def GetManifest(self, request, context):
-        return common_pb2.ManifestResponse(name="broken-embedder", version="0.1.0", type="embedder_provider")
-
-    async def GetStatus(self, request, context):
-        return common_pb2.StatusResponse(status="ready")
+    def refusal(self, config: dict[str, str]) -> str | None:
+        return "model must not be empty" if "model" in config and not config["model"] else None
 
     async def Embed(self, request, context):
         if not request.text:

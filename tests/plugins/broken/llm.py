@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from _serve import log, serve
-from hector.plugin import common_pb2, llm_pb2, llm_pb2_grpc
+from _serve import Lifecycle, serve
+from hector.plugin import llm_pb2, llm_pb2_grpc
 
 
-class NoStreamEnd(llm_pb2_grpc.LLMProviderServicer):
-    def __init__(self, stop: asyncio.Event) -> None:
-        self.stop = stop
+class NoStreamEnd(Lifecycle, llm_pb2_grpc.LLMProviderServicer):
+    name, kind = "broken-llm", "llm_provider"
 
-    async def Initialize(self, request, context):
-        if request.config.get("temperature") not in (None, "") and not _number(request.config["temperature"]):
-            return common_pb2.InitializeResponse(
-                success=False, error=f"temperature {request.config['temperature']!r} is not a number"
-            )
-        log("info", "initialized", config_keys=sorted(request.config))
-        return common_pb2.InitializeResponse(success=True)
-
-    async def Shutdown(self, request, context):
-        asyncio.get_running_loop().call_later(0.05, self.stop.set)
-        return common_pb2.ShutdownResponse(success=True)
-
-    async def Health(self, request, context):
-        return common_pb2.HealthResponse(healthy=True, message="ok")
-
-    async def GetManifest(self, request, context):
-        return common_pb2.ManifestResponse(name="broken-llm", version="0.1.0", type="llm_provider", protocol="grpc")
-
-    async def GetStatus(self, request, context):
-        return common_pb2.StatusResponse(status="ready")
+    def refusal(self, config: dict[str, str]) -> str | None:
+        temperature = config.get("temperature")
+        if temperature not in (None, "") and not _number(temperature):
+            return f"temperature {temperature!r} is not a number"
+        return None
 
     def _text(self, request) -> str:
         users = [m.content for m in request.messages if m.role in ("user", "ROLE_USER")]

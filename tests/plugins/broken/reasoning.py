@@ -3,33 +3,17 @@ Otherwise correct: it stops when the model called no tool."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-from _serve import serve
-from hector.plugin import common_pb2, reasoning_pb2, reasoning_pb2_grpc
+from _serve import Lifecycle, serve
+from hector.plugin import reasoning_pb2, reasoning_pb2_grpc
 
 
-class RefusesConfig(reasoning_pb2_grpc.ReasoningStrategyServicer):
-    def __init__(self, stop: asyncio.Event) -> None:
-        self.stop = stop
+class RefusesConfig(Lifecycle, reasoning_pb2_grpc.ReasoningStrategyServicer):
+    name, kind = "broken-reasoning", "reasoning_strategy"
 
-    async def Initialize(self, request, context):
-        # The fault: whatever the config, it is refused.
-        return common_pb2.InitializeResponse(success=False, error=f"unsupported configuration {dict(request.config)}")
-
-    async def Shutdown(self, request, context):
-        asyncio.get_running_loop().call_later(0.05, self.stop.set)
-        return common_pb2.ShutdownResponse(success=True)
-
-    async def Health(self, request, context):
-        return common_pb2.HealthResponse(healthy=True, message="ok")
-
-    async def GetManifest(self, request, context):
-        return common_pb2.ManifestResponse(name="broken-reasoning", version="0.1.0", type="reasoning_strategy")
-
-    async def GetStatus(self, request, context):
-        return common_pb2.StatusResponse(status="ready")
+    def refusal(self, config: dict[str, str]) -> str | None:
+        return f"unsupported configuration {config}"  # the fault: whatever the config, it is refused
 
     async def GetStrategyInfo(self, request, context):
         return reasoning_pb2.StrategyInfo(name="stop_without_tools")

@@ -5,14 +5,13 @@ host accepts). Otherwise correct: one tool, `add`, with streaming progress."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
 
 import grpc
-from _serve import log, serve
-from hector.plugin import common_pb2, llm_pb2, tool_pb2, tool_pb2_grpc
+from _serve import Lifecycle, serve
+from hector.plugin import llm_pb2, tool_pb2, tool_pb2_grpc
 
 ADD = llm_pb2.ToolDefinition(
     name="add",
@@ -23,28 +22,12 @@ ADD = llm_pb2.ToolDefinition(
 )
 
 
-class Adder(tool_pb2_grpc.ToolProviderServicer):
-    def __init__(self, stop: asyncio.Event) -> None:
-        self.stop = stop
+class Adder(Lifecycle, tool_pb2_grpc.ToolProviderServicer):
+    name, kind = "broken-tools", "tool_provider"
 
-    async def Initialize(self, request, context):
-        if "precision" in request.config and not request.config["precision"].isdigit():
-            return common_pb2.InitializeResponse(success=False, error="precision must be a whole number")
-        log("info", "initialized", config_keys=sorted(request.config))
-        return common_pb2.InitializeResponse(success=True)
-
-    async def Shutdown(self, request, context):
-        asyncio.get_running_loop().call_later(0.05, self.stop.set)
-        return common_pb2.ShutdownResponse(success=True)
-
-    async def Health(self, request, context):
-        return common_pb2.HealthResponse(healthy=True, message="ok")
-
-    async def GetManifest(self, request, context):
-        return common_pb2.ManifestResponse(name="broken-tools", version="0.1.0", type="tool_provider")
-
-    async def GetStatus(self, request, context):
-        return common_pb2.StatusResponse(status="ready")
+    def refusal(self, config: dict[str, str]) -> str | None:
+        precision = config.get("precision")
+        return "precision must be a whole number" if precision is not None and not precision.isdigit() else None
 
     async def ListTools(self, request, context):
         return tool_pb2.ListToolsResponse(tools=[ADD])

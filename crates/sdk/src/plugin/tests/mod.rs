@@ -15,7 +15,6 @@ use crate::proto::hector::stream_chunk::ChunkType;
 use crate::proto::hector::tool_provider_client::ToolProviderClient;
 use crate::proto::hector::tool_provider_server::ToolProviderServer;
 use std::collections::HashMap;
-use std::path::Path;
 use tokio_stream::wrappers::UnixListenerStream;
 use tonic::transport::server::Router;
 use tonic::transport::{Channel, Server};
@@ -28,20 +27,7 @@ async fn start(router: Router) -> (tempfile::TempDir, Channel) {
     let path = dir.path().join("plugin.sock");
     let listener = tokio::net::UnixListener::bind(&path).unwrap();
     tokio::spawn(router.serve_with_incoming(UnixListenerStream::new(listener)));
-    (dir, connect(&path).await)
-}
-
-async fn connect(path: &Path) -> Channel {
-    let path = path.to_path_buf();
-    tonic::transport::Endpoint::from_static("http://localhost")
-        .connect_with_connector(tower::service_fn(move |_: http::Uri| {
-            let path = path.clone();
-            async move {
-                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tokio::net::UnixStream::connect(path).await?))
-            }
-        }))
-        .await
-        .expect("connect to the plugin socket")
+    (dir, crate::server::tests::connect(&path).await)
 }
 
 mod llm;
