@@ -41,13 +41,7 @@ impl StdoutCapture {
         }
         // SAFETY: just created, owned here only.
         let original = unsafe { OwnedFd::from_raw_fd(original) };
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills two fds we then own; CLOEXEC: children of the plugin don't get them.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: both fds were just created and are owned here only.
-        let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let (reader, writer) = cloexec_pipe()?;
         // SAFETY: dup2 onto stdout (which a child still inherits); `writer` is closed afterwards.
         if unsafe { libc::dup2(writer.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
             return Err(std::io::Error::last_os_error());
@@ -91,6 +85,28 @@ impl StdoutCapture {
             unsafe { libc::dup2(original.as_raw_fd(), libc::STDOUT_FILENO) };
         }
     }
+}
+
+/// A pipe whose ends children of the plugin do not inherit.
+fn cloexec_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two fds we then own.
+    #[cfg(target_os = "linux")]
+    let made = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    // SAFETY: as above; macOS has no pipe2, so the flag is set right after.
+    #[cfg(not(target_os = "linux"))]
+    let made = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    if made != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both fds were just created and are owned here only.
+    let ends = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    #[cfg(not(target_os = "linux"))]
+    for end in [&ends.0, &ends.1] {
+        // SAFETY: fcntl on a descriptor we own.
+        unsafe { libc::fcntl(end.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok(ends)
 }
 
 /// The reader thread takes no signal: an interrupted read is no reason to stop, and a signal the
