@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -182,6 +183,24 @@ async def wait_for_log(
 
 
 # Executables and manifests written by a test.
+
+
+def _all_threads_stopped(pid: int) -> bool:
+    """Whether every thread of `pid` is in the stopped state (Linux /proc)."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        states = [(task / "stat").read_text().rsplit(")", 1)[1].split()[0] for task in tasks]
+    except OSError:
+        return False
+    return bool(states) and all(state in ("T", "t") for state in states)
+
+
+async def freeze(pid: int) -> None:
+    """SIGSTOPs `pid` and waits until all its threads are stopped: a signal is delivered to a
+    thread running on another CPU only when that CPU gets to it, which on a loaded VM can come
+    after the test's next request has been answered."""
+    os.kill(pid, signal.SIGSTOP)
+    await wait_until(lambda: _all_threads_stopped(pid), message=f"process {pid} never stopped after SIGSTOP")
 
 
 def write_executable(path: Path, text: str) -> Path:

@@ -22,7 +22,7 @@ from hector_plugins import (
     PluginManager,
     PluginStartError,
 )
-from helpers import KV, KV_COOKIE, PY_PLUGIN, socket_path, wait_for_state, wait_gone
+from helpers import KV, KV_COOKIE, PY_PLUGIN, freeze, socket_path, wait_for_state, wait_gone
 
 
 class Victim:
@@ -166,7 +166,7 @@ async def test_a_call_on_a_frozen_plugin_times_out_after_call_timeout(frozen) ->
     pm, info = frozen
     llm = pm.llm("frozen")
     assert (await llm.generate([Message.user("warm")])).text == "Echo: warm"
-    os.kill(info.pid, signal.SIGSTOP)
+    await freeze(info.pid)
     with pytest.raises(CallTimeoutError) as caught:
         await asyncio.wait_for(llm.generate([Message.user("hello")]), 30)
     assert isinstance(caught.value, TimeoutError)
@@ -177,7 +177,7 @@ async def test_a_call_on_a_frozen_plugin_times_out_after_call_timeout(frozen) ->
 
 async def test_a_stream_on_a_frozen_plugin_times_out_waiting_for_its_first_chunk(frozen) -> None:
     pm, info = frozen
-    os.kill(info.pid, signal.SIGSTOP)
+    await freeze(info.pid)
     stream = pm.llm("frozen").generate_stream([Message.user("a b c")], timeout=0.4)
     with pytest.raises(CallTimeoutError, match=r"no first item within 0\.400s") as caught:
         await asyncio.wait_for(stream.__anext__(), 30)
@@ -189,7 +189,7 @@ async def test_a_stream_that_goes_idle_times_out(frozen) -> None:
     stream = pm.llm("frozen").generate_stream([Message.user("one two three four")], timeout=2.0)
     first = await asyncio.wait_for(stream.__anext__(), 30)
     assert first.text == "Echo: "
-    os.kill(info.pid, signal.SIGSTOP)
+    await freeze(info.pid)
     with pytest.raises(CallTimeoutError, match=r"no item after the previous one within 2\.000s"):
         async for _ in stream:
             pass
@@ -199,7 +199,7 @@ async def test_raw_stream_timeout_on_a_frozen_go_plugin(kv_plugin: Path) -> None
     async with PluginManager() as pm:
         info = await pm.load(kv_plugin, name="kv", protocol_versions=[2, 3], **KV)
         raw = pm.raw("kv")
-        os.kill(info.pid, signal.SIGSTOP)
+        await freeze(info.pid)
         try:
             request = wrappers_pb2.Int32Value(value=3).SerializeToString()
             with pytest.raises(CallTimeoutError, match="no first item"):
