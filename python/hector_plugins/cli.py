@@ -8,7 +8,7 @@ start new ones.
     hector-plugins [-c hector.yaml] call NAME METHOD [ARGS...] [--json]  # e.g. call my-llm generate "hello";
                                      # every plugin type's methods: `hector-plugins call --help`
     hector-plugins new --type llm|embedder|database|tools|reasoning --lang rust|python|go [--name NAME] [--dir DIR]
-                                                           # a plugin skeleton with a smoke test
+                                                           # a plugin skeleton with its conformance test
 """
 
 from __future__ import annotations
@@ -265,9 +265,9 @@ def parser() -> argparse.ArgumentParser:
     call.set_defaults(run=cmd_call)
     new = commands.add_parser(
         "new",
-        help="write a plugin skeleton: source, manifest, README and a smoke test",
+        help="write a plugin skeleton: source, manifest, README and a conformance test",
         description="Write a plugin skeleton that builds and runs at once: the service's source, its "
-        "<name>.plugin.yaml manifest, a README with the build command and a pytest smoke test.",
+        "<name>.plugin.yaml manifest, a README with the build command and a pytest test running the conformance kit.",
     )
     new.add_argument("--type", required=True, help="the service: llm, embedder, database, tools or reasoning")
     new.add_argument("--lang", required=True, help="rust, python or go")
