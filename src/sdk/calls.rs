@@ -111,8 +111,6 @@ impl PyPlugin {
                 Err(error) => reply.finish(py, Err(error)),
             }
         });
-        // Refused once the loop stopped watching: the dropped job drops its reply's sender, which
-        // the waiting call reports.
         // Refused once the loop stopped watching: the dropped job drops the reply's sender, which
         // the waiting call reports.
         self.inbox.push(job);
