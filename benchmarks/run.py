@@ -45,7 +45,15 @@ import mcp_calls  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 import sections  # noqa: E402
-from measure import CONCURRENCY, UnarySamples, children_cpu_seconds, chunks_per_second, host_cpu_seconds, measure_unary  # noqa: E402
+from measure import (  # noqa: E402
+    CONCURRENCY,
+    UnarySamples,
+    children_cpu_seconds,
+    chunks_per_second,
+    host_cpu_seconds,
+    measure_unary,
+    rss_bytes,
+)
 
 import sdk  # noqa: E402
 
@@ -267,13 +275,6 @@ async def hector_startup(plugin: Path, counts: list[int], repetitions: int) -> d
             "host_cpu_ms": statistics.median(host_cpu),
         }
     return results
-
-
-def rss_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 async def memory_probe(plugin: Path, count: int) -> dict[str, float]:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peers  # noqa: E402
 import report  # noqa: E402
-from measure import UnarySamples, concurrent, measure_unary  # noqa: E402
+from measure import UnarySamples, concurrent, measure_unary, process_cpu_seconds, rss_bytes  # noqa: E402
 from report import Goal, divide, fmt, median, table  # noqa: E402
 
 HEADING = "## Python plugins: hector_plugins.sdk against grpcio"
@@ -43,19 +43,6 @@ def launchers(directory: Path) -> dict[str, Path]:
         path.chmod(0o755)
         paths[way] = path
     return paths
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` (and its waited-for children), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def generate(llm: Any) -> Callable[[], Any]:
@@ -92,7 +79,7 @@ async def measure(calls: int, rounds: int) -> dict[str, Any]:
                 before = process_cpu_seconds(pids[way])
                 await concurrent(call, calls, CONCURRENCY)
                 cpu_per_call[way].append((process_cpu_seconds(pids[way]) - before) / calls * 1e6)
-                rss[way].append(rss_mib(pids[way]))
+                rss[way].append(rss_bytes(pids[way]) / 2**20)
     return {"samples": samples, "cpu": cpu_per_call, "rss": rss, "calls": calls, "rounds": rounds}
 
 
