@@ -78,7 +78,12 @@ def _cargo_build(package: str, release: bool) -> Path:
 def _build_rust_package(package: str, destination: Path, release: bool) -> Path:
     built = _cargo_build(package, release)
     if not destination.exists() or built.stat().st_mtime > destination.stat().st_mtime:
-        shutil.copy2(built, destination)
+        # Copied beside it, then renamed over it: a running plugin keeps its old file (writing
+        # into an executable that runs fails with "text file busy"), and hot reload sees one
+        # complete new file.
+        staging = destination.with_name(destination.name + ".new")
+        shutil.copy2(built, staging)
+        staging.replace(destination)
     return destination
 
 

@@ -72,6 +72,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::EmbedderInfo>()?;
     m.add_class::<types::HealthStatus>()?;
     m.add_class::<types::PluginInfo>()?;
+    m.add_class::<manager::LifecycleEvent>()?;
     m.add_class::<bridge::AsyncStream>()?;
     m.add_class::<bridge::Ready>()?;
     m.add_class::<sdk::PyPluginServer>()?;

@@ -13,6 +13,7 @@ use crate::tools::PyToolClient;
 use crate::types::{to_json_value, PluginInfo};
 use hector_plugins_host::manager::{strict_outcome, Provider};
 use hector_plugins_host::plugin::{PluginSpec, Protocol, State};
+use hector_plugins_host::supervisor::Event;
 use hector_plugins_host::transport::ConnectionSettings;
 use hector_plugins_host::{config, PluginKind};
 use pyo3::prelude::*;
@@ -20,16 +21,52 @@ use pyo3::types::{PyDict, PyList};
 use pyo3::{PyTraverseError, PyVisit};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::sync::broadcast;
 
 // `subclass`: `hector_plugins.PluginManager` adds the Python-side parts (agents, hooks).
 #[pyclass(module = "hector_plugins", frozen, subclass, name = "PluginManager")]
 pub struct PyPluginManager {
     inner: Arc<PyManager>,
+    /// Lifecycle events for `pm.on` (docs/supervision.md), subscribed on the first
+    /// `_next_event` so that a program that never listens keeps no backlog.
+    events: std::sync::Mutex<Option<Arc<tokio::sync::Mutex<broadcast::Receiver<Event>>>>>,
     /// What the configuration says that is valid but deserves a word (see `config_warnings`).
     warnings: Vec<config::ConfigWarning>,
     /// The `agents` and `hooks` sections and where they came from, as JSON text for
     /// `hector_plugins.agents` (`_agent_settings`).
     agent_settings: String,
+}
+
+/// What happened to a plugin (`pm.on(event, callback)`, docs/supervision.md).
+#[pyclass(module = "hector_plugins", frozen, get_all)]
+pub struct LifecycleEvent {
+    pub plugin: String,
+    /// `loaded`, `unhealthy`, `crashed`, `restarting`, `restarted`, `failed`, `reloaded`,
+    /// `reload_failed` or `stopped`.
+    pub event: String,
+    pub message: String,
+    /// Seconds since the epoch.
+    pub at: f64,
+    pub pid: u32,
+}
+
+#[pymethods]
+impl LifecycleEvent {
+    fn __repr__(&self) -> String {
+        format!("LifecycleEvent(plugin={:?}, event={:?}, message={:?})", self.plugin, self.event, self.message)
+    }
+}
+
+impl From<Event> for LifecycleEvent {
+    fn from(event: Event) -> Self {
+        LifecycleEvent {
+            plugin: event.plugin,
+            event: event.kind.as_str().into(),
+            message: event.message,
+            at: event.at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0),
+            pid: event.pid,
+        }
+    }
 }
 
 /// One entry of the `load_all()` report.
@@ -164,7 +201,12 @@ impl PyPluginManager {
             "hooks": std::mem::take(&mut specs.hooks),
         })
         .to_string();
-        Ok(PyPluginManager { inner: Arc::new(PyManager::new(specs, crate::logging::sink())), warnings, agent_settings })
+        Ok(PyPluginManager {
+            inner: Arc::new(PyManager::new(specs, crate::logging::sink())),
+            events: Default::default(),
+            warnings,
+            agent_settings,
+        })
     }
 
     /// Launches one plugin and waits until it is ready.
@@ -172,7 +214,7 @@ impl PyPluginManager {
         path, name=None, r#type="llm_provider", config=None, *, start_timeout=60.0, env=None,
         clean_env=false, magic_cookie_key=None, magic_cookie_value=None, protocol_versions=None,
         shutdown_grace=2.0, cwd=None, call_timeout=Some(60.0), max_message_size=67108864,
-        allow_non_loopback=false
+        allow_non_loopback=false, supervision=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load<'py>(
@@ -193,6 +235,7 @@ impl PyPluginManager {
         call_timeout: Option<f64>,
         max_message_size: usize,
         allow_non_loopback: bool,
+        supervision: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let kind: PluginKind = r#type.parse().map_err(config_error)?;
         let mut spec = PluginSpec::new(name.unwrap_or_else(|| default_name(&path)), path, kind);
@@ -223,6 +266,9 @@ impl PyPluginManager {
         if let Some(versions) = protocol_versions {
             spec.launch.protocol_versions = versions;
         }
+        if let Some(supervision) = supervision {
+            spec.supervision = config::supervision_option(&to_json_value(supervision.as_any())?).py_err(py)?;
+        }
         let manager = self.inner.clone();
         bridge::spawn(py, async move { manager.load(spec).await }, |py, plugin| {
             Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
@@ -234,7 +280,7 @@ impl PyPluginManager {
     /// (streamable HTTP). Ready once it answered MCP's initialize.
     #[pyo3(signature = (
         name, command=None, args=None, *, url=None, env=None, clean_env=false, cwd=None,
-        start_timeout=60.0, shutdown_grace=2.0, call_timeout=Some(60.0)
+        start_timeout=60.0, shutdown_grace=2.0, call_timeout=Some(60.0), supervision=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load_mcp<'py>(
@@ -250,6 +296,7 @@ impl PyPluginManager {
         start_timeout: f64,
         shutdown_grace: f64,
         call_timeout: Option<f64>,
+        supervision: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut spec = match (command, url) {
             (Some(command), None) => PluginSpec::mcp_stdio(&name, command, args.unwrap_or_default()),
@@ -273,6 +320,9 @@ impl PyPluginManager {
         spec.launch.env = env.unwrap_or_default().into_iter().collect();
         spec.launch.clean_env = clean_env;
         spec.launch.working_dir = cwd;
+        if let Some(supervision) = supervision {
+            spec.supervision = config::supervision_option(&to_json_value(supervision.as_any())?).py_err(py)?;
+        }
         let manager = self.inner.clone();
         bridge::spawn(py, async move { manager.load(spec).await }, |py, plugin| {
             Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
@@ -289,6 +339,49 @@ impl PyPluginManager {
         })
     }
 
+    /// Starts a new process of `name` beside the running one; once it is ready, new calls go to
+    /// it, calls in flight finish on the old one (bounded), then the old one stops. A new
+    /// version that fails to start leaves the old one serving, and the error says why.
+    fn reload<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
+        let manager = self.inner.clone();
+        bridge::spawn(py, async move { manager.reload(&name).await }, |py, plugin| {
+            Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
+        })
+    }
+
+    /// The next lifecycle event (`LifecycleEvent`), or None once the manager is shut down.
+    /// `pm.on` reads them; events from before the first call are not kept.
+    fn _next_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let receiver = {
+            let mut events = self.events.lock().unwrap();
+            events.get_or_insert_with(|| Arc::new(tokio::sync::Mutex::new(self.inner.subscribe_events()))).clone()
+        };
+        let manager = self.inner.clone();
+        bridge::spawn(
+            py,
+            async move {
+                let mut receiver = receiver.lock().await;
+                let mut shut_down = manager.shut_down();
+                loop {
+                    tokio::select! {
+                        biased;
+                        event = receiver.recv() => match event {
+                            Ok(event) => return Ok(Some(event)),
+                            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                            Err(broadcast::error::RecvError::Closed) => return Ok(None),
+                        },
+                        // Every event was sent before this, and `biased` reads them first.
+                        _ = shut_down.wait_for(|done| *done) => return Ok(receiver.try_recv().ok()),
+                    }
+                }
+            },
+            |py, event: Option<Event>| match event {
+                Some(event) => Ok(Py::new(py, LifecycleEvent::from(event))?.into_any()),
+                None => Ok(py.None()),
+            },
+        )
+    }
+
     /// Starts every configured plugin (or those named in `only`) concurrently. Returns one
     /// `LoadResult` per plugin; with `strict=True`, raises one `PluginStartError` listing every
     /// failure instead.
@@ -301,7 +394,7 @@ impl PyPluginManager {
             for report in reports {
                 let (plugin, error) = match &report.result {
                     Ok(Provider::Plugin(plugin)) => (Some(Py::new(py, PluginInfo::from(plugin.status()))?), None),
-                    Ok(Provider::InProcess(_)) => (None, None),
+                    Ok(Provider::InProcess(_) | Provider::NotStarted(_)) => (None, None),
                     Err(e) => (None, Some(to_exception(py, e)?.unbind())),
                 };
                 let result = LoadResult {

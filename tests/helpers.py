@@ -39,6 +39,10 @@ T = TypeVar("T")
 # A failure message, or a function that builds it once the wait has failed (to describe the state then).
 Text = Union[str, Callable[[], str]]
 
+# `pm.load(..., supervision=NO_RESTART)`: a crashed plugin stays crashed (docs/supervision.md), for
+# tests of the crash itself and of what a program does about it.
+NO_RESTART = {"restart": {"enabled": False}}
+
 
 # Waiting. The conditions tests wait for (a process gone from /proc, a file another process
 # writes, a log record delivered from the core's own thread) have no event to await: poll them.

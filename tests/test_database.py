@@ -26,14 +26,14 @@ from hector_plugins import (
     PluginTypeError,
     SearchResult,
 )
-from helpers import wait_for_state
+from helpers import NO_RESTART, wait_for_state
 
 
 @pytest.fixture
 async def db(vectordb_plugin: Path) -> AsyncIterator[tuple[PluginManager, DatabaseClient]]:
     """The example loaded as "db", with slow calls taking 30 s (longer than any test waits)."""
     async with PluginManager() as pm:
-        await pm.load(vectordb_plugin, name="db", type="database", config={"slow_seconds": 30})
+        await pm.load(vectordb_plugin, name="db", type="database", config={"slow_seconds": 30}, supervision=NO_RESTART)
         yield pm, pm.database("db")
 
 

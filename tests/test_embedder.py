@@ -21,7 +21,7 @@ from hector_plugins import (
     PluginNotFoundError,
     PluginTypeError,
 )
-from helpers import wait_for_state
+from helpers import NO_RESTART, wait_for_state
 
 TEXTS = [f"document {i}: a few words about topic {i % 97}" for i in range(10_000)]
 
@@ -149,7 +149,7 @@ async def test_a_grpc_status_is_the_same_error(pm: PluginManager, rust_embedder:
 
 @pytest.mark.parametrize("no_batch", ["", "1"], ids=["EmbedBatch", "fallback"])
 async def test_a_crash_mid_call_is_a_crash(pm: PluginManager, py_embedder: Path, no_batch: str) -> None:
-    await pm.load(py_embedder, name="fragile", type="embedder", config={"no_batch": no_batch})
+    await pm.load(py_embedder, name="fragile", type="embedder", config={"no_batch": no_batch}, supervision=NO_RESTART)
     with pytest.raises(PluginCrashedError) as crashed:
         await pm.embedder("fragile").embed_batch(["a", "crash", "c"])
     assert crashed.value.plugin == "fragile" and "exit status 9" in str(crashed.value)

@@ -31,7 +31,7 @@ from hector_plugins import (
     ToolClient,
     ToolResult,
 )
-from helpers import cli, wait_for_log, wait_gone, wait_gone_sync, wait_until, wait_until_sync
+from helpers import NO_RESTART, cli, wait_for_log, wait_gone, wait_gone_sync, wait_until, wait_until_sync
 
 
 def pids_marked(marker: str) -> list[int]:
@@ -57,7 +57,8 @@ def marker() -> tuple[str, dict[str, str]]:
 @pytest.fixture
 async def rs(rmcp_server: Path) -> AsyncIterator[tuple[PluginManager, ToolClient]]:
     async with PluginManager() as pm:
-        await pm.load_mcp("rs", rmcp_server)
+        # Not restarted: a test crashes it to see the crash reported.
+        await pm.load_mcp("rs", rmcp_server, supervision=NO_RESTART)
         yield pm, pm.tools("rs")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hector_plugins import Message, PluginCrashedError, PluginManager
 from helpers import (
+    NO_RESTART,
     proc_stat,
     skip_unless_ci,
     socket_path,
@@ -123,7 +124,9 @@ async def test_a_crashed_plugins_children_and_daemons_are_killed_and_its_exit_is
     descendants = tmp_path / "descendants"
     pidfile = tmp_path / "pid"
     async with PluginManager() as pm:
-        info = await pm.load(py_plugin(descendants=descendants, pidfile=pidfile), name="fragile")
+        info = await pm.load(
+            py_plugin(descendants=descendants, pidfile=pidfile), name="fragile", supervision=NO_RESTART
+        )
         assert info.pid == int(pidfile.read_text())
         in_group, daemon = await read_descendants(descendants)
         with pytest.raises(PluginCrashedError, match="exit status 7"):
@@ -137,7 +140,7 @@ async def test_a_crashed_plugins_children_and_daemons_are_killed_and_its_exit_is
 async def test_the_reported_pid_is_the_plugins_and_so_is_the_signal_that_killed_it(py_plugin, tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
     async with PluginManager() as pm:
-        info = await pm.load(py_plugin(pidfile=pidfile), name="victim")
+        info = await pm.load(py_plugin(pidfile=pidfile), name="victim", supervision=NO_RESTART)
         assert info.pid == int(pidfile.read_text())
         os.kill(info.pid, signal.SIGKILL)
         with pytest.raises(PluginCrashedError, match="killed by signal 9"):
@@ -182,7 +185,7 @@ IGNORING_HOST = textwrap.dedent(
 
     async def main():
         pm = PluginManager()
-        info = await pm.load(sys.argv[1], name="fragile")
+        info = await pm.load(sys.argv[1], name="fragile", supervision={"restart": {"enabled": False}})
         print(info.pid, flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         try:
@@ -247,7 +250,7 @@ async def test_a_descendant_the_keeper_cannot_reap_does_not_hold_back_the_plugin
     libc = ctypes.CDLL(None, use_errno=True)
     descendants = tmp_path / "descendants"
     async with PluginManager() as pm:
-        await pm.load(py_plugin(descendants=descendants), name="fragile")
+        await pm.load(py_plugin(descendants=descendants), name="fragile", supervision=NO_RESTART)
         _, daemon = await read_descendants(descendants)
         # Traced by us, not by its keeper: once killed it stays a zombie that its parent (the
         # keeper) cannot reap until we, the tracer, wait for it. A blocking wait would hang.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import ConfigError, Message, PluginManager, PluginNotFoundError
-from helpers import wait_for_file, wait_for_state, wait_gone, wait_gone_sync, wait_until
+from helpers import NO_RESTART, wait_for_file, wait_for_state, wait_gone, wait_gone_sync, wait_until
 
 
 async def test_restart_brings_a_crashed_plugin_back_and_old_clients_follow(
@@ -23,7 +23,7 @@ async def test_restart_brings_a_crashed_plugin_back_and_old_clients_follow(
 ) -> None:
     caplog.set_level(logging.INFO, logger="hector_plugins.plugin")
     async with PluginManager() as pm:
-        first = await pm.load(py_plugin(), name="c", config={"greeting": "hi"})
+        first = await pm.load(py_plugin(), name="c", config={"greeting": "hi"}, supervision=NO_RESTART)
         llm, raw = pm.llm("c"), pm.raw("c")
         os.kill(first.pid, signal.SIGKILL)
         await wait_for_state(pm, "c", "crashed")
@@ -50,7 +50,7 @@ async def test_restart_brings_a_crashed_plugin_back_and_old_clients_follow(
 
 async def test_load_takes_over_a_crashed_or_stopped_name_but_not_a_running_one(py_plugin) -> None:
     async with PluginManager() as pm:
-        first = await pm.load(py_plugin(), name="c")
+        first = await pm.load(py_plugin(), name="c", supervision=NO_RESTART)
         with pytest.raises(ConfigError, match=r'"c" is already loaded \(ready\); use restart'):
             await pm.load(py_plugin(), name="c")
         os.kill(first.pid, signal.SIGKILL)
@@ -62,7 +62,7 @@ async def test_load_takes_over_a_crashed_or_stopped_name_but_not_a_running_one(p
 
 
 async def test_load_all_starts_a_crashed_configured_plugin_again(rust_plugin: Path) -> None:
-    config = {"plugins": {"llm_providers": {"a": {"path": str(rust_plugin)}}}}
+    config = {"plugins": {"llm_providers": {"a": {"path": str(rust_plugin), **NO_RESTART}}}}
     async with PluginManager(config) as pm:
         [report] = await pm.load_all()
         os.kill(report.plugin.pid, signal.SIGKILL)

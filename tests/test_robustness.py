@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import CallTimeoutError, Message, PluginClosedError, PluginCrashedError, PluginManager
-from helpers import socket_path, wait_for_file, wait_for_log, wait_gone, wait_gone_sync, wait_until
+from helpers import NO_RESTART, socket_path, wait_for_file, wait_for_log, wait_gone, wait_gone_sync, wait_until
 
 
 async def test_flooding_stdout_and_stderr_after_the_handshake(
@@ -79,7 +79,7 @@ async def test_closing_a_stream_early(rust_plugin: Path) -> None:
 
 async def test_a_crash_during_a_call_raises_instead_of_hanging(py_plugin) -> None:
     async with PluginManager() as pm:
-        info = await pm.load(py_plugin(stderr="about to be fragile"), name="fragile")
+        info = await pm.load(py_plugin(stderr="about to be fragile"), name="fragile", supervision=NO_RESTART)
         llm = pm.llm("fragile")
         with pytest.raises(PluginCrashedError) as caught:
             await llm.generate([Message.user("crash")])

@@ -22,7 +22,7 @@ from hector_plugins import (
     PluginManager,
     PluginStartError,
 )
-from helpers import KV, KV_COOKIE, PY_PLUGIN, freeze, socket_path, wait_for_state, wait_gone
+from helpers import KV, KV_COOKIE, NO_RESTART, PY_PLUGIN, freeze, socket_path, wait_for_state, wait_gone
 
 
 class Victim:
@@ -139,7 +139,9 @@ async def test_the_host_removes_only_its_own_socket_directory(py_plugin, tmp_pat
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     async with PluginManager() as pm:
-        info = await pm.load(py_plugin(), name="out", env={"PLUGIN_UNIX_SOCKET_DIR": str(outside)})
+        info = await pm.load(
+            py_plugin(), name="out", env={"PLUGIN_UNIX_SOCKET_DIR": str(outside)}, supervision=NO_RESTART
+        )
         sock = socket_path(info.address)
         assert sock is not None and sock.parent == outside
         os.kill(info.pid, signal.SIGKILL)

@@ -48,7 +48,7 @@ from hector_plugins import (
     SupportsUpsertMany,
     ToolDefinition,
 )
-from helpers import KV_COOKIE, wait_until
+from helpers import KV_COOKIE, wait_until, write_executable
 
 TYPING_CASES = Path(__file__).resolve().parent / "typing_cases.py"
 
@@ -121,7 +121,9 @@ def test_configured_types_and_entry_kinds_are_in_their_literals() -> None:
     assert sorted({e.entry for e in entries}) == sorted(values(EntryKind))
 
 
-async def test_types_states_and_codes_read_back_from_real_plugins(go_plugin: Path, kv_plugin: Path) -> None:
+async def test_types_states_and_codes_read_back_from_real_plugins(
+    go_plugin: Path, kv_plugin: Path, tmp_path: Path
+) -> None:
     seen: set[str] = set()
 
     def note_states(pm: PluginManager) -> None:
@@ -135,11 +137,30 @@ async def test_types_states_and_codes_read_back_from_real_plugins(go_plugin: Pat
         # Generous: a loaded machine may take long to notice; polling stops as soon as it does.
         await wait_until(reached, timeout=30, interval=0.005, message=lambda: f"never {state}: {pm.plugins}")
 
-    config = {"plugins": {"llm_providers": {"echo": {"path": str(go_plugin)}}}}
+    # A lazy plugin that takes a while to start, so that "starting" can be seen.
+    slow = write_executable(tmp_path / "slow-start", f"#!/bin/sh\nsleep 0.5\nexec '{go_plugin}'\n")
+    config = {
+        "plugins": {
+            "llm_providers": {
+                "echo": {"path": str(go_plugin), "restart": {"enabled": False}},
+                "again": {"path": str(go_plugin), "restart": {"backoff_initial": 1.0, "backoff_max": 1.0}},
+                "once": {"path": str(go_plugin), "restart": {"max_restarts": 0}},
+                "late": {"path": str(slow), "lazy": True},
+            }
+        }
+    }
     pm = PluginManager(config)
     try:
-        [report] = await pm.load_all(strict=True)
+        reports = {r.name: r for r in await pm.load_all(strict=True)}
+        report = reports["echo"]
         assert report.type in values(PluginType) and report.plugin is not None
+        note_states(pm)  # "late" is not_started
+        late = asyncio.ensure_future(pm.llm("late").generate([Message.user("wake")]))
+        await until(pm, "starting")
+        await late
+        for name, state in (("again", "restarting"), ("once", "failed")):
+            os.kill(reports[name].plugin.pid, signal.SIGKILL)
+            await until(pm, state)
         short = await pm.load(go_plugin, name="short", type="llm")
         assert short.type == "llm_provider"  # a short name reads back in full
         cookie = KV_COOKIE["magic_cookie_key"], KV_COOKIE["magic_cookie_value"]
@@ -191,6 +212,14 @@ async def test_every_closed_state_is_reported_by_the_extension(rust_plugin: Path
     async with PluginManager(config) as pm:
         await pm.load_all()
         await refused(lambda: pm.llm("chain").generate([Message.user("hi")]))  # no_ready_member
+        hasty = {"restart": {"backoff_initial": 5.0, "backoff_max": 5.0, "while_restarting": "fail"}}
+        for name, supervision in (("hasty", hasty), ("once", {"restart": {"max_restarts": 0}})):
+            info = await pm.load(rust_plugin, name=name, supervision=supervision)
+            os.kill(info.pid, signal.SIGKILL)
+            await wait_until(lambda name=name: [p.state for p in pm.plugins if p.name == name] != ["ready"])
+        await refused(lambda: pm.llm("hasty").generate([Message.user("hi")]))  # restarting
+        await wait_until(lambda: [p.state for p in pm.plugins if p.name == "once"] == ["failed"])
+        await refused(lambda: pm.llm("once").generate([Message.user("hi")]))  # failed
         await pm.load(rust_plugin, name="r", config={"stream_delay_ms": 500})
         stream = pm.llm("r").generate_stream([Message.user("a b c")])
         with pytest.raises(asyncio.TimeoutError):

@@ -30,6 +30,7 @@ from hector_plugins.errors import PluginError
 from hector_plugins.literals import (
     ChunkType,
     EntryKind,
+    LifecycleEventName,
     PluginState,
     PluginType,
     PluginTypeName,
@@ -51,6 +52,7 @@ __all__ = [
     "ConfiguredPlugin",
     "DatabaseClient",
     "EmbedderClient",
+    "LifecycleEvent",
     "EmbedderInfo",
     "GenerateResponse",
     "HealthStatus",
@@ -365,7 +367,10 @@ class PluginInfo:
         """The plugin's process id (0 for an MCP server over HTTP, which the host did not start)."""
     @property
     def state(self) -> PluginState:
-        """``"ready"``, ``"crashed"`` (it died on its own), ``"stopping"`` or ``"stopped"``."""
+        """``"ready"``, ``"crashed"`` (it died on its own and is not restarted), ``"stopping"``,
+        ``"stopped"``; while it has no serving process: ``"restarting"``, ``"failed"`` (restarted
+        too often: the circuit is open until ``pm.restart()``), ``"not_started"`` or
+        ``"starting"`` (a lazy plugin before and during its first start)."""
     @property
     def protocol(self) -> Literal["grpc", "mcp"]:
         """``"grpc"`` (a go-plugin plugin) or ``"mcp"`` (an MCP server, docs/protocol.md §10)."""
@@ -377,7 +382,7 @@ class PluginInfo:
         """``"unix:/path"`` or ``"tcp:host:port"``; ``"stdio"`` or the URL for an MCP server."""
     @property
     def restarts(self) -> int:
-        """How many times ``pm.restart()`` started it again."""
+        """How many times it was started again (by its supervisor or ``pm.restart()``)."""
     @property
     def exit_code(self) -> int | None:
         """The exit status once it exited normally, else None."""
@@ -393,6 +398,54 @@ class PluginInfo:
     @property
     def capabilities(self) -> dict[str, Any]:
         """The manifest's capabilities (e.g. ``{"streaming": True}``; empty without a manifest)."""
+    @property
+    def calls(self) -> int:
+        """Calls made to this name, over all its processes."""
+    @property
+    def failures(self) -> int:
+        """How many of those failed."""
+    @property
+    def last_error(self) -> str | None:
+        """The latest failed call's error."""
+    @property
+    def last_error_at(self) -> float | None:
+        """When it failed (seconds since the epoch, as ``time.time()``)."""
+    @property
+    def healthy(self) -> bool | None:
+        """The latest periodic health check passed (None before the first one)."""
+    @property
+    def last_health(self) -> str | None:
+        """What the latest health check said (why it failed, or the plugin's message)."""
+    @property
+    def last_health_at(self) -> float | None:
+        """When the latest health check ran (seconds since the epoch)."""
+    @property
+    def reason(self) -> str | None:
+        """Why it is ``restarting`` or ``failed`` (or why a lazy start failed)."""
+    @property
+    def since(self) -> float | None:
+        """Since when (seconds since the epoch)."""
+
+@final
+class LifecycleEvent:
+    """What happened to a plugin, for ``pm.on(event, callback)`` (docs/supervision.md)."""
+
+    @property
+    def plugin(self) -> str:
+        """The plugin's name."""
+    @property
+    def event(self) -> LifecycleEventName:
+        """``loaded``, ``unhealthy``, ``crashed``, ``restarting``, ``restarted``, ``failed``,
+        ``reloaded``, ``reload_failed`` or ``stopped``."""
+    @property
+    def message(self) -> str:
+        """What happened, in words: the exit status, the failed check, the attempt, the error."""
+    @property
+    def at(self) -> float:
+        """When (seconds since the epoch)."""
+    @property
+    def pid(self) -> int:
+        """The process it concerns (0 when there is none)."""
 
 @final
 class LoadResult:
@@ -922,8 +975,11 @@ class PluginManager:
         call_timeout: float | None = ...,  # 60.0; None or 0: no default deadline
         max_message_size: int = 67108864,
         allow_non_loopback: bool = False,
+        supervision: Mapping[str, Any] | None = None,
     ) -> Awaitable[PluginInfo]:
         """Launches one plugin and waits until it is ready (``name`` defaults to the file name).
+        ``supervision`` takes the keys ``health``, ``restart``, ``idempotent`` and ``hot_reload``
+        of a hector.yaml entry (docs/supervision.md), over the built-in defaults.
         Bad options raise ``ConfigError`` at once; a plugin that cannot start raises
         ``PluginStartError`` (``HandshakeError``, ``StartTimeoutError``); a name already running
         is a ``ConfigError``, a crashed or stopped one is taken over."""
@@ -940,6 +996,7 @@ class PluginManager:
         start_timeout: float = 60.0,
         shutdown_grace: float = 2.0,
         call_timeout: float | None = ...,  # 60.0; None or 0: no default deadline
+        supervision: Mapping[str, Any] | None = None,
     ) -> Awaitable[PluginInfo]:
         """Starts an MCP server as the tool provider ``name`` (docs/protocol.md §10): ``command``
         with ``args`` over stdio (a bare command is looked up on PATH), or the running server at
@@ -950,8 +1007,16 @@ class PluginManager:
         failure raises one ``PluginStartError`` listing them all (``.results``: the report)."""
     def restart(self, name: str) -> Awaitable[PluginInfo]:
         """Stops the plugin ``name`` (gracefully, if it runs) and starts it again with the same
-        spec and config; clients obtained earlier call the new process. ``PluginNotFoundError``
-        for an unknown name, the start errors of ``load`` otherwise."""
+        spec and config; clients obtained earlier call the new process. It also closes an open
+        circuit (state ``failed``) and starts a lazy plugin. ``PluginNotFoundError`` for an
+        unknown name, the start errors of ``load`` otherwise."""
+    def reload(self, name: str) -> Awaitable[PluginInfo]:
+        """Starts a new process of ``name`` beside the running one; once it is ready, new calls
+        go to it, calls in flight finish on the old one (within its call timeout), then the old
+        one stops. A new version that fails to start leaves the old one serving and raises why
+        (also a ``reload_failed`` event). Clients obtained earlier follow."""
+    def _next_event(self) -> Awaitable[LifecycleEvent | None]:
+        """The next lifecycle event, or None once the manager is shut down (``pm.on`` reads it)."""
     def validate(self) -> list[ConfiguredPlugin]:
         """Every configured and discovered plugin, checked as far as possible without launching
         it (executable, working directory, manifest, required config), then the ``builtin``

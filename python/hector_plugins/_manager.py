@@ -3,15 +3,23 @@ agents of hector.yaml and the hooks every agent runs."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
+import logging
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Optional, get_args
 
 from . import _core
 from .agents import Agent, HookRegistry
 from .agents._config import build_agent
 from .errors import ConfigError, PluginNotFoundError
+from .literals import LifecycleEventName
+
+LIFECYCLE_EVENTS: tuple[str, ...] = get_args(LifecycleEventName)
+EventCallback = Callable[["_core.LifecycleEvent"], Optional[Awaitable[None]]]
+_events_logger = logging.getLogger("hector_plugins.events")
 
 
 class PluginManager(_core.PluginManager):
@@ -32,6 +40,48 @@ class PluginManager(_core.PluginManager):
         self.hooks = HookRegistry()
         self.hooks.load_entry_points()
         self.hooks.load_dotted(settings["hooks"], origin=self._origin, key="hooks")
+        self._listeners: dict[str, list[EventCallback]] = {}
+        self._event_task: asyncio.Task[None] | None = None
+
+    def on(self, event: str, callback: EventCallback) -> None:
+        """Calls ``callback(event)`` (async or plain) for every lifecycle event named ``event``
+        from now on: ``loaded``, ``unhealthy``, ``crashed``, ``restarting``, ``restarted``,
+        ``failed``, ``reloaded``, ``reload_failed``, ``stopped``, or ``"*"`` for all. Callbacks run
+        one after the other on this event loop, in registration order; one that raises is logged
+        (logger ``hector_plugins.events``) and the others still run. Call it from async code:
+        events are read by a task of the running loop."""
+        if event != "*" and event not in LIFECYCLE_EVENTS:
+            raise ValueError(f"unknown lifecycle event {event!r}; expected one of {', '.join(LIFECYCLE_EVENTS)} or '*'")
+        if not callable(callback):
+            raise TypeError(f"pm.on({event!r}, ...): the callback must be callable, not {type(callback).__name__}")
+        self._listeners.setdefault(event, []).append(callback)
+        if self._event_task is None:
+            loop = asyncio.get_running_loop()
+            # Subscribed now, so that nothing between this call and the task's start is missed.
+            first = self._next_event()
+            self._event_task = loop.create_task(self._deliver_events(first), name="hector_plugins events")
+
+    async def _deliver_events(self, first: Awaitable[_core.LifecycleEvent | None]) -> None:
+        event = await first
+        while event is not None:
+            for callback in [*self._listeners.get(event.event, ()), *self._listeners.get("*", ())]:
+                try:
+                    outcome = callback(event)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                except Exception:
+                    _events_logger.exception("pm.on(%r) callback %r failed on %r", event.event, callback, event)
+            event = await self._next_event()
+
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Stops every plugin (see the core's ``shutdown``), then delivers the ``stopped``
+        events to ``pm.on`` callbacks before returning."""
+        await super().shutdown(grace)
+        if self._event_task is not None:
+            await self._event_task
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.shutdown()
 
     @property
     def agent_names(self) -> list[str]:

@@ -49,10 +49,13 @@ InProcessType = Literal[
 """The ``type=`` names ``PluginManager.register`` accepts (with their short forms): every Hector
 plugin type can live in process."""
 
-PluginState = Literal["ready", "crashed", "stopping", "stopped"]
+PluginState = Literal["ready", "crashed", "stopping", "stopped", "not_started", "starting", "restarting", "failed"]
+LifecycleEventName = Literal[
+    "loaded", "unhealthy", "crashed", "restarting", "restarted", "failed", "reloaded", "reload_failed", "stopped"
+]
 """``PluginInfo.state``: serving calls, died on its own, being shut down, shut down."""
 
-ClosedState = Literal["stopping", "stopped", "shut_down", "no_ready_member", "cancelled"]
+ClosedState = Literal["stopping", "stopped", "shut_down", "no_ready_member", "cancelled", "failed", "restarting"]
 """``PluginClosedError.state``: why a name cannot be called. The plugin is being (or was) shut
 down; its manager was shut down; a fallback chain has no ready member right now (it serves again
 once one loads, restarts or registers); the stream was cancelled by its reader."""
@@ -102,6 +105,7 @@ __all__ = [
     "InProcessType",
     "NotFoundKind",
     "PluginState",
+    "LifecycleEventName",
     "PluginType",
     "PluginTypeName",
     "PluginTypeShortName",

@@ -103,6 +103,21 @@ impl Lifecycle for PyPlugin {
         }
     }
 
+    async fn get_state(&self) -> Result<Option<Vec<u8>>, PluginError> {
+        self.unary("GetState", lifecycle("get_state", no_args), |value| {
+            if value.is_none() {
+                return Ok(None);
+            }
+            Ok(Some(value.extract::<Vec<u8>>()?))
+        })
+        .await
+    }
+
+    async fn restore_state(&self, state: Vec<u8>) -> Result<(), PluginError> {
+        let start = lifecycle("restore_state", move |py| Ok(vec![pyo3::types::PyBytes::new(py, &state).into_any()]));
+        self.unary("RestoreState", start, nothing).await
+    }
+
     fn manifest(&self) -> pb::ManifestResponse {
         self.manifest.clone()
     }

@@ -154,6 +154,33 @@ pub struct PluginInfo {
     #[pyo3(get)]
     pub version: Option<String>,
     capabilities_json: String,
+    /// Calls made to this name, over all its processes, and how many failed.
+    #[pyo3(get)]
+    pub calls: u64,
+    #[pyo3(get)]
+    pub failures: u64,
+    /// The latest failed call's error and its time (seconds since the epoch).
+    #[pyo3(get)]
+    pub last_error: Option<String>,
+    #[pyo3(get)]
+    pub last_error_at: Option<f64>,
+    /// The latest periodic health check: passed or not, what it said, and when.
+    #[pyo3(get)]
+    pub healthy: Option<bool>,
+    #[pyo3(get)]
+    pub last_health: Option<String>,
+    #[pyo3(get)]
+    pub last_health_at: Option<f64>,
+    /// Why it is restarting or failed (or why its lazy start failed), and since when.
+    #[pyo3(get)]
+    pub reason: Option<String>,
+    #[pyo3(get)]
+    pub since: Option<f64>,
+}
+
+/// Seconds since the epoch, as `time.time()` gives them.
+fn epoch_seconds(at: std::time::SystemTime) -> f64 {
+    at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 #[pymethods]
@@ -186,6 +213,15 @@ impl From<hector_plugins_host::plugin::PluginStatus> for PluginInfo {
             killed: s.killed,
             version: s.version,
             capabilities_json: serde_json::Value::Object(s.capabilities.into_iter().collect()).to_string(),
+            calls: s.calls,
+            failures: s.failures,
+            last_error_at: s.last_error.as_ref().map(|(at, _)| epoch_seconds(*at)),
+            last_error: s.last_error.map(|(_, error)| error),
+            healthy: s.last_health.as_ref().map(|h| h.healthy),
+            last_health_at: s.last_health.as_ref().map(|h| epoch_seconds(h.at)),
+            last_health: s.last_health.map(|h| h.message),
+            since: s.reason.as_ref().map(|(at, _)| epoch_seconds(*at)),
+            reason: s.reason.map(|(_, reason)| reason),
         }
     }
 }

@@ -1,7 +1,9 @@
 """A Hector LLM plugin written in Python with grpcio, used by the tests.
 
 It serves the real hector.plugin.LLMProvider service over a real socket. A user message
-"big N" gets an answer of N characters. Environment variables
+"big N" gets an answer of N characters; "flood N S" is echoed as usual and also makes a thread
+write N bytes of 1 KiB lines to stderr, spread over S seconds (the chaos harness's log flood,
+benchmarks/chaos.py). Environment variables
 make it misbehave on purpose (all optional):
 
   HECTOR_TEST_PROTO_DIR     where the generated *_pb2 modules are (set by conftest)
@@ -26,6 +28,9 @@ make it misbehave on purpose (all optional):
   HECTOR_TEST_FDFILE        write "fd -> target" for every open descriptor there, first thing
   HECTOR_TEST_DESCENDANTS   start a child in our process group and a `setsid` daemon outside
                             it (double fork: its parent exits), write "<child> <daemon>" there
+  HECTOR_TEST_DIE_AFTER     exit with status 3 this many seconds after the handshake line
+  HECTOR_TEST_UNHEALTHY_FILE the Health RPC answers unhealthy while this file exists
+  HECTOR_TEST_STARTS        a file that gets a line "<pid>" at each start (counts restarts)
 """
 
 import os
@@ -99,6 +104,9 @@ class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
         return common_pb2.ShutdownResponse(success=True)
 
     async def Health(self, request, context):
+        sick = os.environ.get("HECTOR_TEST_UNHEALTHY_FILE")
+        if sick and await asyncio.to_thread(os.path.exists, sick):
+            return common_pb2.HealthResponse(healthy=False, message="told to be unhealthy")
         return common_pb2.HealthResponse(healthy=True, message="python ok")
 
     async def GetManifest(self, request, context):
@@ -114,6 +122,9 @@ class EchoLLM(llm_pb2_grpc.LLMProviderServicer):
             os._exit(7)
         if last.startswith("big "):
             return "x" * int(last.split()[1])
+        if last.startswith("flood "):
+            _, size, seconds = last.split()
+            threading.Thread(target=flood_stderr, args=(int(size), float(seconds)), daemon=True).start()
         return "Echo: " + last
 
     async def Generate(self, request, context):
@@ -174,6 +185,22 @@ def flood(n: int) -> None:
             stream.write(line)
             written += len(line)
         stream.flush()
+
+
+def flood_stderr(n: int, seconds: float) -> None:
+    """n bytes of 1 KiB lines to stderr, in even steps every 10 ms for `seconds`."""
+    line = ("y" * 1023 + "\n").encode()
+    steps = max(1, int(seconds / 0.01))
+    per_step = max(1, n // len(line) // steps)
+    start = time.monotonic()
+    written = 0
+    for step in range(steps):
+        if written >= n:
+            break
+        sys.stderr.buffer.write(line * per_step)
+        sys.stderr.buffer.flush()
+        written += per_step * len(line)
+        time.sleep(max(0.0, start + (step + 1) * 0.01 - time.monotonic()))
 
 
 class Embedder(embedder_pb2_grpc.EmbedderProviderServicer):
@@ -287,6 +314,10 @@ async def main() -> None:
     sys.stdout.flush()
     if env.get("HECTOR_TEST_FLOOD"):
         threading.Thread(target=flood, args=(int(env["HECTOR_TEST_FLOOD"]),), daemon=True).start()
+    if env.get("HECTOR_TEST_STARTS"):
+        append_line(env["HECTOR_TEST_STARTS"], str(os.getpid()))
+    if env.get("HECTOR_TEST_DIE_AFTER"):
+        asyncio.get_running_loop().call_later(float(env["HECTOR_TEST_DIE_AFTER"]), os._exit, 3)
     if env.get("HECTOR_TEST_HANG") or env.get("HECTOR_TEST_HTTP1"):
         await asyncio.sleep(3600)
     await stop_event.wait()

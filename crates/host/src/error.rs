@@ -68,6 +68,11 @@ pub enum Closed {
     NoReadyMember(Vec<String>),
     /// The reader cancelled this stream.
     Cancelled,
+    /// The plugin restarted too often (docs/supervision.md): calls fail at once until
+    /// `pm.restart(name)`.
+    CircuitOpen { since: std::time::SystemTime, reason: String },
+    /// The plugin is restarting and is configured to fail calls fast meanwhile.
+    Restarting { attempt: u32, since: std::time::SystemTime, reason: String },
 }
 
 /// What was under way when the manager's shutdown refused it.
@@ -89,6 +94,8 @@ impl Closed {
             Closed::ShutDown(_) => "shut_down",
             Closed::NoReadyMember(_) => "no_ready_member",
             Closed::Cancelled => "cancelled",
+            Closed::CircuitOpen { .. } => "failed",
+            Closed::Restarting { .. } => "restarting",
         }
     }
 }
@@ -114,7 +121,32 @@ fn closed_message(plugin: &str, state: &Closed) -> String {
             why.join(", ")
         ),
         Closed::Cancelled => format!("plugin {plugin:?}: this stream was cancelled; it can no longer be read"),
+        Closed::CircuitOpen { since, reason } => {
+            format!("plugin {plugin:?} is failed since {} (its circuit is open): {reason}", format_time(*since))
+        }
+        Closed::Restarting { attempt, since, reason } => format!(
+            "plugin {plugin:?} is restarting since {} (attempt {attempt}, after: {reason}); it is configured to \
+             fail calls at once meanwhile (restart.while_restarting: fail)",
+            format_time(*since)
+        ),
     }
+}
+
+/// A moment as UTC `YYYY-MM-DDTHH:MM:SSZ` (no time-zone database needed).
+pub fn format_time(at: std::time::SystemTime) -> String {
+    let secs = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's well-known algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 impl Error {

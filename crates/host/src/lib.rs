@@ -27,6 +27,7 @@ pub mod rpc;
 pub mod runtime;
 pub mod stdio;
 pub mod supervised;
+pub mod supervisor;
 pub mod target;
 pub mod transport;
 pub mod yaml;

@@ -7,7 +7,8 @@
 
 use crate::proto::goplugin::grpc_controller_client::GrpcControllerClient;
 use crate::proto::hector::{
-    HealthRequest, HealthResponse, InitializeRequest, InitializeResponse, ShutdownRequest, ShutdownResponse,
+    GetStateRequest, GetStateResponse, HealthRequest, HealthResponse, InitializeRequest, InitializeResponse,
+    RestoreStateRequest, RestoreStateResponse, ShutdownRequest, ShutdownResponse,
 };
 use crate::transport::{origin, PluginChannel};
 use std::collections::{BTreeMap, HashMap};
@@ -58,6 +59,23 @@ pub async fn ask_to_exit(channel: &PluginChannel, service: Option<&str>) {
 /// `Health` of `service`: every `hector.plugin` service has it (docs/protocol.md §7.2).
 pub async fn health(channel: &PluginChannel, service: &str) -> Result<HealthResponse, tonic::Status> {
     call(channel, service, "Health", HealthRequest {}).await
+}
+
+/// `GetState` (docs/protocol.md §7.2): the plugin's state, `None` when it has none to keep.
+pub async fn get_state(channel: &PluginChannel, service: &str) -> Result<Option<Vec<u8>>, tonic::Status> {
+    let answer: GetStateResponse = call(channel, service, "GetState", GetStateRequest {}).await?;
+    Ok(answer.has_state.then_some(answer.state))
+}
+
+/// `RestoreState`: hands `state` to a new process; a refusal is `InitializeError::Refused`.
+pub async fn restore_state(channel: &PluginChannel, service: &str, state: Vec<u8>) -> Result<(), InitializeError> {
+    let answer: RestoreStateResponse =
+        call(channel, service, "RestoreState", RestoreStateRequest { state }).await.map_err(InitializeError::Call)?;
+    if !answer.success {
+        let reason = if answer.error.is_empty() { "no reason given".into() } else { answer.error };
+        return Err(InitializeError::Refused(reason));
+    }
+    Ok(())
 }
 
 /// Hector sent only string values; we send every scalar as text and nested values as JSON.

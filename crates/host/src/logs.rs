@@ -20,6 +20,8 @@ pub enum Source {
     Stdout,
     /// go-plugin's `GRPCStdio` stream (stdout or stderr of a Go plugin that redirected them).
     GrpcStdio,
+    /// The host itself, about the plugin (lifecycle events, crash reports).
+    Host,
 }
 
 impl Source {
@@ -28,6 +30,7 @@ impl Source {
             Source::Stderr => "stderr",
             Source::Stdout => "stdout",
             Source::GrpcStdio => "grpc_stdio",
+            Source::Host => "host",
         }
     }
 }

@@ -21,6 +21,9 @@ pub struct InProcess<P> {
 pub enum Provider<P> {
     Plugin(Arc<Plugin>),
     InProcess(Arc<InProcess<P>>),
+    /// A configured plugin with no process yet (`lazy: true`): the first call starts it
+    /// (`Manager::serving`).
+    NotStarted(String),
 }
 
 impl<P> Provider<P> {
@@ -28,6 +31,7 @@ impl<P> Provider<P> {
         match self {
             Provider::Plugin(plugin) => &plugin.name,
             Provider::InProcess(provider) => &provider.name,
+            Provider::NotStarted(name) => name,
         }
     }
 
@@ -42,6 +46,7 @@ impl<P> Clone for Provider<P> {
         match self {
             Provider::Plugin(plugin) => Provider::Plugin(plugin.clone()),
             Provider::InProcess(provider) => Provider::InProcess(provider.clone()),
+            Provider::NotStarted(name) => Provider::NotStarted(name.clone()),
         }
     }
 }

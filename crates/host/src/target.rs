@@ -52,10 +52,16 @@ impl<P: Send + Sync + 'static> Target<P> {
         }
     }
 
+    /// The manager, whose `serving` waits for a plugin that is starting or restarting.
+    pub fn manager(&self) -> &Arc<Manager<P>> {
+        &self.manager
+    }
+
     /// The plugin process that answers a call made now; an in-process provider is refused.
     pub fn plugin(&self) -> Result<Arc<Plugin>> {
         match self.provider()? {
             Provider::Plugin(plugin) => Ok(plugin),
+            Provider::NotStarted(name) => self.manager.get(&name, self.kind),
             Provider::InProcess(provider) => Err(Error::config(format!(
                 "{:?} is served by the in-process provider {:?}, not by a plugin process",
                 self.name, provider.name

@@ -262,7 +262,7 @@ async fn a_silent_executable_is_killed_at_its_start_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_loads_restarts_and_shuts_down() {
     let sink = Recorder::new();
-    let manager: Manager = Manager::new(Default::default(), sink.clone());
+    let manager: Arc<Manager> = Arc::new(Manager::new(Default::default(), sink.clone()));
 
     let first = manager.load(spec("llm")).await.unwrap();
     let first_process = Process::of(first.pid);

@@ -36,6 +36,24 @@ async def health(plugin: Any) -> HealthStatus:
     return _health(await _settle(method()))
 
 
+async def get_state(plugin: Any) -> bytes | None:
+    """``plugin.get_state()``: the bytes to hand to the next process, or None (also without one)."""
+    method = getattr(plugin, "get_state", None)
+    if not callable(method):
+        return None
+    state = await _settle(method())
+    if state is not None and not isinstance(state, (bytes, bytearray, memoryview)):
+        raise TypeError(f"get_state() returned {type(state).__name__}; expected bytes or None")
+    return None if state is None else bytes(state)
+
+
+async def restore_state(plugin: Any, state: bytes) -> None:
+    """``plugin.restore_state(state)``; a plugin without one ignores the state."""
+    method = getattr(plugin, "restore_state", None)
+    if callable(method):
+        await _settle(method(state))
+
+
 def manifest_of(plugin: Any) -> PluginManifest | None:
     """``plugin.manifest()``, read once when the server starts."""
     method = getattr(plugin, "manifest", None)

@@ -272,7 +272,16 @@ async fn call_within<T, F>(plugin: &Plugin, method: &str, timeout: Option<Durati
 where
     F: Future<Output = Result<T, tonic::Status>>,
 {
-    plugin.ensure_callable(method)?;
+    let result = call_counted(plugin, method, timeout, what, call).await;
+    plugin.stats().record(&result);
+    result
+}
+
+async fn call_counted<T, F>(plugin: &Plugin, method: &str, timeout: Option<Duration>, what: &str, call: F) -> Result<T>
+where
+    F: Future<Output = Result<T, tonic::Status>>,
+{
+    plugin.ensure_callable(method).await?;
     let outcome = match Deadline::of(plugin, timeout) {
         Some(deadline) => match tokio::time::timeout(deadline.limit, call).await {
             Ok(outcome) => outcome,

@@ -4,10 +4,12 @@
 
 use super::invalid::Invalid;
 use super::settings::{checked_seconds, connection_settings};
+use super::supervision::{HealthEntry, RestartEntry, SupervisionEntry};
 use super::types::Builtin;
 use crate::kind::PluginKind;
 use crate::launch::LaunchOptions;
 use crate::plugin::{PluginSpec, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
+use crate::supervisor::Supervision;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +54,32 @@ pub(super) struct Entry {
     max_message_size: Option<u64>,
     #[serde(default)]
     allow_non_loopback: bool,
+    // Supervision (docs/supervision.md), over the `supervision:` section's defaults.
+    health: Option<HealthEntry>,
+    restart: Option<RestartEntry>,
+    #[serde(default)]
+    idempotent: Vec<String>,
+    lazy: Option<bool>,
+    hot_reload: Option<bool>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+    #[serde(default)]
+    optional_depends_on: Vec<String>,
+}
+
+impl Entry {
+    /// The entry's supervision keys, taken out of it.
+    fn supervision(&mut self) -> SupervisionEntry {
+        SupervisionEntry {
+            health: self.health.take(),
+            restart: self.restart.take(),
+            idempotent: std::mem::take(&mut self.idempotent),
+            lazy: self.lazy.take(),
+            hot_reload: self.hot_reload.take(),
+            depends_on: std::mem::take(&mut self.depends_on),
+            optional_depends_on: std::mem::take(&mut self.optional_depends_on),
+        }
+    }
 }
 
 fn grpc() -> String {
@@ -66,11 +94,13 @@ fn yes() -> bool {
 pub(super) fn to_spec(
     name: &str,
     kind: PluginKind,
-    entry: Entry,
+    mut entry: Entry,
     base: &Path,
+    supervision: &Supervision,
     at: &str,
 ) -> Result<PluginSpec, Invalid> {
     let defaults = LaunchOptions::default();
+    let supervision = entry.supervision().over(supervision, at)?;
     let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());
     let mut spec = PluginSpec::new(name, if path.is_absolute() { path } else { base.join(path) }, kind);
     spec.config = entry.config;
@@ -85,13 +115,21 @@ pub(super) fn to_spec(
         ..defaults
     };
     spec.launch.validate().map_err(|e| Invalid::at(at, e))?;
+    spec.supervision = supervision;
     Ok(spec)
 }
 
 /// `{type: mcp}` (docs/protocol.md §10.1): a server launched from `command` and `args`, or
 /// reached at `url`. It has no `Initialize` and no go-plugin handshake, so what configures those
 /// is refused with the reason.
-pub(super) fn mcp_spec(name: &str, entry: Entry, base: &Path, at: &str) -> Result<PluginSpec, Invalid> {
+pub(super) fn mcp_spec(
+    name: &str,
+    mut entry: Entry,
+    base: &Path,
+    supervision: &Supervision,
+    at: &str,
+) -> Result<PluginSpec, Invalid> {
+    let supervision = entry.supervision().over(supervision, at)?;
     let go_plugin_fields = [
         ("path", entry.path.is_some(), "an MCP server is started from `command` (and `args`), or reached at `url`"),
         ("config", !entry.config.is_empty(), "an MCP server has no Initialize: pass settings in `args` or `env`"),
@@ -128,6 +166,7 @@ pub(super) fn mcp_spec(name: &str, entry: Entry, base: &Path, at: &str) -> Resul
     spec.launch.env = entry.env.into_iter().collect();
     spec.launch.clean_env = entry.clean_env;
     spec.launch.validate().map_err(|e| Invalid::at(at, e))?;
+    spec.supervision = supervision;
     Ok(spec)
 }
 
@@ -180,6 +219,13 @@ pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &st
         ("command", entry.command.is_some()),
         ("args", !entry.args.is_empty()),
         ("url", entry.url.is_some()),
+        ("health", entry.health.is_some()),
+        ("restart", entry.restart.is_some()),
+        ("idempotent", !entry.idempotent.is_empty()),
+        ("lazy", entry.lazy.is_some()),
+        ("hot_reload", entry.hot_reload.is_some()),
+        ("depends_on", !entry.depends_on.is_empty()),
+        ("optional_depends_on", !entry.optional_depends_on.is_empty()),
     ];
     if let Some((field, _)) = launch_fields.iter().find(|(_, given)| *given) {
         return Err(Invalid::at(

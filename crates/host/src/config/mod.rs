@@ -19,6 +19,7 @@ mod read;
 mod sections;
 mod security;
 mod settings;
+mod supervision;
 mod types;
 mod typos;
 
@@ -26,4 +27,5 @@ pub use discovered::{no_entry_points, EntryPoints};
 pub use file::{load_file, locate_key};
 pub use read::from_value;
 pub use settings::{bad_seconds, call_timeout, message_size, positive_seconds, seconds_setting, MIN_DURATION};
+pub use supervision::supervision_option;
 pub use types::{Builtin, Config, ConfigWarning, Fallback, BUILTIN};

@@ -7,6 +7,7 @@ use super::expand::expand_plugin_sections;
 use super::invalid::Invalid;
 use super::sections::{read_sections, DISCOVERY_UNDER_PLUGINS};
 use super::security::validate_security;
+use super::supervision::{check_dependencies, read_defaults};
 use super::types::{Config, ConfigWarning};
 use super::typos::near_misses;
 use crate::error::Result;
@@ -34,7 +35,8 @@ pub fn from_value(
         Some(serde_json::Value::Object(map)) => map,
         Some(_) => return Err(err(Invalid::about("plugins", "`plugins` must be a mapping"))),
     };
-    let mut declared = read_sections(plugins, base).map_err(err)?;
+    let supervision = read_defaults(root.get("supervision")).map_err(err)?;
+    let mut declared = read_sections(plugins, base, &supervision).map_err(err)?;
     // Hector accepted the discovery settings at the top level or under `plugins:`.
     let discovery = match (root.get("plugin_discovery"), plugins.get(DISCOVERY_UNDER_PLUGINS)) {
         (Some(_), Some(_)) => {
@@ -46,8 +48,18 @@ pub fn from_value(
     };
     if let Some((at, settings)) = discovery {
         let found = discovered_plugins(settings, at, base, &declared.names, entry_points, origin)?;
-        declared.specs.extend(found);
+        declared.specs.extend(found.into_iter().map(|mut spec| {
+            spec.supervision = supervision.clone();
+            spec
+        }));
     }
+    let other_names: Vec<&str> = declared
+        .builtins
+        .iter()
+        .map(|b| b.name.as_str())
+        .chain(declared.fallbacks.iter().map(|f| f.name.as_str()))
+        .collect();
+    check_dependencies(&declared.specs, &other_names).map_err(err)?;
     let warning = |(key, message): (String, String), unenforced: bool| ConfigWarning {
         origin: origin.into(),
         key,

@@ -8,6 +8,7 @@ use super::invalid::Invalid;
 use super::types::{Builtin, Fallback, BUILTIN};
 use crate::kind::PluginKind;
 use crate::plugin::PluginSpec;
+use crate::supervisor::Supervision;
 use std::path::Path;
 
 pub(super) const SECTIONS: [(&str, PluginKind); 5] = [
@@ -46,6 +47,7 @@ struct Alias {
 pub(super) fn read_sections(
     plugins: &serde_json::Map<String, serde_json::Value>,
     base: &Path,
+    supervision: &Supervision,
 ) -> Result<Declared, Invalid> {
     let is_known = |key: &str| key == DISCOVERY_UNDER_PLUGINS || SECTIONS.iter().any(|(s, _)| *s == key);
     if let Some(unknown) = plugins.keys().find(|k| !is_known(k)) {
@@ -102,12 +104,12 @@ pub(super) fn read_sections(
                 continue;
             }
             if entry.protocol == MCP {
-                specs.push(mcp_spec(name, entry, base, &at)?);
+                specs.push(mcp_spec(name, entry, base, supervision, &at)?);
                 continue;
             }
             refuse_mcp_fields(&entry, &at)?;
             match (entry.path.is_some(), entry.alias.clone(), entry.fallbacks.clone()) {
-                (true, None, None) => specs.push(to_spec(name, kind, entry, base, &at)?),
+                (true, None, None) => specs.push(to_spec(name, kind, entry, base, supervision, &at)?),
                 (false, Some(target), None) => aliases.push(Alias { name: name.clone(), kind, target, entry, at }),
                 (false, None, Some(members)) => {
                     if members.is_empty() {

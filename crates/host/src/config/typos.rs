@@ -3,7 +3,8 @@
 
 /// The top-level keys this library reads. Others belong to the orchestrator and are left alone,
 /// unless they look like a typo of one of these.
-const OWN_TOP_LEVEL_KEYS: [&str; 5] = ["plugins", "plugin_discovery", "plugin_security", "agents", "hooks"];
+const OWN_TOP_LEVEL_KEYS: [&str; 6] =
+    ["plugins", "plugin_discovery", "plugin_security", "supervision", "agents", "hooks"];
 
 /// The near misses among the top-level keys, as (key, message).
 pub(super) fn near_misses(root: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {

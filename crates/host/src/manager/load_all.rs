@@ -1,9 +1,17 @@
-//! Loading every configured entry at once (`load_all`) and its report.
+//! Loading every configured entry at once (`load_all`) and its report. Plugins start in
+//! dependency order (docs/supervision.md, "Dependencies"): each waits for the plugins it
+//! depends on, independent ones start concurrently, and a failed required dependency fails its
+//! dependents with an error naming it. Lazy plugins are not started: their first call starts
+//! them.
 
 use super::{Manager, Provider};
 use crate::error::{Error, Result};
 use crate::kind::PluginKind;
-use crate::plugin::PluginSpec;
+use crate::plugin::{Plugin, PluginSpec};
+use crate::supervisor::Phase;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Outcome of loading one configured plugin (for a chain: the member that serves it).
 pub struct LoadReport<P> {
@@ -21,6 +29,9 @@ pub fn strict_outcome<P>(reports: &[LoadReport<P>]) -> Result<()> {
         Err(Error::LoadFailures { failures, total: reports.len() })
     }
 }
+
+/// One plugin's load, awaited by the loads of the plugins that depend on it.
+type SharedLoad<'a> = Shared<BoxFuture<'a, Result<Arc<Plugin>>>>;
 
 impl<P: Send + Sync + 'static> Manager<P> {
     /// Refuses an `only` list naming something the configuration does not declare.
@@ -42,8 +53,9 @@ impl<P: Send + Sync + 'static> Manager<P> {
     }
 
     /// Starts every configured plugin not yet loaded (or only those named in `only`, checked by
-    /// [`Manager::check_selection`]), all at once; one failure stops no other.
-    pub async fn load_all(&self, only: Option<&[String]>) -> Result<Vec<LoadReport<P>>> {
+    /// [`Manager::check_selection`]), in dependency order; one failure stops no other plugin
+    /// but those that require it.
+    pub async fn load_all(self: &Arc<Self>, only: Option<&[String]>) -> Result<Vec<LoadReport<P>>> {
         if let Some(names) = only {
             self.check_selection(names)?;
         }
@@ -66,11 +78,32 @@ impl<P: Send + Sync + 'static> Manager<P> {
                 .cloned()
                 .collect()
         };
-        let loads = pending.into_iter().map(|spec| async move {
+        let mut loads: HashMap<String, SharedLoad<'_>> = HashMap::new();
+        let mut reports = Vec::new();
+        for spec in dependency_order(pending) {
             let (name, kind) = (spec.name.clone(), spec.kind);
-            LoadReport { name, kind, result: self.load(spec).await.map(Provider::Plugin) }
-        });
-        let mut reports = futures_util::future::join_all(loads).await;
+            if spec.supervision.lazy {
+                self.record(&name, || Phase::NotStarted { last_error: None });
+                reports.push((name.clone(), kind, None));
+                continue;
+            }
+            let dependencies: Vec<(String, bool, Option<SharedLoad<'_>>)> = spec
+                .supervision
+                .dependencies()
+                .map(|(dep, required)| (dep.to_string(), required, loads.get(dep).cloned()))
+                .collect();
+            let load = self.load_after(spec, dependencies).boxed().shared();
+            loads.insert(name.clone(), load.clone());
+            reports.push((name, kind, Some(load)));
+        }
+        let outcomes = futures_util::future::join_all(reports.into_iter().map(|(name, kind, load)| async move {
+            let result = match load {
+                Some(load) => load.await.map(Provider::Plugin),
+                None => Ok(Provider::NotStarted(name.clone())),
+            };
+            LoadReport { name, kind, result }
+        }));
+        let mut reports = outcomes.await;
         // Declared in-process providers are "loaded" when the orchestrator registered them.
         for declared in &self.declared_builtins {
             if only.is_none_or(|names| names.contains(&declared.name)) {
@@ -94,4 +127,59 @@ impl<P: Send + Sync + 'static> Manager<P> {
         }
         Ok(reports)
     }
+
+    /// Loads `spec` once its dependencies are loaded (those loading in this batch are awaited;
+    /// the others must serve already). A required one that failed fails it; an optional one
+    /// only delays it.
+    async fn load_after(
+        self: &Arc<Self>,
+        spec: PluginSpec,
+        dependencies: Vec<(String, bool, Option<SharedLoad<'_>>)>,
+    ) -> Result<Arc<Plugin>> {
+        for (dependency, required, load) in dependencies {
+            let outcome = match load {
+                Some(load) => load.await.map(|_| ()),
+                None => self.dependency_ready(&dependency),
+            };
+            if let (Err(error), true) = (outcome, required) {
+                return Err(Error::start(
+                    &spec.name,
+                    format!("its required dependency {dependency:?} is not available: {error}"),
+                    Vec::new(),
+                ));
+            }
+        }
+        self.load(spec).await
+    }
+
+    /// A dependency outside this batch: serving now (a plugin or in-process provider), or not.
+    fn dependency_ready(&self, name: &str) -> Result<()> {
+        match self.resolve(name, None)? {
+            Provider::Plugin(plugin) if !plugin.is_serving() => {
+                Err(Error::config(format!("{name:?} is {}", plugin.state().as_str())))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `specs` ordered so that each comes after the plugins it depends on (the configuration
+/// refuses cycles, see docs/supervision.md; were one left, its members keep their order).
+pub(crate) fn dependency_order(specs: Vec<PluginSpec>) -> Vec<PluginSpec> {
+    let mut ordered: Vec<PluginSpec> = Vec::with_capacity(specs.len());
+    let mut remaining = specs;
+    while !remaining.is_empty() {
+        let placed = |name: &str, remaining: &[PluginSpec]| !remaining.iter().any(|s| s.name == name);
+        let ready: Vec<usize> = (0..remaining.len())
+            .filter(|&i| remaining[i].supervision.dependencies().all(|(dep, _)| placed(dep, &remaining)))
+            .collect();
+        if ready.is_empty() {
+            ordered.append(&mut remaining);
+            break;
+        }
+        for i in ready.into_iter().rev() {
+            ordered.push(remaining.remove(i));
+        }
+    }
+    ordered
 }

@@ -9,9 +9,13 @@ use crate::plugin::{Plugin, PluginSpec, PluginStatus};
 pub use crate::provider::{InProcess, Provider};
 pub use load_all::{strict_outcome, LoadReport};
 
+mod hot_reload;
 mod load_all;
 mod registry;
-use std::collections::HashSet;
+mod reload;
+mod supervise;
+use crate::supervisor::{EventKind, Events, Phase, Supervised};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,6 +43,14 @@ pub struct Manager<P: Send + Sync + 'static = ()> {
     closing: tokio::sync::watch::Sender<bool>,
     /// Signalled whenever a load ends, so shutdown can wait for loads in flight.
     load_finished: tokio::sync::Notify,
+    /// Each plugin name's supervision record (phase, restart history, counters, saved state),
+    /// which outlives its processes.
+    supervised: Mutex<HashMap<String, Arc<Supervised>>>,
+    events: Events,
+    /// Names whose executable is watched for hot reload.
+    watched: Mutex<HashSet<String>>,
+    /// Set once `shutdown` has stopped every plugin (and sent their `stopped` events).
+    shut_down: tokio::sync::watch::Sender<bool>,
 }
 
 impl<P: Send + Sync + 'static> Manager<P> {
@@ -50,23 +62,28 @@ impl<P: Send + Sync + 'static> Manager<P> {
             fallbacks: config.fallbacks,
             declared_builtins: config.builtins,
             in_process: Mutex::new(Vec::new()),
-            sink,
             closed: AtomicBool::new(false),
             closing: tokio::sync::watch::Sender::new(false),
             load_finished: tokio::sync::Notify::new(),
+            supervised: Mutex::new(HashMap::new()),
+            watched: Mutex::new(HashSet::new()),
+            shut_down: tokio::sync::watch::Sender::new(false),
+            events: Events::new(sink.clone()),
+            sink,
         }
     }
 
     /// Launches a plugin under its name. A name whose plugin crashed or was stopped is taken
     /// over: the old process is cleaned up and replaced (its restart count starts again at 0).
-    pub async fn load(&self, spec: PluginSpec) -> Result<Arc<Plugin>> {
-        self.start_named(spec, 0, Takeover::FinishedOnly).await
+    pub async fn load(self: &Arc<Self>, spec: PluginSpec) -> Result<Arc<Plugin>> {
+        self.start_named(spec, 0, StartWhy::Load).await
     }
 
     /// Stops the plugin `name` (gracefully, if it still runs) and starts it again with the spec
     /// and config it was loaded with; a configured plugin that never loaded is started from its
     /// configuration. On failure the old entry stays, stopped, and the error says why.
-    pub async fn restart(&self, name: &str) -> Result<Arc<Plugin>> {
+    /// A plugin whose circuit is open (`failed`) is started again with a fresh restart history.
+    pub async fn restart(self: &Arc<Self>, name: &str) -> Result<Arc<Plugin>> {
         let (spec, restarts) = {
             let plugins = self.plugins.lock().unwrap();
             match plugins.iter().find(|p| p.name == name) {
@@ -85,10 +102,25 @@ impl<P: Send + Sync + 'static> Manager<P> {
                 },
             }
         };
-        self.start_named(spec, restarts, Takeover::Any).await
+        if let Some(record) = self.existing_record(name) {
+            record.reset_circuit();
+        }
+        self.start_named(spec, restarts, StartWhy::ManualRestart).await
     }
 
-    async fn start_named(&self, spec: PluginSpec, restarts: u32, takeover: Takeover) -> Result<Arc<Plugin>> {
+    /// Starts `crashed`'s name again, unless another process took the name over meanwhile
+    /// (then `Ok(false)`).
+    pub(super) async fn restart_after_crash(self: &Arc<Self>, crashed: &Arc<Plugin>) -> Result<bool> {
+        let still_current = self.plugins.lock().unwrap().iter().any(|p| Arc::ptr_eq(p, crashed));
+        if !still_current {
+            return Ok(false);
+        }
+        self.start_named(crashed.spec().clone(), crashed.restarts() + 1, StartWhy::AutoRestart).await?;
+        Ok(true)
+    }
+
+    async fn start_named(self: &Arc<Self>, spec: PluginSpec, restarts: u32, why: StartWhy) -> Result<Arc<Plugin>> {
+        let takeover = why.takeover();
         let name = spec.name.clone();
         crate::names::check_name(&name)
             .map_err(|e| Error::config(format!("plugin at {}: {e}", spec.path.display())))?;
@@ -134,6 +166,13 @@ impl<P: Send + Sync + 'static> Manager<P> {
             () = async { let _ = closing.wait_for(|closing| *closing).await; } => return Err(shut_down()),
         };
         plugin.set_restarts(restarts);
+        let record = self.record(&name, || Phase::Steady);
+        if let Some(state) = record.saved_state().filter(|_| why.keeps_state()) {
+            if let Err(error) = plugin.restore_state(state).await {
+                plugin.kill_now().await;
+                return Err(error);
+            }
+        }
         let mut plugins = self.plugins.lock().unwrap();
         if self.closed.load(Ordering::SeqCst) {
             drop(plugins);
@@ -142,13 +181,41 @@ impl<P: Send + Sync + 'static> Manager<P> {
         }
         if let Some(previous) = &previous {
             plugins.retain(|p| !Arc::ptr_eq(p, previous));
+            record.retired.absorb(previous.stats());
         }
         plugins.push(plugin.clone());
+        drop(plugins);
+        self.supervise(&plugin, &record);
+        if plugin.spec().supervision.hot_reload && plugin.pid != 0 {
+            self.watch_for_changes(&name, plugin.path.clone());
+        }
+        self.emit(&plugin, why.event(), format!("pid {}", plugin.pid));
         Ok(plugin)
     }
 
+    /// Every plugin name's status: its current process, with what supervision knows of the name
+    /// (restarting, failed, not started yet, and the counters of all its processes).
     pub fn statuses(&self) -> Vec<PluginStatus> {
-        self.plugins.lock().unwrap().iter().map(|p| p.status()).collect()
+        let plugins = self.plugins.lock().unwrap().clone();
+        let records = self.supervised.lock().unwrap().clone();
+        let mut statuses: Vec<PluginStatus> = plugins
+            .iter()
+            .map(|plugin| {
+                let mut status = plugin.status();
+                if let Some(record) = records.get(&plugin.name) {
+                    status.add_supervision(record);
+                }
+                status
+            })
+            .collect();
+        for spec in self.configured.iter().filter(|s| !plugins.iter().any(|p| p.name == s.name)) {
+            if let Some(record) = records.get(&spec.name) {
+                let mut status = PluginStatus::not_started(spec);
+                status.add_supervision(record);
+                statuses.push(status);
+            }
+        }
+        statuses
     }
 
     pub fn configured(&self) -> &[PluginSpec] {
@@ -205,8 +272,70 @@ impl<P: Send + Sync + 'static> Manager<P> {
             finished.await;
         }
         let plugins: Vec<Arc<Plugin>> = self.plugins.lock().unwrap().clone();
-        futures_util::future::join_all(plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace()))))
-            .await;
+        self.stop_in_reverse_dependency_order(plugins, grace).await;
+        self.shut_down.send_replace(true);
+    }
+
+    /// Stops `plugins` concurrently, except that a plugin stops only once every plugin that
+    /// depends on it has stopped (docs/supervision.md, "Dependencies").
+    async fn stop_in_reverse_dependency_order(&self, plugins: Vec<Arc<Plugin>>, grace: Option<Duration>) {
+        use futures_util::future::FutureExt;
+        let specs = load_all::dependency_order(plugins.iter().map(|p| p.spec().clone()).collect());
+        let mut stops: HashMap<String, futures_util::future::Shared<futures_util::future::BoxFuture<'_, ()>>> =
+            HashMap::new();
+        for spec in specs.iter().rev() {
+            let Some(plugin) = plugins.iter().find(|p| p.name == spec.name).cloned() else { continue };
+            let dependents: Vec<_> = specs
+                .iter()
+                .filter(|other| other.supervision.dependencies().any(|(d, _)| d == spec.name))
+                .filter_map(|other| stops.get(&other.name).cloned())
+                .collect();
+            let stop = async move {
+                futures_util::future::join_all(dependents).await;
+                let was_running = !plugin.is_finished();
+                plugin.shutdown(grace.unwrap_or_else(|| plugin.shutdown_grace())).await;
+                if was_running {
+                    self.emit(&plugin, EventKind::Stopped, "");
+                }
+            };
+            stops.insert(spec.name.clone(), stop.boxed().shared());
+        }
+        futures_util::future::join_all(stops.into_values()).await;
+    }
+
+    /// Becomes true once `shutdown` has stopped every plugin: no event comes after that.
+    pub fn shut_down(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shut_down.subscribe()
+    }
+}
+
+/// Why a plugin is being started: what it may take over, and the event its start is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartWhy {
+    Load,
+    Lazy,
+    ManualRestart,
+    AutoRestart,
+}
+
+impl StartWhy {
+    fn takeover(self) -> Takeover {
+        match self {
+            StartWhy::Load | StartWhy::Lazy => Takeover::FinishedOnly,
+            _ => Takeover::Any,
+        }
+    }
+
+    /// Whether the new process takes over the state the name's earlier process kept.
+    fn keeps_state(self) -> bool {
+        matches!(self, StartWhy::AutoRestart | StartWhy::ManualRestart)
+    }
+
+    fn event(self) -> EventKind {
+        match self {
+            StartWhy::Load | StartWhy::Lazy => EventKind::Loaded,
+            StartWhy::ManualRestart | StartWhy::AutoRestart => EventKind::Restarted,
+        }
     }
 }
 

@@ -88,6 +88,11 @@ impl<P: Send + Sync + 'static> Manager<P> {
         self.fallbacks.iter().any(|f| f.name == name)
     }
 
+    /// Becomes true when `shutdown` begins.
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
     /// True once `shutdown` has begun: nothing can be loaded, registered or called any more.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
@@ -111,6 +116,11 @@ impl<P: Send + Sync + 'static> Manager<P> {
         if let Some(provider) = builtins.iter().find(|b| b.name == name && wanted(b.kind)) {
             return Ok(Provider::InProcess(provider.clone()));
         }
+        if self.configured.iter().any(|s| s.name == name && wanted(s.kind) && s.supervision.lazy)
+            && self.existing_record(name).is_some()
+        {
+            return Ok(Provider::NotStarted(name.into()));
+        }
         let kind_name = kind.map(|k| k.as_str().to_string()).unwrap_or_else(|| "plugin".into());
         let known = plugins
             .iter()
@@ -133,6 +143,9 @@ impl<P: Send + Sync + 'static> Manager<P> {
     pub fn get(&self, name: &str, kind: Option<PluginKind>) -> Result<Arc<Plugin>> {
         match self.resolve(name, kind)? {
             Provider::Plugin(plugin) => Ok(plugin),
+            Provider::NotStarted(name) => Err(Error::config(format!(
+                "plugin {name:?} is lazy and not started yet: its first typed call starts it, or pm.restart({name:?})"
+            ))),
             Provider::InProcess(builtin) => Err(Error::config(format!(
                 "{:?} is served by the in-process provider {:?}, not by a plugin process",
                 name, builtin.name
@@ -140,13 +153,10 @@ impl<P: Send + Sync + 'static> Manager<P> {
         }
     }
 
-    /// The process that now serves the name of `plugin`, if `plugin` crashed or stopped and was
-    /// replaced since (a restart, or a load that took the name over). Clients holding `plugin`
-    /// move on to it, so a restart is transparent to them.
+    /// The process that now serves the name of `plugin`, if `plugin` was replaced since (a
+    /// restart, a reload, or a load that took the name over). Clients holding `plugin` move on
+    /// to it, so a restart or reload is transparent to them.
     pub fn successor(&self, plugin: &Arc<Plugin>) -> Option<Arc<Plugin>> {
-        if !plugin.is_finished() {
-            return None;
-        }
         let plugins = self.plugins.lock().unwrap();
         plugins.iter().find(|p| p.name == plugin.name && !Arc::ptr_eq(p, plugin)).cloned()
     }

@@ -6,7 +6,27 @@ use super::link::Link;
 use super::state::State;
 use super::Plugin;
 use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The calls under way on one process.
+#[derive(Default)]
+pub(super) struct InFlight {
+    count: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// One call under way (see [`Plugin::begin_call`]).
+pub struct CallUnderWay(Arc<Plugin>);
+
+impl Drop for CallUnderWay {
+    fn drop(&mut self) {
+        if self.0.in_flight.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.in_flight.idle.notify_waiters();
+        }
+    }
+}
 
 /// How long a call whose connection broke waits for the plugin's exit report: the keeper's
 /// bounded sweep of the plugin's descendants (2 s) and some slack for a loaded machine. It ends
@@ -16,15 +36,19 @@ const EXIT_REPORT_WAIT: Duration = Duration::from_secs(3);
 const BRIEF_EXIT_WAIT: Duration = Duration::from_millis(250);
 
 impl Plugin {
-    /// Refuses calls to a plugin that is gone, before any network round trip.
-    pub fn ensure_callable(&self, method: &str) -> Result<()> {
+    /// Refuses calls to a plugin that is gone, before any network round trip. A crash says how
+    /// the process ended, once its launcher has reported it (bounded wait).
+    pub async fn ensure_callable(&self, method: &str) -> Result<()> {
         if self.state() == State::Ready && (self.has_exited() || self.link.is_closed()) {
             // Gone, but the watcher tasks have not said so yet.
             self.mark_crashed();
         }
         match self.state() {
             State::Ready => Ok(()),
-            State::Crashed => Err(self.crashed(method)),
+            State::Crashed => {
+                let _ = tokio::time::timeout(EXIT_REPORT_WAIT, self.exited()).await;
+                Err(self.crashed(method))
+            }
             state => Err(Error::Closed { plugin: self.name.clone(), state: state.closed() }),
         }
     }
@@ -72,14 +96,53 @@ impl Plugin {
         }
     }
 
+    /// How the process ended, for a crash report: its exit once the keeper has reported it
+    /// (waited for, bounded, as in [`Plugin::call_error`]), else how its connection ended.
+    pub async fn exit_description(&self) -> String {
+        let _ = tokio::time::timeout(EXIT_REPORT_WAIT, self.exited()).await;
+        self.exit_text()
+    }
+
+    /// A plugin that failed its health checks: marked crashed (calls in flight fail with the
+    /// crash, new ones wait for its restart) and killed with its process group.
+    pub fn kill_as_unhealthy(&self) {
+        self.mark_crashed();
+        self.kill_process();
+    }
+
+    /// Counts a call under way until the returned guard is dropped.
+    pub fn begin_call(self: &Arc<Self>) -> CallUnderWay {
+        self.in_flight.count.fetch_add(1, Ordering::SeqCst);
+        CallUnderWay(self.clone())
+    }
+
+    /// Returns once no call is under way (a reload drains the old process with it).
+    pub async fn calls_finished(&self) {
+        loop {
+            let idle = self.in_flight.idle.notified();
+            if self.in_flight.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
     fn crashed(&self, method: &str) -> Error {
-        let exit = match (self.process.as_ref().and_then(|p| p.exit()), &self.link) {
+        Error::Crashed {
+            plugin: self.name.clone(),
+            method: method.into(),
+            exit: self.exit_text(),
+            stderr: self.stderr_tail(),
+        }
+    }
+
+    fn exit_text(&self) -> String {
+        match (self.process.as_ref().and_then(|p| p.exit()), &self.link) {
             (Some(exit), _) => exit.to_string(),
             (None, Link::Grpc(_)) => "it closed its gRPC connection".into(),
             (None, Link::Mcp(_)) if self.process.is_some() => "it closed its MCP connection".into(),
             (None, Link::Mcp(_)) => "its MCP session over HTTP ended".into(),
-        };
-        Error::Crashed { plugin: self.name.clone(), method: method.into(), exit, stderr: self.stderr_tail() }
+        }
     }
 
     /// tonic's "message length too large" names no setting; say which one to raise.

@@ -22,6 +22,7 @@ mod shutdown;
 mod spec;
 mod start;
 mod state;
+mod state_handover;
 
 pub use prepare::prepare;
 pub use registry::live_plugins;
@@ -32,6 +33,7 @@ use crate::kind::PluginKind;
 use crate::logs::LogSink;
 use crate::manifest::Manifest;
 use crate::mcp::McpSession;
+use crate::supervisor::CallStats;
 use crate::transport::PluginChannel;
 use link::Link;
 use process::Process;
@@ -70,6 +72,10 @@ pub struct Plugin {
     /// Optional RPCs this process answered UNIMPLEMENTED: later calls go straight to their
     /// fallback (docs/protocol.md §9). A restarted process starts with none.
     unimplemented: Mutex<Vec<&'static str>>,
+    /// Calls made to this process (the name's record adds those of earlier processes).
+    stats: CallStats,
+    /// Calls under way, so a reload can let them finish before it stops this process.
+    in_flight: calls::InFlight,
 }
 
 impl Plugin {
@@ -89,6 +95,20 @@ impl Plugin {
 
     pub fn state(&self) -> State {
         *self.state.borrow()
+    }
+
+    /// Every change of [`Plugin::state`].
+    pub fn subscribe_state(&self) -> watch::Receiver<State> {
+        self.state.subscribe()
+    }
+
+    pub fn stats(&self) -> &CallStats {
+        &self.stats
+    }
+
+    /// Asked to stop (a shutdown, a restart, a reload): its end is no crash.
+    pub fn is_stopped_on_purpose(&self) -> bool {
+        self.is_stopping()
     }
 
     /// Crashed or stopped: this process will never answer again (a restart replaces it).
@@ -191,6 +211,11 @@ impl Plugin {
                 None => self.manifest.as_ref().map(|m| m.version.clone()),
             },
             capabilities: self.manifest.as_ref().map(|m| m.capabilities.clone()).unwrap_or_default(),
+            calls: self.stats.calls(),
+            failures: self.stats.failures(),
+            last_error: self.stats.last_error(),
+            last_health: None,
+            reason: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::kind::PluginKind;
 use crate::launch::LaunchOptions;
 use crate::manifest::Manifest;
+use crate::supervisor::Supervision;
 use crate::transport::ConnectionSettings;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ pub struct PluginSpec {
     /// type: the start checks that one rather than reading the file again. `None`: the start
     /// reads `<executable>.plugin.yaml`, if there is one (docs/protocol.md §7.6).
     pub manifest: Option<Manifest>,
+    /// Health checks, restarts, laziness, hot reload and dependencies (docs/supervision.md).
+    pub supervision: Supervision,
 }
 
 impl PluginSpec {
@@ -64,6 +67,7 @@ impl PluginSpec {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             connection: ConnectionSettings::default(),
             manifest: None,
+            supervision: Supervision::default(),
         }
     }
 

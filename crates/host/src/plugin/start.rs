@@ -74,6 +74,8 @@ impl Plugin {
             process,
             sink,
             unimplemented: Default::default(),
+            stats: Default::default(),
+            in_flight: Default::default(),
         }
     }
 

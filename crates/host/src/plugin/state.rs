@@ -1,16 +1,29 @@
 //! Where a plugin stands (`State`), how its process ended (`ExitInfo`), and the snapshot of both
 //! that `pm.plugins` shows (`PluginStatus`).
 
+use super::PluginSpec;
 use crate::kind::PluginKind;
+use crate::supervisor::{HealthRecord, Phase, Supervised};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
+/// A process goes Ready → Crashed, or Ready → Stopping → Stopped. The other states are a
+/// name's, shown by `pm.plugins` while it has no serving process (docs/supervision.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     Ready,
     Crashed,
     Stopping,
     Stopped,
+    /// A lazy plugin before its first call.
+    NotStarted,
+    /// A lazy plugin's first start is under way.
+    Starting,
+    /// Crashed or unhealthy; a new process is on its way.
+    Restarting,
+    /// Restarted too often: the circuit is open until `pm.restart(name)`.
+    Failed,
 }
 
 impl State {
@@ -20,6 +33,10 @@ impl State {
             State::Crashed => "crashed",
             State::Stopping => "stopping",
             State::Stopped => "stopped",
+            State::NotStarted => "not_started",
+            State::Starting => "starting",
+            State::Restarting => "restarting",
+            State::Failed => "failed",
         }
     }
 
@@ -77,4 +94,66 @@ pub struct PluginStatus {
     /// From the manifest, when there is one; an MCP server's from its initialize answer.
     pub version: Option<String>,
     pub capabilities: BTreeMap<String, serde_json::Value>,
+    /// Calls made to the name (every process it had), and how many failed.
+    pub calls: u64,
+    pub failures: u64,
+    /// The latest failed call's error, and when.
+    pub last_error: Option<(SystemTime, String)>,
+    /// The latest health check.
+    pub last_health: Option<HealthRecord>,
+    /// Why the name is restarting or failed (`state` says which), and since when.
+    pub reason: Option<(SystemTime, String)>,
+}
+
+impl PluginStatus {
+    /// A configured plugin that has no process yet (lazy, before its first call).
+    pub fn not_started(spec: &PluginSpec) -> PluginStatus {
+        PluginStatus {
+            name: spec.name.clone(),
+            kind: spec.kind,
+            path: spec.path.clone(),
+            pid: 0,
+            state: State::NotStarted,
+            protocol: if spec.protocol.is_mcp() { "mcp" } else { "grpc" },
+            protocol_version: 0,
+            address: String::new(),
+            exit: None,
+            restarts: 0,
+            killed: false,
+            version: None,
+            capabilities: BTreeMap::new(),
+            calls: 0,
+            failures: 0,
+            last_error: None,
+            last_health: None,
+            reason: None,
+        }
+    }
+
+    /// Adds what the name's supervision record knows: its phase (when it overrides the
+    /// process's state), the counts of its earlier processes, the latest health check.
+    pub fn add_supervision(&mut self, record: &Supervised) {
+        self.calls += record.retired.calls();
+        self.failures += record.retired.failures();
+        if self.last_error.is_none() {
+            self.last_error = record.retired.last_error();
+        }
+        self.last_health = record.last_health();
+        match record.phase() {
+            Phase::Steady => {}
+            Phase::NotStarted { last_error } => {
+                self.state = State::NotStarted;
+                self.reason = last_error.map(|e| (SystemTime::now(), e.to_string()));
+            }
+            Phase::Starting => self.state = State::Starting,
+            Phase::Restarting { since, reason, .. } => {
+                self.state = State::Restarting;
+                self.reason = Some((since, reason));
+            }
+            Phase::Failed { since, reason } => {
+                self.state = State::Failed;
+                self.reason = Some((since, reason));
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! [`Served`]: a plugin wrapped as its type's generated gRPC service. The five lifecycle RPCs are
-//! the same for every type; [`served_service!`] writes them into each service's impl.
+//! [`Served`]: a plugin wrapped as its type's generated gRPC service. The seven lifecycle RPCs
+//! are the same for every type; [`served_service!`] writes them into each service's impl.
 
 use super::{Lifecycle, PluginError, PluginStream};
 use crate::proto::hector as pb;
@@ -62,6 +62,22 @@ impl<P: Lifecycle> Served<P> {
         Response::new(answer)
     }
 
+    pub(super) async fn get_state(&self) -> Result<Response<pb::GetStateResponse>, Status> {
+        let answer = match self.plugin.get_state().await.map_err(Status::from)? {
+            Some(state) => pb::GetStateResponse { state, has_state: true },
+            None => pb::GetStateResponse::default(),
+        };
+        Ok(Response::new(answer))
+    }
+
+    pub(super) async fn restore_state(&self, request: pb::RestoreStateRequest) -> Response<pb::RestoreStateResponse> {
+        let answer = match self.plugin.restore_state(request.state).await {
+            Ok(()) => pb::RestoreStateResponse { success: true, error: String::new() },
+            Err(error) => pb::RestoreStateResponse { success: false, error: error.to_string() },
+        };
+        Response::new(answer)
+    }
+
     pub(super) fn manifest(&self, kind: &str) -> Response<pb::ManifestResponse> {
         let mut manifest = self.plugin.manifest();
         if manifest.r#type.is_empty() {
@@ -92,7 +108,7 @@ pub(super) fn answer<T>(result: Result<T, PluginError>) -> Result<Response<T>, S
     result.map(Response::new).map_err(Status::from)
 }
 
-/// `impl $service for Served<P: $plugin>`: the five lifecycle RPCs, delegated to [`Served`],
+/// `impl $service for Served<P: $plugin>`: the seven lifecycle RPCs, delegated to [`Served`],
 /// plus the type's own methods given in the braces. `$kind` is the manifest type reported by a
 /// plugin that leaves its own empty. (One macro for the whole impl: `async_trait` must see
 /// every method.)
@@ -133,6 +149,20 @@ macro_rules! served_service {
                 _request: tonic::Request<pb::StatusRequest>,
             ) -> Result<tonic::Response<pb::StatusResponse>, tonic::Status> {
                 Ok(Served::status(self))
+            }
+
+            async fn get_state(
+                &self,
+                _request: tonic::Request<pb::GetStateRequest>,
+            ) -> Result<tonic::Response<pb::GetStateResponse>, tonic::Status> {
+                Served::get_state(self).await
+            }
+
+            async fn restore_state(
+                &self,
+                request: tonic::Request<pb::RestoreStateRequest>,
+            ) -> Result<tonic::Response<pb::RestoreStateResponse>, tonic::Status> {
+                Ok(Served::restore_state(self, request.into_inner()).await)
             }
 
             $($methods)*

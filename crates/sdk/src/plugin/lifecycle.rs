@@ -33,6 +33,20 @@ pub trait Lifecycle: Send + Sync + 'static {
         Ok(String::new())
     }
 
+    /// The state this plugin keeps in memory, for the host to hand to the next process after a
+    /// crash or a reload (docs/protocol.md §7.2); `None` (the default): nothing to keep. The
+    /// host asks at every health check and before a reload, so keep it cheap.
+    async fn get_state(&self) -> Result<Option<Vec<u8>>, PluginError> {
+        Ok(None)
+    }
+
+    /// Takes over the state an earlier process of this plugin gave ([`Lifecycle::get_state`]),
+    /// after `initialize` and before any other call. An error fails the start.
+    async fn restore_state(&self, state: Vec<u8>) -> Result<(), PluginError> {
+        let _ = state;
+        Ok(())
+    }
+
     /// What `GetManifest` answers (hosts read `<executable>.plugin.yaml` first). Left empty,
     /// `type` is filled in with the plugin's type and `protocol` with `grpc`.
     fn manifest(&self) -> ManifestResponse {

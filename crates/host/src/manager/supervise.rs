@@ -1,0 +1,244 @@
+//! The manager's side of supervision (docs/supervision.md): one task per process that waits for
+//! its crash or failed health checks and starts the name again with backoff, until the circuit
+//! opens; the wait of a call for a plugin that is restarting or not started yet (lazy); and the
+//! name-level records behind `pm.plugins`.
+
+use super::{Manager, StartWhy};
+use crate::error::{Closed, Error, Result};
+use crate::plugin::Plugin;
+use crate::supervisor::{watch_process, Event, EventKind, Phase, Supervised, Trouble, WhileRestarting};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime};
+use tokio::time::Instant;
+
+impl<P: Send + Sync + 'static> Manager<P> {
+    /// The record of `name`, created (in `phase`) if it has none yet.
+    pub(super) fn record(&self, name: &str, phase: impl FnOnce() -> Phase) -> Arc<Supervised> {
+        let mut records = self.supervised.lock().unwrap();
+        records.entry(name.to_string()).or_insert_with(|| Arc::new(Supervised::new(name, phase()))).clone()
+    }
+
+    pub(super) fn existing_record(&self, name: &str) -> Option<Arc<Supervised>> {
+        self.supervised.lock().unwrap().get(name).cloned()
+    }
+
+    /// Every lifecycle event from now on (`pm.on`).
+    pub fn subscribe_events(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    pub(super) fn emit(&self, plugin: &Plugin, kind: EventKind, message: impl Into<String>) {
+        self.events.emit(&plugin.name, kind, plugin.pid, message);
+    }
+
+    /// Puts a process that just started under supervision (see the module's documentation).
+    pub(super) fn supervise(self: &Arc<Self>, plugin: &Arc<Plugin>, record: &Arc<Supervised>) {
+        record.set_phase(Phase::Steady);
+        let manager = Arc::downgrade(self);
+        let (plugin, record) = (plugin.clone(), record.clone());
+        tokio::spawn(async move { supervise(manager, plugin, record).await });
+    }
+
+    /// The process that should answer a call to `name` now. `held` is the process the call
+    /// resolved to (`None`: a lazy plugin never started). A serving process is returned at
+    /// once; otherwise the call waits, within `limit`, for the start or restart that is under
+    /// way, or fails at once when the plugin is `failed` (circuit open) or configured to fail
+    /// fast. A process that crashed and will not be restarted is returned as it is: the call
+    /// then fails with its crash.
+    pub async fn serving(
+        self: &Arc<Self>,
+        name: &str,
+        held: Option<Arc<Plugin>>,
+        limit: Option<Duration>,
+    ) -> Result<Arc<Plugin>> {
+        if let Some(plugin) = held.as_ref().filter(|p| p.is_serving()) {
+            return Ok(plugin.clone());
+        }
+        let Some(record) = self.existing_record(name) else {
+            return held.ok_or_else(|| self.not_loaded(name));
+        };
+        let limit = limit.or_else(|| self.configured_call_timeout(name, held.as_deref()));
+        let deadline = limit.map(|limit| Instant::now() + limit);
+        let mut phase = record.subscribe();
+        let mut started_by_us = false;
+        loop {
+            if self.is_closed() {
+                return Err(Error::Closed {
+                    plugin: name.into(),
+                    state: Closed::ShutDown(crate::error::ShutDownDuring::Call),
+                });
+            }
+            if let Some(current) = self.current(name).filter(|p| p.is_serving()) {
+                return Ok(current);
+            }
+            let now = phase.borrow_and_update().clone();
+            match now {
+                Phase::Failed { since, reason } => {
+                    return Err(Error::Closed { plugin: name.into(), state: Closed::CircuitOpen { since, reason } })
+                }
+                Phase::Restarting { attempt, since, reason } => {
+                    let policy = self.current(name).map(|p| p.spec().supervision.while_restarting);
+                    if policy == Some(WhileRestarting::FailFast) {
+                        return Err(Error::Closed {
+                            plugin: name.into(),
+                            state: Closed::Restarting { attempt, since, reason },
+                        });
+                    }
+                }
+                Phase::NotStarted { last_error: Some(error) } if started_by_us => return Err(error),
+                Phase::NotStarted { .. } => {
+                    started_by_us = true;
+                    self.start_lazy(name, &record);
+                    continue;
+                }
+                Phase::Starting => {}
+                Phase::Steady => {
+                    // Crashed, and the supervisor has not taken it in hand yet (it does at once
+                    // when restarts are on).
+                    let current = self.current(name);
+                    let restarts = current.as_ref().is_some_and(|p| p.spec().supervision.restart.enabled);
+                    if !restarts || current.as_ref().is_some_and(|p| p.is_stopped_on_purpose()) {
+                        return current.or(held).ok_or_else(|| self.not_loaded(name));
+                    }
+                }
+            }
+            let changed = phase.changed();
+            let outcome = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, changed).await.map_err(|_| ()),
+                None => Ok(changed.await),
+            };
+            if outcome.is_err() {
+                return Err(self.still_not_serving(name, &record, limit.unwrap_or_default()));
+            }
+        }
+    }
+
+    /// The default deadline of a call to `name`: its process's, else its configuration's.
+    fn configured_call_timeout(&self, name: &str, held: Option<&Plugin>) -> Option<Duration> {
+        match held {
+            Some(plugin) => plugin.call_timeout(),
+            None => self.configured.iter().find(|s| s.name == name).and_then(|s| s.connection.call_timeout),
+        }
+    }
+
+    /// The process in the manager's list under `name` (serving or not).
+    fn current(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.plugins.lock().unwrap().iter().find(|p| p.name == name).cloned()
+    }
+
+    fn not_loaded(&self, name: &str) -> Error {
+        Error::NotFound { name: name.into(), kind: "plugin".into(), known: Vec::new(), elsewhere: None }
+    }
+
+    fn still_not_serving(&self, name: &str, record: &Supervised, waited: Duration) -> Error {
+        let what = match record.phase() {
+            Phase::Restarting { attempt, reason, .. } => {
+                format!("it is restarting (attempt {attempt}, after: {reason})")
+            }
+            Phase::Starting | Phase::NotStarted { .. } => "it is still starting".into(),
+            _ => "no process became ready".into(),
+        };
+        Error::Call {
+            plugin: name.into(),
+            method: "(waiting for the plugin)".into(),
+            code: tonic::Code::DeadlineExceeded,
+            message: format!("{what}; no ready process within {:.3}s (the call's deadline)", waited.as_secs_f64()),
+        }
+    }
+
+    /// The first call of a lazy plugin starts it, once: later calls wait for the same start.
+    fn start_lazy(self: &Arc<Self>, name: &str, record: &Arc<Supervised>) {
+        let begun = record.change_phase(|phase| {
+            let idle = matches!(phase, Phase::NotStarted { .. });
+            if idle {
+                *phase = Phase::Starting;
+            }
+            idle
+        });
+        let Some(spec) = self.configured.iter().find(|s| s.name == name).cloned() else { return };
+        if begun {
+            let manager = self.clone();
+            let record = record.clone();
+            tokio::spawn(async move {
+                if let Err(error) = manager.start_named(spec, 0, StartWhy::Lazy).await {
+                    record.set_phase(Phase::NotStarted { last_error: Some(error) });
+                }
+            });
+        }
+    }
+}
+
+/// Watches `plugin`, and starts its name again when it crashed or was unhealthy (see the
+/// module's documentation). Ends once a new process took over, the circuit opened, or the
+/// plugin was stopped on purpose.
+async fn supervise<P: Send + Sync + 'static>(manager: Weak<Manager<P>>, plugin: Arc<Plugin>, record: Arc<Supervised>) {
+    let policy = plugin.spec().supervision.clone();
+    let mut reason = match watch_process(&plugin, &policy.health, &record).await {
+        Trouble::Stopped => return,
+        Trouble::Crashed(how) => {
+            emit(&manager, &plugin, EventKind::Crashed, how.clone());
+            how
+        }
+        Trouble::Unhealthy(why) => {
+            emit(&manager, &plugin, EventKind::Unhealthy, why.clone());
+            plugin.kill_as_unhealthy();
+            format!("unhealthy: {why}")
+        }
+    };
+    if !policy.restart.enabled {
+        return;
+    }
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        if !record.allow_restart(policy.restart.max_restarts, policy.restart.window) {
+            let reason = format!(
+                "{} restarts within {:.0}s; last: {reason}. Call pm.restart({:?}) to try again",
+                policy.restart.max_restarts,
+                policy.restart.window.as_secs_f64(),
+                plugin.name
+            );
+            record.set_phase(Phase::Failed { since: SystemTime::now(), reason: reason.clone() });
+            emit(&manager, &plugin, EventKind::Failed, reason);
+            return;
+        }
+        let wait = policy.restart.backoff(attempt);
+        record.set_phase(Phase::Restarting { attempt, since: SystemTime::now(), reason: reason.clone() });
+        emit(
+            &manager,
+            &plugin,
+            EventKind::Restarting,
+            format!("attempt {attempt} in {:.3}s, after: {reason}", wait.as_secs_f64()),
+        );
+        let Some(closing) = manager.upgrade().map(|m| m.closing.subscribe()) else { return };
+        if wait_or_close(wait, closing).await {
+            return;
+        }
+        let Some(owner) = manager.upgrade() else { return };
+        match owner.restart_after_crash(&plugin).await {
+            Ok(true) => return,
+            // Someone else (a manual restart, a reload, a load) took the name over.
+            Ok(false) => return,
+            Err(error) => {
+                if owner.is_closed() {
+                    return;
+                }
+                reason = format!("the restart failed: {error}");
+            }
+        }
+    }
+}
+
+/// Waits `wait`, unless the manager closes first (then true).
+async fn wait_or_close(wait: Duration, mut closing: tokio::sync::watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => false,
+        _ = closing.wait_for(|closing| *closing) => true,
+    }
+}
+
+fn emit<P: Send + Sync + 'static>(manager: &Weak<Manager<P>>, plugin: &Plugin, kind: EventKind, message: String) {
+    if let Some(manager) = manager.upgrade() {
+        manager.emit(plugin, kind, message);
+    }
+}

@@ -1,0 +1,62 @@
+//! The watch over one process: it ends when the process crashes, fails its health checks
+//! `failure_threshold` times in a row, or is stopped on purpose (a shutdown, a restart, a reload).
+//! After each passed check it keeps the plugin's state, if it has one (docs/supervision.md).
+
+use super::health::{probe, HealthRecord};
+use super::policy::HealthPolicy;
+use super::Supervised;
+use crate::plugin::{Plugin, State};
+use std::time::SystemTime;
+
+/// Why the watch over a process ended.
+#[derive(Debug)]
+pub enum Trouble {
+    /// Someone stopped it: nothing to do.
+    Stopped,
+    /// It crashed (how: its exit, or its closed connection).
+    Crashed(String),
+    /// It still runs but failed its health checks (why: the last failure).
+    Unhealthy(String),
+}
+
+pub async fn watch_process(plugin: &Plugin, health: &HealthPolicy, record: &Supervised) -> Trouble {
+    let mut state = plugin.subscribe_state();
+    let ended = async move {
+        let _ = state.wait_for(|s| *s != State::Ready).await;
+    };
+    tokio::select! {
+        () = ended => {}
+        why = failing_checks(plugin, health, record) => return Trouble::Unhealthy(why),
+    }
+    match plugin.state() {
+        State::Crashed => Trouble::Crashed(plugin.exit_description().await),
+        _ => Trouble::Stopped,
+    }
+}
+
+/// Checks every `interval` until `failure_threshold` checks in a row failed; never ends when
+/// checks are off.
+async fn failing_checks(plugin: &Plugin, health: &HealthPolicy, record: &Supervised) -> String {
+    let Some(interval) = health.interval else { return std::future::pending().await };
+    let mut failed_in_a_row = 0;
+    loop {
+        tokio::time::sleep(interval).await;
+        match probe(plugin, health.timeout).await {
+            Ok(message) => {
+                failed_in_a_row = 0;
+                record.note_health(HealthRecord { at: SystemTime::now(), healthy: true, message });
+                // A healthy plugin's state is worth keeping for its next process.
+                if let Some(state) = plugin.fetch_state().await {
+                    record.save_state(state);
+                }
+            }
+            Err(why) => {
+                failed_in_a_row += 1;
+                record.note_health(HealthRecord { at: SystemTime::now(), healthy: false, message: why.clone() });
+                if failed_in_a_row >= health.failure_threshold {
+                    return format!("{failed_in_a_row} health checks in a row failed; the last: {why}");
+                }
+            }
+        }
+    }
+}
