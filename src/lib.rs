@@ -22,7 +22,7 @@ use pyo3::prelude::*;
 use std::time::Duration;
 
 /// Interpreter exit: stop every live plugin (graceful, then killed after `grace`, by default its
-/// own `shutdown_grace`), with the GIL released.
+/// own `shutdown_grace`; dependents first), with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (grace=None))]
 fn _shutdown_all(py: Python<'_>, grace: Option<f64>) {
@@ -31,11 +31,12 @@ fn _shutdown_all(py: Python<'_>, grace: Option<f64>) {
         if !hector_plugins_host::runtime::usable() {
             return; // a forked child: the plugins belong to the parent
         }
+        // No supervisor may start a plugin again from here on.
+        hector_plugins_host::runtime::begin_exit();
         let plugins = hector_plugins_host::plugin::live_plugins();
         if !plugins.is_empty() {
-            hector_plugins_host::runtime::runtime().block_on(futures_util::future::join_all(
-                plugins.iter().map(|p| p.shutdown(grace.unwrap_or_else(|| p.shutdown_grace()))),
-            ));
+            let in_order = hector_plugins_host::manager::stop_order::stop_in_dependency_order(plugins, grace, &|_| {});
+            hector_plugins_host::runtime::runtime().block_on(in_order);
         }
     });
     logging::stop_delivery(py);

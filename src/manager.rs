@@ -537,17 +537,19 @@ impl PyPluginManager {
         self.inner.statuses().into_iter().map(PluginInfo::from).collect()
     }
 
-    /// Stops every plugin: graceful first, killed after `grace` seconds (default: each plugin's).
-    #[pyo3(signature = (grace=None))]
-    fn shutdown<'py>(&self, py: Python<'py>, grace: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+    /// Stops every plugin: graceful first, killed after `grace` seconds (default: each plugin's);
+    /// dependents first; everything still running after `timeout` seconds is killed at once.
+    #[pyo3(signature = (grace=None, timeout=None))]
+    fn shutdown<'py>(&self, py: Python<'py>, grace: Option<f64>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let grace = grace.map(|g| seconds(g, "grace")).transpose()?;
+        let total = timeout.map(|t| seconds(t, "timeout")).transpose()?;
         // In-process providers are released now, while this thread holds the interpreter.
         drop(self.inner.close());
         let manager = self.inner.clone();
         bridge::spawn(
             py,
             async move {
-                manager.shutdown(grace).await;
+                manager.shutdown(grace, total).await;
                 Ok(())
             },
             |py, ()| Ok(py.None()),
@@ -569,7 +571,7 @@ impl PyPluginManager {
         py: Python<'py>,
         _exc_info: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.shutdown(py, None)
+        self.shutdown(py, None, None)
     }
 
     // Only the manager reports the providers: clients reach them through the same core manager,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import Message, PluginClosedError, PluginCrashedError, PluginManager, PluginStartError
-from helpers import wait_for_log
+from helpers import wait_for_log, wait_until
 
 
 def chain_config(primary: Path, backup: Path, **primary_options: object) -> dict:
@@ -34,7 +34,9 @@ async def test_first_member_fails_at_start_and_the_second_serves(py_plugin, rust
 
 
 async def test_a_member_that_crashes_later_hands_over_to_the_next(py_plugin, rust_plugin: Path) -> None:
-    async with PluginManager(chain_config(py_plugin(), rust_plugin)) as pm:
+    # The primary's restart takes a second: meanwhile the chain goes to the backup at once.
+    slow_restart = {"restart": {"backoff_initial": 1.0, "backoff_max": 1.0}}
+    async with PluginManager(chain_config(py_plugin(), rust_plugin, **slow_restart)) as pm:
         await pm.load_all(strict=True)
         llm = pm.llm("resilient")
         assert llm.name == "resilient"
@@ -45,7 +47,12 @@ async def test_a_member_that_crashes_later_hands_over_to_the_next(py_plugin, rus
         chunks = [c.text async for c in llm.generate_stream([Message.user("a b")]) if c.type == "text"]
         assert chunks == ["Echo: ", "a ", "b"]
         states = {p.name: p.state for p in pm.plugins}
-        assert states == {"primary": "crashed", "backup": "ready"}
+        assert states == {"primary": "restarting", "backup": "ready"}
+        # Restarted, the primary serves the chain again.
+        await wait_until(lambda: {p.name: p.state for p in pm.plugins}["primary"] == "ready", timeout=10)
+        calls = {p.name: p.calls for p in pm.plugins}
+        assert (await llm.generate([Message.user("three")])).text == "Echo: three"
+        assert {p.name: p.calls for p in pm.plugins} == {**calls, "primary": calls["primary"] + 1}
 
 
 async def test_a_chain_with_no_ready_member_says_why(py_plugin, tmp_path: Path) -> None:

@@ -1082,10 +1082,12 @@ class PluginManager:
     @property
     def plugins(self) -> list[PluginInfo]:
         """A snapshot of every plugin process this manager started."""
-    def shutdown(self, grace: float | None = None) -> Awaitable[None]:
+    def shutdown(self, grace: float | None = None, timeout: float | None = None) -> Awaitable[None]:
         """Stops every plugin: graceful first (Shutdown RPCs), killed after ``grace`` seconds
-        (default: each plugin's ``shutdown_grace``); releases in-process providers. The manager
-        cannot be used afterwards (``PluginClosedError``)."""
+        (default: each plugin's ``shutdown_grace``), a plugin only once those that depend on it
+        have stopped; after ``timeout`` seconds in all, whatever still runs is killed at once.
+        Releases in-process providers. The manager cannot be used afterwards
+        (``PluginClosedError``)."""
     def __aenter__(self) -> Awaitable[Self]:
         """``PluginClosedError`` if this manager was shut down already."""
     def __aexit__(self, *_exc_info: object) -> Awaitable[None]:

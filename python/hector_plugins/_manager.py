@@ -8,6 +8,7 @@ import inspect
 import json
 import logging
 import os
+import signal
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Optional, get_args
 
@@ -73,10 +74,33 @@ class PluginManager(_core.PluginManager):
                     _events_logger.exception("pm.on(%r) callback %r failed on %r", event.event, callback, event)
             event = await self._next_event()
 
-    async def shutdown(self, grace: float | None = None) -> None:
+    def shutdown_on_signals(self, *signals: int, timeout: float | None = None) -> None:
+        """When this process gets one of ``signals`` (default: SIGTERM and SIGINT), shut every
+        plugin down gracefully (``shutdown(timeout=timeout)``), then let the signal end the
+        program as it would have without this. Call it from async code: the handlers belong to
+        the running loop (``loop.add_signal_handler``, Unix)."""
+        loop = asyncio.get_running_loop()
+        chosen = signals or (signal.SIGTERM, signal.SIGINT)
+
+        def received(number: int) -> None:
+            for each in chosen:
+                loop.remove_signal_handler(each)
+            loop.create_task(self._shut_down_then_resend(number, timeout), name="hector_plugins signal shutdown")
+
+        for number in chosen:
+            loop.add_signal_handler(number, received, number)
+
+    async def _shut_down_then_resend(self, number: int, timeout: float | None) -> None:
+        try:
+            await self.shutdown(timeout=timeout)
+        finally:
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+
+    async def shutdown(self, grace: float | None = None, timeout: float | None = None) -> None:
         """Stops every plugin (see the core's ``shutdown``), then delivers the ``stopped``
         events to ``pm.on`` callbacks before returning."""
-        await super().shutdown(grace)
+        await super().shutdown(grace, timeout)
         if self._event_task is not None:
             await self._event_task
 

@@ -21,6 +21,7 @@ pub mod mcp;
 pub mod names;
 pub mod peer;
 pub mod plugin;
+pub mod policy;
 pub mod portable_launcher;
 pub mod provider;
 pub mod rpc;

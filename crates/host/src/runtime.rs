@@ -1,6 +1,7 @@
 //! The tokio runtime every plugin task runs on, owned by this library so that shutdown at exit
 //! is explicit.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use tokio::runtime::{Builder, Runtime};
 
@@ -10,6 +11,18 @@ static CREATOR_PID: OnceLock<u32> = OnceLock::new();
 /// survive the fork, so nothing scheduled on it would ever run.
 pub fn usable() -> bool {
     CREATOR_PID.get().is_none_or(|pid| *pid == std::process::id())
+}
+
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// The process is exiting (the embedding layer's exit hook stops every plugin): from now on no
+/// supervisor starts a plugin again.
+pub fn begin_exit() {
+    EXITING.store(true, Ordering::SeqCst);
+}
+
+pub fn exiting() -> bool {
+    EXITING.load(Ordering::SeqCst)
 }
 
 /// Worker threads: `HECTOR_PLUGINS_WORKER_THREADS`, default 2 (calls are I/O bound).

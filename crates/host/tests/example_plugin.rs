@@ -298,7 +298,7 @@ async fn a_manager_loads_restarts_and_shuts_down() {
     assert_eq!(statuses.len(), 1, "one entry per name");
     assert_eq!((statuses[0].pid, statuses[0].state), (third.pid, State::Ready));
 
-    manager.shutdown(None).await;
+    manager.shutdown(None, None).await;
     assert_eq!(third.state(), State::Stopped);
     assert!(!third.status().killed);
     assert_eq!(third_process.seen(), Seen::Gone);

@@ -127,6 +127,7 @@ where
                     pull.done = true;
                     let what = if pull.first { "no first item" } else { "no item after the previous one" };
                     let error = deadline.exceeded(&pull.plugin, &pull.method, what);
+                    pull.plugin.stats().record_failure(&error);
                     return Some((Err(error), pull));
                 }
             },
@@ -139,6 +140,7 @@ where
             Err(status) => {
                 pull.done = true;
                 let error = pull.plugin.call_error(&pull.method, status).await;
+                pull.plugin.stats().record_failure(&error);
                 Some((Err(error), pull))
             }
         }

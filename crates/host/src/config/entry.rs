@@ -9,7 +9,7 @@ use super::types::Builtin;
 use crate::kind::PluginKind;
 use crate::launch::LaunchOptions;
 use crate::plugin::{PluginSpec, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
-use crate::supervisor::Supervision;
+use crate::policy::Supervision;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@ use super::invalid::Invalid;
 use super::types::{Builtin, Fallback, BUILTIN};
 use crate::kind::PluginKind;
 use crate::plugin::PluginSpec;
-use crate::supervisor::Supervision;
+use crate::policy::Supervision;
 use std::path::Path;
 
 pub(super) const SECTIONS: [(&str, PluginKind); 5] = [

@@ -7,7 +7,7 @@ use super::deserialize::deserialize_at;
 use super::invalid::Invalid;
 use super::settings::checked_seconds;
 use crate::plugin::PluginSpec;
-use crate::supervisor::{Supervision, WhileRestarting};
+use crate::policy::{Supervision, WhileRestarting};
 use serde::Deserialize;
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 use crate::config::Builtin;
 use crate::error::{Closed, Error, Result, ShutDownDuring};
 use crate::logs::LogSink;
-use crate::plugin::{Plugin, PluginSpec, PluginStatus};
+use crate::plugin::{Plugin, PluginSpec, PluginStatus, State};
 pub use crate::provider::{InProcess, Provider};
 pub use load_all::{strict_outcome, LoadReport};
 
@@ -13,6 +13,7 @@ mod hot_reload;
 mod load_all;
 mod registry;
 mod reload;
+pub mod stop_order;
 mod supervise;
 use crate::supervisor::{EventKind, Events, Phase, Supervised};
 use std::collections::{HashMap, HashSet};
@@ -125,6 +126,9 @@ impl<P: Send + Sync + 'static> Manager<P> {
         crate::names::check_name(&name)
             .map_err(|e| Error::config(format!("plugin at {}: {e}", spec.path.display())))?;
         let shut_down = || Error::Closed { plugin: name.clone(), state: Closed::ShutDown(ShutDownDuring::Load) };
+        if crate::runtime::exiting() {
+            return Err(shut_down());
+        }
         let previous = {
             let loaded = self.plugins.lock().unwrap();
             let mut loading = self.loading.lock().unwrap();
@@ -203,7 +207,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
             .map(|plugin| {
                 let mut status = plugin.status();
                 if let Some(record) = records.get(&plugin.name) {
-                    status.add_supervision(record);
+                    record.fill(&mut status);
                 }
                 status
             })
@@ -211,7 +215,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
         for spec in self.configured.iter().filter(|s| !plugins.iter().any(|p| p.name == s.name)) {
             if let Some(record) = records.get(&spec.name) {
                 let mut status = PluginStatus::not_started(spec);
-                status.add_supervision(record);
+                record.fill(&mut status);
                 statuses.push(status);
             }
         }
@@ -260,9 +264,11 @@ impl<P: Send + Sync + 'static> Manager<P> {
         self.take_in_process()
     }
 
-    /// Stops every plugin concurrently (each: graceful, then killed after `grace`, or after
-    /// its own configured grace period). Loads still in flight are waited for and stopped.
-    pub async fn shutdown(&self, grace: Option<Duration>) {
+    /// Stops every plugin (each: graceful, then killed after `grace`, or after its own
+    /// configured grace period), dependents before what they depend on, independent ones
+    /// concurrently. Loads still in flight are waited for and stopped. `total` bounds the
+    /// whole: what still runs then is killed at once.
+    pub async fn shutdown(&self, grace: Option<Duration>, total: Option<Duration>) {
         drop(self.close());
         loop {
             let finished = self.load_finished.notified();
@@ -272,35 +278,23 @@ impl<P: Send + Sync + 'static> Manager<P> {
             finished.await;
         }
         let plugins: Vec<Arc<Plugin>> = self.plugins.lock().unwrap().clone();
-        self.stop_in_reverse_dependency_order(plugins, grace).await;
-        self.shut_down.send_replace(true);
-    }
-
-    /// Stops `plugins` concurrently, except that a plugin stops only once every plugin that
-    /// depends on it has stopped (docs/supervision.md, "Dependencies").
-    async fn stop_in_reverse_dependency_order(&self, plugins: Vec<Arc<Plugin>>, grace: Option<Duration>) {
-        use futures_util::future::FutureExt;
-        let specs = load_all::dependency_order(plugins.iter().map(|p| p.spec().clone()).collect());
-        let mut stops: HashMap<String, futures_util::future::Shared<futures_util::future::BoxFuture<'_, ()>>> =
-            HashMap::new();
-        for spec in specs.iter().rev() {
-            let Some(plugin) = plugins.iter().find(|p| p.name == spec.name).cloned() else { continue };
-            let dependents: Vec<_> = specs
-                .iter()
-                .filter(|other| other.supervision.dependencies().any(|(d, _)| d == spec.name))
-                .filter_map(|other| stops.get(&other.name).cloned())
-                .collect();
-            let stop = async move {
-                futures_util::future::join_all(dependents).await;
-                let was_running = !plugin.is_finished();
-                plugin.shutdown(grace.unwrap_or_else(|| plugin.shutdown_grace())).await;
-                if was_running {
-                    self.emit(&plugin, EventKind::Stopped, "");
-                }
-            };
-            stops.insert(spec.name.clone(), stop.boxed().shared());
+        let stopped = |plugin: &Plugin| self.emit(plugin, EventKind::Stopped, "");
+        let in_order = stop_order::stop_in_dependency_order(plugins.clone(), grace, &stopped);
+        if let Some(total) = total {
+            if tokio::time::timeout(total, in_order).await.is_err() {
+                // Out of time: whatever still runs is killed now, all at once.
+                futures_util::future::join_all(plugins.iter().filter(|p| p.state() != State::Stopped).map(
+                    |p| async move {
+                        p.kill_now().await;
+                        stopped(p);
+                    },
+                ))
+                .await;
+            }
+        } else {
+            in_order.await;
         }
-        futures_util::future::join_all(stops.into_values()).await;
+        self.shut_down.send_replace(true);
     }
 
     /// Becomes true once `shutdown` has stopped every plugin: no event comes after that.
@@ -352,6 +346,8 @@ impl<P: Send + Sync + 'static> Drop for Manager<P> {
     /// A manager dropped without `shutdown()` stops its plugins the same graceful way, in the
     /// background (the host's exit path waits for them).
     fn drop(&mut self) {
+        // Ends the tasks that outlive no manager: hot-reload watchers, waiting calls.
+        self.closing.send_replace(true);
         if self.closed.load(Ordering::SeqCst) || !crate::runtime::usable() {
             return;
         }

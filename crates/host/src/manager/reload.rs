@@ -67,13 +67,14 @@ impl<P: Send + Sync + 'static> Manager<P> {
             plugins.retain(|p| !Arc::ptr_eq(p, &old));
             plugins.push(new.clone());
         }
+        record.begin_draining(old.stats());
         self.supervise(&new, &record);
         self.emit(&new, EventKind::Reloaded, format!("pid {} replaces pid {}", new.pid, old.pid));
         let drain = old.call_timeout().unwrap_or(DRAIN_WITHOUT_CALL_TIMEOUT);
         tokio::spawn(async move {
             let _ = tokio::time::timeout(drain, old.calls_finished()).await;
             old.shutdown(old.shutdown_grace()).await;
-            record.retired.absorb(old.stats());
+            record.end_draining(old.stats());
         });
         Ok(new)
     }

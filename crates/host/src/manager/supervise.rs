@@ -60,6 +60,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
         let limit = limit.or_else(|| self.configured_call_timeout(name, held.as_deref()));
         let deadline = limit.map(|limit| Instant::now() + limit);
         let mut phase = record.subscribe();
+        let mut closing = self.closing.subscribe();
         let mut started_by_us = false;
         loop {
             if self.is_closed() {
@@ -102,7 +103,13 @@ impl<P: Send + Sync + 'static> Manager<P> {
                     }
                 }
             }
-            let changed = phase.changed();
+            // A shutdown ends the wait too (the loop then refuses the call).
+            let changed = async {
+                tokio::select! {
+                    _ = phase.changed() => {}
+                    _ = closing.wait_for(|closing| *closing) => {}
+                }
+            };
             let outcome = match deadline {
                 Some(deadline) => tokio::time::timeout_at(deadline, changed).await.map_err(|_| ()),
                 None => Ok(changed.await),

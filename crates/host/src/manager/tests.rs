@@ -59,7 +59,7 @@ fn registration_refuses_taken_names_and_the_wrong_kind() {
 async fn nothing_resolves_or_registers_after_shutdown() {
     let manager = manager();
     manager.register("local", PluginKind::Llm, "").unwrap();
-    manager.shutdown(None).await;
+    manager.shutdown(None, None).await;
     assert!(matches!(
         manager.resolve("local", None),
         Err(Error::Closed { state: Closed::ShutDown(ShutDownDuring::Call), .. })

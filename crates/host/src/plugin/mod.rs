@@ -23,17 +23,18 @@ mod spec;
 mod start;
 mod state;
 mod state_handover;
+mod stats;
 
 pub use prepare::prepare;
 pub use registry::live_plugins;
 pub use spec::{PluginSpec, Protocol, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
 pub use state::{ExitInfo, PluginStatus, State};
+pub use stats::{CallStats, HealthRecord};
 
 use crate::kind::PluginKind;
 use crate::logs::LogSink;
 use crate::manifest::Manifest;
 use crate::mcp::McpSession;
-use crate::supervisor::CallStats;
 use crate::transport::PluginChannel;
 use link::Link;
 use process::Process;
@@ -73,7 +74,7 @@ pub struct Plugin {
     /// fallback (docs/protocol.md §9). A restarted process starts with none.
     unimplemented: Mutex<Vec<&'static str>>,
     /// Calls made to this process (the name's record adds those of earlier processes).
-    stats: CallStats,
+    stats: Arc<CallStats>,
     /// Calls under way, so a reload can let them finish before it stops this process.
     in_flight: calls::InFlight,
 }
@@ -102,7 +103,7 @@ impl Plugin {
         self.state.subscribe()
     }
 
-    pub fn stats(&self) -> &CallStats {
+    pub fn stats(&self) -> &Arc<CallStats> {
         &self.stats
     }
 

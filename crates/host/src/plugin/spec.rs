@@ -4,7 +4,7 @@
 use crate::kind::PluginKind;
 use crate::launch::LaunchOptions;
 use crate::manifest::Manifest;
-use crate::supervisor::Supervision;
+use crate::policy::Supervision;
 use crate::transport::ConnectionSettings;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

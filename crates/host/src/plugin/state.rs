@@ -1,9 +1,9 @@
 //! Where a plugin stands (`State`), how its process ended (`ExitInfo`), and the snapshot of both
 //! that `pm.plugins` shows (`PluginStatus`).
 
+use super::stats::HealthRecord;
 use super::PluginSpec;
 use crate::kind::PluginKind;
-use crate::supervisor::{HealthRecord, Phase, Supervised};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -127,33 +127,6 @@ impl PluginStatus {
             last_error: None,
             last_health: None,
             reason: None,
-        }
-    }
-
-    /// Adds what the name's supervision record knows: its phase (when it overrides the
-    /// process's state), the counts of its earlier processes, the latest health check.
-    pub fn add_supervision(&mut self, record: &Supervised) {
-        self.calls += record.retired.calls();
-        self.failures += record.retired.failures();
-        if self.last_error.is_none() {
-            self.last_error = record.retired.last_error();
-        }
-        self.last_health = record.last_health();
-        match record.phase() {
-            Phase::Steady => {}
-            Phase::NotStarted { last_error } => {
-                self.state = State::NotStarted;
-                self.reason = last_error.map(|e| (SystemTime::now(), e.to_string()));
-            }
-            Phase::Starting => self.state = State::Starting,
-            Phase::Restarting { since, reason, .. } => {
-                self.state = State::Restarting;
-                self.reason = Some((since, reason));
-            }
-            Phase::Failed { since, reason } => {
-                self.state = State::Failed;
-                self.reason = Some((since, reason));
-            }
         }
     }
 }

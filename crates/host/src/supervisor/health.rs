@@ -7,16 +7,7 @@ use crate::plugin::Plugin;
 use crate::proto::health::health_check_response::ServingStatus;
 use crate::proto::health::health_client::HealthClient;
 use crate::proto::health::HealthCheckRequest;
-use std::time::{Duration, SystemTime};
-
-/// The outcome of the last check, as `pm.plugins` shows it.
-#[derive(Debug, Clone)]
-pub struct HealthRecord {
-    pub at: SystemTime,
-    pub healthy: bool,
-    /// Why it failed, or what the plugin said.
-    pub message: String,
-}
+use std::time::Duration;
 
 /// Checks `plugin` within `timeout`: `Ok(message)` when healthy, `Err(why)` otherwise.
 pub async fn probe(plugin: &Plugin, timeout: Duration) -> Result<String, String> {

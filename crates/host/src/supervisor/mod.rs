@@ -3,22 +3,22 @@
 //! processes: its phase (serving, restarting, failed, not started yet), its restart history
 //! (the circuit breaker), the counters `pm.plugins` shows, and the state a stateful plugin
 //! handed over. The manager runs one supervising task per process (`crate::manager::supervise`);
-//! this module holds the parts that need no manager: the policy, the health probe, the watch
-//! over one process, and the events.
+//! this module holds the parts that need no manager: the health probe, the watch over one
+//! process, and the events. The policy is `crate::policy`; the counters of one process are
+//! `crate::plugin::CallStats`.
 
 pub mod events;
 mod health;
-mod policy;
 mod process_watch;
 
+pub use crate::policy::{HealthPolicy, RestartPolicy, Supervision, WhileRestarting};
 pub use events::{Event, EventKind, Events};
-pub use health::{probe, HealthRecord};
-pub use policy::{HealthPolicy, RestartPolicy, Supervision, WhileRestarting};
+pub use health::probe;
 pub use process_watch::{watch_process, Trouble};
 
+use crate::plugin::{CallStats, HealthRecord, PluginStatus, State};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 use tokio::sync::watch;
 
@@ -45,6 +45,9 @@ pub struct Supervised {
     restart_times: Mutex<VecDeque<Instant>>,
     /// Calls and failures of the processes this name had before the current one.
     pub(crate) retired: CallStats,
+    /// The counts of replaced processes that still finish their calls (a reload drains the old
+    /// one): shown with the name's until they join `retired`.
+    draining: Mutex<Vec<Arc<CallStats>>>,
     last_health: Mutex<Option<HealthRecord>>,
     /// The latest state `GetState` gave (docs/protocol.md §7.8), handed to the next process.
     saved_state: Mutex<Option<Vec<u8>>>,
@@ -57,6 +60,7 @@ impl Supervised {
             phase: watch::Sender::new(phase),
             restart_times: Mutex::new(VecDeque::new()),
             retired: CallStats::default(),
+            draining: Mutex::new(Vec::new()),
             last_health: Mutex::new(None),
             saved_state: Mutex::new(None),
         }
@@ -100,6 +104,27 @@ impl Supervised {
         self.restart_times.lock().unwrap().clear();
     }
 
+    /// A replaced process whose calls still run: its counts show with the name's meanwhile.
+    pub fn begin_draining(&self, stats: &Arc<CallStats>) {
+        self.draining.lock().unwrap().push(stats.clone());
+    }
+
+    /// The drained process stopped: its counts join the retired ones.
+    pub fn end_draining(&self, stats: &Arc<CallStats>) {
+        self.draining.lock().unwrap().retain(|s| !Arc::ptr_eq(s, stats));
+        self.retired.absorb(stats);
+    }
+
+    /// Calls and failures of every process this name had but the current one.
+    pub fn earlier_counts(&self) -> (u64, u64, Option<(SystemTime, String)>) {
+        let draining = self.draining.lock().unwrap();
+        let calls = self.retired.calls() + draining.iter().map(|s| s.calls()).sum::<u64>();
+        let failures = self.retired.failures() + draining.iter().map(|s| s.failures()).sum::<u64>();
+        let last =
+            draining.iter().filter_map(|s| s.last_error()).chain(self.retired.last_error()).max_by_key(|(at, _)| *at);
+        (calls, failures, last)
+    }
+
     pub fn note_health(&self, record: HealthRecord) {
         *self.last_health.lock().unwrap() = Some(record);
     }
@@ -117,41 +142,30 @@ impl Supervised {
     }
 }
 
-/// Calls made to a process, and how many failed (`pm.plugins` shows them per name).
-#[derive(Debug, Default)]
-pub struct CallStats {
-    calls: AtomicU64,
-    failures: AtomicU64,
-    last_error: Mutex<Option<(SystemTime, String)>>,
-}
-
-impl CallStats {
-    pub fn record<T>(&self, outcome: &crate::Result<T>) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        if let Err(error) = outcome {
-            self.failures.fetch_add(1, Ordering::Relaxed);
-            *self.last_error.lock().unwrap() = Some((SystemTime::now(), error.to_string()));
-        }
-    }
-
-    pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
-    }
-
-    pub fn failures(&self) -> u64 {
-        self.failures.load(Ordering::Relaxed)
-    }
-
-    pub fn last_error(&self) -> Option<(SystemTime, String)> {
-        self.last_error.lock().unwrap().clone()
-    }
-
-    /// Adds `other`'s counts to these (a process that is replaced hands its counts over).
-    pub fn absorb(&self, other: &CallStats) {
-        self.calls.fetch_add(other.calls(), Ordering::Relaxed);
-        self.failures.fetch_add(other.failures(), Ordering::Relaxed);
-        if let Some(error) = other.last_error() {
-            *self.last_error.lock().unwrap() = Some(error);
+impl Supervised {
+    /// Adds to `status` (its current process's) what this record knows: its phase, when that
+    /// overrides the process's state; the counts of its earlier processes; the latest check.
+    pub fn fill(&self, status: &mut PluginStatus) {
+        let (calls, failures, last_error) = self.earlier_counts();
+        status.calls += calls;
+        status.failures += failures;
+        status.last_error = status.last_error.take().into_iter().chain(last_error).max_by_key(|(at, _)| *at);
+        status.last_health = self.last_health();
+        match self.phase() {
+            Phase::Steady => {}
+            Phase::NotStarted { last_error } => {
+                status.state = State::NotStarted;
+                status.reason = last_error.map(|e| (SystemTime::now(), e.to_string()));
+            }
+            Phase::Starting => status.state = State::Starting,
+            Phase::Restarting { since, reason, .. } => {
+                status.state = State::Restarting;
+                status.reason = Some((since, reason));
+            }
+            Phase::Failed { since, reason } => {
+                status.state = State::Failed;
+                status.reason = Some((since, reason));
+            }
         }
     }
 }

@@ -2,10 +2,11 @@
 //! `failure_threshold` times in a row, or is stopped on purpose (a shutdown, a restart, a reload).
 //! After each passed check it keeps the plugin's state, if it has one (docs/supervision.md).
 
-use super::health::{probe, HealthRecord};
-use super::policy::HealthPolicy;
+use super::health::probe;
 use super::Supervised;
+use crate::plugin::HealthRecord;
 use crate::plugin::{Plugin, State};
+use crate::policy::HealthPolicy;
 use std::time::SystemTime;
 
 /// Why the watch over a process ended.
@@ -38,9 +39,13 @@ pub async fn watch_process(plugin: &Plugin, health: &HealthPolicy, record: &Supe
 /// checks are off.
 async fn failing_checks(plugin: &Plugin, health: &HealthPolicy, record: &Supervised) -> String {
     let Some(interval) = health.interval else { return std::future::pending().await };
+    // Checks start every `interval` (a slow check delays the next, never shifts them all), so a
+    // frozen plugin is called unhealthy within interval × failure_threshold + timeout.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failed_in_a_row = 0;
     loop {
-        tokio::time::sleep(interval).await;
+        ticks.tick().await;
         match probe(plugin, health.timeout).await {
             Ok(message) => {
                 failed_in_a_row = 0;

@@ -334,6 +334,194 @@ func (x *HealthResponse) GetMessage() string {
 	return ""
 }
 
+// State across restarts and reloads (docs/protocol.md §7.2): a plugin that keeps state in
+// memory hands it to the host, which gives it to the next process before that one serves.
+type GetStateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStateRequest) Reset() {
+	*x = GetStateRequest{}
+	mi := &file_hector_plugin_common_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStateRequest) ProtoMessage() {}
+
+func (x *GetStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hector_plugin_common_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStateRequest.ProtoReflect.Descriptor instead.
+func (*GetStateRequest) Descriptor() ([]byte, []int) {
+	return file_hector_plugin_common_proto_rawDescGZIP(), []int{7}
+}
+
+type GetStateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Opaque to the host: the plugin's own encoding.
+	State []byte `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	// False: the plugin has no state to keep right now (state is then ignored).
+	HasState      bool `protobuf:"varint,2,opt,name=has_state,json=hasState,proto3" json:"has_state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStateResponse) Reset() {
+	*x = GetStateResponse{}
+	mi := &file_hector_plugin_common_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStateResponse) ProtoMessage() {}
+
+func (x *GetStateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hector_plugin_common_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStateResponse.ProtoReflect.Descriptor instead.
+func (*GetStateResponse) Descriptor() ([]byte, []int) {
+	return file_hector_plugin_common_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetStateResponse) GetState() []byte {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *GetStateResponse) GetHasState() bool {
+	if x != nil {
+		return x.HasState
+	}
+	return false
+}
+
+type RestoreStateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         []byte                 `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreStateRequest) Reset() {
+	*x = RestoreStateRequest{}
+	mi := &file_hector_plugin_common_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreStateRequest) ProtoMessage() {}
+
+func (x *RestoreStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hector_plugin_common_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreStateRequest.ProtoReflect.Descriptor instead.
+func (*RestoreStateRequest) Descriptor() ([]byte, []int) {
+	return file_hector_plugin_common_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RestoreStateRequest) GetState() []byte {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+type RestoreStateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Success       bool                   `protobuf:"varint,1,opt,name=success,proto3" json:"success,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreStateResponse) Reset() {
+	*x = RestoreStateResponse{}
+	mi := &file_hector_plugin_common_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreStateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreStateResponse) ProtoMessage() {}
+
+func (x *RestoreStateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hector_plugin_common_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreStateResponse.ProtoReflect.Descriptor instead.
+func (*RestoreStateResponse) Descriptor() ([]byte, []int) {
+	return file_hector_plugin_common_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RestoreStateResponse) GetSuccess() bool {
+	if x != nil {
+		return x.Success
+	}
+	return false
+}
+
+func (x *RestoreStateResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 type ManifestRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -342,7 +530,7 @@ type ManifestRequest struct {
 
 func (x *ManifestRequest) Reset() {
 	*x = ManifestRequest{}
-	mi := &file_hector_plugin_common_proto_msgTypes[7]
+	mi := &file_hector_plugin_common_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +542,7 @@ func (x *ManifestRequest) String() string {
 func (*ManifestRequest) ProtoMessage() {}
 
 func (x *ManifestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hector_plugin_common_proto_msgTypes[7]
+	mi := &file_hector_plugin_common_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +555,7 @@ func (x *ManifestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManifestRequest.ProtoReflect.Descriptor instead.
 func (*ManifestRequest) Descriptor() ([]byte, []int) {
-	return file_hector_plugin_common_proto_rawDescGZIP(), []int{7}
+	return file_hector_plugin_common_proto_rawDescGZIP(), []int{11}
 }
 
 type ManifestResponse struct {
@@ -386,7 +574,7 @@ type ManifestResponse struct {
 
 func (x *ManifestResponse) Reset() {
 	*x = ManifestResponse{}
-	mi := &file_hector_plugin_common_proto_msgTypes[8]
+	mi := &file_hector_plugin_common_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -398,7 +586,7 @@ func (x *ManifestResponse) String() string {
 func (*ManifestResponse) ProtoMessage() {}
 
 func (x *ManifestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hector_plugin_common_proto_msgTypes[8]
+	mi := &file_hector_plugin_common_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -411,7 +599,7 @@ func (x *ManifestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ManifestResponse.ProtoReflect.Descriptor instead.
 func (*ManifestResponse) Descriptor() ([]byte, []int) {
-	return file_hector_plugin_common_proto_rawDescGZIP(), []int{8}
+	return file_hector_plugin_common_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ManifestResponse) GetName() string {
@@ -478,7 +666,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_hector_plugin_common_proto_msgTypes[9]
+	mi := &file_hector_plugin_common_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +678,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_hector_plugin_common_proto_msgTypes[9]
+	mi := &file_hector_plugin_common_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +691,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_hector_plugin_common_proto_rawDescGZIP(), []int{9}
+	return file_hector_plugin_common_proto_rawDescGZIP(), []int{13}
 }
 
 type StatusResponse struct {
@@ -516,7 +704,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_hector_plugin_common_proto_msgTypes[10]
+	mi := &file_hector_plugin_common_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -528,7 +716,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_hector_plugin_common_proto_msgTypes[10]
+	mi := &file_hector_plugin_common_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -541,7 +729,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_hector_plugin_common_proto_rawDescGZIP(), []int{10}
+	return file_hector_plugin_common_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StatusResponse) GetStatus() string {
@@ -573,6 +761,15 @@ const file_hector_plugin_common_proto_rawDesc = "" +
 	"\x0eHealthResponse\x12\x18\n" +
 	"\ahealthy\x18\x01 \x01(\bR\ahealthy\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"\x11\n" +
+	"\x0fGetStateRequest\"E\n" +
+	"\x10GetStateResponse\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\fR\x05state\x12\x1b\n" +
+	"\thas_state\x18\x02 \x01(\bR\bhasState\"+\n" +
+	"\x13RestoreStateRequest\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\fR\x05state\"F\n" +
+	"\x14RestoreStateResponse\x12\x18\n" +
+	"\asuccess\x18\x01 \x01(\bR\asuccess\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x11\n" +
 	"\x0fManifestRequest\"\xe9\x02\n" +
 	"\x10ManifestResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
@@ -602,25 +799,29 @@ func file_hector_plugin_common_proto_rawDescGZIP() []byte {
 	return file_hector_plugin_common_proto_rawDescData
 }
 
-var file_hector_plugin_common_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_hector_plugin_common_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_hector_plugin_common_proto_goTypes = []any{
-	(*Empty)(nil),              // 0: hector.plugin.Empty
-	(*InitializeRequest)(nil),  // 1: hector.plugin.InitializeRequest
-	(*InitializeResponse)(nil), // 2: hector.plugin.InitializeResponse
-	(*ShutdownRequest)(nil),    // 3: hector.plugin.ShutdownRequest
-	(*ShutdownResponse)(nil),   // 4: hector.plugin.ShutdownResponse
-	(*HealthRequest)(nil),      // 5: hector.plugin.HealthRequest
-	(*HealthResponse)(nil),     // 6: hector.plugin.HealthResponse
-	(*ManifestRequest)(nil),    // 7: hector.plugin.ManifestRequest
-	(*ManifestResponse)(nil),   // 8: hector.plugin.ManifestResponse
-	(*StatusRequest)(nil),      // 9: hector.plugin.StatusRequest
-	(*StatusResponse)(nil),     // 10: hector.plugin.StatusResponse
-	nil,                        // 11: hector.plugin.InitializeRequest.ConfigEntry
-	nil,                        // 12: hector.plugin.ManifestResponse.CapabilitiesEntry
+	(*Empty)(nil),                // 0: hector.plugin.Empty
+	(*InitializeRequest)(nil),    // 1: hector.plugin.InitializeRequest
+	(*InitializeResponse)(nil),   // 2: hector.plugin.InitializeResponse
+	(*ShutdownRequest)(nil),      // 3: hector.plugin.ShutdownRequest
+	(*ShutdownResponse)(nil),     // 4: hector.plugin.ShutdownResponse
+	(*HealthRequest)(nil),        // 5: hector.plugin.HealthRequest
+	(*HealthResponse)(nil),       // 6: hector.plugin.HealthResponse
+	(*GetStateRequest)(nil),      // 7: hector.plugin.GetStateRequest
+	(*GetStateResponse)(nil),     // 8: hector.plugin.GetStateResponse
+	(*RestoreStateRequest)(nil),  // 9: hector.plugin.RestoreStateRequest
+	(*RestoreStateResponse)(nil), // 10: hector.plugin.RestoreStateResponse
+	(*ManifestRequest)(nil),      // 11: hector.plugin.ManifestRequest
+	(*ManifestResponse)(nil),     // 12: hector.plugin.ManifestResponse
+	(*StatusRequest)(nil),        // 13: hector.plugin.StatusRequest
+	(*StatusResponse)(nil),       // 14: hector.plugin.StatusResponse
+	nil,                          // 15: hector.plugin.InitializeRequest.ConfigEntry
+	nil,                          // 16: hector.plugin.ManifestResponse.CapabilitiesEntry
 }
 var file_hector_plugin_common_proto_depIdxs = []int32{
-	11, // 0: hector.plugin.InitializeRequest.config:type_name -> hector.plugin.InitializeRequest.ConfigEntry
-	12, // 1: hector.plugin.ManifestResponse.capabilities:type_name -> hector.plugin.ManifestResponse.CapabilitiesEntry
+	15, // 0: hector.plugin.InitializeRequest.config:type_name -> hector.plugin.InitializeRequest.ConfigEntry
+	16, // 1: hector.plugin.ManifestResponse.capabilities:type_name -> hector.plugin.ManifestResponse.CapabilitiesEntry
 	2,  // [2:2] is the sub-list for method output_type
 	2,  // [2:2] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
@@ -639,7 +840,7 @@ func file_hector_plugin_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hector_plugin_common_proto_rawDesc), len(file_hector_plugin_common_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -26,6 +26,8 @@ const (
 	DatabaseProvider_Health_FullMethodName           = "/hector.plugin.DatabaseProvider/Health"
 	DatabaseProvider_GetManifest_FullMethodName      = "/hector.plugin.DatabaseProvider/GetManifest"
 	DatabaseProvider_GetStatus_FullMethodName        = "/hector.plugin.DatabaseProvider/GetStatus"
+	DatabaseProvider_GetState_FullMethodName         = "/hector.plugin.DatabaseProvider/GetState"
+	DatabaseProvider_RestoreState_FullMethodName     = "/hector.plugin.DatabaseProvider/RestoreState"
 	DatabaseProvider_Upsert_FullMethodName           = "/hector.plugin.DatabaseProvider/Upsert"
 	DatabaseProvider_Search_FullMethodName           = "/hector.plugin.DatabaseProvider/Search"
 	DatabaseProvider_Delete_FullMethodName           = "/hector.plugin.DatabaseProvider/Delete"
@@ -42,6 +44,8 @@ type DatabaseProviderClient interface {
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
 	GetManifest(ctx context.Context, in *ManifestRequest, opts ...grpc.CallOption) (*ManifestResponse, error)
 	GetStatus(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error)
+	RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error)
 	Upsert(ctx context.Context, in *UpsertRequest, opts ...grpc.CallOption) (*UpsertResponse, error)
 	Search(ctx context.Context, in *SearchRequest, opts ...grpc.CallOption) (*SearchResponse, error)
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
@@ -107,6 +111,26 @@ func (c *databaseProviderClient) GetStatus(ctx context.Context, in *StatusReques
 	return out, nil
 }
 
+func (c *databaseProviderClient) GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStateResponse)
+	err := c.cc.Invoke(ctx, DatabaseProvider_GetState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *databaseProviderClient) RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreStateResponse)
+	err := c.cc.Invoke(ctx, DatabaseProvider_RestoreState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *databaseProviderClient) Upsert(ctx context.Context, in *UpsertRequest, opts ...grpc.CallOption) (*UpsertResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(UpsertResponse)
@@ -166,6 +190,8 @@ type DatabaseProviderServer interface {
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
 	GetManifest(context.Context, *ManifestRequest) (*ManifestResponse, error)
 	GetStatus(context.Context, *StatusRequest) (*StatusResponse, error)
+	GetState(context.Context, *GetStateRequest) (*GetStateResponse, error)
+	RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error)
 	Upsert(context.Context, *UpsertRequest) (*UpsertResponse, error)
 	Search(context.Context, *SearchRequest) (*SearchResponse, error)
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
@@ -195,6 +221,12 @@ func (UnimplementedDatabaseProviderServer) GetManifest(context.Context, *Manifes
 }
 func (UnimplementedDatabaseProviderServer) GetStatus(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedDatabaseProviderServer) GetState(context.Context, *GetStateRequest) (*GetStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetState not implemented")
+}
+func (UnimplementedDatabaseProviderServer) RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreState not implemented")
 }
 func (UnimplementedDatabaseProviderServer) Upsert(context.Context, *UpsertRequest) (*UpsertResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Upsert not implemented")
@@ -322,6 +354,42 @@ func _DatabaseProvider_GetStatus_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DatabaseProvider_GetState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DatabaseProviderServer).GetState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DatabaseProvider_GetState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DatabaseProviderServer).GetState(ctx, req.(*GetStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DatabaseProvider_RestoreState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DatabaseProviderServer).RestoreState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DatabaseProvider_RestoreState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DatabaseProviderServer).RestoreState(ctx, req.(*RestoreStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DatabaseProvider_Upsert_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(UpsertRequest)
 	if err := dec(in); err != nil {
@@ -438,6 +506,14 @@ var DatabaseProvider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _DatabaseProvider_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetState",
+			Handler:    _DatabaseProvider_GetState_Handler,
+		},
+		{
+			MethodName: "RestoreState",
+			Handler:    _DatabaseProvider_RestoreState_Handler,
 		},
 		{
 			MethodName: "Upsert",

@@ -296,14 +296,16 @@ const file_hector_plugin_embedder_proto_rawDesc = "" +
 	"\x12EmbedBatchResponse\x12\x18\n" +
 	"\avectors\x18\x01 \x03(\x02R\avectors\x12\x1c\n" +
 	"\tdimension\x18\x02 \x01(\x05R\tdimension\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error2\xf0\x04\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error2\x96\x06\n" +
 	"\x10EmbedderProvider\x12Q\n" +
 	"\n" +
 	"Initialize\x12 .hector.plugin.InitializeRequest\x1a!.hector.plugin.InitializeResponse\x12K\n" +
 	"\bShutdown\x12\x1e.hector.plugin.ShutdownRequest\x1a\x1f.hector.plugin.ShutdownResponse\x12E\n" +
 	"\x06Health\x12\x1c.hector.plugin.HealthRequest\x1a\x1d.hector.plugin.HealthResponse\x12N\n" +
 	"\vGetManifest\x12\x1e.hector.plugin.ManifestRequest\x1a\x1f.hector.plugin.ManifestResponse\x12H\n" +
-	"\tGetStatus\x12\x1c.hector.plugin.StatusRequest\x1a\x1d.hector.plugin.StatusResponse\x12B\n" +
+	"\tGetStatus\x12\x1c.hector.plugin.StatusRequest\x1a\x1d.hector.plugin.StatusResponse\x12K\n" +
+	"\bGetState\x12\x1e.hector.plugin.GetStateRequest\x1a\x1f.hector.plugin.GetStateResponse\x12W\n" +
+	"\fRestoreState\x12\".hector.plugin.RestoreStateRequest\x1a#.hector.plugin.RestoreStateResponse\x12B\n" +
 	"\x05Embed\x12\x1b.hector.plugin.EmbedRequest\x1a\x1c.hector.plugin.EmbedResponse\x12D\n" +
 	"\x0fGetEmbedderInfo\x12\x14.hector.plugin.Empty\x1a\x1b.hector.plugin.EmbedderInfo\x12Q\n" +
 	"\n" +
@@ -323,22 +325,26 @@ func file_hector_plugin_embedder_proto_rawDescGZIP() []byte {
 
 var file_hector_plugin_embedder_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_hector_plugin_embedder_proto_goTypes = []any{
-	(*EmbedRequest)(nil),       // 0: hector.plugin.EmbedRequest
-	(*EmbedResponse)(nil),      // 1: hector.plugin.EmbedResponse
-	(*EmbedderInfo)(nil),       // 2: hector.plugin.EmbedderInfo
-	(*EmbedBatchRequest)(nil),  // 3: hector.plugin.EmbedBatchRequest
-	(*EmbedBatchResponse)(nil), // 4: hector.plugin.EmbedBatchResponse
-	(*InitializeRequest)(nil),  // 5: hector.plugin.InitializeRequest
-	(*ShutdownRequest)(nil),    // 6: hector.plugin.ShutdownRequest
-	(*HealthRequest)(nil),      // 7: hector.plugin.HealthRequest
-	(*ManifestRequest)(nil),    // 8: hector.plugin.ManifestRequest
-	(*StatusRequest)(nil),      // 9: hector.plugin.StatusRequest
-	(*Empty)(nil),              // 10: hector.plugin.Empty
-	(*InitializeResponse)(nil), // 11: hector.plugin.InitializeResponse
-	(*ShutdownResponse)(nil),   // 12: hector.plugin.ShutdownResponse
-	(*HealthResponse)(nil),     // 13: hector.plugin.HealthResponse
-	(*ManifestResponse)(nil),   // 14: hector.plugin.ManifestResponse
-	(*StatusResponse)(nil),     // 15: hector.plugin.StatusResponse
+	(*EmbedRequest)(nil),         // 0: hector.plugin.EmbedRequest
+	(*EmbedResponse)(nil),        // 1: hector.plugin.EmbedResponse
+	(*EmbedderInfo)(nil),         // 2: hector.plugin.EmbedderInfo
+	(*EmbedBatchRequest)(nil),    // 3: hector.plugin.EmbedBatchRequest
+	(*EmbedBatchResponse)(nil),   // 4: hector.plugin.EmbedBatchResponse
+	(*InitializeRequest)(nil),    // 5: hector.plugin.InitializeRequest
+	(*ShutdownRequest)(nil),      // 6: hector.plugin.ShutdownRequest
+	(*HealthRequest)(nil),        // 7: hector.plugin.HealthRequest
+	(*ManifestRequest)(nil),      // 8: hector.plugin.ManifestRequest
+	(*StatusRequest)(nil),        // 9: hector.plugin.StatusRequest
+	(*GetStateRequest)(nil),      // 10: hector.plugin.GetStateRequest
+	(*RestoreStateRequest)(nil),  // 11: hector.plugin.RestoreStateRequest
+	(*Empty)(nil),                // 12: hector.plugin.Empty
+	(*InitializeResponse)(nil),   // 13: hector.plugin.InitializeResponse
+	(*ShutdownResponse)(nil),     // 14: hector.plugin.ShutdownResponse
+	(*HealthResponse)(nil),       // 15: hector.plugin.HealthResponse
+	(*ManifestResponse)(nil),     // 16: hector.plugin.ManifestResponse
+	(*StatusResponse)(nil),       // 17: hector.plugin.StatusResponse
+	(*GetStateResponse)(nil),     // 18: hector.plugin.GetStateResponse
+	(*RestoreStateResponse)(nil), // 19: hector.plugin.RestoreStateResponse
 }
 var file_hector_plugin_embedder_proto_depIdxs = []int32{
 	5,  // 0: hector.plugin.EmbedderProvider.Initialize:input_type -> hector.plugin.InitializeRequest
@@ -346,19 +352,23 @@ var file_hector_plugin_embedder_proto_depIdxs = []int32{
 	7,  // 2: hector.plugin.EmbedderProvider.Health:input_type -> hector.plugin.HealthRequest
 	8,  // 3: hector.plugin.EmbedderProvider.GetManifest:input_type -> hector.plugin.ManifestRequest
 	9,  // 4: hector.plugin.EmbedderProvider.GetStatus:input_type -> hector.plugin.StatusRequest
-	0,  // 5: hector.plugin.EmbedderProvider.Embed:input_type -> hector.plugin.EmbedRequest
-	10, // 6: hector.plugin.EmbedderProvider.GetEmbedderInfo:input_type -> hector.plugin.Empty
-	3,  // 7: hector.plugin.EmbedderProvider.EmbedBatch:input_type -> hector.plugin.EmbedBatchRequest
-	11, // 8: hector.plugin.EmbedderProvider.Initialize:output_type -> hector.plugin.InitializeResponse
-	12, // 9: hector.plugin.EmbedderProvider.Shutdown:output_type -> hector.plugin.ShutdownResponse
-	13, // 10: hector.plugin.EmbedderProvider.Health:output_type -> hector.plugin.HealthResponse
-	14, // 11: hector.plugin.EmbedderProvider.GetManifest:output_type -> hector.plugin.ManifestResponse
-	15, // 12: hector.plugin.EmbedderProvider.GetStatus:output_type -> hector.plugin.StatusResponse
-	1,  // 13: hector.plugin.EmbedderProvider.Embed:output_type -> hector.plugin.EmbedResponse
-	2,  // 14: hector.plugin.EmbedderProvider.GetEmbedderInfo:output_type -> hector.plugin.EmbedderInfo
-	4,  // 15: hector.plugin.EmbedderProvider.EmbedBatch:output_type -> hector.plugin.EmbedBatchResponse
-	8,  // [8:16] is the sub-list for method output_type
-	0,  // [0:8] is the sub-list for method input_type
+	10, // 5: hector.plugin.EmbedderProvider.GetState:input_type -> hector.plugin.GetStateRequest
+	11, // 6: hector.plugin.EmbedderProvider.RestoreState:input_type -> hector.plugin.RestoreStateRequest
+	0,  // 7: hector.plugin.EmbedderProvider.Embed:input_type -> hector.plugin.EmbedRequest
+	12, // 8: hector.plugin.EmbedderProvider.GetEmbedderInfo:input_type -> hector.plugin.Empty
+	3,  // 9: hector.plugin.EmbedderProvider.EmbedBatch:input_type -> hector.plugin.EmbedBatchRequest
+	13, // 10: hector.plugin.EmbedderProvider.Initialize:output_type -> hector.plugin.InitializeResponse
+	14, // 11: hector.plugin.EmbedderProvider.Shutdown:output_type -> hector.plugin.ShutdownResponse
+	15, // 12: hector.plugin.EmbedderProvider.Health:output_type -> hector.plugin.HealthResponse
+	16, // 13: hector.plugin.EmbedderProvider.GetManifest:output_type -> hector.plugin.ManifestResponse
+	17, // 14: hector.plugin.EmbedderProvider.GetStatus:output_type -> hector.plugin.StatusResponse
+	18, // 15: hector.plugin.EmbedderProvider.GetState:output_type -> hector.plugin.GetStateResponse
+	19, // 16: hector.plugin.EmbedderProvider.RestoreState:output_type -> hector.plugin.RestoreStateResponse
+	1,  // 17: hector.plugin.EmbedderProvider.Embed:output_type -> hector.plugin.EmbedResponse
+	2,  // 18: hector.plugin.EmbedderProvider.GetEmbedderInfo:output_type -> hector.plugin.EmbedderInfo
+	4,  // 19: hector.plugin.EmbedderProvider.EmbedBatch:output_type -> hector.plugin.EmbedBatchResponse
+	10, // [10:20] is the sub-list for method output_type
+	0,  // [0:10] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

@@ -26,6 +26,8 @@ const (
 	EmbedderProvider_Health_FullMethodName          = "/hector.plugin.EmbedderProvider/Health"
 	EmbedderProvider_GetManifest_FullMethodName     = "/hector.plugin.EmbedderProvider/GetManifest"
 	EmbedderProvider_GetStatus_FullMethodName       = "/hector.plugin.EmbedderProvider/GetStatus"
+	EmbedderProvider_GetState_FullMethodName        = "/hector.plugin.EmbedderProvider/GetState"
+	EmbedderProvider_RestoreState_FullMethodName    = "/hector.plugin.EmbedderProvider/RestoreState"
 	EmbedderProvider_Embed_FullMethodName           = "/hector.plugin.EmbedderProvider/Embed"
 	EmbedderProvider_GetEmbedderInfo_FullMethodName = "/hector.plugin.EmbedderProvider/GetEmbedderInfo"
 	EmbedderProvider_EmbedBatch_FullMethodName      = "/hector.plugin.EmbedderProvider/EmbedBatch"
@@ -40,6 +42,8 @@ type EmbedderProviderClient interface {
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
 	GetManifest(ctx context.Context, in *ManifestRequest, opts ...grpc.CallOption) (*ManifestResponse, error)
 	GetStatus(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error)
+	RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error)
 	Embed(ctx context.Context, in *EmbedRequest, opts ...grpc.CallOption) (*EmbedResponse, error)
 	GetEmbedderInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*EmbedderInfo, error)
 	// Added by hector-plugins (docs/protocol.md §7.5): many texts in one call. A plugin that
@@ -105,6 +109,26 @@ func (c *embedderProviderClient) GetStatus(ctx context.Context, in *StatusReques
 	return out, nil
 }
 
+func (c *embedderProviderClient) GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStateResponse)
+	err := c.cc.Invoke(ctx, EmbedderProvider_GetState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *embedderProviderClient) RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreStateResponse)
+	err := c.cc.Invoke(ctx, EmbedderProvider_RestoreState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *embedderProviderClient) Embed(ctx context.Context, in *EmbedRequest, opts ...grpc.CallOption) (*EmbedResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EmbedResponse)
@@ -144,6 +168,8 @@ type EmbedderProviderServer interface {
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
 	GetManifest(context.Context, *ManifestRequest) (*ManifestResponse, error)
 	GetStatus(context.Context, *StatusRequest) (*StatusResponse, error)
+	GetState(context.Context, *GetStateRequest) (*GetStateResponse, error)
+	RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error)
 	Embed(context.Context, *EmbedRequest) (*EmbedResponse, error)
 	GetEmbedderInfo(context.Context, *Empty) (*EmbedderInfo, error)
 	// Added by hector-plugins (docs/protocol.md §7.5): many texts in one call. A plugin that
@@ -173,6 +199,12 @@ func (UnimplementedEmbedderProviderServer) GetManifest(context.Context, *Manifes
 }
 func (UnimplementedEmbedderProviderServer) GetStatus(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedEmbedderProviderServer) GetState(context.Context, *GetStateRequest) (*GetStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetState not implemented")
+}
+func (UnimplementedEmbedderProviderServer) RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreState not implemented")
 }
 func (UnimplementedEmbedderProviderServer) Embed(context.Context, *EmbedRequest) (*EmbedResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Embed not implemented")
@@ -294,6 +326,42 @@ func _EmbedderProvider_GetStatus_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EmbedderProvider_GetState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EmbedderProviderServer).GetState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EmbedderProvider_GetState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EmbedderProviderServer).GetState(ctx, req.(*GetStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EmbedderProvider_RestoreState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EmbedderProviderServer).RestoreState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EmbedderProvider_RestoreState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EmbedderProviderServer).RestoreState(ctx, req.(*RestoreStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _EmbedderProvider_Embed_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EmbedRequest)
 	if err := dec(in); err != nil {
@@ -374,6 +442,14 @@ var EmbedderProvider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _EmbedderProvider_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetState",
+			Handler:    _EmbedderProvider_GetState_Handler,
+		},
+		{
+			MethodName: "RestoreState",
+			Handler:    _EmbedderProvider_RestoreState_Handler,
 		},
 		{
 			MethodName: "Embed",

@@ -560,7 +560,7 @@ const file_hector_plugin_llm_proto_rawDesc = "" +
 	"model_name\x18\x01 \x01(\tR\tmodelName\x12\x1d\n" +
 	"\n" +
 	"max_tokens\x18\x02 \x01(\x05R\tmaxTokens\x12 \n" +
-	"\vtemperature\x18\x03 \x01(\x01R\vtemperature2\xee\x04\n" +
+	"\vtemperature\x18\x03 \x01(\x01R\vtemperature2\x94\x06\n" +
 	"\vLLMProvider\x12Q\n" +
 	"\n" +
 	"Initialize\x12 .hector.plugin.InitializeRequest\x1a!.hector.plugin.InitializeResponse\x12K\n" +
@@ -568,6 +568,8 @@ const file_hector_plugin_llm_proto_rawDesc = "" +
 	"\x06Health\x12\x1c.hector.plugin.HealthRequest\x1a\x1d.hector.plugin.HealthResponse\x12N\n" +
 	"\vGetManifest\x12\x1e.hector.plugin.ManifestRequest\x1a\x1f.hector.plugin.ManifestResponse\x12H\n" +
 	"\tGetStatus\x12\x1c.hector.plugin.StatusRequest\x1a\x1d.hector.plugin.StatusResponse\x12K\n" +
+	"\bGetState\x12\x1e.hector.plugin.GetStateRequest\x1a\x1f.hector.plugin.GetStateResponse\x12W\n" +
+	"\fRestoreState\x12\".hector.plugin.RestoreStateRequest\x1a#.hector.plugin.RestoreStateResponse\x12K\n" +
 	"\bGenerate\x12\x1e.hector.plugin.GenerateRequest\x1a\x1f.hector.plugin.GenerateResponse\x12Q\n" +
 	"\x11GenerateStreaming\x12\x1e.hector.plugin.GenerateRequest\x1a\x1a.hector.plugin.StreamChunk0\x01\x12>\n" +
 	"\fGetModelInfo\x12\x14.hector.plugin.Empty\x1a\x18.hector.plugin.ModelInfoBEZCgithub.com/hector-plugins/hector-plugins/examples/go/proto/hectorpbb\x06proto3"
@@ -587,25 +589,29 @@ func file_hector_plugin_llm_proto_rawDescGZIP() []byte {
 var file_hector_plugin_llm_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_hector_plugin_llm_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_hector_plugin_llm_proto_goTypes = []any{
-	(StreamChunk_ChunkType)(0), // 0: hector.plugin.StreamChunk.ChunkType
-	(*Message)(nil),            // 1: hector.plugin.Message
-	(*ToolDefinition)(nil),     // 2: hector.plugin.ToolDefinition
-	(*ToolCall)(nil),           // 3: hector.plugin.ToolCall
-	(*GenerateRequest)(nil),    // 4: hector.plugin.GenerateRequest
-	(*GenerateResponse)(nil),   // 5: hector.plugin.GenerateResponse
-	(*StreamChunk)(nil),        // 6: hector.plugin.StreamChunk
-	(*ModelInfo)(nil),          // 7: hector.plugin.ModelInfo
-	(*InitializeRequest)(nil),  // 8: hector.plugin.InitializeRequest
-	(*ShutdownRequest)(nil),    // 9: hector.plugin.ShutdownRequest
-	(*HealthRequest)(nil),      // 10: hector.plugin.HealthRequest
-	(*ManifestRequest)(nil),    // 11: hector.plugin.ManifestRequest
-	(*StatusRequest)(nil),      // 12: hector.plugin.StatusRequest
-	(*Empty)(nil),              // 13: hector.plugin.Empty
-	(*InitializeResponse)(nil), // 14: hector.plugin.InitializeResponse
-	(*ShutdownResponse)(nil),   // 15: hector.plugin.ShutdownResponse
-	(*HealthResponse)(nil),     // 16: hector.plugin.HealthResponse
-	(*ManifestResponse)(nil),   // 17: hector.plugin.ManifestResponse
-	(*StatusResponse)(nil),     // 18: hector.plugin.StatusResponse
+	(StreamChunk_ChunkType)(0),   // 0: hector.plugin.StreamChunk.ChunkType
+	(*Message)(nil),              // 1: hector.plugin.Message
+	(*ToolDefinition)(nil),       // 2: hector.plugin.ToolDefinition
+	(*ToolCall)(nil),             // 3: hector.plugin.ToolCall
+	(*GenerateRequest)(nil),      // 4: hector.plugin.GenerateRequest
+	(*GenerateResponse)(nil),     // 5: hector.plugin.GenerateResponse
+	(*StreamChunk)(nil),          // 6: hector.plugin.StreamChunk
+	(*ModelInfo)(nil),            // 7: hector.plugin.ModelInfo
+	(*InitializeRequest)(nil),    // 8: hector.plugin.InitializeRequest
+	(*ShutdownRequest)(nil),      // 9: hector.plugin.ShutdownRequest
+	(*HealthRequest)(nil),        // 10: hector.plugin.HealthRequest
+	(*ManifestRequest)(nil),      // 11: hector.plugin.ManifestRequest
+	(*StatusRequest)(nil),        // 12: hector.plugin.StatusRequest
+	(*GetStateRequest)(nil),      // 13: hector.plugin.GetStateRequest
+	(*RestoreStateRequest)(nil),  // 14: hector.plugin.RestoreStateRequest
+	(*Empty)(nil),                // 15: hector.plugin.Empty
+	(*InitializeResponse)(nil),   // 16: hector.plugin.InitializeResponse
+	(*ShutdownResponse)(nil),     // 17: hector.plugin.ShutdownResponse
+	(*HealthResponse)(nil),       // 18: hector.plugin.HealthResponse
+	(*ManifestResponse)(nil),     // 19: hector.plugin.ManifestResponse
+	(*StatusResponse)(nil),       // 20: hector.plugin.StatusResponse
+	(*GetStateResponse)(nil),     // 21: hector.plugin.GetStateResponse
+	(*RestoreStateResponse)(nil), // 22: hector.plugin.RestoreStateResponse
 }
 var file_hector_plugin_llm_proto_depIdxs = []int32{
 	3,  // 0: hector.plugin.Message.tool_calls:type_name -> hector.plugin.ToolCall
@@ -619,19 +625,23 @@ var file_hector_plugin_llm_proto_depIdxs = []int32{
 	10, // 8: hector.plugin.LLMProvider.Health:input_type -> hector.plugin.HealthRequest
 	11, // 9: hector.plugin.LLMProvider.GetManifest:input_type -> hector.plugin.ManifestRequest
 	12, // 10: hector.plugin.LLMProvider.GetStatus:input_type -> hector.plugin.StatusRequest
-	4,  // 11: hector.plugin.LLMProvider.Generate:input_type -> hector.plugin.GenerateRequest
-	4,  // 12: hector.plugin.LLMProvider.GenerateStreaming:input_type -> hector.plugin.GenerateRequest
-	13, // 13: hector.plugin.LLMProvider.GetModelInfo:input_type -> hector.plugin.Empty
-	14, // 14: hector.plugin.LLMProvider.Initialize:output_type -> hector.plugin.InitializeResponse
-	15, // 15: hector.plugin.LLMProvider.Shutdown:output_type -> hector.plugin.ShutdownResponse
-	16, // 16: hector.plugin.LLMProvider.Health:output_type -> hector.plugin.HealthResponse
-	17, // 17: hector.plugin.LLMProvider.GetManifest:output_type -> hector.plugin.ManifestResponse
-	18, // 18: hector.plugin.LLMProvider.GetStatus:output_type -> hector.plugin.StatusResponse
-	5,  // 19: hector.plugin.LLMProvider.Generate:output_type -> hector.plugin.GenerateResponse
-	6,  // 20: hector.plugin.LLMProvider.GenerateStreaming:output_type -> hector.plugin.StreamChunk
-	7,  // 21: hector.plugin.LLMProvider.GetModelInfo:output_type -> hector.plugin.ModelInfo
-	14, // [14:22] is the sub-list for method output_type
-	6,  // [6:14] is the sub-list for method input_type
+	13, // 11: hector.plugin.LLMProvider.GetState:input_type -> hector.plugin.GetStateRequest
+	14, // 12: hector.plugin.LLMProvider.RestoreState:input_type -> hector.plugin.RestoreStateRequest
+	4,  // 13: hector.plugin.LLMProvider.Generate:input_type -> hector.plugin.GenerateRequest
+	4,  // 14: hector.plugin.LLMProvider.GenerateStreaming:input_type -> hector.plugin.GenerateRequest
+	15, // 15: hector.plugin.LLMProvider.GetModelInfo:input_type -> hector.plugin.Empty
+	16, // 16: hector.plugin.LLMProvider.Initialize:output_type -> hector.plugin.InitializeResponse
+	17, // 17: hector.plugin.LLMProvider.Shutdown:output_type -> hector.plugin.ShutdownResponse
+	18, // 18: hector.plugin.LLMProvider.Health:output_type -> hector.plugin.HealthResponse
+	19, // 19: hector.plugin.LLMProvider.GetManifest:output_type -> hector.plugin.ManifestResponse
+	20, // 20: hector.plugin.LLMProvider.GetStatus:output_type -> hector.plugin.StatusResponse
+	21, // 21: hector.plugin.LLMProvider.GetState:output_type -> hector.plugin.GetStateResponse
+	22, // 22: hector.plugin.LLMProvider.RestoreState:output_type -> hector.plugin.RestoreStateResponse
+	5,  // 23: hector.plugin.LLMProvider.Generate:output_type -> hector.plugin.GenerateResponse
+	6,  // 24: hector.plugin.LLMProvider.GenerateStreaming:output_type -> hector.plugin.StreamChunk
+	7,  // 25: hector.plugin.LLMProvider.GetModelInfo:output_type -> hector.plugin.ModelInfo
+	16, // [16:26] is the sub-list for method output_type
+	6,  // [6:16] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
 	6,  // [6:6] is the sub-list for extension extendee
 	0,  // [0:6] is the sub-list for field type_name

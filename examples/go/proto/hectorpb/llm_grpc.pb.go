@@ -26,6 +26,8 @@ const (
 	LLMProvider_Health_FullMethodName            = "/hector.plugin.LLMProvider/Health"
 	LLMProvider_GetManifest_FullMethodName       = "/hector.plugin.LLMProvider/GetManifest"
 	LLMProvider_GetStatus_FullMethodName         = "/hector.plugin.LLMProvider/GetStatus"
+	LLMProvider_GetState_FullMethodName          = "/hector.plugin.LLMProvider/GetState"
+	LLMProvider_RestoreState_FullMethodName      = "/hector.plugin.LLMProvider/RestoreState"
 	LLMProvider_Generate_FullMethodName          = "/hector.plugin.LLMProvider/Generate"
 	LLMProvider_GenerateStreaming_FullMethodName = "/hector.plugin.LLMProvider/GenerateStreaming"
 	LLMProvider_GetModelInfo_FullMethodName      = "/hector.plugin.LLMProvider/GetModelInfo"
@@ -40,6 +42,8 @@ type LLMProviderClient interface {
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
 	GetManifest(ctx context.Context, in *ManifestRequest, opts ...grpc.CallOption) (*ManifestResponse, error)
 	GetStatus(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error)
+	RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error)
 	Generate(ctx context.Context, in *GenerateRequest, opts ...grpc.CallOption) (*GenerateResponse, error)
 	GenerateStreaming(ctx context.Context, in *GenerateRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StreamChunk], error)
 	GetModelInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ModelInfo, error)
@@ -103,6 +107,26 @@ func (c *lLMProviderClient) GetStatus(ctx context.Context, in *StatusRequest, op
 	return out, nil
 }
 
+func (c *lLMProviderClient) GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStateResponse)
+	err := c.cc.Invoke(ctx, LLMProvider_GetState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *lLMProviderClient) RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreStateResponse)
+	err := c.cc.Invoke(ctx, LLMProvider_RestoreState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *lLMProviderClient) Generate(ctx context.Context, in *GenerateRequest, opts ...grpc.CallOption) (*GenerateResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GenerateResponse)
@@ -151,6 +175,8 @@ type LLMProviderServer interface {
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
 	GetManifest(context.Context, *ManifestRequest) (*ManifestResponse, error)
 	GetStatus(context.Context, *StatusRequest) (*StatusResponse, error)
+	GetState(context.Context, *GetStateRequest) (*GetStateResponse, error)
+	RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error)
 	Generate(context.Context, *GenerateRequest) (*GenerateResponse, error)
 	GenerateStreaming(*GenerateRequest, grpc.ServerStreamingServer[StreamChunk]) error
 	GetModelInfo(context.Context, *Empty) (*ModelInfo, error)
@@ -178,6 +204,12 @@ func (UnimplementedLLMProviderServer) GetManifest(context.Context, *ManifestRequ
 }
 func (UnimplementedLLMProviderServer) GetStatus(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedLLMProviderServer) GetState(context.Context, *GetStateRequest) (*GetStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetState not implemented")
+}
+func (UnimplementedLLMProviderServer) RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreState not implemented")
 }
 func (UnimplementedLLMProviderServer) Generate(context.Context, *GenerateRequest) (*GenerateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Generate not implemented")
@@ -299,6 +331,42 @@ func _LLMProvider_GetStatus_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LLMProvider_GetState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LLMProviderServer).GetState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LLMProvider_GetState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LLMProviderServer).GetState(ctx, req.(*GetStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LLMProvider_RestoreState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LLMProviderServer).RestoreState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LLMProvider_RestoreState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LLMProviderServer).RestoreState(ctx, req.(*RestoreStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _LLMProvider_Generate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GenerateRequest)
 	if err := dec(in); err != nil {
@@ -372,6 +440,14 @@ var LLMProvider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _LLMProvider_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetState",
+			Handler:    _LLMProvider_GetState_Handler,
+		},
+		{
+			MethodName: "RestoreState",
+			Handler:    _LLMProvider_RestoreState_Handler,
 		},
 		{
 			MethodName: "Generate",

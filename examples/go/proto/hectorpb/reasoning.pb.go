@@ -559,14 +559,16 @@ const file_hector_plugin_reasoning_proto_rawDesc = "" +
 	"\x13communication_style\x18\x05 \x01(\tR\x12communicationStyle\x12\x1e\n" +
 	"\n" +
 	"additional\x18\x06 \x01(\tR\n" +
-	"additional2\xdd\x06\n" +
+	"additional2\x83\b\n" +
 	"\x11ReasoningStrategy\x12Q\n" +
 	"\n" +
 	"Initialize\x12 .hector.plugin.InitializeRequest\x1a!.hector.plugin.InitializeResponse\x12K\n" +
 	"\bShutdown\x12\x1e.hector.plugin.ShutdownRequest\x1a\x1f.hector.plugin.ShutdownResponse\x12E\n" +
 	"\x06Health\x12\x1c.hector.plugin.HealthRequest\x1a\x1d.hector.plugin.HealthResponse\x12N\n" +
 	"\vGetManifest\x12\x1e.hector.plugin.ManifestRequest\x1a\x1f.hector.plugin.ManifestResponse\x12H\n" +
-	"\tGetStatus\x12\x1c.hector.plugin.StatusRequest\x1a\x1d.hector.plugin.StatusResponse\x12D\n" +
+	"\tGetStatus\x12\x1c.hector.plugin.StatusRequest\x1a\x1d.hector.plugin.StatusResponse\x12K\n" +
+	"\bGetState\x12\x1e.hector.plugin.GetStateRequest\x1a\x1f.hector.plugin.GetStateResponse\x12W\n" +
+	"\fRestoreState\x12\".hector.plugin.RestoreStateRequest\x1a#.hector.plugin.RestoreStateResponse\x12D\n" +
 	"\x0fGetStrategyInfo\x12\x14.hector.plugin.Empty\x1a\x1b.hector.plugin.StrategyInfo\x12O\n" +
 	"\x10PrepareIteration\x12\x1d.hector.plugin.ReasoningState\x1a\x1c.hector.plugin.IterationPlan\x12H\n" +
 	"\n" +
@@ -589,27 +591,31 @@ func file_hector_plugin_reasoning_proto_rawDescGZIP() []byte {
 
 var file_hector_plugin_reasoning_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_hector_plugin_reasoning_proto_goTypes = []any{
-	(*StrategyInfo)(nil),       // 0: hector.plugin.StrategyInfo
-	(*ReasoningState)(nil),     // 1: hector.plugin.ReasoningState
-	(*IterationPlan)(nil),      // 2: hector.plugin.IterationPlan
-	(*StopDecision)(nil),       // 3: hector.plugin.StopDecision
-	(*StateUpdate)(nil),        // 4: hector.plugin.StateUpdate
-	(*ContextInjection)(nil),   // 5: hector.plugin.ContextInjection
-	(*PromptSlots)(nil),        // 6: hector.plugin.PromptSlots
-	(*Message)(nil),            // 7: hector.plugin.Message
-	(*ToolCall)(nil),           // 8: hector.plugin.ToolCall
-	(*ToolResult)(nil),         // 9: hector.plugin.ToolResult
-	(*InitializeRequest)(nil),  // 10: hector.plugin.InitializeRequest
-	(*ShutdownRequest)(nil),    // 11: hector.plugin.ShutdownRequest
-	(*HealthRequest)(nil),      // 12: hector.plugin.HealthRequest
-	(*ManifestRequest)(nil),    // 13: hector.plugin.ManifestRequest
-	(*StatusRequest)(nil),      // 14: hector.plugin.StatusRequest
-	(*Empty)(nil),              // 15: hector.plugin.Empty
-	(*InitializeResponse)(nil), // 16: hector.plugin.InitializeResponse
-	(*ShutdownResponse)(nil),   // 17: hector.plugin.ShutdownResponse
-	(*HealthResponse)(nil),     // 18: hector.plugin.HealthResponse
-	(*ManifestResponse)(nil),   // 19: hector.plugin.ManifestResponse
-	(*StatusResponse)(nil),     // 20: hector.plugin.StatusResponse
+	(*StrategyInfo)(nil),         // 0: hector.plugin.StrategyInfo
+	(*ReasoningState)(nil),       // 1: hector.plugin.ReasoningState
+	(*IterationPlan)(nil),        // 2: hector.plugin.IterationPlan
+	(*StopDecision)(nil),         // 3: hector.plugin.StopDecision
+	(*StateUpdate)(nil),          // 4: hector.plugin.StateUpdate
+	(*ContextInjection)(nil),     // 5: hector.plugin.ContextInjection
+	(*PromptSlots)(nil),          // 6: hector.plugin.PromptSlots
+	(*Message)(nil),              // 7: hector.plugin.Message
+	(*ToolCall)(nil),             // 8: hector.plugin.ToolCall
+	(*ToolResult)(nil),           // 9: hector.plugin.ToolResult
+	(*InitializeRequest)(nil),    // 10: hector.plugin.InitializeRequest
+	(*ShutdownRequest)(nil),      // 11: hector.plugin.ShutdownRequest
+	(*HealthRequest)(nil),        // 12: hector.plugin.HealthRequest
+	(*ManifestRequest)(nil),      // 13: hector.plugin.ManifestRequest
+	(*StatusRequest)(nil),        // 14: hector.plugin.StatusRequest
+	(*GetStateRequest)(nil),      // 15: hector.plugin.GetStateRequest
+	(*RestoreStateRequest)(nil),  // 16: hector.plugin.RestoreStateRequest
+	(*Empty)(nil),                // 17: hector.plugin.Empty
+	(*InitializeResponse)(nil),   // 18: hector.plugin.InitializeResponse
+	(*ShutdownResponse)(nil),     // 19: hector.plugin.ShutdownResponse
+	(*HealthResponse)(nil),       // 20: hector.plugin.HealthResponse
+	(*ManifestResponse)(nil),     // 21: hector.plugin.ManifestResponse
+	(*StatusResponse)(nil),       // 22: hector.plugin.StatusResponse
+	(*GetStateResponse)(nil),     // 23: hector.plugin.GetStateResponse
+	(*RestoreStateResponse)(nil), // 24: hector.plugin.RestoreStateResponse
 }
 var file_hector_plugin_reasoning_proto_depIdxs = []int32{
 	7,  // 0: hector.plugin.ReasoningState.conversation:type_name -> hector.plugin.Message
@@ -621,25 +627,29 @@ var file_hector_plugin_reasoning_proto_depIdxs = []int32{
 	12, // 6: hector.plugin.ReasoningStrategy.Health:input_type -> hector.plugin.HealthRequest
 	13, // 7: hector.plugin.ReasoningStrategy.GetManifest:input_type -> hector.plugin.ManifestRequest
 	14, // 8: hector.plugin.ReasoningStrategy.GetStatus:input_type -> hector.plugin.StatusRequest
-	15, // 9: hector.plugin.ReasoningStrategy.GetStrategyInfo:input_type -> hector.plugin.Empty
-	1,  // 10: hector.plugin.ReasoningStrategy.PrepareIteration:input_type -> hector.plugin.ReasoningState
-	1,  // 11: hector.plugin.ReasoningStrategy.ShouldStop:input_type -> hector.plugin.ReasoningState
-	1,  // 12: hector.plugin.ReasoningStrategy.AfterIteration:input_type -> hector.plugin.ReasoningState
-	1,  // 13: hector.plugin.ReasoningStrategy.GetContextInjection:input_type -> hector.plugin.ReasoningState
-	15, // 14: hector.plugin.ReasoningStrategy.GetPromptSlots:input_type -> hector.plugin.Empty
-	16, // 15: hector.plugin.ReasoningStrategy.Initialize:output_type -> hector.plugin.InitializeResponse
-	17, // 16: hector.plugin.ReasoningStrategy.Shutdown:output_type -> hector.plugin.ShutdownResponse
-	18, // 17: hector.plugin.ReasoningStrategy.Health:output_type -> hector.plugin.HealthResponse
-	19, // 18: hector.plugin.ReasoningStrategy.GetManifest:output_type -> hector.plugin.ManifestResponse
-	20, // 19: hector.plugin.ReasoningStrategy.GetStatus:output_type -> hector.plugin.StatusResponse
-	0,  // 20: hector.plugin.ReasoningStrategy.GetStrategyInfo:output_type -> hector.plugin.StrategyInfo
-	2,  // 21: hector.plugin.ReasoningStrategy.PrepareIteration:output_type -> hector.plugin.IterationPlan
-	3,  // 22: hector.plugin.ReasoningStrategy.ShouldStop:output_type -> hector.plugin.StopDecision
-	4,  // 23: hector.plugin.ReasoningStrategy.AfterIteration:output_type -> hector.plugin.StateUpdate
-	5,  // 24: hector.plugin.ReasoningStrategy.GetContextInjection:output_type -> hector.plugin.ContextInjection
-	6,  // 25: hector.plugin.ReasoningStrategy.GetPromptSlots:output_type -> hector.plugin.PromptSlots
-	15, // [15:26] is the sub-list for method output_type
-	4,  // [4:15] is the sub-list for method input_type
+	15, // 9: hector.plugin.ReasoningStrategy.GetState:input_type -> hector.plugin.GetStateRequest
+	16, // 10: hector.plugin.ReasoningStrategy.RestoreState:input_type -> hector.plugin.RestoreStateRequest
+	17, // 11: hector.plugin.ReasoningStrategy.GetStrategyInfo:input_type -> hector.plugin.Empty
+	1,  // 12: hector.plugin.ReasoningStrategy.PrepareIteration:input_type -> hector.plugin.ReasoningState
+	1,  // 13: hector.plugin.ReasoningStrategy.ShouldStop:input_type -> hector.plugin.ReasoningState
+	1,  // 14: hector.plugin.ReasoningStrategy.AfterIteration:input_type -> hector.plugin.ReasoningState
+	1,  // 15: hector.plugin.ReasoningStrategy.GetContextInjection:input_type -> hector.plugin.ReasoningState
+	17, // 16: hector.plugin.ReasoningStrategy.GetPromptSlots:input_type -> hector.plugin.Empty
+	18, // 17: hector.plugin.ReasoningStrategy.Initialize:output_type -> hector.plugin.InitializeResponse
+	19, // 18: hector.plugin.ReasoningStrategy.Shutdown:output_type -> hector.plugin.ShutdownResponse
+	20, // 19: hector.plugin.ReasoningStrategy.Health:output_type -> hector.plugin.HealthResponse
+	21, // 20: hector.plugin.ReasoningStrategy.GetManifest:output_type -> hector.plugin.ManifestResponse
+	22, // 21: hector.plugin.ReasoningStrategy.GetStatus:output_type -> hector.plugin.StatusResponse
+	23, // 22: hector.plugin.ReasoningStrategy.GetState:output_type -> hector.plugin.GetStateResponse
+	24, // 23: hector.plugin.ReasoningStrategy.RestoreState:output_type -> hector.plugin.RestoreStateResponse
+	0,  // 24: hector.plugin.ReasoningStrategy.GetStrategyInfo:output_type -> hector.plugin.StrategyInfo
+	2,  // 25: hector.plugin.ReasoningStrategy.PrepareIteration:output_type -> hector.plugin.IterationPlan
+	3,  // 26: hector.plugin.ReasoningStrategy.ShouldStop:output_type -> hector.plugin.StopDecision
+	4,  // 27: hector.plugin.ReasoningStrategy.AfterIteration:output_type -> hector.plugin.StateUpdate
+	5,  // 28: hector.plugin.ReasoningStrategy.GetContextInjection:output_type -> hector.plugin.ContextInjection
+	6,  // 29: hector.plugin.ReasoningStrategy.GetPromptSlots:output_type -> hector.plugin.PromptSlots
+	17, // [17:30] is the sub-list for method output_type
+	4,  // [4:17] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name

@@ -29,6 +29,8 @@ const (
 	ReasoningStrategy_Health_FullMethodName              = "/hector.plugin.ReasoningStrategy/Health"
 	ReasoningStrategy_GetManifest_FullMethodName         = "/hector.plugin.ReasoningStrategy/GetManifest"
 	ReasoningStrategy_GetStatus_FullMethodName           = "/hector.plugin.ReasoningStrategy/GetStatus"
+	ReasoningStrategy_GetState_FullMethodName            = "/hector.plugin.ReasoningStrategy/GetState"
+	ReasoningStrategy_RestoreState_FullMethodName        = "/hector.plugin.ReasoningStrategy/RestoreState"
 	ReasoningStrategy_GetStrategyInfo_FullMethodName     = "/hector.plugin.ReasoningStrategy/GetStrategyInfo"
 	ReasoningStrategy_PrepareIteration_FullMethodName    = "/hector.plugin.ReasoningStrategy/PrepareIteration"
 	ReasoningStrategy_ShouldStop_FullMethodName          = "/hector.plugin.ReasoningStrategy/ShouldStop"
@@ -46,6 +48,8 @@ type ReasoningStrategyClient interface {
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
 	GetManifest(ctx context.Context, in *ManifestRequest, opts ...grpc.CallOption) (*ManifestResponse, error)
 	GetStatus(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error)
+	RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error)
 	GetStrategyInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*StrategyInfo, error)
 	// Before the model is called in an iteration: messages to add, and the updated custom state.
 	PrepareIteration(ctx context.Context, in *ReasoningState, opts ...grpc.CallOption) (*IterationPlan, error)
@@ -111,6 +115,26 @@ func (c *reasoningStrategyClient) GetStatus(ctx context.Context, in *StatusReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusResponse)
 	err := c.cc.Invoke(ctx, ReasoningStrategy_GetStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reasoningStrategyClient) GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStateResponse)
+	err := c.cc.Invoke(ctx, ReasoningStrategy_GetState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reasoningStrategyClient) RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreStateResponse)
+	err := c.cc.Invoke(ctx, ReasoningStrategy_RestoreState_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +210,8 @@ type ReasoningStrategyServer interface {
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
 	GetManifest(context.Context, *ManifestRequest) (*ManifestResponse, error)
 	GetStatus(context.Context, *StatusRequest) (*StatusResponse, error)
+	GetState(context.Context, *GetStateRequest) (*GetStateResponse, error)
+	RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error)
 	GetStrategyInfo(context.Context, *Empty) (*StrategyInfo, error)
 	// Before the model is called in an iteration: messages to add, and the updated custom state.
 	PrepareIteration(context.Context, *ReasoningState) (*IterationPlan, error)
@@ -221,6 +247,12 @@ func (UnimplementedReasoningStrategyServer) GetManifest(context.Context, *Manife
 }
 func (UnimplementedReasoningStrategyServer) GetStatus(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedReasoningStrategyServer) GetState(context.Context, *GetStateRequest) (*GetStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetState not implemented")
+}
+func (UnimplementedReasoningStrategyServer) RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreState not implemented")
 }
 func (UnimplementedReasoningStrategyServer) GetStrategyInfo(context.Context, *Empty) (*StrategyInfo, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStrategyInfo not implemented")
@@ -347,6 +379,42 @@ func _ReasoningStrategy_GetStatus_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ReasoningStrategyServer).GetStatus(ctx, req.(*StatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReasoningStrategy_GetState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReasoningStrategyServer).GetState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReasoningStrategy_GetState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReasoningStrategyServer).GetState(ctx, req.(*GetStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReasoningStrategy_RestoreState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReasoningStrategyServer).RestoreState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReasoningStrategy_RestoreState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReasoningStrategyServer).RestoreState(ctx, req.(*RestoreStateRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -485,6 +553,14 @@ var ReasoningStrategy_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _ReasoningStrategy_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetState",
+			Handler:    _ReasoningStrategy_GetState_Handler,
+		},
+		{
+			MethodName: "RestoreState",
+			Handler:    _ReasoningStrategy_RestoreState_Handler,
 		},
 		{
 			MethodName: "GetStrategyInfo",

@@ -339,14 +339,16 @@ const file_hector_plugin_tool_proto_rawDesc = "" +
 	"\bfraction\x18\x03 \x01(\x01H\x00R\bfraction\x88\x01\x01\x12\x12\n" +
 	"\x04done\x18\x04 \x01(\bR\x04done\x121\n" +
 	"\x06result\x18\x05 \x01(\v2\x19.hector.plugin.ToolResultR\x06resultB\v\n" +
-	"\t_fraction2\xed\x04\n" +
+	"\t_fraction2\x93\x06\n" +
 	"\fToolProvider\x12Q\n" +
 	"\n" +
 	"Initialize\x12 .hector.plugin.InitializeRequest\x1a!.hector.plugin.InitializeResponse\x12K\n" +
 	"\bShutdown\x12\x1e.hector.plugin.ShutdownRequest\x1a\x1f.hector.plugin.ShutdownResponse\x12E\n" +
 	"\x06Health\x12\x1c.hector.plugin.HealthRequest\x1a\x1d.hector.plugin.HealthResponse\x12N\n" +
 	"\vGetManifest\x12\x1e.hector.plugin.ManifestRequest\x1a\x1f.hector.plugin.ManifestResponse\x12H\n" +
-	"\tGetStatus\x12\x1c.hector.plugin.StatusRequest\x1a\x1d.hector.plugin.StatusResponse\x12C\n" +
+	"\tGetStatus\x12\x1c.hector.plugin.StatusRequest\x1a\x1d.hector.plugin.StatusResponse\x12K\n" +
+	"\bGetState\x12\x1e.hector.plugin.GetStateRequest\x1a\x1f.hector.plugin.GetStateResponse\x12W\n" +
+	"\fRestoreState\x12\".hector.plugin.RestoreStateRequest\x1a#.hector.plugin.RestoreStateResponse\x12C\n" +
 	"\tListTools\x12\x14.hector.plugin.Empty\x1a .hector.plugin.ListToolsResponse\x12D\n" +
 	"\vExecuteTool\x12\x1a.hector.plugin.ToolRequest\x1a\x19.hector.plugin.ToolResult\x12Q\n" +
 	"\x14ExecuteToolStreaming\x12\x1a.hector.plugin.ToolRequest\x1a\x1b.hector.plugin.ToolProgress0\x01BEZCgithub.com/hector-plugins/hector-plugins/examples/go/proto/hectorpbb\x06proto3"
@@ -365,23 +367,27 @@ func file_hector_plugin_tool_proto_rawDescGZIP() []byte {
 
 var file_hector_plugin_tool_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_hector_plugin_tool_proto_goTypes = []any{
-	(*ListToolsResponse)(nil),  // 0: hector.plugin.ListToolsResponse
-	(*ToolRequest)(nil),        // 1: hector.plugin.ToolRequest
-	(*ToolResult)(nil),         // 2: hector.plugin.ToolResult
-	(*ToolProgress)(nil),       // 3: hector.plugin.ToolProgress
-	nil,                        // 4: hector.plugin.ToolResult.MetadataEntry
-	(*ToolDefinition)(nil),     // 5: hector.plugin.ToolDefinition
-	(*InitializeRequest)(nil),  // 6: hector.plugin.InitializeRequest
-	(*ShutdownRequest)(nil),    // 7: hector.plugin.ShutdownRequest
-	(*HealthRequest)(nil),      // 8: hector.plugin.HealthRequest
-	(*ManifestRequest)(nil),    // 9: hector.plugin.ManifestRequest
-	(*StatusRequest)(nil),      // 10: hector.plugin.StatusRequest
-	(*Empty)(nil),              // 11: hector.plugin.Empty
-	(*InitializeResponse)(nil), // 12: hector.plugin.InitializeResponse
-	(*ShutdownResponse)(nil),   // 13: hector.plugin.ShutdownResponse
-	(*HealthResponse)(nil),     // 14: hector.plugin.HealthResponse
-	(*ManifestResponse)(nil),   // 15: hector.plugin.ManifestResponse
-	(*StatusResponse)(nil),     // 16: hector.plugin.StatusResponse
+	(*ListToolsResponse)(nil),    // 0: hector.plugin.ListToolsResponse
+	(*ToolRequest)(nil),          // 1: hector.plugin.ToolRequest
+	(*ToolResult)(nil),           // 2: hector.plugin.ToolResult
+	(*ToolProgress)(nil),         // 3: hector.plugin.ToolProgress
+	nil,                          // 4: hector.plugin.ToolResult.MetadataEntry
+	(*ToolDefinition)(nil),       // 5: hector.plugin.ToolDefinition
+	(*InitializeRequest)(nil),    // 6: hector.plugin.InitializeRequest
+	(*ShutdownRequest)(nil),      // 7: hector.plugin.ShutdownRequest
+	(*HealthRequest)(nil),        // 8: hector.plugin.HealthRequest
+	(*ManifestRequest)(nil),      // 9: hector.plugin.ManifestRequest
+	(*StatusRequest)(nil),        // 10: hector.plugin.StatusRequest
+	(*GetStateRequest)(nil),      // 11: hector.plugin.GetStateRequest
+	(*RestoreStateRequest)(nil),  // 12: hector.plugin.RestoreStateRequest
+	(*Empty)(nil),                // 13: hector.plugin.Empty
+	(*InitializeResponse)(nil),   // 14: hector.plugin.InitializeResponse
+	(*ShutdownResponse)(nil),     // 15: hector.plugin.ShutdownResponse
+	(*HealthResponse)(nil),       // 16: hector.plugin.HealthResponse
+	(*ManifestResponse)(nil),     // 17: hector.plugin.ManifestResponse
+	(*StatusResponse)(nil),       // 18: hector.plugin.StatusResponse
+	(*GetStateResponse)(nil),     // 19: hector.plugin.GetStateResponse
+	(*RestoreStateResponse)(nil), // 20: hector.plugin.RestoreStateResponse
 }
 var file_hector_plugin_tool_proto_depIdxs = []int32{
 	5,  // 0: hector.plugin.ListToolsResponse.tools:type_name -> hector.plugin.ToolDefinition
@@ -392,19 +398,23 @@ var file_hector_plugin_tool_proto_depIdxs = []int32{
 	8,  // 5: hector.plugin.ToolProvider.Health:input_type -> hector.plugin.HealthRequest
 	9,  // 6: hector.plugin.ToolProvider.GetManifest:input_type -> hector.plugin.ManifestRequest
 	10, // 7: hector.plugin.ToolProvider.GetStatus:input_type -> hector.plugin.StatusRequest
-	11, // 8: hector.plugin.ToolProvider.ListTools:input_type -> hector.plugin.Empty
-	1,  // 9: hector.plugin.ToolProvider.ExecuteTool:input_type -> hector.plugin.ToolRequest
-	1,  // 10: hector.plugin.ToolProvider.ExecuteToolStreaming:input_type -> hector.plugin.ToolRequest
-	12, // 11: hector.plugin.ToolProvider.Initialize:output_type -> hector.plugin.InitializeResponse
-	13, // 12: hector.plugin.ToolProvider.Shutdown:output_type -> hector.plugin.ShutdownResponse
-	14, // 13: hector.plugin.ToolProvider.Health:output_type -> hector.plugin.HealthResponse
-	15, // 14: hector.plugin.ToolProvider.GetManifest:output_type -> hector.plugin.ManifestResponse
-	16, // 15: hector.plugin.ToolProvider.GetStatus:output_type -> hector.plugin.StatusResponse
-	0,  // 16: hector.plugin.ToolProvider.ListTools:output_type -> hector.plugin.ListToolsResponse
-	2,  // 17: hector.plugin.ToolProvider.ExecuteTool:output_type -> hector.plugin.ToolResult
-	3,  // 18: hector.plugin.ToolProvider.ExecuteToolStreaming:output_type -> hector.plugin.ToolProgress
-	11, // [11:19] is the sub-list for method output_type
-	3,  // [3:11] is the sub-list for method input_type
+	11, // 8: hector.plugin.ToolProvider.GetState:input_type -> hector.plugin.GetStateRequest
+	12, // 9: hector.plugin.ToolProvider.RestoreState:input_type -> hector.plugin.RestoreStateRequest
+	13, // 10: hector.plugin.ToolProvider.ListTools:input_type -> hector.plugin.Empty
+	1,  // 11: hector.plugin.ToolProvider.ExecuteTool:input_type -> hector.plugin.ToolRequest
+	1,  // 12: hector.plugin.ToolProvider.ExecuteToolStreaming:input_type -> hector.plugin.ToolRequest
+	14, // 13: hector.plugin.ToolProvider.Initialize:output_type -> hector.plugin.InitializeResponse
+	15, // 14: hector.plugin.ToolProvider.Shutdown:output_type -> hector.plugin.ShutdownResponse
+	16, // 15: hector.plugin.ToolProvider.Health:output_type -> hector.plugin.HealthResponse
+	17, // 16: hector.plugin.ToolProvider.GetManifest:output_type -> hector.plugin.ManifestResponse
+	18, // 17: hector.plugin.ToolProvider.GetStatus:output_type -> hector.plugin.StatusResponse
+	19, // 18: hector.plugin.ToolProvider.GetState:output_type -> hector.plugin.GetStateResponse
+	20, // 19: hector.plugin.ToolProvider.RestoreState:output_type -> hector.plugin.RestoreStateResponse
+	0,  // 20: hector.plugin.ToolProvider.ListTools:output_type -> hector.plugin.ListToolsResponse
+	2,  // 21: hector.plugin.ToolProvider.ExecuteTool:output_type -> hector.plugin.ToolResult
+	3,  // 22: hector.plugin.ToolProvider.ExecuteToolStreaming:output_type -> hector.plugin.ToolProgress
+	13, // [13:23] is the sub-list for method output_type
+	3,  // [3:13] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name

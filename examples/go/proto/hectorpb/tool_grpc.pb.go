@@ -27,6 +27,8 @@ const (
 	ToolProvider_Health_FullMethodName               = "/hector.plugin.ToolProvider/Health"
 	ToolProvider_GetManifest_FullMethodName          = "/hector.plugin.ToolProvider/GetManifest"
 	ToolProvider_GetStatus_FullMethodName            = "/hector.plugin.ToolProvider/GetStatus"
+	ToolProvider_GetState_FullMethodName             = "/hector.plugin.ToolProvider/GetState"
+	ToolProvider_RestoreState_FullMethodName         = "/hector.plugin.ToolProvider/RestoreState"
 	ToolProvider_ListTools_FullMethodName            = "/hector.plugin.ToolProvider/ListTools"
 	ToolProvider_ExecuteTool_FullMethodName          = "/hector.plugin.ToolProvider/ExecuteTool"
 	ToolProvider_ExecuteToolStreaming_FullMethodName = "/hector.plugin.ToolProvider/ExecuteToolStreaming"
@@ -41,6 +43,8 @@ type ToolProviderClient interface {
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
 	GetManifest(ctx context.Context, in *ManifestRequest, opts ...grpc.CallOption) (*ManifestResponse, error)
 	GetStatus(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error)
+	RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error)
 	// The tools this provider offers, with JSON-Schema parameters (the same ToolDefinition an
 	// LLM receives, so a list can be handed to a model as is).
 	ListTools(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ListToolsResponse, error)
@@ -112,6 +116,26 @@ func (c *toolProviderClient) GetStatus(ctx context.Context, in *StatusRequest, o
 	return out, nil
 }
 
+func (c *toolProviderClient) GetState(ctx context.Context, in *GetStateRequest, opts ...grpc.CallOption) (*GetStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStateResponse)
+	err := c.cc.Invoke(ctx, ToolProvider_GetState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *toolProviderClient) RestoreState(ctx context.Context, in *RestoreStateRequest, opts ...grpc.CallOption) (*RestoreStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreStateResponse)
+	err := c.cc.Invoke(ctx, ToolProvider_RestoreState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *toolProviderClient) ListTools(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ListToolsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListToolsResponse)
@@ -160,6 +184,8 @@ type ToolProviderServer interface {
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
 	GetManifest(context.Context, *ManifestRequest) (*ManifestResponse, error)
 	GetStatus(context.Context, *StatusRequest) (*StatusResponse, error)
+	GetState(context.Context, *GetStateRequest) (*GetStateResponse, error)
+	RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error)
 	// The tools this provider offers, with JSON-Schema parameters (the same ToolDefinition an
 	// LLM receives, so a list can be handed to a model as is).
 	ListTools(context.Context, *Empty) (*ListToolsResponse, error)
@@ -195,6 +221,12 @@ func (UnimplementedToolProviderServer) GetManifest(context.Context, *ManifestReq
 }
 func (UnimplementedToolProviderServer) GetStatus(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStatus not implemented")
+}
+func (UnimplementedToolProviderServer) GetState(context.Context, *GetStateRequest) (*GetStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetState not implemented")
+}
+func (UnimplementedToolProviderServer) RestoreState(context.Context, *RestoreStateRequest) (*RestoreStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreState not implemented")
 }
 func (UnimplementedToolProviderServer) ListTools(context.Context, *Empty) (*ListToolsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTools not implemented")
@@ -316,6 +348,42 @@ func _ToolProvider_GetStatus_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ToolProvider_GetState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ToolProviderServer).GetState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ToolProvider_GetState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ToolProviderServer).GetState(ctx, req.(*GetStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ToolProvider_RestoreState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ToolProviderServer).RestoreState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ToolProvider_RestoreState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ToolProviderServer).RestoreState(ctx, req.(*RestoreStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ToolProvider_ListTools_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Empty)
 	if err := dec(in); err != nil {
@@ -389,6 +457,14 @@ var ToolProvider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStatus",
 			Handler:    _ToolProvider_GetStatus_Handler,
+		},
+		{
+			MethodName: "GetState",
+			Handler:    _ToolProvider_GetState_Handler,
+		},
+		{
+			MethodName: "RestoreState",
+			Handler:    _ToolProvider_RestoreState_Handler,
 		},
 		{
 			MethodName: "ListTools",

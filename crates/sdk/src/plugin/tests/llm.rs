@@ -192,3 +192,61 @@ async fn a_stream_ends_with_exactly_one_done_or_error_chunk() {
 }
 
 // ---- Embedders ---------------------------------------------------------------------------
+
+// ---- State across restarts (docs/protocol.md §7.2) -------------------------------------------
+
+/// Keeps a counter as its state; refuses a state that is not UTF-8 digits.
+struct Stateful(std::sync::atomic::AtomicU64);
+
+#[tonic::async_trait]
+impl Lifecycle for Stateful {
+    async fn get_state(&self) -> Result<Option<Vec<u8>>, PluginError> {
+        Ok(Some(self.0.load(std::sync::atomic::Ordering::SeqCst).to_string().into_bytes()))
+    }
+
+    async fn restore_state(&self, state: Vec<u8>) -> Result<(), PluginError> {
+        let count = String::from_utf8(state).ok().and_then(|s| s.parse().ok());
+        let count = count.ok_or_else(|| PluginError::invalid_argument("the state is not a count"))?;
+        self.0.store(count, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tonic::async_trait]
+impl LlmPlugin for Stateful {
+    async fn generate(&self, _request: pb::GenerateRequest) -> Result<pb::GenerateResponse, PluginError> {
+        let seen = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        Ok(pb::GenerateResponse { text: seen.to_string(), ..Default::default() })
+    }
+
+    async fn model_info(&self) -> Result<pb::ModelInfo, PluginError> {
+        Ok(pb::ModelInfo::default())
+    }
+}
+
+#[tokio::test]
+async fn state_goes_out_with_get_state_and_back_with_restore_state() {
+    let served = |start| LlmProviderServer::new(Served::new(Stateful(std::sync::atomic::AtomicU64::new(start))));
+    let (_dir, first) = start(Server::builder().add_service(served(0))).await;
+    let mut first = LlmProviderClient::new(first);
+    first.generate(user("a")).await.unwrap();
+    first.generate(user("b")).await.unwrap();
+    let state = first.get_state(pb::GetStateRequest {}).await.unwrap().into_inner();
+    assert!(state.has_state);
+    assert_eq!(state.state, b"2");
+
+    let (_dir2, second) = start(Server::builder().add_service(served(0))).await;
+    let mut second = LlmProviderClient::new(second);
+    let restored = second.restore_state(pb::RestoreStateRequest { state: state.state }).await.unwrap();
+    assert!(restored.into_inner().success);
+    assert_eq!(second.generate(user("c")).await.unwrap().into_inner().text, "3");
+    let refused = second.restore_state(pb::RestoreStateRequest { state: b"x".to_vec() }).await.unwrap();
+    assert_eq!(refused.into_inner().error, "the state is not a count");
+}
+
+#[tokio::test]
+async fn a_plugin_without_state_says_it_has_none() {
+    let (_dir, channel) = start(Server::builder().add_service(LlmProviderServer::new(Served::new(Llm)))).await;
+    let answer = LlmProviderClient::new(channel).get_state(pb::GetStateRequest {}).await.unwrap().into_inner();
+    assert!(!answer.has_state && answer.state.is_empty());
+}

@@ -1,4 +1,4 @@
-//! How a plugin is supervised (docs/supervision.md): its health checks, its restarts and their
+//! How a plugin is supervised (docs/supervision.md), part of its spec: its health checks, its restarts and their
 //! backoff, what a call does while it restarts, and which of its RPCs may be retried. Defaults
 //! come from hector.yaml's `supervision:` section; each plugin entry may override them.
 
