@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hector_plugins import Message, PluginManager
 
 CYCLES = 500
@@ -27,6 +28,7 @@ async def one_cycle(plugin: Path, index: int) -> None:
         assert reply.text.endswith(f"c{index}")
 
 
+@pytest.mark.slow
 async def test_500_load_and_shutdown_cycles_leave_no_descriptor_thread_or_memory_behind(rust_plugin: Path) -> None:
     # Warm up: the runtime's worker threads, the log thread, allocator arenas.
     for index in range(20):

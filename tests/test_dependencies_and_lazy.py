@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from hector_plugins import ConfigError, Message, PluginManager, PluginStartError
+from helpers import write_executable
 
 
 def llm_entry(path: Path, **settings: Any) -> dict[str, Any]:
@@ -96,7 +97,7 @@ async def test_bad_supervision_settings_are_configuration_errors(
 
 async def test_supervision_defaults_apply_to_every_entry_and_entries_override_them(py_plugin) -> None:
     path = py_plugin()
-    with pytest.raises(ConfigError, match=r"supervision\.restart\.backoff_max: must be at least backoff_initial"):
+    with pytest.raises(ConfigError, match=r"supervision\.restart\.backoff_max: backoff_max \(1\.0s\) must be at least"):
         PluginManager(config({"a": llm_entry(path)}, supervision={"restart": {"backoff_initial": 5, "backoff_max": 1}}))
     lazy_by_default = config({"a": llm_entry(path), "b": llm_entry(path, lazy=False)}, supervision={"lazy": True})
     async with PluginManager(lazy_by_default) as pm:
@@ -121,12 +122,22 @@ async def test_a_lazy_plugin_starts_once_under_100_concurrent_first_calls(py_plu
         assert info.state == "ready" and info.calls == 100
 
 
-async def test_a_lazy_plugin_that_fails_to_start_fails_its_first_calls_and_tries_again(py_plugin) -> None:
-    entries = {"doomed": llm_entry(py_plugin(exit=5), lazy=True)}
-    async with PluginManager(config(entries)) as pm:
+async def test_a_lazy_plugin_that_fails_to_start_fails_its_first_calls_and_tries_again(
+    py_plugin, tmp_path: Path
+) -> None:
+    attempts = tmp_path / "attempts"
+    doomed = py_plugin(exit=5)
+    counted = write_executable(tmp_path / "counted", f"#!/bin/sh\necho start >> '{attempts}'\nexec '{doomed}'\n")
+    async with PluginManager(config({"doomed": llm_entry(counted, lazy=True)})) as pm:
         await pm.load_all(strict=True)
-        for _ in range(2):
-            with pytest.raises(PluginStartError, match="exit status 5"):
-                await pm.llm("doomed").generate([Message.user("x")])
+        llm = pm.llm("doomed")
+        # Calls that arrive together share one start, and its failure.
+        failures = await asyncio.gather(*(llm.generate([Message.user("x")]) for _ in range(5)), return_exceptions=True)
+        assert all(isinstance(f, PluginStartError) and "exit status 5" in str(f) for f in failures), failures
+        assert len(lines(attempts)) == 1
         [info] = pm.plugins
         assert info.state == "not_started" and "exit status 5" in (info.reason or "")
+        # The next call tries again.
+        with pytest.raises(PluginStartError, match="exit status 5"):
+            await llm.generate([Message.user("x")])
+        assert len(lines(attempts)) == 2

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 from helpers import wait_gone_sync
@@ -36,6 +37,9 @@ def test_sigterm_to_the_host_shuts_its_plugins_down_gracefully_in_order(py_plugi
     marks = tmp_path / "marks"
     plugin = py_plugin(shutdown_mark=marks)
     host = subprocess.Popen([sys.executable, "-c", HOST, str(plugin)], stdout=subprocess.PIPE, text=True)
+    # A host stuck before it prints its plugins must fail the test, not hang it.
+    watchdog = threading.Timer(60, host.kill)
+    watchdog.start()
     try:
         pids = dict(pair.split("=") for pair in host.stdout.readline().split())
         host.send_signal(signal.SIGTERM)
@@ -45,5 +49,6 @@ def test_sigterm_to_the_host_shuts_its_plugins_down_gracefully_in_order(py_plugi
         assert order == ["top", "base"], marks.read_text()
         wait_gone_sync({name: int(pid) for name, pid in pids.items()})
     finally:
+        watchdog.cancel()
         host.kill()
         host.wait()

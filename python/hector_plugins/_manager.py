@@ -41,7 +41,7 @@ class PluginManager(_core.PluginManager):
         self.hooks = HookRegistry()
         self.hooks.load_entry_points()
         self.hooks.load_dotted(settings["hooks"], origin=self._origin, key="hooks")
-        self._listeners: dict[str, list[EventCallback]] = {}
+        self._listeners: list[tuple[str, EventCallback]] = []
         self._event_task: asyncio.Task[None] | None = None
 
     def on(self, event: str, callback: EventCallback) -> None:
@@ -55,7 +55,7 @@ class PluginManager(_core.PluginManager):
             raise ValueError(f"unknown lifecycle event {event!r}; expected one of {', '.join(LIFECYCLE_EVENTS)} or '*'")
         if not callable(callback):
             raise TypeError(f"pm.on({event!r}, ...): the callback must be callable, not {type(callback).__name__}")
-        self._listeners.setdefault(event, []).append(callback)
+        self._listeners.append((event, callback))
         if self._event_task is None:
             loop = asyncio.get_running_loop()
             # Subscribed now, so that nothing between this call and the task's start is missed.
@@ -65,7 +65,7 @@ class PluginManager(_core.PluginManager):
     async def _deliver_events(self, first: Awaitable[_core.LifecycleEvent | None]) -> None:
         event = await first
         while event is not None:
-            for callback in [*self._listeners.get(event.event, ()), *self._listeners.get("*", ())]:
+            for callback in [callback for name, callback in self._listeners if name in (event.event, "*")]:
                 try:
                     outcome = callback(event)
                     if inspect.isawaitable(outcome):
@@ -94,14 +94,17 @@ class PluginManager(_core.PluginManager):
         try:
             await self.shutdown(timeout=timeout)
         finally:
-            signal.signal(number, signal.SIG_DFL)
+            # SIGINT's own handler raises KeyboardInterrupt (finally blocks and atexit run);
+            # the others end the process as the signal does.
+            signal.signal(number, signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL)
             os.kill(os.getpid(), number)
 
     async def shutdown(self, grace: float | None = None, timeout: float | None = None) -> None:
         """Stops every plugin (see the core's ``shutdown``), then delivers the ``stopped``
         events to ``pm.on`` callbacks before returning."""
         await super().shutdown(grace, timeout)
-        if self._event_task is not None:
+        # (A callback that itself shuts the manager down must not wait for its own task.)
+        if self._event_task is not None and self._event_task is not asyncio.current_task():
             await self._event_task
 
     async def __aexit__(self, *exc_info: object) -> None:

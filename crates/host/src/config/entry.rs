@@ -68,6 +68,22 @@ pub(super) struct Entry {
 }
 
 impl Entry {
+    /// The first supervision key the entry gives, if any (for entries that take none).
+    pub fn supervision_key(&self) -> Option<&'static str> {
+        [
+            ("health", self.health.is_some()),
+            ("restart", self.restart.is_some()),
+            ("idempotent", !self.idempotent.is_empty()),
+            ("lazy", self.lazy.is_some()),
+            ("hot_reload", self.hot_reload.is_some()),
+            ("depends_on", !self.depends_on.is_empty()),
+            ("optional_depends_on", !self.optional_depends_on.is_empty()),
+        ]
+        .into_iter()
+        .find(|(_, given)| *given)
+        .map(|(key, _)| key)
+    }
+
     /// The entry's supervision keys, taken out of it.
     fn supervision(&mut self) -> SupervisionEntry {
         SupervisionEntry {

@@ -108,6 +108,14 @@ pub(super) fn read_sections(
                 continue;
             }
             refuse_mcp_fields(&entry, &at)?;
+            if let (Some(key), false) = (entry.supervision_key(), entry.path.is_some()) {
+                let what = if entry.alias.is_some() {
+                    "an alias is supervised as the plugin it names"
+                } else {
+                    "a fallback chain has no process of its own: supervise its members"
+                };
+                return Err(Invalid::at(format!("{at}.{key}"), format!("not for this entry: {what}")));
+            }
             match (entry.path.is_some(), entry.alias.clone(), entry.fallbacks.clone()) {
                 (true, None, None) => specs.push(to_spec(name, kind, entry, base, supervision, &at)?),
                 (false, Some(target), None) => aliases.push(Alias { name: name.clone(), kind, target, entry, at }),

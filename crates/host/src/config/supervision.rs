@@ -5,7 +5,7 @@
 
 use super::deserialize::deserialize_at;
 use super::invalid::Invalid;
-use super::settings::checked_seconds;
+use super::settings::checked_seconds as any_seconds;
 use crate::plugin::PluginSpec;
 use crate::policy::{Supervision, WhileRestarting};
 use serde::Deserialize;
@@ -105,6 +105,20 @@ impl SupervisionEntry {
     }
 }
 
+/// The longest supervision duration accepted: longer ones are mistakes (and overflow timers).
+const MAX_SUPERVISION_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// A duration setting of this section: as any duration, and at most a week.
+fn checked_seconds(key: &str, seconds: f64) -> Result<Duration, Invalid> {
+    if seconds > MAX_SUPERVISION_SECONDS {
+        return Err(Invalid::at(
+            key,
+            format!("must be at most {MAX_SUPERVISION_SECONDS:.0} seconds (a week), not {seconds:?}"),
+        ));
+    }
+    any_seconds(key, seconds)
+}
+
 fn apply_health(supervision: &mut Supervision, health: Option<&HealthEntry>, at: &str) -> Result<(), Invalid> {
     let Some(health) = health else { return Ok(()) };
     let at = format!("{at}.health");
@@ -142,7 +156,15 @@ fn apply_restart(supervision: &mut Supervision, restart: Option<&RestartEntry>, 
     policy.backoff_initial = seconds(restart.backoff_initial, "backoff_initial", policy.backoff_initial)?;
     policy.backoff_max = seconds(restart.backoff_max, "backoff_max", policy.backoff_max)?;
     if policy.backoff_max < policy.backoff_initial {
-        return Err(Invalid::at(format!("{at}.backoff_max"), "must be at least backoff_initial"));
+        let key = if restart.backoff_max.is_some() { "backoff_max" } else { "backoff_initial" };
+        return Err(Invalid::at(
+            format!("{at}.{key}"),
+            format!(
+                "backoff_max ({:?}s) must be at least backoff_initial ({:?}s)",
+                policy.backoff_max.as_secs_f64(),
+                policy.backoff_initial.as_secs_f64()
+            ),
+        ));
     }
     if let Some(text) = &restart.while_restarting {
         supervision.while_restarting = WhileRestarting::parse(text).ok_or_else(|| {

@@ -139,7 +139,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
         for (dependency, required, load) in dependencies {
             let outcome = match load {
                 Some(load) => load.await.map(|_| ()),
-                None => self.dependency_ready(&dependency),
+                None => self.dependency_ready(&dependency).await,
             };
             if let (Err(error), true) = (outcome, required) {
                 return Err(Error::start(
@@ -152,12 +152,14 @@ impl<P: Send + Sync + 'static> Manager<P> {
         self.load(spec).await
     }
 
-    /// A dependency outside this batch: serving now (a plugin or in-process provider), or not.
-    fn dependency_ready(&self, name: &str) -> Result<()> {
+    /// A dependency outside this batch: serving now (a plugin or in-process provider), or not;
+    /// a lazy one is started now.
+    async fn dependency_ready(self: &Arc<Self>, name: &str) -> Result<()> {
         match self.resolve(name, None)? {
             Provider::Plugin(plugin) if !plugin.is_serving() => {
                 Err(Error::config(format!("{name:?} is {}", plugin.state().as_str())))
             }
+            Provider::NotStarted(name) => self.serving(&name, None, None).await.map(|_| ()),
             _ => Ok(()),
         }
     }
@@ -166,12 +168,18 @@ impl<P: Send + Sync + 'static> Manager<P> {
 /// `specs` ordered so that each comes after the plugins it depends on (the configuration
 /// refuses cycles, see docs/supervision.md; were one left, its members keep their order).
 pub(crate) fn dependency_order(specs: Vec<PluginSpec>) -> Vec<PluginSpec> {
-    let mut ordered: Vec<PluginSpec> = Vec::with_capacity(specs.len());
-    let mut remaining = specs;
+    dependency_order_of(specs, |spec| spec)
+}
+
+/// [`dependency_order`] of anything that has a spec (the same name may come twice: plugins of
+/// two managers at exit).
+pub(crate) fn dependency_order_of<T>(items: Vec<T>, spec: impl Fn(&T) -> &PluginSpec) -> Vec<T> {
+    let mut ordered: Vec<T> = Vec::with_capacity(items.len());
+    let mut remaining = items;
     while !remaining.is_empty() {
-        let placed = |name: &str, remaining: &[PluginSpec]| !remaining.iter().any(|s| s.name == name);
+        let placed = |name: &str, remaining: &[T]| !remaining.iter().any(|item| spec(item).name == name);
         let ready: Vec<usize> = (0..remaining.len())
-            .filter(|&i| remaining[i].supervision.dependencies().all(|(dep, _)| placed(dep, &remaining)))
+            .filter(|&i| spec(&remaining[i]).supervision.dependencies().all(|(dep, _)| placed(dep, &remaining)))
             .collect();
         if ready.is_empty() {
             ordered.append(&mut remaining);

@@ -50,6 +50,8 @@ pub struct Manager<P: Send + Sync + 'static = ()> {
     events: Events,
     /// Names whose executable is watched for hot reload.
     watched: Mutex<HashSet<String>>,
+    /// Processes a reload replaced that still finish their calls (`manager/reload.rs`).
+    draining: Mutex<Vec<Arc<Plugin>>>,
     /// Set once `shutdown` has stopped every plugin (and sent their `stopped` events).
     shut_down: tokio::sync::watch::Sender<bool>,
 }
@@ -69,6 +71,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
             supervised: Mutex::new(HashMap::new()),
             watched: Mutex::new(HashSet::new()),
             shut_down: tokio::sync::watch::Sender::new(false),
+            draining: Mutex::new(Vec::new()),
             events: Events::new(sink.clone()),
             sink,
         }
@@ -113,7 +116,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
     /// (then `Ok(false)`).
     pub(super) async fn restart_after_crash(self: &Arc<Self>, crashed: &Arc<Plugin>) -> Result<bool> {
         let still_current = self.plugins.lock().unwrap().iter().any(|p| Arc::ptr_eq(p, crashed));
-        if !still_current {
+        if !still_current || self.loading.lock().unwrap().contains(&crashed.name) {
             return Ok(false);
         }
         self.start_named(crashed.spec().clone(), crashed.restarts() + 1, StartWhy::AutoRestart).await?;
@@ -158,16 +161,37 @@ impl<P: Send + Sync + 'static> Manager<P> {
             previous
         };
         let _reservation = Reservation { manager: self, name: name.clone() };
+        // A running one hands over its state as of now, and calls wait for its successor.
+        let replaced = previous.as_ref().filter(|p| p.is_serving()).map(|p| (p, self.record(&name, || Phase::Steady)));
+        if let Some((previous, record)) = &replaced {
+            if why.keeps_state() {
+                if let Some(state) = previous.fetch_state().await {
+                    record.save_state(state);
+                }
+            }
+            let reason = "pm.restart() asked for a new process".to_string();
+            record.set_phase(Phase::Restarting { attempt: 0, since: std::time::SystemTime::now(), reason });
+        }
         if let Some(previous) = &previous {
             // A crashed one only needs its leftovers swept; a running one is asked to stop.
             previous.shutdown(previous.shutdown_grace()).await;
         }
         let grace = spec.shutdown_grace;
         let mut closing = self.closing.subscribe();
-        let plugin = tokio::select! {
-            started = Plugin::start(spec, self.sink.clone()) => started?,
+        let started = tokio::select! {
+            started = Plugin::start(spec, self.sink.clone()) => started,
             // Dropping the start future kills whatever it launched.
             () = async { let _ = closing.wait_for(|closing| *closing).await; } => return Err(shut_down()),
+        };
+        let plugin = match started {
+            Ok(plugin) => plugin,
+            Err(error) => {
+                // Calls that waited for the new process fail with the old one's state.
+                if let Some((_, record)) = &replaced {
+                    record.set_phase(Phase::Steady);
+                }
+                return Err(error);
+            }
         };
         plugin.set_restarts(restarts);
         let record = self.record(&name, || Phase::Steady);
@@ -277,7 +301,9 @@ impl<P: Send + Sync + 'static> Manager<P> {
             }
             finished.await;
         }
-        let plugins: Vec<Arc<Plugin>> = self.plugins.lock().unwrap().clone();
+        let mut plugins: Vec<Arc<Plugin>> = self.plugins.lock().unwrap().clone();
+        // Processes a reload replaced, still finishing their calls, stop now too.
+        plugins.extend(self.draining.lock().unwrap().iter().cloned());
         let stopped = |plugin: &Plugin| self.emit(plugin, EventKind::Stopped, "");
         let in_order = stop_order::stop_in_dependency_order(plugins.clone(), grace, &stopped);
         if let Some(total) = total {
@@ -285,8 +311,11 @@ impl<P: Send + Sync + 'static> Manager<P> {
                 // Out of time: whatever still runs is killed now, all at once.
                 futures_util::future::join_all(plugins.iter().filter(|p| p.state() != State::Stopped).map(
                     |p| async move {
+                        let was_running = !p.is_finished();
                         p.kill_now().await;
-                        stopped(p);
+                        if was_running {
+                            stopped(p);
+                        }
                     },
                 ))
                 .await;

@@ -22,8 +22,11 @@ impl<P: Send + Sync + 'static> Manager<P> {
         };
         let _reservation = self.reserve(name)?;
         let mut closing = self.closing.subscribe();
+        // The manifest is read again from disk: a hot reload may be for a changed one.
+        let mut spec = old.spec().clone();
+        spec.manifest = None;
         let started = tokio::select! {
-            started = Plugin::start(old.spec().clone(), self.sink.clone()) => started,
+            started = Plugin::start(spec, self.sink.clone()) => started,
             _ = closing.wait_for(|closing| *closing) => {
                 return Err(Error::Closed { plugin: name.into(), state: Closed::ShutDown(ShutDownDuring::Load) });
             }
@@ -66,15 +69,26 @@ impl<P: Send + Sync + 'static> Manager<P> {
             }
             plugins.retain(|p| !Arc::ptr_eq(p, &old));
             plugins.push(new.clone());
+            old.retire();
+            self.draining.lock().unwrap().push(old.clone());
         }
         record.begin_draining(old.stats());
         self.supervise(&new, &record);
         self.emit(&new, EventKind::Reloaded, format!("pid {} replaces pid {}", new.pid, old.pid));
         let drain = old.call_timeout().unwrap_or(DRAIN_WITHOUT_CALL_TIMEOUT);
+        let manager = Arc::downgrade(self);
+        let mut closing = self.closing.subscribe();
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(drain, old.calls_finished()).await;
+            // A shutdown ends the drain: it stops this process with the others.
+            tokio::select! {
+                _ = tokio::time::timeout(drain, old.calls_finished()) => {}
+                _ = closing.wait_for(|closing| *closing) => {}
+            }
             old.shutdown(old.shutdown_grace()).await;
             record.end_draining(old.stats());
+            if let Some(manager) = manager.upgrade() {
+                manager.draining.lock().unwrap().retain(|p| !Arc::ptr_eq(p, &old));
+            }
         });
         Ok(new)
     }

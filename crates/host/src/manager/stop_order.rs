@@ -1,11 +1,11 @@
 //! The order plugins stop in (docs/supervision.md, "Dependencies"): a plugin stops only once
 //! every plugin that depends on it has stopped; independent ones stop concurrently. Used by
-//! `Manager::shutdown` and by the embedding layer's exit hook.
+//! `Manager::shutdown` and by the embedding layer's exit hook (which stops the plugins of every
+//! manager at once: names may repeat, so plugins are told apart by identity, not by name).
 
-use super::load_all::dependency_order;
+use super::load_all::dependency_order_of;
 use crate::plugin::Plugin;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,26 +16,26 @@ pub async fn stop_in_dependency_order(
     grace: Option<Duration>,
     stopped: &(dyn Fn(&Plugin) + Sync),
 ) {
-    let specs = dependency_order(plugins.iter().map(|p| p.spec().clone()).collect());
-    let mut stops: HashMap<String, Shared<BoxFuture<'_, ()>>> = HashMap::new();
-    // Dependents come last in `specs`: walking it backwards, each plugin's dependents already
+    let ordered = dependency_order_of(plugins, |plugin| plugin.spec());
+    let mut stops: Vec<(Arc<Plugin>, Shared<BoxFuture<'_, ()>>)> = Vec::with_capacity(ordered.len());
+    // Dependents come last in `ordered`: walking it backwards, each plugin's dependents already
     // have their stop, which its own waits for.
-    for spec in specs.iter().rev() {
-        let Some(plugin) = plugins.iter().find(|p| p.name == spec.name).cloned() else { continue };
-        let dependents: Vec<_> = specs
+    for plugin in ordered.into_iter().rev() {
+        let dependents: Vec<_> = stops
             .iter()
-            .filter(|other| other.supervision.dependencies().any(|(name, _)| name == spec.name))
-            .filter_map(|other| stops.get(&other.name).cloned())
+            .filter(|(other, _)| other.spec().supervision.dependencies().any(|(name, _)| name == plugin.name))
+            .map(|(_, stop)| stop.clone())
             .collect();
+        let stopping = plugin.clone();
         let stop = async move {
             futures_util::future::join_all(dependents).await;
-            let was_running = !plugin.is_finished();
-            plugin.shutdown(grace.unwrap_or_else(|| plugin.shutdown_grace())).await;
+            let was_running = !stopping.is_finished();
+            stopping.shutdown(grace.unwrap_or_else(|| stopping.shutdown_grace())).await;
             if was_running {
-                stopped(&plugin);
+                stopped(&stopping);
             }
         };
-        stops.insert(spec.name.clone(), stop.boxed().shared());
+        stops.push((plugin, stop.boxed().shared()));
     }
-    futures_util::future::join_all(stops.into_values()).await;
+    futures_util::future::join_all(stops.into_iter().map(|(_, stop)| stop)).await;
 }

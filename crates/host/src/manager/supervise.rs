@@ -51,7 +51,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
         held: Option<Arc<Plugin>>,
         limit: Option<Duration>,
     ) -> Result<Arc<Plugin>> {
-        if let Some(plugin) = held.as_ref().filter(|p| p.is_serving()) {
+        if let Some(plugin) = held.as_ref().filter(|p| p.is_serving() && !p.is_retired()) {
             return Ok(plugin.clone());
         }
         let Some(record) = self.existing_record(name) else {
@@ -61,7 +61,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
         let deadline = limit.map(|limit| Instant::now() + limit);
         let mut phase = record.subscribe();
         let mut closing = self.closing.subscribe();
-        let mut started_by_us = false;
+        let mut waited_for_a_start = false;
         loop {
             if self.is_closed() {
                 return Err(Error::Closed {
@@ -86,13 +86,14 @@ impl<P: Send + Sync + 'static> Manager<P> {
                         });
                     }
                 }
-                Phase::NotStarted { last_error: Some(error) } if started_by_us => return Err(error),
+                Phase::NotStarted { last_error: Some(error) } if waited_for_a_start => return Err(error),
                 Phase::NotStarted { .. } => {
-                    started_by_us = true;
+                    waited_for_a_start = true;
                     self.start_lazy(name, &record);
                     continue;
                 }
-                Phase::Starting => {}
+                // Its outcome is this call's, failure included.
+                Phase::Starting => waited_for_a_start = true,
                 Phase::Steady => {
                     // Crashed, and the supervisor has not taken it in hand yet (it does at once
                     // when restarts are on).
@@ -112,7 +113,10 @@ impl<P: Send + Sync + 'static> Manager<P> {
             };
             let outcome = match deadline {
                 Some(deadline) => tokio::time::timeout_at(deadline, changed).await.map_err(|_| ()),
-                None => Ok(changed.await),
+                None => {
+                    changed.await;
+                    Ok(())
+                }
             };
             if outcome.is_err() {
                 return Err(self.still_not_serving(name, &record, limit.unwrap_or_default()));
@@ -155,6 +159,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
 
     /// The first call of a lazy plugin starts it, once: later calls wait for the same start.
     fn start_lazy(self: &Arc<Self>, name: &str, record: &Arc<Supervised>) {
+        let Some(spec) = self.configured.iter().find(|s| s.name == name).cloned() else { return };
         let begun = record.change_phase(|phase| {
             let idle = matches!(phase, Phase::NotStarted { .. });
             if idle {
@@ -162,7 +167,6 @@ impl<P: Send + Sync + 'static> Manager<P> {
             }
             idle
         });
-        let Some(spec) = self.configured.iter().find(|s| s.name == name).cloned() else { return };
         if begun {
             let manager = self.clone();
             let record = record.clone();
@@ -180,7 +184,12 @@ impl<P: Send + Sync + 'static> Manager<P> {
 /// plugin was stopped on purpose.
 async fn supervise<P: Send + Sync + 'static>(manager: Weak<Manager<P>>, plugin: Arc<Plugin>, record: Arc<Supervised>) {
     let policy = plugin.spec().supervision.clone();
-    let mut reason = match watch_process(&plugin, &policy.health, &record).await {
+    let trouble = watch_process(&plugin, &policy.health, &record).await;
+    // A process replaced meanwhile (a reload) is no longer the name's: its end is no event.
+    if plugin.is_retired() {
+        return;
+    }
+    let mut reason = match trouble {
         Trouble::Stopped => return,
         Trouble::Crashed(how) => {
             emit(&manager, &plugin, EventKind::Crashed, how.clone());
@@ -195,10 +204,13 @@ async fn supervise<P: Send + Sync + 'static>(manager: Weak<Manager<P>>, plugin: 
     if !policy.restart.enabled {
         return;
     }
-    let mut attempt = 0;
     loop {
-        attempt += 1;
-        if !record.allow_restart(policy.restart.max_restarts, policy.restart.window) {
+        if stopped_for_good(&manager) {
+            return;
+        }
+        // Counted over the window, so that a plugin that starts and soon dies again waits
+        // longer each time, not only within one attempt's retries.
+        let Some(attempt) = record.allow_restart(policy.restart.max_restarts, policy.restart.window) else {
             let reason = format!(
                 "{} restarts within {:.0}s; last: {reason}. Call pm.restart({:?}) to try again",
                 policy.restart.max_restarts,
@@ -208,7 +220,7 @@ async fn supervise<P: Send + Sync + 'static>(manager: Weak<Manager<P>>, plugin: 
             record.set_phase(Phase::Failed { since: SystemTime::now(), reason: reason.clone() });
             emit(&manager, &plugin, EventKind::Failed, reason);
             return;
-        }
+        };
         let wait = policy.restart.backoff(attempt);
         record.set_phase(Phase::Restarting { attempt, since: SystemTime::now(), reason: reason.clone() });
         emit(
@@ -224,16 +236,31 @@ async fn supervise<P: Send + Sync + 'static>(manager: Weak<Manager<P>>, plugin: 
         let Some(owner) = manager.upgrade() else { return };
         match owner.restart_after_crash(&plugin).await {
             Ok(true) => return,
-            // Someone else (a manual restart, a reload, a load) took the name over.
-            Ok(false) => return,
+            // Someone else (a manual restart, a reload, a load) has the name: theirs to finish.
+            Ok(false) => {
+                // Our own `restarting` (attempts count from 1; a manual restart's is 0) ends here.
+                record.change_phase(|phase| {
+                    let ours = matches!(phase, Phase::Restarting { attempt, .. } if *attempt > 0);
+                    if ours {
+                        *phase = Phase::Steady;
+                    }
+                    ours
+                });
+                return;
+            }
             Err(error) => {
-                if owner.is_closed() {
+                if stopped_for_good(&manager) {
                     return;
                 }
                 reason = format!("the restart failed: {error}");
             }
         }
     }
+}
+
+/// The manager is gone, shut down, or the process exits: no restart any more.
+fn stopped_for_good<P: Send + Sync + 'static>(manager: &Weak<Manager<P>>) -> bool {
+    crate::runtime::exiting() || manager.upgrade().is_none_or(|m| m.is_closed())
 }
 
 /// Waits `wait`, unless the manager closes first (then true).

@@ -67,6 +67,8 @@ pub struct Plugin {
     state: watch::Sender<State>,
     stopping: AtomicBool,
     killed: AtomicBool,
+    /// Replaced by a newer process of its name (a reload): it only finishes its calls now.
+    retired: AtomicBool,
     /// None for an MCP server over HTTP: the host did not start it and does not stop it.
     process: Option<Process>,
     sink: Arc<dyn LogSink>,
@@ -110,6 +112,16 @@ impl Plugin {
     /// Asked to stop (a shutdown, a restart, a reload): its end is no crash.
     pub fn is_stopped_on_purpose(&self) -> bool {
         self.is_stopping()
+    }
+
+    /// Marks it replaced by a newer process of its name: its supervisor stops checking and
+    /// restarting it, and new calls go to the newer one.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::SeqCst)
     }
 
     /// Crashed or stopped: this process will never answer again (a restart replaces it).

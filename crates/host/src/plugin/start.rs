@@ -71,6 +71,7 @@ impl Plugin {
             state: watch::Sender::new(State::Ready),
             stopping: AtomicBool::new(false),
             killed: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
             process,
             sink,
             unimplemented: Default::default(),

@@ -53,7 +53,10 @@ impl CallStats {
         self.calls.fetch_add(other.calls(), Ordering::Relaxed);
         self.failures.fetch_add(other.failures(), Ordering::Relaxed);
         if let Some(error) = other.last_error() {
-            *self.last_error.lock().unwrap() = Some(error);
+            let mut last = self.last_error.lock().unwrap();
+            if last.as_ref().is_none_or(|(at, _)| *at <= error.0) {
+                *last = Some(error);
+            }
         }
     }
 }

@@ -84,19 +84,19 @@ impl Supervised {
         self.phase.subscribe()
     }
 
-    /// Counts an automatic restart; `false` when it would be one more than `max` within
-    /// `window` (the circuit opens instead).
-    pub fn allow_restart(&self, max: u32, window: std::time::Duration) -> bool {
+    /// Counts an automatic restart and returns its number within `window` (1 for the first);
+    /// `None` when it would be one more than `max` (the circuit opens instead).
+    pub fn allow_restart(&self, max: u32, window: std::time::Duration) -> Option<u32> {
         let mut times = self.restart_times.lock().unwrap();
         let now = Instant::now();
         while times.front().is_some_and(|t| now.duration_since(*t) > window) {
             times.pop_front();
         }
         if times.len() >= max as usize {
-            return false;
+            return None;
         }
         times.push_back(now);
-        true
+        Some(times.len() as u32)
     }
 
     /// A manual restart closes the circuit and forgets the history.

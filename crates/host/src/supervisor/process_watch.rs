@@ -46,14 +46,21 @@ async fn failing_checks(plugin: &Plugin, health: &HealthPolicy, record: &Supervi
     let mut failed_in_a_row = 0;
     loop {
         ticks.tick().await;
+        if plugin.is_retired() {
+            // Replaced: its calls drain, and its state is no longer the name's.
+            return std::future::pending().await;
+        }
         match probe(plugin, health.timeout).await {
             Ok(message) => {
                 failed_in_a_row = 0;
-                record.note_health(HealthRecord { at: SystemTime::now(), healthy: true, message });
-                // A healthy plugin's state is worth keeping for its next process.
+                // A healthy plugin's state is worth keeping for its next process (kept before
+                // the check is reported, so that whoever sees the check sees the state too).
                 if let Some(state) = plugin.fetch_state().await {
-                    record.save_state(state);
+                    if !plugin.is_retired() {
+                        record.save_state(state);
+                    }
                 }
+                record.note_health(HealthRecord { at: SystemTime::now(), healthy: true, message });
             }
             Err(why) => {
                 failed_in_a_row += 1;

@@ -1,4 +1,10 @@
-//! `PluginManager`: Python face of [`hector_plugins_host::Manager`].
+//! `PluginManager`: Python face of [`hector_plugins_host::Manager`]. The value classes its
+//! methods return are in `reports.rs`.
+
+mod options;
+mod reports;
+use options::{default_name, log_warnings, Common};
+pub use reports::{ConfiguredPlugin, LifecycleEvent, LoadResult};
 
 use crate::bridge::{self, Ready};
 use crate::callee::{builtin_module, PyManager, PyTarget};
@@ -19,7 +25,7 @@ use hector_plugins_host::{config, PluginKind};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use pyo3::{PyTraverseError, PyVisit};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -35,109 +41,6 @@ pub struct PyPluginManager {
     /// The `agents` and `hooks` sections and where they came from, as JSON text for
     /// `hector_plugins.agents` (`_agent_settings`).
     agent_settings: String,
-}
-
-/// What happened to a plugin (`pm.on(event, callback)`, docs/supervision.md).
-#[pyclass(module = "hector_plugins", frozen, get_all)]
-pub struct LifecycleEvent {
-    pub plugin: String,
-    /// `loaded`, `unhealthy`, `crashed`, `restarting`, `restarted`, `failed`, `reloaded`,
-    /// `reload_failed` or `stopped`.
-    pub event: String,
-    pub message: String,
-    /// Seconds since the epoch.
-    pub at: f64,
-    pub pid: u32,
-}
-
-#[pymethods]
-impl LifecycleEvent {
-    fn __repr__(&self) -> String {
-        format!("LifecycleEvent(plugin={:?}, event={:?}, message={:?})", self.plugin, self.event, self.message)
-    }
-}
-
-impl From<Event> for LifecycleEvent {
-    fn from(event: Event) -> Self {
-        LifecycleEvent {
-            plugin: event.plugin,
-            event: event.kind.as_str().into(),
-            message: event.message,
-            at: event.at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0),
-            pid: event.pid,
-        }
-    }
-}
-
-/// One entry of the `load_all()` report.
-#[pyclass(module = "hector_plugins", frozen, get_all)]
-pub struct LoadResult {
-    pub name: String,
-    #[pyo3(name = "type")]
-    pub kind: String,
-    pub ok: bool,
-    pub plugin: Option<Py<PluginInfo>>,
-    pub error: Option<Py<PyAny>>,
-    /// The plugin or in-process provider that serves this name (for a fallback chain, the
-    /// member that answers calls); None when nothing does.
-    pub served_by: Option<String>,
-    /// True when `served_by` is an in-process provider.
-    pub in_process: bool,
-}
-
-#[pymethods]
-impl LoadResult {
-    fn __repr__(&self) -> String {
-        format!("LoadResult(name={:?}, type={:?}, ok={})", self.name, self.kind, if self.ok { "True" } else { "False" })
-    }
-}
-
-/// A configured plugin, checked without launching it (`pm.validate()`).
-#[pyclass(module = "hector_plugins", frozen, get_all)]
-pub struct ConfiguredPlugin {
-    pub name: String,
-    #[pyo3(name = "type")]
-    pub kind: String,
-    pub path: String,
-    /// The manifest's version, if it has a manifest.
-    pub version: Option<String>,
-    pub ok: bool,
-    pub error: Option<Py<PyAny>>,
-    /// "plugin" (a process to launch), "mcp" (an MCP server: `path` is its command line or URL),
-    /// "builtin" (registered in code) or "fallbacks".
-    pub entry: &'static str,
-    /// A fallback chain's members, in order (empty for other entries).
-    pub members: Vec<String>,
-}
-
-#[pymethods]
-impl ConfiguredPlugin {
-    fn __repr__(&self) -> String {
-        format!(
-            "ConfiguredPlugin(name={:?}, type={:?}, ok={})",
-            self.name,
-            self.kind,
-            if self.ok { "True" } else { "False" }
-        )
-    }
-}
-
-/// Each warning goes to the `hector_plugins` logger once, when the configuration is read: an
-/// application's logging shows it wherever it runs (a `warnings.warn` would be shown once per
-/// process at best, and is meant for code, not configuration).
-fn log_warnings(py: Python<'_>, warnings: &[config::ConfigWarning]) -> PyResult<()> {
-    if warnings.is_empty() {
-        return Ok(());
-    }
-    let logger = py.import("logging")?.getattr("getLogger")?.call1(("hector_plugins",))?;
-    for warning in warnings {
-        logger.call_method1("warning", ("%s", warning.to_string()))?;
-    }
-    Ok(())
-}
-
-fn default_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".exe").to_string()).unwrap_or_default()
 }
 
 /// Like an unclosed file: a manager collected with plugins still running says so. The core
@@ -244,8 +147,8 @@ impl PyPluginManager {
             spec.config = serde_json::from_value(value)
                 .map_err(|e| config_error(format!("config must be a dict with str keys: {e}")))?;
         }
-        spec.start_timeout = seconds(start_timeout, "start_timeout")?;
-        spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace")?;
+        let common = Common { start_timeout, shutdown_grace, env, clean_env, cwd, supervision };
+        common.apply(py, &mut spec)?;
         // `call_timeout=None` (or 0) disables the default deadline.
         spec.connection = ConnectionSettings::from_options(
             Some(call_timeout.unwrap_or(0.0)),
@@ -254,9 +157,6 @@ impl PyPluginManager {
             "",
         )
         .py_err(py)?;
-        spec.launch.env = env.unwrap_or_default().into_iter().collect();
-        spec.launch.clean_env = clean_env;
-        spec.launch.working_dir = cwd;
         if let Some(key) = magic_cookie_key {
             spec.launch.magic_cookie_key = key;
         }
@@ -265,9 +165,6 @@ impl PyPluginManager {
         }
         if let Some(versions) = protocol_versions {
             spec.launch.protocol_versions = versions;
-        }
-        if let Some(supervision) = supervision {
-            spec.supervision = config::supervision_option(&to_json_value(supervision.as_any())?).py_err(py)?;
         }
         let manager = self.inner.clone();
         bridge::spawn(py, async move { manager.load(spec).await }, |py, plugin| {
@@ -313,16 +210,10 @@ impl PyPluginManager {
                 )))
             }
         };
-        spec.start_timeout = seconds(start_timeout, "start_timeout")?;
-        spec.shutdown_grace = seconds(shutdown_grace, "shutdown_grace")?;
+        let common = Common { start_timeout, shutdown_grace, env, clean_env, cwd, supervision };
+        common.apply(py, &mut spec)?;
         spec.connection =
             ConnectionSettings::from_options(Some(call_timeout.unwrap_or(0.0)), None, false, "").py_err(py)?;
-        spec.launch.env = env.unwrap_or_default().into_iter().collect();
-        spec.launch.clean_env = clean_env;
-        spec.launch.working_dir = cwd;
-        if let Some(supervision) = supervision {
-            spec.supervision = config::supervision_option(&to_json_value(supervision.as_any())?).py_err(py)?;
-        }
         let manager = self.inner.clone();
         bridge::spawn(py, async move { manager.load(spec).await }, |py, plugin| {
             Ok(Py::new(py, PluginInfo::from(plugin.status()))?.into_any())
@@ -356,12 +247,13 @@ impl PyPluginManager {
             let mut events = self.events.lock().unwrap();
             events.get_or_insert_with(|| Arc::new(tokio::sync::Mutex::new(self.inner.subscribe_events()))).clone()
         };
-        let manager = self.inner.clone();
+        // The future holds no manager: a program that drops its manager without `shutdown()`
+        // must not keep it alive through a pending read of its events.
+        let mut shut_down = self.inner.shut_down();
         bridge::spawn(
             py,
             async move {
                 let mut receiver = receiver.lock().await;
-                let mut shut_down = manager.shut_down();
                 loop {
                     tokio::select! {
                         biased;

@@ -1,0 +1,55 @@
+//! `PluginManager`'s option handling that `load` and `load_mcp` share, and what reading a
+//! configuration reports.
+
+use crate::durations::seconds;
+use crate::errors::IntoPyResult;
+use crate::types::to_json_value;
+use hector_plugins_host::config;
+use hector_plugins_host::plugin::PluginSpec;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The keyword arguments every launched plugin takes, gRPC or MCP.
+pub(super) struct Common<'a, 'py> {
+    pub start_timeout: f64,
+    pub shutdown_grace: f64,
+    pub env: Option<BTreeMap<String, String>>,
+    pub clean_env: bool,
+    pub cwd: Option<PathBuf>,
+    pub supervision: Option<&'a Bound<'py, PyDict>>,
+}
+
+impl Common<'_, '_> {
+    /// Checks the options and sets them on `spec`; a bad value is a `ConfigError` naming it.
+    pub fn apply(self, py: Python<'_>, spec: &mut PluginSpec) -> PyResult<()> {
+        spec.start_timeout = seconds(self.start_timeout, "start_timeout")?;
+        spec.shutdown_grace = seconds(self.shutdown_grace, "shutdown_grace")?;
+        spec.launch.env = self.env.unwrap_or_default().into_iter().collect();
+        spec.launch.clean_env = self.clean_env;
+        spec.launch.working_dir = self.cwd;
+        if let Some(supervision) = self.supervision {
+            spec.supervision = config::supervision_option(&to_json_value(supervision.as_any())?).py_err(py)?;
+        }
+        Ok(())
+    }
+}
+
+/// Each warning goes to the `hector_plugins` logger once, when the configuration is read: an
+/// application's logging shows it wherever it runs (a `warnings.warn` would be shown once per
+/// process at best, and is meant for code, not configuration).
+pub(super) fn log_warnings(py: Python<'_>, warnings: &[config::ConfigWarning]) -> PyResult<()> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    let logger = py.import("logging")?.getattr("getLogger")?.call1(("hector_plugins",))?;
+    for warning in warnings {
+        logger.call_method1("warning", ("%s", warning.to_string()))?;
+    }
+    Ok(())
+}
+
+pub(super) fn default_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".exe").to_string()).unwrap_or_default()
+}
