@@ -225,7 +225,31 @@ def latency_chart(path: Path, panels: dict[str, dict[str, list[int]]]) -> None:
     plt.close(fig)
 
 
+# Sections only a workload run on its own writes (not run.py), with the prefix of their goal rows:
+# a full run keeps them from the report it replaces.
+STANDALONE_ONLY = {"## Chaos": "| chaos:"}
+
+
+def standalone_parts(path: Path) -> list[tuple[str, list[str], list[str]]]:
+    """Each standalone-only section of the report at `path`: heading, lines, goal rows."""
+    if not path.exists():
+        return []
+    text = path.read_text().rstrip("\n").split("\n")
+    parts = []
+    for heading, row_prefix in STANDALONE_ONLY.items():
+        if heading not in text:
+            continue
+        start = text.index(heading)
+        end = next((i for i in range(start + 1, len(text)) if text[i].startswith("## ")), len(text))
+        section = text[start:end]
+        while section and section[-1] == "":
+            section.pop()
+        parts.append((heading, ["", *section], [line for line in text if line.startswith(row_prefix)]))
+    return parts
+
+
 def write(path: Path, lines: list[str], now: datetime.datetime | None = None) -> None:
+    kept = standalone_parts(path)
     stamp = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     header = [
         "# Benchmark results",
@@ -236,3 +260,12 @@ def write(path: Path, lines: list[str], now: datetime.datetime | None = None) ->
         f"- date: {stamp}",
     ]
     path.write_text("\n".join(header + lines) + "\n")
+    for heading, section, rows in kept:
+        replace_section(path, heading, section)
+        text = path.read_text().rstrip("\n").split("\n")
+        if GOALS in text:
+            end = next(i for i in range(text.index(GOALS) + 1, len(text)) if text[i].startswith("|"))
+            while end < len(text) and text[end].startswith("|"):
+                end += 1
+            text[end:end] = rows
+            path.write_text("\n".join(text) + "\n")

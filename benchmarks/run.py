@@ -16,8 +16,9 @@ a 10,000-chunk stream (chunks/s), startup of 1, 10 and 50 plugins, host memory p
 `embed_batch` of 10,000 texts at dimension 384 (vectors/s, MB/s; embeddings.py), MCP tool calls
 over stdio against the `mcp` SDK's client (mcp_calls.py), an agent task with one tool call against
 the same steps by hand and through the LangChain adapter (agents.py), a Python plugin on
-hector_plugins.sdk against the same handler on grpcio's server (sdk.py), and a vector database's
-upserts and searches (benchmarks/database.py, against grpc.aio).
+hector_plugins.sdk against the same handler on grpcio's server (sdk.py), a vector database's
+upserts and searches (benchmarks/database.py, against grpc.aio), and a plugin flooding its stderr
+at 64 MB/s (host CPU against the plugin's, call latency; log_flood.py).
 Rounds alternate the clients so machine noise hits them alike; tables show medians across
 rounds. Nothing here asserts on times; the goals are reported, met or not.
 """
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import agents  # noqa: E402
 import database  # noqa: E402
 import embeddings  # noqa: E402
+import log_flood  # noqa: E402
 import mcp_calls  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
@@ -366,6 +368,8 @@ def parse_args() -> argparse.Namespace:
     args.db_searches = 20 if args.quick else 200
     args.agent_tasks = 200 if args.quick else 2000
     args.sdk_calls = 300 if args.quick else 3000
+    args.flood_seconds = 2.0 if args.quick else 5.0
+    args.flood_calls = 200 if args.quick else 2000
     return args
 
 
@@ -390,6 +394,8 @@ def main() -> None:
     print("vector database", file=sys.stderr, flush=True)
     vectordb = peers.build_plugins.build_python_vectordb()
     db = asyncio.run(database.measure(vectordb, args.db_vectors, 384, args.db_searches, 10, args.db_rounds))
+    print("log flood", file=sys.stderr, flush=True)
+    flood = asyncio.run(log_flood.measure(args.flood_seconds, log_flood.RATE, log_flood.LINE_BYTES, args.flood_calls))
     figures = sections.Figures(
         chunks=args.chunks,
         rounds=args.rounds,
@@ -407,6 +413,7 @@ def main() -> None:
     )
     body, goals = sections.build(figures, CHART.name)
     report.insert_before_goals(body, database.section(db))
+    report.insert_before_goals(body, log_flood.section(flood))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart = args.output.parent / CHART.name
     report.latency_chart(
@@ -433,6 +440,9 @@ def main() -> None:
         f"- chart: [{chart.name}]({chart.name}), distribution of sequential unary latencies (last round)",
     ]
     report.write(args.output, intro + body)
+    goals += log_flood.goals(flood)
+    for goal in log_flood.goals(flood):
+        report.replace_goal(args.output, goal)
     print(args.output.read_text())
     print("goals: " + ", ".join(f"{g.text}: {g.verdict}" for g in goals), file=sys.stderr)
 

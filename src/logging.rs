@@ -1,21 +1,30 @@
 //! Plugin log records → Python `logging` (logger `hector_plugins.plugin.<name>`).
 //!
 //! tokio tasks never take the GIL: they hand records to one forwarder thread, which delivers them
-//! to Python in batches. A plugin that logs faster than Python can keep up loses lines, and
-//! the loss itself is logged.
+//! to Python in batches. A record below its logger's level is never built (the sink answers
+//! `enabled` from levels Python reported). A plugin that logs faster than Python can keep up
+//! loses lines, and the loss itself is logged (docs/protocol.md §5.2).
 
+use crate::errors::IntoPyResult;
+use crate::types::to_json_value;
+use hector_plugins_host::config;
+use hector_plugins_host::log_budget::LogBudget;
 use hector_plugins_host::logs::{Level, LogRecord, LogSink, Source};
 use pyo3::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 const CAPACITY: usize = 65_536;
 /// Bound on the text waiting for Python, whatever the number of records.
 const MAX_QUEUED_BYTES: usize = 32 << 20;
 const BATCH: usize = 512;
+/// The least time between two batches handed to Python: a plugin that logs steadily then costs
+/// one GIL round trip per batch of what gathered meanwhile, not one per chunk of its output. A
+/// record after a quiet spell goes at once.
+const MIN_BATCH_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Set at interpreter exit: from then on nothing is handed to Python.
 static PYTHON_EXITING: AtomicBool = AtomicBool::new(false);
@@ -34,6 +43,22 @@ pub struct PythonLogSink {
     sender: SyncSender<(LogRecord, usize)>,
     dropped: AtomicU64,
     queued_bytes: AtomicUsize,
+    /// Each plugin logger's effective level as Python last reported it (see [`CachedLevel`]).
+    levels: RwLock<HashMap<String, CachedLevel>>,
+}
+
+/// A logger's effective level, trusted for [`LEVEL_CACHE_TTL`] and while logging's levels are
+/// unchanged since it was read ([`LEVELS_GENERATION`]).
+struct CachedLevel {
+    threshold: i64,
+    checked: Instant,
+    generation: u64,
+}
+
+impl CachedLevel {
+    fn is_fresh(&self) -> bool {
+        self.checked.elapsed() < LEVEL_CACHE_TTL && self.generation == LEVELS_GENERATION.load(Ordering::SeqCst)
+    }
 }
 
 fn record_bytes(record: &LogRecord) -> usize {
@@ -42,6 +67,15 @@ fn record_bytes(record: &LogRecord) -> usize {
 }
 
 impl LogSink for PythonLogSink {
+    /// A plugin that logs a debug line per call would otherwise cost a record and a hand-off
+    /// per call with debug logging off. Unknown or stale: yes, and Python answers anew.
+    fn enabled(&self, plugin: &str, level: Level) -> bool {
+        match self.levels.read().unwrap().get(plugin) {
+            Some(cached) if cached.is_fresh() => python_level(level) >= cached.threshold,
+            _ => true,
+        }
+    }
+
     fn log(&self, record: LogRecord) {
         let size = record_bytes(&record);
         if self.queued_bytes.fetch_add(size, Ordering::Relaxed) + size > MAX_QUEUED_BYTES {
@@ -56,12 +90,30 @@ impl LogSink for PythonLogSink {
     }
 }
 
+/// `load()`'s `log_budget` keyword: a dict as in hector.yaml, or "unlimited"; `None` keeps
+/// `current` (docs/protocol.md §5.2). A wrong value is a `ConfigError` naming the keyword.
+pub fn log_budget_arg(
+    py: Python<'_>,
+    value: Option<&Bound<'_, PyAny>>,
+    current: Option<LogBudget>,
+) -> PyResult<Option<LogBudget>> {
+    match value {
+        Some(value) => config::log_budget_setting(&to_json_value(value)?).py_err(py),
+        None => Ok(current),
+    }
+}
+
 /// The one sink every manager shares.
 pub fn sink() -> Arc<PythonLogSink> {
     static SINK: OnceLock<Arc<PythonLogSink>> = OnceLock::new();
     SINK.get_or_init(|| {
         let (sender, receiver) = sync_channel(CAPACITY);
-        let sink = Arc::new(PythonLogSink { sender, dropped: AtomicU64::new(0), queued_bytes: AtomicUsize::new(0) });
+        let sink = Arc::new(PythonLogSink {
+            sender,
+            dropped: AtomicU64::new(0),
+            queued_bytes: AtomicUsize::new(0),
+            levels: RwLock::new(HashMap::new()),
+        });
         let for_thread = sink.clone();
         std::thread::Builder::new()
             .name("hector-plugins-logs".into())
@@ -97,24 +149,18 @@ fn python_level(level: Level) -> i64 {
 }
 
 fn forward(receiver: Receiver<(LogRecord, usize)>, sink: &PythonLogSink) {
-    // Records below their logger's level are dropped here, without taking the GIL: a plugin
-    // that logs a debug line per call would otherwise cost a GIL round trip per call.
-    let mut levels: HashMap<String, (i64, Instant, u64)> = HashMap::new();
-    let enabled = |levels: &HashMap<String, (i64, Instant, u64)>, record: &LogRecord| match levels.get(&record.plugin) {
-        Some((threshold, checked, generation))
-            if checked.elapsed() < LEVEL_CACHE_TTL && *generation == LEVELS_GENERATION.load(Ordering::SeqCst) =>
-        {
-            python_level(record.level) >= *threshold
-        }
-        _ => true,
-    };
+    let mut last_batch: Option<Instant> = None;
     while let Ok(first) = receiver.recv() {
+        if let Some(wait) = last_batch.and_then(|at| MIN_BATCH_INTERVAL.checked_sub(at.elapsed())) {
+            std::thread::sleep(wait);
+        }
+        last_batch = Some(Instant::now());
         let received: Vec<(LogRecord, usize)> =
             std::iter::once(first).chain(receiver.try_iter().take(BATCH - 1)).collect();
         let size: usize = received.iter().map(|(_, size)| size).sum();
         sink.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-        let mut batch: Vec<LogRecord> =
-            received.into_iter().map(|(record, _)| record).filter(|record| enabled(&levels, record)).collect();
+        // What the sink let through before a level was raised, Python itself still filters.
+        let mut batch: Vec<LogRecord> = received.into_iter().map(|(record, _)| record).collect();
         let dropped = sink.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             batch.push(LogRecord {
@@ -139,8 +185,13 @@ fn forward(receiver: Receiver<(LogRecord, usize)>, sink: &PythonLogSink) {
         let generation = LEVELS_GENERATION.load(Ordering::SeqCst);
         Python::attach(|py| match emit(py, batch) {
             Ok(effective) => {
-                let now = Instant::now();
-                levels.extend(effective.into_iter().map(|(plugin, level)| (plugin, (level, now, generation))));
+                let checked = Instant::now();
+                let mut levels = sink.levels.write().unwrap();
+                levels.extend(
+                    effective
+                        .into_iter()
+                        .map(|(plugin, threshold)| (plugin, CachedLevel { threshold, checked, generation })),
+                );
             }
             Err(error) => error.print(py),
         });

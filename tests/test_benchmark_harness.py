@@ -54,6 +54,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
         "## Python plugins: hector_plugins.sdk against grpcio",
         "## What bounds the call latency",
         "## Vector database: upsert and search, Python vectordb example plugin",
+        "## Log floods: a plugin writing 64 MB/s to stderr",
         "## Goals",
         "## Per-round values",
     ):
@@ -86,7 +87,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
     # Each goal has a verdict, all measured (the MCP one needs the `mcp` SDK; without it, the
     # report says why).
     verdicts = re.findall(r"\*\*(MET|NOT MET|not measured)\*\*", report)
-    assert len(verdicts) == 12, verdicts
+    assert len(verdicts) == 13, verdicts
     if MCP_SDK_ROWS:
         assert "not measured" not in verdicts, verdicts
     else:
@@ -99,10 +100,10 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
 
 
 def _launched_pids() -> set[str]:
-    # The echo and embedder examples, and the MCP workload's servers.
+    # The echo and embedder examples, the MCP workload's servers, and the flooding plugin.
     pattern = (
         r"examples/plugins/(echo-llm|embedder)-|release/rmcp-test-server|python-mcp/notes_server\.py"
-        r"|benchmarks/plugins/echo_(sdk|grpcio)\.py"
+        r"|benchmarks/plugins/echo_(sdk|grpcio)\.py|tests/plugins/sdk/flood\.py"
     )
     found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
     return set(found.split())

@@ -194,8 +194,14 @@ async def test_stderr_goes_to_logging_and_stdout_garbage_is_skipped(
         tools = pm.tools("noisy")
         assert (await tools.call("add", {"a": 2, "b": 3})).output_json == '{"sum":5}'
         assert {t.name for t in await tools.list_tools()} >= {"add", "echo"}
-        records = [r for r in caplog.records if r.name == "hector_plugins.plugin.noisy"]
-        assert len([r for r in records if "log line" in r.getMessage()]) == 3, [r.getMessage() for r in records]
+
+        def log_lines() -> list[str]:
+            noisy = (r.getMessage() for r in caplog.records if r.name == "hector_plugins.plugin.noisy")
+            return [message for message in noisy if "log line" in message]
+
+        # Plugin output reaches logging on the core's own thread, maybe after the calls returned.
+        await wait_until(lambda: len(log_lines()) >= 3, message=lambda: f"stderr lines logged: {log_lines()}")
+        assert len(log_lines()) == 3, log_lines()
         # Nothing of stdout is logged: it is the protocol, garbage included.
         assert not any("noise" in r.getMessage() for r in caplog.records)
 

@@ -425,6 +425,9 @@ class PluginInfo:
     @property
     def since(self) -> float | None:
         """Since when (seconds since the epoch)."""
+    @property
+    def dropped_log_lines(self) -> int:
+        """Output lines of this process dropped over its ``log_budget`` (docs/protocol.md §5.2)."""
 
 @final
 class LifecycleEvent:
@@ -975,6 +978,7 @@ class PluginManager:
         call_timeout: float | None = ...,  # 60.0; None or 0: no default deadline
         max_message_size: int = 67108864,
         allow_non_loopback: bool = False,
+        log_budget: Mapping[str, float] | Literal["unlimited"] | None = None,  # None: the default budget
         supervision: Mapping[str, Any] | None = None,
     ) -> Awaitable[PluginInfo]:
         """Launches one plugin and waits until it is ready (``name`` defaults to the file name).

@@ -3,7 +3,8 @@
 Each plugin logs under ``hector_plugins.plugin.<name>``. A record's ``extra`` carries
 ``plugin`` (the name), ``plugin_fields`` (the structured fields of an hclog JSON line),
 ``plugin_timestamp`` (the plugin's own timestamp, if any) and ``plugin_stream``
-(``stderr``, ``stdout`` or ``grpc_stdio``).
+(``stderr``, ``stdout``, ``grpc_stdio``, or ``host``: the host's report of lines dropped over
+the plugin's log budget, docs/protocol.md §5.2).
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ def emit(records: Sequence[Record]) -> dict[str, int]:
     """Logs each record; returns each plugin logger's effective level, which the Rust side
     caches briefly to drop disabled records without taking the GIL."""
     effective: dict[str, int] = {}
+    loggers: dict[str, logging.Logger] = {}  # looked up once a batch, not once a record
     for plugin, level_name, message, fields, timestamp, stream in records:
-        logger = logging.getLogger(f"hector_plugins.plugin.{plugin}")
-        if plugin not in effective:
+        logger = loggers.get(plugin)
+        if logger is None:
+            logger = loggers[plugin] = logging.getLogger(f"hector_plugins.plugin.{plugin}")
             effective[plugin] = logger.getEffectiveLevel()
         level = _LEVELS.get(level_name, logging.DEBUG)
         if not logger.isEnabledFor(level):

@@ -117,7 +117,7 @@ impl PyPluginManager {
         path, name=None, r#type="llm_provider", config=None, *, start_timeout=60.0, env=None,
         clean_env=false, magic_cookie_key=None, magic_cookie_value=None, protocol_versions=None,
         shutdown_grace=2.0, cwd=None, call_timeout=Some(60.0), max_message_size=67108864,
-        allow_non_loopback=false, supervision=None
+        allow_non_loopback=false, log_budget=None, supervision=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load<'py>(
@@ -138,6 +138,7 @@ impl PyPluginManager {
         call_timeout: Option<f64>,
         max_message_size: usize,
         allow_non_loopback: bool,
+        log_budget: Option<&Bound<'py, PyAny>>,
         supervision: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let kind: PluginKind = r#type.parse().map_err(config_error)?;
@@ -157,6 +158,7 @@ impl PyPluginManager {
             "",
         )
         .py_err(py)?;
+        spec.log_budget = crate::logging::log_budget_arg(py, log_budget, spec.log_budget)?;
         if let Some(key) = magic_cookie_key {
             spec.launch.magic_cookie_key = key;
         }

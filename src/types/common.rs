@@ -176,6 +176,9 @@ pub struct PluginInfo {
     pub reason: Option<String>,
     #[pyo3(get)]
     pub since: Option<f64>,
+    /// Output lines of this process dropped over its log budget (docs/protocol.md §5.2).
+    #[pyo3(get)]
+    pub dropped_log_lines: u64,
 }
 
 /// Seconds since the epoch, as `time.time()` gives them.
@@ -222,6 +225,7 @@ impl From<hector_plugins_host::plugin::PluginStatus> for PluginInfo {
             last_health: s.last_health.map(|h| h.message),
             since: s.reason.as_ref().map(|(at, _)| epoch_seconds(*at)),
             reason: s.reason.map(|(_, reason)| reason),
+            dropped_log_lines: s.dropped_log_lines,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod keeper;
 pub mod kind;
 pub mod launch;
 pub mod lifecycle;
+pub mod log_budget;
 pub mod logs;
 pub mod manager;
 pub mod manifest;

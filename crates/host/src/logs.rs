@@ -4,8 +4,9 @@
 //! becomes a [`LogRecord`]: hclog JSON lines keep their level and fields, `[LEVEL]` prefixes set
 //! the level, and a Go panic turns the untagged lines that follow into errors.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Lines longer than this are split into several records, never dropped.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -20,7 +21,8 @@ pub enum Source {
     Stdout,
     /// go-plugin's `GRPCStdio` stream (stdout or stderr of a Go plugin that redirected them).
     GrpcStdio,
-    /// The host itself, about the plugin (lifecycle events, crash reports).
+    /// The host itself, about the plugin: lifecycle events, crash reports, lines dropped over
+    /// its log budget.
     Host,
 }
 
@@ -57,7 +59,18 @@ impl LogRecord {
 /// Receives every plugin log record. The Python layer forwards them to `logging`.
 pub trait LogSink: Send + Sync {
     fn log(&self, record: LogRecord);
+
+    /// Whether a record of `plugin` at `level` would be kept: the readers ask before they build
+    /// one, so a record nobody would see costs no allocation and no hand-off (docs/protocol.md
+    /// §5.2). When unsure, say yes.
+    fn enabled(&self, _plugin: &str, _level: Level) -> bool {
+        true
+    }
 }
+
+/// The parts of a classified line: its level, message, structured fields and the plugin's own
+/// timestamp. The message borrows from the line where it can.
+pub type Classified<'a> = (Level, Cow<'a, str>, serde_json::Map<String, serde_json::Value>, Option<String>);
 
 /// Turns lines into records (docs/protocol.md §5.1). A line that says its level
 /// (hclog JSON, `[LEVEL]`, `[<time> LEVEL target]`, Python's `LEVEL:logger:`, logfmt `level=`)
@@ -71,23 +84,20 @@ pub struct LineClassifier {
 }
 
 impl LineClassifier {
-    pub fn classify(
-        &mut self,
-        line: &str,
-    ) -> (Level, String, serde_json::Map<String, serde_json::Value>, Option<String>) {
+    pub fn classify<'a>(&mut self, line: &'a str) -> Classified<'a> {
         if let Some((level, message, fields, timestamp)) = parse_structured(line) {
             self.in_crash_report = false;
-            return (level, message, fields, Some(timestamp));
+            return (level, Cow::Owned(message), fields, Some(timestamp));
         }
         if let Some((level, rest)) = parse_level_prefix(line) {
             self.in_crash_report = false;
-            return (level, rest.to_string(), Default::default(), None);
+            return (level, Cow::Borrowed(rest), Default::default(), None);
         }
         if starts_crash_report(line) {
             self.in_crash_report = true;
         }
         let level = if self.in_crash_report { Level::Error } else { Level::Warn };
-        (level, line.to_string(), Default::default(), None)
+        (level, Cow::Borrowed(line), Default::default(), None)
     }
 }
 
@@ -105,9 +115,14 @@ impl LineLogger {
         LineLogger { plugin, sink, source, classifier: LineClassifier::default() }
     }
 
+    /// Classifies `line` (the classifier sees every line, for its state) and hands it on as a
+    /// record unless the sink would discard its level.
     pub fn log(&mut self, line: &str) {
         let (level, message, fields, timestamp) = self.classifier.classify(line);
-        let (plugin, source) = (self.plugin.clone(), self.source);
+        if !self.sink.enabled(&self.plugin, level) {
+            return;
+        }
+        let (plugin, source, message) = (self.plugin.clone(), self.source, message.into_owned());
         self.sink.log(LogRecord { plugin, level, message, fields, timestamp, source });
     }
 }
@@ -175,7 +190,8 @@ fn parse_level_prefix(line: &str) -> Option<(Level, &str)> {
 }
 
 /// Splits a byte stream into lines: `\n` (and a trailing `\r`) ends a line, and a line longer
-/// than `max` bytes is emitted in pieces. Invalid UTF-8 is replaced, never dropped.
+/// than `max` bytes is handed on in pieces. A line that lies within one chunk is handed on
+/// where it lies, without a copy; only a line cut by the end of a chunk waits in `pending`.
 #[derive(Debug)]
 pub struct LineSplitter {
     pending: Vec<u8>,
@@ -187,76 +203,91 @@ impl LineSplitter {
         LineSplitter { pending: Vec::new(), max }
     }
 
-    pub fn push(&mut self, mut data: &[u8], out: &mut Vec<String>) {
-        while !data.is_empty() {
-            match data.iter().position(|b| *b == b'\n') {
-                Some(newline) => {
-                    self.pending.extend_from_slice(&data[..newline]);
-                    self.flush_pieces(out);
-                    out.push(take_line(&mut self.pending));
-                    data = &data[newline + 1..];
-                }
-                None => {
-                    self.pending.extend_from_slice(data);
-                    self.flush_pieces(out);
-                    data = &[];
-                }
+    /// Hands each line that `data` completes to `on_line`, as bytes (the readers turn the ones
+    /// they keep into text, replacing invalid UTF-8).
+    pub fn feed(&mut self, mut data: &[u8], mut on_line: impl FnMut(&[u8])) {
+        while let Some(newline) = memchr::memchr(b'\n', data) {
+            if self.pending.is_empty() {
+                emit_line(&data[..newline], self.max, &mut on_line);
+            } else {
+                self.pending.extend_from_slice(&data[..newline]);
+                emit_line(&self.pending, self.max, &mut on_line);
+                self.pending.clear();
             }
+            data = &data[newline + 1..];
         }
-    }
-
-    /// Like `push`, handing each complete line to `on_line` as it is found.
-    pub fn feed(&mut self, data: &[u8], mut on_line: impl FnMut(String)) {
-        let mut lines = Vec::new();
-        self.push(data, &mut lines);
-        lines.into_iter().for_each(&mut on_line);
+        self.pending.extend_from_slice(data);
+        // An unterminated line is handed on in pieces as it grows, so `pending` stays small.
+        let whole_pieces = self.pending.len().saturating_sub(1) / self.max * self.max;
+        if whole_pieces > 0 {
+            self.pending[..whole_pieces].chunks(self.max).for_each(&mut on_line);
+            self.pending.drain(..whole_pieces);
+        }
     }
 
     /// The unterminated tail, if any, when the stream ends.
-    pub fn finish(&mut self, out: &mut Vec<String>) {
+    pub fn finish(&mut self, mut on_line: impl FnMut(&[u8])) {
         if !self.pending.is_empty() {
-            out.push(take_line(&mut self.pending));
-        }
-    }
-
-    fn flush_pieces(&mut self, out: &mut Vec<String>) {
-        while self.pending.len() > self.max {
-            let rest = self.pending.split_off(self.max);
-            let piece = std::mem::replace(&mut self.pending, rest);
-            out.push(String::from_utf8_lossy(&piece).into_owned());
+            emit_line(&self.pending, self.max, &mut on_line);
+            self.pending.clear();
         }
     }
 }
 
-fn take_line(pending: &mut Vec<u8>) -> String {
-    if pending.last() == Some(&b'\r') {
-        pending.pop();
+/// One line (without its `\n`): pieces of `max` bytes while it is longer, then the rest without
+/// a trailing `\r`.
+fn emit_line(mut line: &[u8], max: usize, on_line: &mut impl FnMut(&[u8])) {
+    while line.len() > max {
+        on_line(&line[..max]);
+        line = &line[max..];
     }
-    let line = String::from_utf8_lossy(pending).into_owned();
-    pending.clear();
-    line
+    on_line(line.strip_suffix(b"\r").unwrap_or(line));
 }
 
-/// The last lines a plugin wrote on stderr, quoted in start and crash errors.
+/// The last lines a plugin wrote on stderr, quoted in start and crash errors. Every line passes
+/// through it, flood or not, so keeping one is a copy into a buffer that is reused.
 #[derive(Debug, Clone, Default)]
 pub struct StderrTail {
-    lines: Arc<Mutex<VecDeque<String>>>,
+    lines: Arc<Mutex<TailLines>>,
+}
+
+/// The lines of a [`StderrTail`], held for a chunk of output at a time.
+#[derive(Debug, Default)]
+pub struct TailLines {
+    lines: VecDeque<Vec<u8>>,
+}
+
+impl TailLines {
+    pub fn push(&mut self, line: &[u8]) {
+        let mut kept = if self.lines.len() == StderrTail::CAPACITY {
+            self.lines.pop_front().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        kept.clear();
+        // A quoted line is for a person: its first 1000 characters, which lie in its first 4000 bytes.
+        kept.extend_from_slice(&line[..line.len().min(4 * StderrTail::QUOTED_CHARS)]);
+        self.lines.push_back(kept);
+    }
 }
 
 impl StderrTail {
     pub const CAPACITY: usize = 20;
+    /// The characters of a line that are quoted.
+    const QUOTED_CHARS: usize = 1000;
 
     pub fn push(&self, line: &str) {
-        let mut lines = self.lines.lock().unwrap();
-        if lines.len() == Self::CAPACITY {
-            lines.pop_front();
-        }
-        // A quoted line is for a person: keep it short.
-        lines.push_back(line.chars().take(1000).collect());
+        self.writer().push(line.as_bytes());
+    }
+
+    /// The lines, locked for the lines of one chunk of output.
+    pub fn writer(&self) -> MutexGuard<'_, TailLines> {
+        self.lines.lock().unwrap()
     }
 
     pub fn lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap().iter().cloned().collect()
+        let tail = self.lines.lock().unwrap();
+        tail.lines.iter().map(|line| String::from_utf8_lossy(line).chars().take(Self::QUOTED_CHARS).collect()).collect()
     }
 }
 
@@ -316,14 +347,25 @@ mod tests {
     #[test]
     fn splitter_handles_crlf_partial_and_long_lines() {
         let mut s = LineSplitter::new(4);
-        let mut out = Vec::new();
-        s.push(b"ab\r\ncd", &mut out);
-        assert_eq!(out, ["ab"]);
-        s.push(b"e\nabcdefghij\n", &mut out);
-        assert_eq!(out, ["ab", "cde", "abcd", "efgh", "ij"]);
-        s.push(b"tail", &mut out);
-        s.finish(&mut out);
-        assert_eq!(out.last().unwrap(), "tail");
+        let mut out: Vec<String> = Vec::new();
+        let mut collect = |line: &[u8]| out.push(String::from_utf8_lossy(line).into_owned());
+        s.feed(b"ab\r\ncd", &mut collect);
+        s.feed(b"e\nabcdefghij\n", &mut collect);
+        // An unterminated line longer than the limit: its whole pieces go at once.
+        s.feed(b"0123456789", &mut collect);
+        s.feed(b"\ntail", &mut collect);
+        s.finish(&mut collect);
+        assert_eq!(out, ["ab", "cde", "abcd", "efgh", "ij", "0123", "4567", "89", "tail"]);
+    }
+
+    #[test]
+    fn splitter_keeps_a_line_of_exactly_the_limit_whole() {
+        let mut s = LineSplitter::new(4);
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        s.feed(b"abcd", |line| out.push(line.to_vec()));
+        assert!(out.is_empty(), "a line of exactly the limit may still end here");
+        s.feed(b"\n", |line| out.push(line.to_vec()));
+        assert_eq!(out, [b"abcd".to_vec()]);
     }
 
     #[test]
@@ -335,5 +377,7 @@ mod tests {
         let lines = tail.lines();
         assert_eq!(lines.len(), StderrTail::CAPACITY);
         assert_eq!(lines.last().unwrap(), "line 29");
+        tail.push(&"é".repeat(3000));
+        assert_eq!(tail.lines().last().unwrap().chars().count(), 1000, "a quoted line is cut at 1000 characters");
     }
 }

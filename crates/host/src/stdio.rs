@@ -1,14 +1,17 @@
 //! go-plugin's `plugin.GRPCStdio/StreamStdio`: Go plugins that redirect their stdout/stderr send
 //! it over gRPC and block when nobody reads, so the host reads it for the plugin's whole life
-//! (docs/protocol.md §8.2).
+//! (docs/protocol.md §8.2). Its lines pass the plugin's log budget like those of its pipes (§5.2).
 
-use crate::logs::{Level, LineLogger, LineSplitter, LogRecord, LogSink, Source, MAX_LINE_BYTES};
+use crate::log_budget::LogGate;
+use crate::logs::{Level, LineLogger, LineSplitter, LogRecord, Source, MAX_LINE_BYTES};
 use crate::proto::goplugin::grpc_stdio_client::GrpcStdioClient;
 use crate::proto::goplugin::stdio_data::Channel as StdioChannel;
+use crate::proto::goplugin::StdioData;
 use crate::transport::{origin, PluginChannel};
 use std::sync::Arc;
 
-pub async fn forward(channel: PluginChannel, plugin: String, sink: Arc<dyn LogSink>) {
+pub async fn forward(channel: PluginChannel, gate: Arc<LogGate>) {
+    let (plugin, sink) = (gate.plugin().to_string(), gate.sink().clone());
     let limit = channel.max_message_bytes();
     let mut client = GrpcStdioClient::with_origin(channel, origin()).max_decoding_message_size(limit);
     let mut stream = match client.stream_stdio(()).await {
@@ -35,9 +38,27 @@ pub async fn forward(channel: PluginChannel, plugin: String, sink: Arc<dyn LogSi
     let mut out_lines = LineSplitter::new(MAX_LINE_BYTES);
     let mut err_lines = LineSplitter::new(MAX_LINE_BYTES);
     let mut logger = LineLogger::new(plugin, sink, Source::GrpcStdio);
-    while let Ok(Some(data)) = stream.message().await {
+    while let Some(data) = next_message(&mut stream, &gate).await {
         let is_stderr = data.channel == StdioChannel::Stderr as i32;
         let splitter = if is_stderr { &mut err_lines } else { &mut out_lines };
-        splitter.feed(&data.data, |line| logger.log(&line));
+        let mut admission = gate.admission();
+        splitter.feed(&data.data, |line| {
+            if admission.admit(line.len()) {
+                logger.log(&String::from_utf8_lossy(line));
+            }
+        });
+    }
+    gate.flush();
+}
+
+/// The stream's next message (`None`: it ended). While the gate has drops to report, waits no
+/// longer than until they are due, and reports them then.
+async fn next_message(stream: &mut tonic::Streaming<StdioData>, gate: &LogGate) -> Option<StdioData> {
+    loop {
+        let Some(due) = gate.report_due() else { return stream.message().await.ok().flatten() };
+        match tokio::time::timeout_at(tokio::time::Instant::from_std(due), stream.message()).await {
+            Ok(message) => return message.ok().flatten(),
+            Err(_elapsed) => gate.report_if_due(),
+        }
     }
 }

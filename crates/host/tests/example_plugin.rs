@@ -1,12 +1,14 @@
 //! The host core against the real example plugin (examples/rust-echo-llm), without Python: start,
-//! calls, a stream, a crash, graceful shutdown, refusals at start, and a `Manager` that loads,
-//! restarts and shuts down. Every test launches real processes over real sockets and uses only
-//! the host crate's public API.
+//! calls, a stream, a crash, graceful shutdown, refusals at start, a `Manager` that loads,
+//! restarts and shuts down, and output over the log budget. Every test launches real processes
+//! over real sockets and uses only the host crate's public API.
 
 mod support;
 
 use futures_util::StreamExt;
 use hector_plugins_host::clients::llm::LlmClient;
+use hector_plugins_host::log_budget::LogBudget;
+use hector_plugins_host::logs::{LogRecord, Source};
 use hector_plugins_host::plugin::ExitInfo;
 use hector_plugins_host::proto::hector::stream_chunk::ChunkType;
 use hector_plugins_host::{Error, Manager, Plugin, PluginKind, PluginSpec, State};
@@ -304,4 +306,37 @@ async fn a_manager_loads_restarts_and_shuts_down() {
     assert_eq!(third_process.seen(), Seen::Gone);
     assert!(matches!(manager.get("llm", None), Err(Error::Closed { .. })));
     assert!(matches!(manager.load(spec("late")).await, Err(Error::Closed { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_over_the_log_budget_is_dropped_counted_and_reported() {
+    let mut spec = spec("flood");
+    // 12,000 lines of 100 bytes on stdout and on stderr before Initialize returns, against 100 lines/s.
+    spec.config.insert("flood_bytes".into(), 1_200_000.into());
+    spec.log_budget = Some(LogBudget { lines_per_second: 100, bytes_per_second: 1 << 20, burst_seconds: 1.0 });
+    let Running { plugin, llm, sink, .. } = start(spec).await;
+    assert_eq!(llm.generate(user("after the flood"), None).await.unwrap().text, "Echo: after the flood");
+
+    wait_until("most flood lines dropped", || plugin.status().dropped_log_lines > 20_000).await;
+    // The outputs end with the plugin: what was dropped since the last report is reported, and
+    // each of the 24,000 lines (stdout's over the SDK's GRPCStdio stream) is a record or counted.
+    plugin.shutdown(plugin.shutdown_grace()).await;
+    let (flooded, records) = (plugin.clone(), sink.clone());
+    wait_until("every flood line logged or reported dropped", move || {
+        let records = records.records();
+        let reported: u64 = records
+            .iter()
+            .filter(|r| r.source == Source::Host)
+            .filter_map(|r| r.message.strip_prefix("plugin flood: dropped ")?.split(' ').next()?.parse::<u64>().ok())
+            .sum();
+        let is_flood =
+            |r: &&LogRecord| ["stdout flood line ", "stderr flood line "].iter().any(|s| r.message.starts_with(s));
+        let kept = records.iter().filter(is_flood).count() as u64;
+        // The plugin's other lines (its hclog lines) may be among the dropped ones.
+        reported == flooded.status().dropped_log_lines && kept + reported >= 24_000 && kept < 1_000
+    })
+    .await;
+    // The stderr tail saw every line, dropped or not.
+    let tail = plugin.stderr_tail();
+    assert!(tail.iter().any(|line| line.starts_with("stderr flood line 0011999")), "{tail:?}");
 }

@@ -3,6 +3,7 @@
 //! other entries; see `sections`.)
 
 use super::invalid::Invalid;
+use super::log_budget::checked_log_budget;
 use super::settings::{checked_seconds, connection_settings};
 use super::supervision::{HealthEntry, RestartEntry, SupervisionEntry};
 use super::types::Builtin;
@@ -65,6 +66,8 @@ pub(super) struct Entry {
     depends_on: Vec<String>,
     #[serde(default)]
     optional_depends_on: Vec<String>,
+    /// `unlimited` or `{lines_per_second, bytes_per_second, burst_seconds}` (docs/protocol.md §5.2).
+    log_budget: Option<serde_json::Value>,
 }
 
 impl Entry {
@@ -122,6 +125,7 @@ pub(super) fn to_spec(
     spec.config = entry.config;
     set_start_and_stop(&mut spec, entry.start_timeout, entry.shutdown_grace, at)?;
     spec.connection = connection_settings(entry.call_timeout, entry.max_message_size, entry.allow_non_loopback, at)?;
+    set_log_budget(&mut spec, entry.log_budget.as_ref(), at)?;
     spec.launch = LaunchOptions {
         magic_cookie_key: entry.magic_cookie_key.unwrap_or(defaults.magic_cookie_key),
         magic_cookie_value: entry.magic_cookie_value.unwrap_or(defaults.magic_cookie_value),
@@ -165,6 +169,12 @@ pub(super) fn mcp_spec(
             let command = if command.components().count() > 1 && !command.is_absolute() { base.join(command) } else { command };
             PluginSpec::mcp_stdio(name, command, entry.args)
         }
+        (None, Some(_)) if entry.log_budget.is_some() => {
+            return Err(Invalid::at(
+                format!("{at}.log_budget"),
+                "a server at a `url` is no process of the host's: it has no output to budget",
+            ))
+        }
         (None, Some(url)) if entry.args.is_empty() => PluginSpec::mcp_http(name, url),
         (None, Some(_)) => {
             return Err(Invalid::at(format!("{at}.args"), "`args` go with `command`: a server at a `url` is already running"))
@@ -179,6 +189,7 @@ pub(super) fn mcp_spec(
     };
     set_start_and_stop(&mut spec, entry.start_timeout, entry.shutdown_grace, at)?;
     spec.connection = connection_settings(entry.call_timeout, None, false, at)?;
+    set_log_budget(&mut spec, entry.log_budget.as_ref(), at)?;
     spec.launch.env = entry.env.into_iter().collect();
     spec.launch.clean_env = entry.clean_env;
     spec.launch.validate().map_err(|e| Invalid::at(at, e))?;
@@ -215,6 +226,14 @@ fn set_start_and_stop(
     Ok(())
 }
 
+/// `log_budget`, when given (the default budget otherwise).
+fn set_log_budget(spec: &mut PluginSpec, value: Option<&serde_json::Value>, at: &str) -> Result<(), Invalid> {
+    if let Some(value) = value {
+        spec.log_budget = checked_log_budget(value, &format!("{at}.log_budget"))?;
+    }
+    Ok(())
+}
+
 /// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
 pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> Result<Builtin, Invalid> {
     let launch_fields = [
@@ -232,6 +251,7 @@ pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &st
         ("call_timeout", entry.call_timeout.is_some()),
         ("max_message_size", entry.max_message_size.is_some()),
         ("allow_non_loopback", entry.allow_non_loopback),
+        ("log_budget", entry.log_budget.is_some()),
         ("command", entry.command.is_some()),
         ("args", !entry.args.is_empty()),
         ("url", entry.url.is_some()),

@@ -15,6 +15,7 @@ mod entry;
 mod expand;
 mod file;
 mod invalid;
+mod log_budget;
 mod read;
 mod sections;
 mod security;
@@ -25,6 +26,7 @@ mod typos;
 
 pub use discovered::{no_entry_points, EntryPoints};
 pub use file::{load_file, locate_key};
+pub use log_budget::{log_budget_setting, UNLIMITED};
 pub use read::from_value;
 pub use settings::{bad_seconds, call_timeout, message_size, positive_seconds, seconds_setting, MIN_DURATION};
 pub use supervision::supervision_option;

@@ -202,6 +202,11 @@ impl Plugin {
         self.manifest.as_ref().and_then(|m| m.capability(name))
     }
 
+    /// The log budget its outputs pass (None for an MCP server over HTTP: no process).
+    pub(crate) fn log_gate(&self) -> Option<&Arc<crate::log_budget::LogGate>> {
+        self.process.as_ref().map(Process::log_gate)
+    }
+
     pub fn stderr_tail(&self) -> Vec<String> {
         self.process.as_ref().map(Process::stderr_lines).unwrap_or_default()
     }
@@ -229,6 +234,7 @@ impl Plugin {
             last_error: self.stats.last_error(),
             last_health: None,
             reason: None,
+            dropped_log_lines: self.process.as_ref().map_or(0, |p| p.log_gate().dropped_lines()),
         }
     }
 }

@@ -11,6 +11,7 @@ use super::spec::PluginSpec;
 use super::state::ExitInfo;
 use crate::error::{Error, Result};
 use crate::launch::{self, SocketDir, Stdio};
+use crate::log_budget::LogGate;
 use crate::logs::{LogSink, StderrTail};
 use crate::supervised::KillHandle;
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,8 @@ pub(super) struct Process {
     host_pid: u32,
     exit: watch::Receiver<Option<ExitInfo>>,
     stderr_tail: StderrTail,
+    /// The log budget its outputs pass (docs/protocol.md §5.2), and what it dropped.
+    log_gate: Arc<LogGate>,
     /// True once stderr was read to its end.
     stderr_done: watch::Receiver<bool>,
     /// Removed (with the socket in it) at shutdown or drop.
@@ -55,16 +58,17 @@ impl Process {
             .map_err(|e| Error::start(name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
 
         let stderr_tail = StderrTail::default();
+        let log_gate = Arc::new(LogGate::new(name.clone(), sink.clone(), spec.log_budget));
         let (stderr_done_tx, stderr_done) = watch::channel(false);
         let stderr = child.stderr.take().expect("stderr is piped");
-        tokio::spawn(pipes::read_stderr(stderr, name.clone(), sink.clone(), stderr_tail.clone(), stderr_done_tx));
+        tokio::spawn(pipes::read_stderr(stderr, log_gate.clone(), stderr_tail.clone(), stderr_done_tx));
 
         let stdout = child.stdout.take().expect("stdout is piped");
         let output = match child.stdin.take() {
             Some(stdin) => Output::Mcp { stdout, stdin },
             None => {
                 let (first_line_tx, first_line) = oneshot::channel();
-                tokio::spawn(pipes::read_stdout(stdout, name.clone(), sink.clone(), first_line_tx));
+                tokio::spawn(pipes::read_stdout(stdout, log_gate.clone(), first_line_tx));
                 Output::FirstLine(first_line)
             }
         };
@@ -76,6 +80,7 @@ impl Process {
             host_pid: std::process::id(),
             exit,
             stderr_tail,
+            log_gate,
             stderr_done,
             socket_dir: Mutex::new(Some(socket_dir)),
         };
@@ -104,6 +109,10 @@ impl Process {
     pub(super) async fn exited(&self) {
         let mut exit = self.exit.clone();
         let _ = exit.wait_for(Option::is_some).await;
+    }
+
+    pub(super) fn log_gate(&self) -> &Arc<LogGate> {
+        &self.log_gate
     }
 
     pub(super) fn stderr_lines(&self) -> Vec<String> {

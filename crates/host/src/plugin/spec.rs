@@ -3,6 +3,7 @@
 
 use crate::kind::PluginKind;
 use crate::launch::LaunchOptions;
+use crate::log_budget::LogBudget;
 use crate::manifest::Manifest;
 use crate::policy::Supervision;
 use crate::transport::ConnectionSettings;
@@ -46,6 +47,8 @@ pub struct PluginSpec {
     pub shutdown_grace: Duration,
     /// Call deadline, message size limit, which addresses are accepted.
     pub connection: ConnectionSettings,
+    /// How much of its output may become log records (docs/protocol.md §5.2); `None`: all of it.
+    pub log_budget: Option<LogBudget>,
     /// The manifest the plugin was found by (discovery, entry points), which gave its name and
     /// type: the start checks that one rather than reading the file again. `None`: the start
     /// reads `<executable>.plugin.yaml`, if there is one (docs/protocol.md §7.6).
@@ -66,6 +69,7 @@ impl PluginSpec {
             start_timeout: DEFAULT_START_TIMEOUT,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             connection: ConnectionSettings::default(),
+            log_budget: Some(LogBudget::DEFAULT),
             manifest: None,
             supervision: Supervision::default(),
         }

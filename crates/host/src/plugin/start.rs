@@ -38,13 +38,15 @@ impl Plugin {
         let handshake = accept(&spec, &process, &line).await?;
         let (channel, closed) = connect(&spec, &process, &handshake, started).await?;
         guard.disarm();
-        let mut plugin = Plugin::ready(&spec, original, Link::Grpc(channel.clone()), Some(process), sink.clone());
+        let mut plugin = Plugin::ready(&spec, original, Link::Grpc(channel.clone()), Some(process), sink);
         plugin.protocol_version = handshake.app_version;
         plugin.address = handshake.address.to_string();
         plugin.manifest = manifest;
         let plugin = Arc::new(plugin);
         plugin.supervise(Some(closed));
-        tokio::spawn(crate::stdio::forward(channel, plugin.name.clone(), sink));
+        if let Some(gate) = plugin.log_gate() {
+            tokio::spawn(crate::stdio::forward(channel, gate.clone()));
+        }
         plugin.initialize_in_time(&spec, started).await?;
         Ok(plugin)
     }

@@ -103,6 +103,8 @@ pub struct PluginStatus {
     pub last_health: Option<HealthRecord>,
     /// Why the name is restarting or failed (`state` says which), and since when.
     pub reason: Option<(SystemTime, String)>,
+    /// Lines of its output this process dropped over its log budget (docs/protocol.md §5.2).
+    pub dropped_log_lines: u64,
 }
 
 impl PluginStatus {
@@ -127,6 +129,7 @@ impl PluginStatus {
             last_error: None,
             last_health: None,
             reason: None,
+            dropped_log_lines: 0,
         }
     }
 }

@@ -68,6 +68,11 @@ impl Recorder {
         Arc::new(Recorder::default())
     }
 
+    /// Every record so far.
+    pub fn records(&self) -> Vec<LogRecord> {
+        self.0.lock().unwrap().clone()
+    }
+
     /// True once a record of `plugin` contains `text`.
     fn saw(&self, plugin: &str, text: &str) -> bool {
         self.0.lock().unwrap().iter().any(|r| r.plugin == plugin && r.message.contains(text))
