@@ -218,10 +218,10 @@ impl LineSplitter {
         }
         self.pending.extend_from_slice(data);
         // An unterminated line is handed on in pieces as it grows, so `pending` stays small.
-        let whole_pieces = self.pending.len().saturating_sub(1) / self.max * self.max;
-        if whole_pieces > 0 {
-            self.pending[..whole_pieces].chunks(self.max).for_each(&mut on_line);
-            self.pending.drain(..whole_pieces);
+        while self.pending.len() > self.max {
+            let end = piece_end(&self.pending, self.max);
+            on_line(&self.pending[..end]);
+            self.pending.drain(..end);
         }
     }
 
@@ -234,14 +234,25 @@ impl LineSplitter {
     }
 }
 
-/// One line (without its `\n`): pieces of `max` bytes while it is longer, then the rest without
-/// a trailing `\r`.
+/// One line (without its `\n`): pieces of at most `max` bytes while it is longer (see
+/// [`piece_end`]), then the rest without a trailing `\r`.
 fn emit_line(mut line: &[u8], max: usize, on_line: &mut impl FnMut(&[u8])) {
     while line.len() > max {
-        on_line(&line[..max]);
-        line = &line[max..];
+        let end = piece_end(line, max);
+        on_line(&line[..end]);
+        line = &line[end..];
     }
     on_line(line.strip_suffix(b"\r").unwrap_or(line));
+}
+
+/// Where the first piece of an over-long line ends: after `max` bytes, or before the UTF-8
+/// character that would straddle that cut, so that splitting never mangles text (docs/protocol.md
+/// §5.2: split, never dropped). Bytes that are not UTF-8 are cut anywhere. `line` is longer
+/// than `max`.
+fn piece_end(line: &[u8], max: usize) -> usize {
+    let is_continuation = |byte: u8| byte & 0b1100_0000 == 0b1000_0000;
+    // A character is at most 4 bytes, so its first byte is at most 3 before the cut.
+    (max.saturating_sub(3).max(1)..=max).rev().find(|&end| !is_continuation(line[end])).unwrap_or(max)
 }
 
 /// The last lines a plugin wrote on stderr, quoted in start and crash errors. Every line passes
@@ -366,6 +377,18 @@ mod tests {
         assert!(out.is_empty(), "a line of exactly the limit may still end here");
         s.feed(b"\n", |line| out.push(line.to_vec()));
         assert_eq!(out, [b"abcd".to_vec()]);
+    }
+
+    #[test]
+    fn splitter_cuts_long_lines_between_characters() {
+        let mut s = LineSplitter::new(4);
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        s.feed("aé日🦀b\n".as_bytes(), |line| out.push(line.to_vec()));
+        assert_eq!(out, ["aé".as_bytes(), "日".as_bytes(), "🦀".as_bytes(), b"b"]);
+        // Not UTF-8: cut after `max` bytes all the same.
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        s.feed(b"\x80\x80\x80\x80\x80\x80\n", |line| out.push(line.to_vec()));
+        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), [4, 2]);
     }
 
     #[test]

@@ -14,41 +14,42 @@ const MAX_CONFIG_BYTES: u64 = 16 << 20;
 /// YAML parser runs with budgets (nodes, aliases, depth), so an alias bomb fails fast.
 pub fn load_file(path: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
     let origin = path.display().to_string();
-    let config_error = |message: String, line: Option<usize>, column: Option<usize>| Error::Config {
-        message,
-        file: Some(origin.clone()),
-        line,
-        column,
-        key: None,
-    };
-    let metadata =
-        std::fs::metadata(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?;
+    let config_error = |message: String| file_error(&origin, message, None, None);
+    let metadata = std::fs::metadata(path).map_err(|e| config_error(format!("cannot read {origin}: {e}")))?;
     if !metadata.is_file() {
-        return Err(config_error(format!("{origin}: not a regular file"), None, None));
+        return Err(config_error(format!("{origin}: not a regular file")));
     }
     let size = metadata.len();
     if size > MAX_CONFIG_BYTES {
-        return Err(config_error(
-            format!("{origin}: the file is {size} bytes; a configuration may be at most {MAX_CONFIG_BYTES}"),
-            None,
-            None,
-        ));
+        return Err(config_error(format!(
+            "{origin}: the file is {size} bytes; a configuration may be at most {MAX_CONFIG_BYTES}"
+        )));
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| config_error(format!("cannot read {origin}: {e}"), None, None))?;
+    let text = std::fs::read_to_string(path).map_err(|e| config_error(format!("cannot read {origin}: {e}")))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    load_str(&text, &origin, &base, entry_points)
+}
+
+/// Reads hector.yaml text. `origin` names it in messages (normally the file's path); relative
+/// plugin paths are relative to `base`. The size limit is the caller's: [`load_file`] applies it.
+pub fn load_str(text: &str, origin: &str, base: &Path, entry_points: EntryPoints<'_>) -> Result<Config> {
     let value: serde_json::Value = if text.trim().is_empty() {
         serde_json::Value::Null
     } else {
-        crate::yaml::from_str(&text).map_err(|e| {
+        crate::yaml::from_str(text).map_err(|e| {
             let position = match (e.line, e.column) {
                 (Some(line), Some(column)) => format!(":{line}:{column}"),
                 _ => String::new(),
             };
-            config_error(format!("{origin}{position}: invalid YAML: {}", e.message), e.line, e.column)
+            file_error(origin, format!("{origin}{position}: invalid YAML: {}", e.message), e.line, e.column)
         })?
     };
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    from_value(&value, &origin, &base, entry_points).map_err(|error| locate_in(error, &text))
+    from_value(&value, origin, base, entry_points).map_err(|error| locate_in(error, text))
+}
+
+/// An error of the configuration `origin` that concerns no key: unreadable, or not YAML.
+fn file_error(origin: &str, message: String, line: Option<usize>, column: Option<usize>) -> Error {
+    Error::Config { message, file: Some(origin.to_string()), line, column, key: None }
 }
 
 /// Gives a configuration error the line and column of the key it concerns (its `key`), and

@@ -25,7 +25,7 @@ mod types;
 mod typos;
 
 pub use discovered::{no_entry_points, EntryPoints};
-pub use file::{load_file, locate_key};
+pub use file::{load_file, load_str, locate_key};
 pub use log_budget::{log_budget_setting, UNLIMITED};
 pub use read::from_value;
 pub use settings::{bad_seconds, call_timeout, message_size, positive_seconds, seconds_setting, MIN_DURATION};

@@ -1,0 +1,8 @@
+//! Fuzz target: see fuzz/properties/handshake.rs for the input and the property, docs/fuzzing.md for
+//! how to run it.
+#![no_main]
+
+#[path = "../properties/handshake.rs"]
+mod property;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| property::check(data));
