@@ -980,10 +980,15 @@ class PluginManager:
         allow_non_loopback: bool = False,
         log_budget: Mapping[str, float] | Literal["unlimited"] | None = None,  # None: the default budget
         supervision: Mapping[str, Any] | None = None,
+        security: Mapping[str, Any] | None = None,
+        grants: Mapping[str, Sequence[str | int]] | None = None,
+        sha256: str | None = None,
     ) -> Awaitable[PluginInfo]:
         """Launches one plugin and waits until it is ready (``name`` defaults to the file name).
         ``supervision`` takes the keys ``health``, ``restart``, ``idempotent`` and ``hot_reload``
-        of a hector.yaml entry (docs/supervision.md), over the built-in defaults.
+        of a hector.yaml entry (docs/supervision.md), over the built-in defaults. ``security``
+        (limits, ``env_allowlist``, ``sandbox``), ``grants`` and ``sha256`` are an entry's keys
+        of the same names (docs/security.md), over the configuration's ``plugin_security``.
         Bad options raise ``ConfigError`` at once; a plugin that cannot start raises
         ``PluginStartError`` (``HandshakeError``, ``StartTimeoutError``); a name already running
         is a ``ConfigError``, a crashed or stopped one is taken over."""
@@ -1001,10 +1006,15 @@ class PluginManager:
         shutdown_grace: float = 2.0,
         call_timeout: float | None = ...,  # 60.0; None or 0: no default deadline
         supervision: Mapping[str, Any] | None = None,
+        security: Mapping[str, Any] | None = None,
+        grants: Mapping[str, Sequence[str | int]] | None = None,
+        sha256: str | None = None,
     ) -> Awaitable[PluginInfo]:
         """Starts an MCP server as the tool provider ``name`` (docs/protocol.md §10): ``command``
         with ``args`` over stdio (a bare command is looked up on PATH), or the running server at
-        ``url`` (streamable HTTP). Call it with ``pm.tools(name)``. Errors as for ``load``."""
+        ``url`` (streamable HTTP). Call it with ``pm.tools(name)``. A launched server is verified
+        and confined as a plugin is (``security``, ``grants``, ``sha256``: docs/security.md).
+        Errors as for ``load``."""
     def load_all(self, *, strict: bool = False, only: Sequence[str] | None = None) -> Awaitable[list[LoadResult]]:
         """Starts every configured plugin (or those named in ``only``; an unknown name is a
         ``ConfigError``) concurrently, one ``LoadResult`` each. With ``strict=True``, any

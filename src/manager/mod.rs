@@ -38,6 +38,8 @@ pub struct PyPluginManager {
     events: std::sync::Mutex<Option<Arc<tokio::sync::Mutex<broadcast::Receiver<Event>>>>>,
     /// What the configuration says that is valid but deserves a word (see `config_warnings`).
     warnings: Vec<config::ConfigWarning>,
+    /// `plugin_security`: plugins loaded in code get it too.
+    security: config::SecurityDefaults,
     /// The `agents` and `hooks` sections and where they came from, as JSON text for
     /// `hector_plugins.agents` (`_agent_settings`).
     agent_settings: String,
@@ -97,6 +99,7 @@ impl PyPluginManager {
             }
         };
         let warnings = std::mem::take(&mut specs.warnings);
+        let security = std::mem::take(&mut specs.security);
         log_warnings(py, &warnings)?;
         let agent_settings = serde_json::json!({
             "origin": origin,
@@ -109,6 +112,7 @@ impl PyPluginManager {
             events: Default::default(),
             warnings,
             agent_settings,
+            security,
         })
     }
 
@@ -117,7 +121,7 @@ impl PyPluginManager {
         path, name=None, r#type="llm_provider", config=None, *, start_timeout=60.0, env=None,
         clean_env=false, magic_cookie_key=None, magic_cookie_value=None, protocol_versions=None,
         shutdown_grace=2.0, cwd=None, call_timeout=Some(60.0), max_message_size=67108864,
-        allow_non_loopback=false, log_budget=None, supervision=None
+        allow_non_loopback=false, log_budget=None, supervision=None, security=None, grants=None, sha256=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load<'py>(
@@ -140,6 +144,9 @@ impl PyPluginManager {
         allow_non_loopback: bool,
         log_budget: Option<&Bound<'py, PyAny>>,
         supervision: Option<&Bound<'py, PyDict>>,
+        security: Option<&Bound<'py, PyDict>>,
+        grants: Option<&Bound<'py, PyDict>>,
+        sha256: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let kind: PluginKind = r#type.parse().map_err(config_error)?;
         let mut spec = PluginSpec::new(name.unwrap_or_else(|| default_name(&path)), path, kind);
@@ -148,8 +155,9 @@ impl PyPluginManager {
             spec.config = serde_json::from_value(value)
                 .map_err(|e| config_error(format!("config must be a dict with str keys: {e}")))?;
         }
-        let common = Common { start_timeout, shutdown_grace, env, clean_env, cwd, supervision };
-        common.apply(py, &mut spec)?;
+        let common =
+            Common { start_timeout, shutdown_grace, env, clean_env, cwd, supervision, security, grants, sha256 };
+        common.apply(py, &mut spec, &self.security)?;
         // `call_timeout=None` (or 0) disables the default deadline.
         spec.connection = ConnectionSettings::from_options(
             Some(call_timeout.unwrap_or(0.0)),
@@ -179,7 +187,8 @@ impl PyPluginManager {
     /// (streamable HTTP). Ready once it answered MCP's initialize.
     #[pyo3(signature = (
         name, command=None, args=None, *, url=None, env=None, clean_env=false, cwd=None,
-        start_timeout=60.0, shutdown_grace=2.0, call_timeout=Some(60.0), supervision=None
+        start_timeout=60.0, shutdown_grace=2.0, call_timeout=Some(60.0), supervision=None, security=None,
+        grants=None, sha256=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load_mcp<'py>(
@@ -196,6 +205,9 @@ impl PyPluginManager {
         shutdown_grace: f64,
         call_timeout: Option<f64>,
         supervision: Option<&Bound<'py, PyDict>>,
+        security: Option<&Bound<'py, PyDict>>,
+        grants: Option<&Bound<'py, PyDict>>,
+        sha256: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut spec = match (command, url) {
             (Some(command), None) => PluginSpec::mcp_stdio(&name, command, args.unwrap_or_default()),
@@ -212,8 +224,9 @@ impl PyPluginManager {
                 )))
             }
         };
-        let common = Common { start_timeout, shutdown_grace, env, clean_env, cwd, supervision };
-        common.apply(py, &mut spec)?;
+        let common =
+            Common { start_timeout, shutdown_grace, env, clean_env, cwd, supervision, security, grants, sha256 };
+        common.apply(py, &mut spec, &self.security)?;
         spec.connection =
             ConnectionSettings::from_options(Some(call_timeout.unwrap_or(0.0)), None, false, "").py_err(py)?;
         let manager = self.inner.clone();

@@ -19,11 +19,15 @@ pub(super) struct Common<'a, 'py> {
     pub clean_env: bool,
     pub cwd: Option<PathBuf>,
     pub supervision: Option<&'a Bound<'py, PyDict>>,
+    /// `security=`, `grants=` and `sha256=` (docs/security.md), over `plugin_security`.
+    pub security: Option<&'a Bound<'py, PyDict>>,
+    pub grants: Option<&'a Bound<'py, PyDict>>,
+    pub sha256: Option<String>,
 }
 
 impl Common<'_, '_> {
     /// Checks the options and sets them on `spec`; a bad value is a `ConfigError` naming it.
-    pub fn apply(self, py: Python<'_>, spec: &mut PluginSpec) -> PyResult<()> {
+    pub fn apply(self, py: Python<'_>, spec: &mut PluginSpec, defaults: &config::SecurityDefaults) -> PyResult<()> {
         spec.start_timeout = seconds(self.start_timeout, "start_timeout")?;
         spec.shutdown_grace = seconds(self.shutdown_grace, "shutdown_grace")?;
         spec.launch.env = self.env.unwrap_or_default().into_iter().collect();
@@ -32,6 +36,9 @@ impl Common<'_, '_> {
         if let Some(supervision) = self.supervision {
             spec.supervision = config::supervision_option(&to_json_value(supervision.as_any())?).py_err(py)?;
         }
+        let security = self.security.map(|d| to_json_value(d.as_any())).transpose()?;
+        let grants = self.grants.map(|d| to_json_value(d.as_any())).transpose()?;
+        config::security_option(spec, security.as_ref(), grants.as_ref(), self.sha256.as_deref(), defaults).py_err(py)?;
         Ok(())
     }
 }

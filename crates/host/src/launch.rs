@@ -6,6 +6,8 @@ use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::security::confine::ChildConfinement;
+use crate::security::env::EnvPolicy;
 use crate::supervised::{Command, PluginProcess};
 use hector_plugins_protocol::env;
 
@@ -30,8 +32,13 @@ pub struct LaunchOptions {
     /// Arguments after the executable's name: MCP servers' `args` (go-plugin starts plugins
     /// with none).
     pub args: Vec<String>,
-    /// Start from an empty environment instead of inheriting the host's.
+    /// Start from an empty environment: nothing of the host's, whatever the allowlist says.
     pub clean_env: bool,
+    /// Which of the host's variables the plugin sees (docs/security.md "Environment").
+    pub env_policy: EnvPolicy,
+    /// Host variables granted to this plugin on top of the allowlist (its manifest's
+    /// `permissions.env`, once granted).
+    pub granted_env: Vec<String>,
     pub working_dir: Option<PathBuf>,
 }
 
@@ -46,6 +53,8 @@ impl Default for LaunchOptions {
             env: Vec::new(),
             args: Vec::new(),
             clean_env: false,
+            env_policy: EnvPolicy::default(),
+            granted_env: Vec::new(),
             working_dir: None,
         }
     }
@@ -196,12 +205,14 @@ pub enum Stdio {
 }
 
 /// Starts `executable` with `options.args` under this platform's launcher: its own process
-/// group, stdout and stderr piped, stdin as `stdio` says, no other descriptor of the host.
+/// group, stdout and stderr piped, stdin as `stdio` says, no other descriptor of the host, and
+/// `confinement` applied before its exec.
 pub async fn spawn(
     executable: &Path,
     options: &LaunchOptions,
     socket_dir: &Path,
     stdio: Stdio,
+    confinement: ChildConfinement,
 ) -> std::io::Result<PluginProcess> {
     platform_launcher::spawn(Command {
         program: executable.to_owned(),
@@ -210,13 +221,15 @@ pub async fn spawn(
         env: environment(options, socket_dir, stdio),
         cwd: options.working_dir.clone(),
         socket_dir: socket_dir.to_owned(),
+        confinement,
     })
     .await
 }
 
-/// The inherited environment (unless `clean_env`) with the plugin's variables on top.
+/// The host's variables the allowlist lets through (none with `clean_env`), with the plugin's
+/// own on top.
 fn environment(options: &LaunchOptions, socket_dir: &Path, stdio: Stdio) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = if options.clean_env { Vec::new() } else { std::env::vars_os().collect() };
+    let mut env = if options.clean_env { Vec::new() } else { options.env_policy.inherited(&options.granted_env) };
     let vars = match stdio {
         Stdio::Handshake => options.plugin_env(socket_dir),
         Stdio::Mcp => options.env.iter().map(|(k, v)| (k.into(), v.into())).collect(),

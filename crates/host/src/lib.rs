@@ -27,6 +27,7 @@ pub mod portable_launcher;
 pub mod provider;
 pub mod rpc;
 pub mod runtime;
+pub mod security;
 pub mod stdio;
 pub mod supervised;
 pub mod supervisor;

@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::kind::PluginKind;
+use crate::security::permissions::DeclaredPermissions;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,10 @@ pub struct Manifest {
     pub config_schema: ConfigSchema,
     #[serde(default)]
     pub capabilities: BTreeMap<String, serde_json::Value>,
+    /// What the plugin needs: paths, TCP ports, host variables (docs/security.md
+    /// "Permissions"); relative paths are relative to the manifest's directory.
+    #[serde(default)]
+    pub permissions: Option<DeclaredPermissions>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -23,6 +23,9 @@ pub struct Command {
     pub cwd: Option<PathBuf>,
     /// Removed by the keeper if the host dies (the portable launcher leaves it to the host).
     pub socket_dir: PathBuf,
+    /// Applied between fork and exec (docs/security.md); the portable launcher applies the
+    /// resource limits only.
+    pub confinement: crate::security::confine::ChildConfinement,
 }
 
 /// A started plugin, as the host sees it.
@@ -81,6 +84,17 @@ impl KillHandle {
 
     pub fn kill(&self) {
         self.0.kill();
+    }
+
+    /// Kills like `kill` while some clone lives, without keeping the plugin alive itself (a
+    /// watcher's copy).
+    pub fn weak(&self) -> impl Fn() + Send + Sync + 'static {
+        let weak = Arc::downgrade(&self.0);
+        move || {
+            if let Some(owned) = weak.upgrade() {
+                owned.kill();
+            }
+        }
     }
 }
 

@@ -8,7 +8,8 @@
     async for event in agent.stream("..."): ...   # typed events
 
 Agents configured in hector.yaml's ``agents:`` come from ``pm.agent(name)``; ``pm.hooks`` holds
-the hooks every agent of that manager runs.
+the hooks every agent of that manager runs. ``AgentPolicy`` restricts the plugins and tools one
+agent may call (``Agent(..., policy=...)``, or ``policy:`` in hector.yaml).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from ._agent import Agent, Task
 from ._hooks import ENTRY_POINT_GROUP, HOOK_POINTS, Hook, HookPoint, HookRegistry, RegisteredHook, Veto
 from ._parts import AgentTool, Memory, Toolset
+from ._policy import AgentPolicy
 from ._trace import (
     AgentEvent,
     AgentResult,
@@ -41,6 +43,7 @@ __all__ = [
     "HOOK_POINTS",
     "Agent",
     "AgentEvent",
+    "AgentPolicy",
     "AgentResult",
     "AgentTool",
     "ErrorContext",

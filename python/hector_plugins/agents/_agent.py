@@ -10,7 +10,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, Callable, Union
 
 from .._core import Message, ReasoningState, ToolCall, ToolDefinition, ToolResult
@@ -24,7 +24,8 @@ from ..errors import (
     PluginCallError,
 )
 from ._hooks import HookPoint, HookRegistry, run_hooks
-from ._parts import AS_WRITTEN, AgentTool, Memory, Model, Strategy, Toolbox
+from ._parts import AS_WRITTEN, CLIENTS, AgentTool, Memory, Model, Strategy, Toolbox
+from ._policy import AgentPolicy
 from ._trace import (
     AgentEvent,
     AgentResult,
@@ -57,7 +58,10 @@ class Agent:
     called again once the run has used that many); ``timeout`` (seconds for the whole run:
     every call in flight is cancelled when it passes); ``tool_timeout`` (seconds per tool
     call; a tool that passes it fails, and the model is told). ``hooks`` are the agent's own;
-    ``manager_hooks`` (``pm.hooks``, for agents built by ``pm.agent``) run before them."""
+    ``manager_hooks`` (``pm.hooks``, for agents built by ``pm.agent``) run before them.
+    ``policy`` (an ``AgentPolicy``, or a mapping of its arguments) restricts the plugins the
+    agent is built on (checked here: ``ConfigError`` naming ``policy.plugins``) and the tools it
+    may call (the others are not offered, and a call to one fails naming the policy)."""
 
     def __init__(
         self,
@@ -77,6 +81,7 @@ class Agent:
         streaming: bool = False,
         hooks: HookRegistry | None = None,
         manager_hooks: HookRegistry | None = None,
+        policy: AgentPolicy | Mapping[str, Any] | None = None,
     ) -> None:
         for key, value, at_least in (
             ("max_iterations", max_iterations, 1),
@@ -95,13 +100,16 @@ class Agent:
                 raise ConfigError(f"agent {name!r}: {key} must be seconds, more than 0, not {seconds!r}", key=key)
         if memory is not None and not isinstance(memory, Memory):
             raise ConfigError(f"agent {name!r}: memory must be a Memory(database, embedder, collection)", key="memory")
+        self.policy = None if policy is None else AgentPolicy.from_config(policy, _in_code_policy(name))
         self.name = name
         self.description = description
         self.system_prompt = system_prompt
         self.model = Model(llm)
-        self.toolbox = Toolbox(tools)
+        self.toolbox = Toolbox(tools, self.policy, name)
         self.strategy = Strategy(reasoning) if reasoning is not None else None
         self.memory = memory
+        if self.policy is not None:
+            self._check_plugins(self.policy)
         self.max_iterations = max_iterations
         self.max_tokens = max_tokens
         self.timeout = timeout
@@ -113,6 +121,19 @@ class Agent:
 
     def __repr__(self) -> str:
         return f"Agent({self.name!r}, llm={self.model.name!r}, tools={[t.name for t in self.toolbox.toolsets]})"
+
+    def _check_plugins(self, policy: AgentPolicy) -> None:
+        """Every plugin client the agent is built on must be in ``policy.plugins`` (in-process
+        parts and delegated agents are not plugins; a delegated agent has its own policy)."""
+        parts: list[tuple[str, Any]] = [("llm", self.model.part)]
+        parts += [("tool provider", toolset.source) for toolset in self.toolbox.toolsets]
+        if self.strategy is not None:
+            parts.append(("reasoning_strategy", self.strategy.part))
+        if self.memory is not None:
+            parts += [("database", self.memory.database), ("embedder", self.memory.embedder)]
+        for role, part in parts:
+            if isinstance(part, CLIENTS) and not policy.allows_plugin(part.name):
+                raise ConfigError(policy.plugin_refusal(self.name, role, part.name), key="policy.plugins")
 
     async def run(self, task: Task) -> AgentResult:
         """Runs the loop on ``task`` and returns the answer with the full trace. Raises what
@@ -334,6 +355,7 @@ class _Run:
         generate = GenerateContext("before_generate", self.info, number, request, list(tools))
         if self.has_hooks("before_generate"):
             await self.hooks("before_generate", generate)
+            generate.tools = agent.toolbox.permitted(generate.tools)  # a hook cannot offer what the policy forbids
             step.tools_offered = [t.name for t in generate.tools]
         else:
             step.tools_offered = agent.toolbox.names()
@@ -441,10 +463,16 @@ class _Run:
                 except (TypeError, ValueError) as error:  # a hook left arguments JSON cannot carry
                     context.error = f"the arguments before_tool_call hooks left are not JSON: {error}"
                 trace.provider = toolbox.provider_of(context.name)
-            known, vetoed = bool(trace.provider), context is not None and context.error is not None
-            if known and trace.call.name not in offered and not vetoed:
-                # A tool a before_generate hook took out of the offer is not run either.
-                why = f"tool {trace.call.name!r} was not offered to the model in this iteration"
+            why: str | None = None
+            if context is None or context.error is None:  # not vetoed: the policy, then the offer
+                # Checked on the name the hooks left, so a hook cannot rename a call past it.
+                refused = toolbox.refusal(trace.call.name)
+                if refused is not None:
+                    trace.refused_by, why = refused
+                elif trace.provider and trace.call.name not in offered:
+                    # A tool a before_generate hook took out of the offer is not run either.
+                    why = f"tool {trace.call.name!r} was not offered to the model in this iteration"
+            if why is not None:
                 context = context or ToolCallContext(
                     "before_tool_call", self.info, number, call.id, call.name, None, trace.provider
                 )
@@ -518,6 +546,10 @@ async def _all(runs: list[Any]) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _in_code_policy(agent: str) -> Callable[[str, str], ConfigError]:
+    return lambda key, why: ConfigError(f"agent {agent!r}: {key}: {why}", key=key)
 
 
 def _parsed(call: ToolCall) -> Any:

@@ -9,6 +9,7 @@ from ..errors import ConfigError, PluginNotFoundError
 from ._agent import Agent
 from ._hooks import HookRegistry
 from ._parts import Memory, Toolset
+from ._policy import AgentPolicy
 
 if TYPE_CHECKING:
     from .._core import PluginManager
@@ -54,23 +55,32 @@ def build_agent(
         )
     hooks = HookRegistry()
     hooks.load_dotted(settings.get("hooks") or {}, origin=origin, key=f"{at}.hooks")
-    return Agent(
-        llm,
-        tools,
-        reasoning=client("reasoning_strategy", pm.reasoning),
-        memory=memory,
-        name=name,
-        description=settings.get("description") or "",
-        system_prompt=settings.get("system_prompt"),
-        max_iterations=settings.get("max_iterations") or 10,
-        max_tokens=settings.get("max_tokens"),
-        timeout=settings.get("timeout"),
-        tool_timeout=settings.get("tool_timeout"),
-        max_concurrent_tools=settings.get("max_concurrent_tools") or 8,
-        streaming=bool(settings.get("streaming", False)),
-        hooks=hooks,
-        manager_hooks=manager_hooks,
-    )
+    policy = None if settings.get("policy") is None else AgentPolicy.from_config(settings["policy"], fail)
+    reasoning = client("reasoning_strategy", pm.reasoning)
+    try:
+        return Agent(
+            llm,
+            tools,
+            reasoning=reasoning,
+            memory=memory,
+            name=name,
+            description=settings.get("description") or "",
+            system_prompt=settings.get("system_prompt"),
+            max_iterations=settings.get("max_iterations") or 10,
+            max_tokens=settings.get("max_tokens"),
+            timeout=settings.get("timeout"),
+            tool_timeout=settings.get("tool_timeout"),
+            max_concurrent_tools=settings.get("max_concurrent_tools") or 8,
+            streaming=bool(settings.get("streaming", False)),
+            hooks=hooks,
+            manager_hooks=manager_hooks,
+            policy=policy,
+        )
+    except ConfigError as error:
+        if not (error.key or "").startswith("policy."):
+            raise
+        # A plugin outside policy.plugins: the message names the agent and the policy; add the file.
+        raise ConfigError(f"{origin}: {error}", file=origin, key=f"{at}.{error.key}") from error
 
 
 def _toolset(

@@ -32,6 +32,7 @@ from ..errors import ConfigError, PluginCallError
 
 if TYPE_CHECKING:
     from ._agent import Agent
+    from ._policy import AgentPolicy
     from ._trace import AgentResult
 
 T = TypeVar("T")
@@ -177,11 +178,16 @@ class AgentTool:
 
 
 class Toolbox:
-    """Every tool an agent offers, by the name the model calls it, with the set that serves it."""
+    """Every tool an agent offers, by the name the model calls it, with the set that serves it.
+    With a ``policy``, the tools it forbids are served (so a call to one is refused naming the
+    policy, not "no such tool") but never offered."""
 
-    def __init__(self, toolsets: Iterable[Any]) -> None:
+    def __init__(self, toolsets: Iterable[Any], policy: AgentPolicy | None = None, agent: str = "agent") -> None:
         self.toolsets = [t if isinstance(t, Toolset) else Toolset(t) for t in toolsets]
+        self.policy = policy
+        self.agent = agent
         self._offered: list[ToolDefinition] | None = None
+        self._offered_names: list[str] = []
         self._served_by: dict[str, tuple[Toolset, str]] = {}
         self._listing: asyncio.Future[Any] | None = None
 
@@ -202,6 +208,7 @@ class Toolbox:
         offered, served_by = await (shared if timeout is None else asyncio.wait_for(shared, timeout))
         if self._listing is listing:  # not forgotten meanwhile
             self._offered, self._served_by = offered, served_by
+            self._offered_names = [t.name for t in offered]
         return offered
 
     def _listed(self, listing: asyncio.Future[Any]) -> None:
@@ -223,16 +230,31 @@ class Toolbox:
                         key="tools",
                     )
                 served_by[tool.name] = (toolset, tool.name[len(toolset.prefix) :])
-                offered.append(tool)
+                if self.policy is None or self.policy.allows_tool(*_known_as(tool.name, served_by)):
+                    offered.append(tool)
         return offered, served_by
 
     def names(self) -> list[str]:
         """The names of the tools offered (after ``offered``)."""
-        return list(self._served_by)
+        return list(self._offered_names)
 
     def provider_of(self, tool: str) -> str:
         served = self._served_by.get(tool)
         return served[0].name if served else ""
+
+    def refusal(self, tool: str) -> tuple[str, str] | None:
+        """The policy rule that refuses a call to ``tool``, with the error the model gets; None
+        when the agent may call it (or has no policy)."""
+        if self.policy is None:
+            return None
+        rule = self.policy.tool_rule(*_known_as(tool, self._served_by))
+        return None if rule is None else (rule, self.policy.tool_refusal(self.agent, tool, rule))
+
+    def permitted(self, tools: list[ToolDefinition]) -> list[ToolDefinition]:
+        """``tools`` without those the policy forbids (what a hook put back into the offer)."""
+        if self.policy is None:
+            return tools
+        return [t for t in tools if self.refusal(t.name) is None]
 
     async def execute(
         self, call: ToolCall, arguments: Any, timeout: float | None
@@ -240,7 +262,7 @@ class Toolbox:
         """Runs one call; raises what the call raised (the loop turns it into a failed result)."""
         served = self._served_by.get(call.name)
         if served is None:
-            known = ", ".join(self._served_by) or "none"
+            known = ", ".join(self._offered_names) or "none"  # not the tools the policy hides
             raise LookupError(f"no tool named {call.name!r} (tools: {known})")
         toolset, tool = served
         if isinstance(toolset.source, AgentTool):
@@ -269,6 +291,13 @@ class Toolbox:
                     "not a ToolResult or str"
                 )
         return result, None
+
+
+def _known_as(tool: str, served_by: dict[str, tuple[Toolset, str]]) -> tuple[str, ...]:
+    """The names a policy matches a tool by: the one the model calls it and, behind a prefix,
+    the provider's own (so ``deny_tools: [write]`` holds for ``fs_write`` too)."""
+    served = served_by.get(tool)
+    return (tool,) if served is None or served[1] == tool else (tool, served[1])
 
 
 class Strategy:

@@ -28,9 +28,13 @@ class ToolCallTrace:
     duration: float
     """Seconds, from the call to its result (hooks excluded)."""
     error: str | None = None
-    """Why it failed, when it did: the tool's own failure, a call error, a timeout, a veto."""
+    """Why it failed, when it did: the tool's own failure, a call error, a timeout, a veto, the
+    agent's policy."""
     vetoed_by: str | None = None
     """The hook that refused the call, if one did."""
+    refused_by: str | None = None
+    """The rule of the agent's policy that refused the call, if one did (``"policy.tools"`` or
+    ``"policy.deny_tools"``)."""
     delegated: AgentResult | None = None
     """For a call to another agent (``Agent.as_tool``): that agent's result and trace."""
 

@@ -1,14 +1,14 @@
 //! `agents` and `hooks`: every plugin an agent names must be configured (or discovered) with the
-//! right type, an agent it delegates to must exist (without cycles), and the settings the Python
-//! `Agent` reads must have the right shape (docs/agents.md). Other keys of an agent belong to the
-//! orchestrator and are not checked here.
+//! right type, an agent it delegates to must exist (without cycles), the plugins its `policy`
+//! grants must be configured, and the settings the Python `Agent` reads must have the right shape
+//! (docs/agents.md). Other keys of an agent belong to the orchestrator and are not checked here.
 
 use super::invalid::Invalid;
 use crate::kind::PluginKind;
 
 /// The keys of an agent that `hector_plugins.agents` reads (docs/agents.md); only these are
 /// expanded from the environment.
-pub(super) const AGENT_SETTINGS: [&str; 15] = [
+pub(super) const AGENT_SETTINGS: [&str; 16] = [
     "llm",
     "database",
     "embedder",
@@ -24,7 +24,11 @@ pub(super) const AGENT_SETTINGS: [&str; 15] = [
     "tool_timeout",
     "max_concurrent_tools",
     "streaming",
+    "policy",
 ];
+
+/// The keys of an agent's `policy` (docs/agents.md, "Policies"): each a list of strings.
+const POLICY_KEYS: [&str; 3] = ["plugins", "tools", "deny_tools"];
 
 /// The plugins an agent refers to, by role and the plugin type each role needs.
 const AGENT_ROLES: [(&str, PluginKind); 4] = [
@@ -41,32 +45,19 @@ pub(super) fn validate_agents(value: &serde_json::Value, known: &[(&str, PluginK
         serde_json::Value::Object(map) => map,
         _ => return Err(Invalid::about("agents", "`agents` must map agent names to agents")),
     };
-    let check = |at: String, name: &serde_json::Value, kind: PluginKind| -> Result<(), Invalid> {
-        let name = name.as_str().ok_or_else(|| Invalid::at(&at, "must be a plugin name (a string)"))?;
-        match known.iter().find(|(known, _)| *known == name) {
-            Some((_, found)) if *found == kind => Ok(()),
-            Some((_, found)) => Err(Invalid::at(
-                at,
-                format!("plugin {name:?} is {}, not {}", found.with_article(), kind.with_article()),
-            )),
-            None => {
-                let same_kind: Vec<&str> = known.iter().filter(|(_, k)| *k == kind).map(|(n, _)| *n).collect();
-                Err(Invalid::at(
-                    at,
-                    format!(
-                        "no {kind} plugin named {name:?} is configured (configured: {})",
-                        if same_kind.is_empty() { "none".into() } else { same_kind.join(", ") }
-                    ),
-                ))
-            }
-        }
-    };
+    let check = |at: String, name: &serde_json::Value, kind: PluginKind| check_plugin(at, name, Some(kind), known);
     for (agent, body) in agents {
         let body = body.as_object().ok_or_else(|| Invalid::at(format!("agents.{agent}"), "must be a mapping"))?;
         validate_settings(agent, body)?;
         for (role, kind) in AGENT_ROLES {
             if let Some(name) = body.get(role).filter(|v| !v.is_null()) {
                 check(format!("agents.{agent}.{role}"), name, kind)?;
+            }
+        }
+        // The shape was checked above: a list of strings.
+        if let Some(granted) = body.get("policy").and_then(|p| p.get("plugins")).and_then(|p| p.as_array()) {
+            for (i, name) in granted.iter().enumerate() {
+                check_plugin(format!("agents.{agent}.policy.plugins[{i}]"), name, None, known)?;
             }
         }
         if let Some(tools) = body.get("tools").filter(|v| !v.is_null()) {
@@ -101,6 +92,35 @@ pub(super) fn validate_agents(value: &serde_json::Value, known: &[(&str, PluginK
         }
     }
     refuse_delegation_cycles(agents)
+}
+
+/// `name` must be a configured plugin (of type `kind`, when given), else the error at `at` lists
+/// the plugins that are.
+fn check_plugin(
+    at: String,
+    name: &serde_json::Value,
+    kind: Option<PluginKind>,
+    known: &[(&str, PluginKind)],
+) -> Result<(), Invalid> {
+    let name = name.as_str().ok_or_else(|| Invalid::at(&at, "must be a plugin name (a string)"))?;
+    match (known.iter().find(|(known, _)| *known == name), kind) {
+        (Some((_, found)), Some(kind)) if *found != kind => {
+            Err(Invalid::at(at, format!("plugin {name:?} is {}, not {}", found.with_article(), kind.with_article())))
+        }
+        (Some(_), _) => Ok(()),
+        (None, _) => {
+            let candidates: Vec<&str> =
+                known.iter().filter(|(_, k)| kind.is_none_or(|kind| *k == kind)).map(|(n, _)| *n).collect();
+            let listed = if candidates.is_empty() { "none".into() } else { candidates.join(", ") };
+            Err(Invalid::at(
+                at,
+                match kind {
+                    Some(kind) => format!("no {kind} plugin named {name:?} is configured (configured: {listed})"),
+                    None => format!("no plugin named {name:?} is configured (configured: {listed})"),
+                },
+            ))
+        }
+    }
 }
 
 /// The settings of one agent that `hector_plugins.agents` reads, checked for their shape.
@@ -158,6 +178,36 @@ fn validate_settings(agent: &str, body: &serde_json::Map<String, serde_json::Val
     }
     if let Some(hooks) = body.get("hooks") {
         validate_hooks(hooks, &at("hooks"))?;
+    }
+    if let Some(policy) = body.get("policy").filter(|v| !v.is_null()) {
+        validate_policy(policy, &at("policy"))?;
+    }
+    Ok(())
+}
+
+/// An agent's `policy`: a mapping of `plugins`, `tools` and `deny_tools`, each a list of
+/// non-empty strings (plugin names; tool names or glob patterns). Unknown keys are refused: a
+/// misspelt `deny_tool` would otherwise deny nothing.
+fn validate_policy(policy: &serde_json::Value, at: &str) -> Result<(), Invalid> {
+    let policy = policy.as_object().ok_or_else(|| {
+        Invalid::at(at, format!("must be a mapping with any of {}, not {policy}", POLICY_KEYS.join(", ")))
+    })?;
+    for (key, value) in policy {
+        let at = format!("{at}.{key}");
+        if !POLICY_KEYS.contains(&key.as_str()) {
+            return Err(Invalid::at(at, format!("unknown key; a policy has {}", POLICY_KEYS.join(", "))));
+        }
+        if value.is_null() {
+            continue;
+        }
+        let what = if key == "plugins" { "plugin names" } else { "tool names or glob patterns" };
+        let items =
+            value.as_array().ok_or_else(|| Invalid::at(&at, format!("must be a list of {what}, not {value}")))?;
+        for (i, item) in items.iter().enumerate() {
+            if item.as_str().is_none_or(str::is_empty) {
+                return Err(Invalid::at(format!("{at}[{i}]"), format!("must be a non-empty string, not {item}")));
+            }
+        }
     }
     Ok(())
 }
@@ -242,4 +292,101 @@ fn refuse_delegation_cycles(agents: &serde_json::Map<String, serde_json::Value>)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The plugins the tests' configurations have: one of each role an agent uses.
+    const KNOWN: [(&str, PluginKind); 4] = [
+        ("echo", PluginKind::Llm),
+        ("tools-go", PluginKind::Tool),
+        ("vectordb", PluginKind::Database),
+        ("embedder", PluginKind::Embedder),
+    ];
+
+    fn agent_with_policy(policy: serde_json::Value) -> serde_json::Value {
+        json!({"research": {"llm": "echo", "tools": [{"provider": "tools-go"}], "policy": policy}})
+    }
+
+    fn check(policy: serde_json::Value) -> Result<(), Invalid> {
+        validate_agents(&agent_with_policy(policy), &KNOWN)
+    }
+
+    /// The key path of the error, after checking that the message starts with it.
+    fn refused_at(policy: serde_json::Value) -> String {
+        let error = check(policy).unwrap_err();
+        let key = error.key.clone().expect("the error names a key");
+        assert!(error.message.starts_with(&format!("{key}: ")), "{} does not start with {key}", error.message);
+        key
+    }
+
+    #[test]
+    fn a_policy_of_configured_plugins_and_tool_patterns_is_accepted() {
+        let policy = json!({
+            "plugins": ["echo", "tools-go", "vectordb"],
+            "tools": ["search", "fs_*"],
+            "deny_tools": ["fs_write"],
+        });
+        check(policy).unwrap();
+        check(json!({"tools": []})).unwrap(); // an empty list allows nothing, and is a valid policy
+        check(json!({})).unwrap();
+        check(json!(null)).unwrap();
+        check(json!({"plugins": null, "deny_tools": ["*"]})).unwrap();
+    }
+
+    #[test]
+    fn policy_plugins_may_name_a_plugin_of_any_role() {
+        check(json!({"plugins": ["embedder", "vectordb", "tools-go", "echo"]})).unwrap();
+    }
+
+    #[test]
+    fn a_policy_plugin_that_is_not_configured_is_refused_with_the_configured_ones() {
+        let error = check(json!({"plugins": ["echo", "ghost"]})).unwrap_err();
+        assert_eq!(error.key.as_deref(), Some("agents.research.policy.plugins[1]"));
+        assert_eq!(
+            error.message,
+            "agents.research.policy.plugins[1]: no plugin named \"ghost\" is configured \
+             (configured: echo, tools-go, vectordb, embedder)"
+        );
+    }
+
+    #[test]
+    fn a_policy_of_the_wrong_shape_is_refused_at_its_key() {
+        assert_eq!(refused_at(json!(["echo"])), "agents.research.policy");
+        assert_eq!(refused_at(json!("deny everything")), "agents.research.policy");
+        assert_eq!(refused_at(json!({"deny_tool": ["fs_write"]})), "agents.research.policy.deny_tool");
+        assert_eq!(refused_at(json!({"tools": "fs_*"})), "agents.research.policy.tools");
+        assert_eq!(refused_at(json!({"plugins": {"echo": true}})), "agents.research.policy.plugins");
+        assert_eq!(refused_at(json!({"tools": ["search", 3]})), "agents.research.policy.tools[1]");
+        assert_eq!(refused_at(json!({"deny_tools": [""]})), "agents.research.policy.deny_tools[0]");
+        assert_eq!(refused_at(json!({"plugins": [null]})), "agents.research.policy.plugins[0]");
+    }
+
+    #[test]
+    fn shape_errors_say_what_to_write() {
+        let unknown = check(json!({"deny_tool": ["fs_write"]})).unwrap_err();
+        assert_eq!(
+            unknown.message,
+            "agents.research.policy.deny_tool: unknown key; a policy has plugins, tools, deny_tools"
+        );
+        let lone = check(json!({"tools": "fs_*"})).unwrap_err();
+        assert_eq!(
+            lone.message,
+            "agents.research.policy.tools: must be a list of tool names or glob patterns, not \"fs_*\""
+        );
+        let item = check(json!({"plugins": [7]})).unwrap_err();
+        assert_eq!(item.message, "agents.research.policy.plugins[0]: must be a non-empty string, not 7");
+    }
+
+    #[test]
+    fn policy_is_an_agent_setting_so_its_variables_are_expanded() {
+        assert!(AGENT_SETTINGS.contains(&"policy"));
+        std::env::set_var("HECTOR_TEST_POLICY_TOOL", "search");
+        let root = json!({"agents": {"a": {"policy": {"tools": ["${HECTOR_TEST_POLICY_TOOL}", "fs_*"]}}}});
+        let expanded = super::super::expand::expand_plugin_sections(root.as_object().unwrap()).unwrap();
+        assert_eq!(expanded["agents"]["a"]["policy"]["tools"], json!(["search", "fs_*"]));
+    }
 }

@@ -6,10 +6,11 @@ use super::invalid::Invalid;
 use super::log_budget::checked_log_budget;
 use super::settings::{checked_seconds, connection_settings};
 use super::supervision::{HealthEntry, RestartEntry, SupervisionEntry};
+use super::security::{entry_protections, SecurityDefaults};
 use super::types::Builtin;
 use crate::kind::PluginKind;
 use crate::launch::LaunchOptions;
-use crate::plugin::{PluginSpec, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
+use crate::plugin::{PluginSpec, Protocol, DEFAULT_SHUTDOWN_GRACE, DEFAULT_START_TIMEOUT};
 use crate::policy::Supervision;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -68,6 +69,19 @@ pub(super) struct Entry {
     optional_depends_on: Vec<String>,
     /// `unlimited` or `{lines_per_second, bytes_per_second, burst_seconds}` (docs/protocol.md §5.2).
     log_budget: Option<serde_json::Value>,
+    // Security (docs/security.md), over the `plugin_security:` section's defaults.
+    /// The executable's SHA-256 (`sha256:<hex>`); wins over its manifest's.
+    pub sha256: Option<String>,
+    security: Option<serde_json::Value>,
+    grants: Option<serde_json::Value>,
+}
+
+/// What every entry gets unless it says otherwise: the `supervision:` and `plugin_security:`
+/// sections.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EntryDefaults {
+    pub supervision: Supervision,
+    pub security: SecurityDefaults,
 }
 
 impl Entry {
@@ -81,6 +95,9 @@ impl Entry {
             ("hot_reload", self.hot_reload.is_some()),
             ("depends_on", !self.depends_on.is_empty()),
             ("optional_depends_on", !self.optional_depends_on.is_empty()),
+            ("sha256", self.sha256.is_some()),
+            ("security", self.security.is_some()),
+            ("grants", self.grants.is_some()),
         ]
         .into_iter()
         .find(|(_, given)| *given)
@@ -115,11 +132,18 @@ pub(super) fn to_spec(
     kind: PluginKind,
     mut entry: Entry,
     base: &Path,
-    supervision: &Supervision,
+    entry_defaults: &EntryDefaults,
     at: &str,
 ) -> Result<PluginSpec, Invalid> {
     let defaults = LaunchOptions::default();
-    let supervision = entry.supervision().over(supervision, at)?;
+    let supervision = entry.supervision().over(&entry_defaults.supervision, at)?;
+    let (protections, env_policy) = entry_protections(
+        entry.security.as_ref(),
+        entry.grants.as_ref(),
+        &entry_defaults.security,
+        base,
+        at,
+    )?;
     let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());
     let mut spec = PluginSpec::new(name, if path.is_absolute() { path } else { base.join(path) }, kind);
     spec.config = entry.config;
@@ -132,10 +156,13 @@ pub(super) fn to_spec(
         protocol_versions: entry.protocol_versions.unwrap_or(defaults.protocol_versions),
         env: entry.env.into_iter().collect(),
         clean_env: entry.clean_env,
+        env_policy,
         ..defaults
     };
     spec.launch.validate().map_err(|e| Invalid::at(at, e))?;
     spec.supervision = supervision;
+    spec.protections = protections;
+    set_trust(&mut spec, entry.sha256.as_deref(), &entry_defaults.security, at)?;
     Ok(spec)
 }
 
@@ -146,10 +173,17 @@ pub(super) fn mcp_spec(
     name: &str,
     mut entry: Entry,
     base: &Path,
-    supervision: &Supervision,
+    entry_defaults: &EntryDefaults,
     at: &str,
 ) -> Result<PluginSpec, Invalid> {
-    let supervision = entry.supervision().over(supervision, at)?;
+    let supervision = entry.supervision().over(&entry_defaults.supervision, at)?;
+    let (protections, env_policy) = entry_protections(
+        entry.security.as_ref(),
+        entry.grants.as_ref(),
+        &entry_defaults.security,
+        base,
+        at,
+    )?;
     let go_plugin_fields = [
         ("path", entry.path.is_some(), "an MCP server is started from `command` (and `args`), or reached at `url`"),
         ("config", !entry.config.is_empty(), "an MCP server has no Initialize: pass settings in `args` or `env`"),
@@ -192,8 +226,18 @@ pub(super) fn mcp_spec(
     set_log_budget(&mut spec, entry.log_budget.as_ref(), at)?;
     spec.launch.env = entry.env.into_iter().collect();
     spec.launch.clean_env = entry.clean_env;
+    spec.launch.env_policy = env_policy;
     spec.launch.validate().map_err(|e| Invalid::at(at, e))?;
     spec.supervision = supervision;
+    spec.protections = protections;
+    if matches!(spec.protocol, Protocol::McpHttp { .. }) {
+        let given = [("security", entry.security.is_some()), ("grants", entry.grants.is_some()), ("sha256", entry.sha256.is_some())];
+        if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
+            return Err(Invalid::at(format!("{at}.{field}"), "a server at a `url` is no process of the host's: nothing to verify or confine"));
+        }
+    } else {
+        set_trust(&mut spec, entry.sha256.as_deref(), &entry_defaults.security, at)?;
+    }
     Ok(spec)
 }
 
@@ -234,6 +278,13 @@ fn set_log_budget(spec: &mut PluginSpec, value: Option<&serde_json::Value>, at: 
     Ok(())
 }
 
+/// The executable checks (docs/security.md "Trusted executables"): the entry's `sha256` and
+/// the `plugin_security` trust settings.
+pub(super) fn set_trust(spec: &mut PluginSpec, sha256: Option<&str>, defaults: &SecurityDefaults, at: &str) -> Result<(), Invalid> {
+    let _ = (spec, sha256, defaults, at);
+    Ok(())
+}
+
 /// `{type: builtin}`: only a name and a type; the provider itself is registered in code.
 pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &str) -> Result<Builtin, Invalid> {
     let launch_fields = [
@@ -262,6 +313,9 @@ pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &st
         ("hot_reload", entry.hot_reload.is_some()),
         ("depends_on", !entry.depends_on.is_empty()),
         ("optional_depends_on", !entry.optional_depends_on.is_empty()),
+        ("sha256", entry.sha256.is_some()),
+        ("security", entry.security.is_some()),
+        ("grants", entry.grants.is_some()),
     ];
     if let Some((field, _)) = launch_fields.iter().find(|(_, given)| *given) {
         return Err(Invalid::at(

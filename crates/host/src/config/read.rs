@@ -6,7 +6,8 @@ use super::discovered::{discovered_plugins, EntryPoints};
 use super::expand::expand_plugin_sections;
 use super::invalid::Invalid;
 use super::sections::{read_sections, DISCOVERY_UNDER_PLUGINS};
-use super::security::validate_security;
+use super::entry::EntryDefaults;
+use super::security::read_security;
 use super::supervision::{check_dependencies, read_defaults};
 use super::types::{Config, ConfigWarning};
 use super::typos::near_misses;
@@ -35,8 +36,11 @@ pub fn from_value(
         Some(serde_json::Value::Object(map)) => map,
         Some(_) => return Err(err(Invalid::about("plugins", "`plugins` must be a mapping"))),
     };
-    let supervision = read_defaults(root.get("supervision")).map_err(err)?;
-    let mut declared = read_sections(plugins, base, &supervision).map_err(err)?;
+    let defaults = EntryDefaults {
+        supervision: read_defaults(root.get("supervision")).map_err(err)?,
+        security: read_security(root.get("plugin_security"), base).map_err(err)?,
+    };
+    let mut declared = read_sections(plugins, base, &defaults).map_err(err)?;
     // Hector accepted the discovery settings at the top level or under `plugins:`.
     let discovery = match (root.get("plugin_discovery"), plugins.get(DISCOVERY_UNDER_PLUGINS)) {
         (Some(_), Some(_)) => {
@@ -49,7 +53,9 @@ pub fn from_value(
     if let Some((at, settings)) = discovery {
         let found = discovered_plugins(settings, at, base, &declared.names, entry_points, origin)?;
         declared.specs.extend(found.into_iter().map(|mut spec| {
-            spec.supervision = supervision.clone();
+            spec.supervision = defaults.supervision.clone();
+            spec.protections = defaults.security.protections.clone();
+            spec.launch.env_policy = defaults.security.env.clone();
             spec
         }));
     }
@@ -66,11 +72,7 @@ pub fn from_value(
         message,
         unenforced,
     };
-    let mut warnings: Vec<ConfigWarning> = near_misses(&root).into_iter().map(|w| warning(w, false)).collect();
-    if let Some(security) = root.get("plugin_security") {
-        let unenforced = validate_security(security).map_err(err)?;
-        warnings.extend(unenforced.into_iter().map(|w| warning(w, true)));
-    }
+    let warnings: Vec<ConfigWarning> = near_misses(&root).into_iter().map(|w| warning(w, false)).collect();
     if let Some(agents) = root.get("agents") {
         let mut known: Vec<(&str, PluginKind)> = declared.specs.iter().map(|s| (s.name.as_str(), s.kind)).collect();
         known.extend(declared.fallbacks.iter().map(|f| (f.name.as_str(), f.kind)));
@@ -98,6 +100,7 @@ pub fn from_value(
         warnings,
         agents: section(root.get("agents")),
         hooks: section(Some(&hooks)),
+        security: defaults.security,
     })
 }
 

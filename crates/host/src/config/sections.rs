@@ -8,7 +8,7 @@ use super::invalid::Invalid;
 use super::types::{Builtin, Fallback, BUILTIN};
 use crate::kind::PluginKind;
 use crate::plugin::PluginSpec;
-use crate::policy::Supervision;
+use super::entry::EntryDefaults;
 use std::path::Path;
 
 pub(super) const SECTIONS: [(&str, PluginKind); 5] = [
@@ -47,7 +47,7 @@ struct Alias {
 pub(super) fn read_sections(
     plugins: &serde_json::Map<String, serde_json::Value>,
     base: &Path,
-    supervision: &Supervision,
+    defaults: &EntryDefaults,
 ) -> Result<Declared, Invalid> {
     let is_known = |key: &str| key == DISCOVERY_UNDER_PLUGINS || SECTIONS.iter().any(|(s, _)| *s == key);
     if let Some(unknown) = plugins.keys().find(|k| !is_known(k)) {
@@ -104,20 +104,20 @@ pub(super) fn read_sections(
                 continue;
             }
             if entry.protocol == MCP {
-                specs.push(mcp_spec(name, entry, base, supervision, &at)?);
+                specs.push(mcp_spec(name, entry, base, defaults, &at)?);
                 continue;
             }
             refuse_mcp_fields(&entry, &at)?;
             if let (Some(key), false) = (entry.supervision_key(), entry.path.is_some()) {
                 let what = if entry.alias.is_some() {
-                    "an alias is supervised as the plugin it names"
+                    "an alias runs as the plugin it names, supervised and confined as it is"
                 } else {
-                    "a fallback chain has no process of its own: supervise its members"
+                    "a fallback chain has no process of its own: set this on its members"
                 };
                 return Err(Invalid::at(format!("{at}.{key}"), format!("not for this entry: {what}")));
             }
             match (entry.path.is_some(), entry.alias.clone(), entry.fallbacks.clone()) {
-                (true, None, None) => specs.push(to_spec(name, kind, entry, base, supervision, &at)?),
+                (true, None, None) => specs.push(to_spec(name, kind, entry, base, defaults, &at)?),
                 (false, Some(target), None) => aliases.push(Alias { name: name.clone(), kind, target, entry, at }),
                 (false, None, Some(members)) => {
                     if members.is_empty() {

@@ -1,56 +1,292 @@
-//! `plugin_security`: parsed and checked, but not enforced yet (a later release enforces it).
-//! Until then every setting that is given is reported as unenforced, never silently ignored.
+//! The security settings (docs/security.md): defaults for every plugin in the top-level
+//! `plugin_security:` section, and per entry `sha256`, `security:` (limits, environment and
+//! sandbox over the defaults) and `grants:` (what its manifest may ask for).
 
 use super::deserialize::deserialize_at;
 use super::invalid::Invalid;
+use crate::security::confine::Protections;
+use crate::security::env::{check_pattern, EnvPolicy};
+use crate::security::limits::Limits;
+use crate::security::permissions::DeclaredPermissions;
+use crate::security::sandbox::Sandbox;
 use serde::Deserialize;
+use std::path::{Path, PathBuf};
 
-#[derive(Debug, Deserialize)]
+/// The top-level `plugin_security:` section.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Security {
+struct Section {
     #[serde(default)]
     verify_signatures: bool,
+    /// minisign public keys: the key text, or the path of a `.pub` file.
+    #[serde(default)]
+    trusted_keys: Vec<String>,
     #[serde(default)]
     trusted_directories: Vec<String>,
     max_memory_mb: Option<u64>,
+    max_cpu_seconds: Option<u64>,
     max_cpu_percent: Option<f64>,
+    max_open_files: Option<u64>,
+    max_processes: Option<u64>,
+    env_allowlist: Option<Vec<String>>,
+    sandbox: Option<SandboxEntry>,
 }
 
-/// Checks `plugin_security`; returns (key, message) for each setting that is given but not
-/// enforced.
-pub(super) fn validate_security(value: &serde_json::Value) -> Result<Vec<(String, String)>, Invalid> {
-    if value.is_null() {
-        return Ok(Vec::new());
-    }
-    let security: Security = deserialize_at(value, "plugin_security")?;
-    if security.max_memory_mb == Some(0) {
-        return Err(Invalid::at("plugin_security.max_memory_mb", "must be at least 1"));
-    }
-    if let Some(cpu) = security.max_cpu_percent {
-        if !(cpu > 0.0 && cpu.is_finite()) {
-            return Err(Invalid::at(
-                "plugin_security.max_cpu_percent",
-                format!("must be a positive percentage, not {cpu}"),
-            ));
-        }
-    }
-    let not_yet = "hector-plugins does not enforce plugin_security yet";
-    let mut unenforced = Vec::new();
-    if security.verify_signatures {
-        unenforced
-            .push(("verify_signatures", format!("is true, but {not_yet}: plugins load without any signature check")));
-    }
-    if !security.trusted_directories.is_empty() {
-        unenforced.push((
-            "trusted_directories",
-            format!("is set, but {not_yet}: plugins outside these directories load too"),
+/// An entry's `security:`: the per-plugin keys of `plugin_security`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProtectionsEntry {
+    max_memory_mb: Option<u64>,
+    max_cpu_seconds: Option<u64>,
+    max_cpu_percent: Option<f64>,
+    max_open_files: Option<u64>,
+    max_processes: Option<u64>,
+    env_allowlist: Option<Vec<String>>,
+    sandbox: Option<SandboxEntry>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SandboxEntry {
+    read_only: Option<Vec<String>>,
+    read_write: Option<Vec<String>>,
+    tcp_connect: Option<Vec<u16>>,
+    network: Option<bool>,
+    require: Option<bool>,
+}
+
+/// Which executables may run: the same for every plugin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustSettings {
+    pub verify_signatures: bool,
+    pub trusted_keys: Vec<String>,
+    pub trusted_directories: Vec<PathBuf>,
+}
+
+/// `plugin_security`, read: what every plugin gets unless its entry says otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct SecurityDefaults {
+    pub trust: TrustSettings,
+    pub protections: Protections,
+    pub env: EnvPolicy,
+}
+
+/// Reads the `plugin_security:` section; relative paths are relative to `base`.
+pub(super) fn read_security(value: Option<&serde_json::Value>, base: &Path) -> Result<SecurityDefaults, Invalid> {
+    let at = "plugin_security";
+    let section: Section = match value {
+        None | Some(serde_json::Value::Null) => Section::default(),
+        Some(value) => deserialize_at(value, at)?,
+    };
+    if section.verify_signatures && section.trusted_keys.is_empty() {
+        return Err(Invalid::at(
+            format!("{at}.verify_signatures"),
+            "is true, but no trusted_keys are given: list the minisign public keys (or .pub files) signatures are checked against",
         ));
     }
-    if let Some(mb) = security.max_memory_mb {
-        unenforced.push(("max_memory_mb", format!("is {mb}, but {not_yet}: a plugin's memory is not limited")));
+    let entry = ProtectionsEntry {
+        max_memory_mb: section.max_memory_mb,
+        max_cpu_seconds: section.max_cpu_seconds,
+        max_cpu_percent: section.max_cpu_percent,
+        max_open_files: section.max_open_files,
+        max_processes: section.max_processes,
+        env_allowlist: section.env_allowlist,
+        sandbox: section.sandbox,
+    };
+    let mut defaults = SecurityDefaults {
+        trust: TrustSettings {
+            verify_signatures: section.verify_signatures,
+            trusted_keys: section.trusted_keys,
+            trusted_directories: section.trusted_directories.iter().map(|d| absolute(base, d)).collect(),
+        },
+        ..Default::default()
+    };
+    let (protections, env) = entry.over(&defaults, base, at)?;
+    defaults.protections = protections;
+    defaults.env = env;
+    Ok(defaults)
+}
+
+impl ProtectionsEntry {
+    /// The entry's settings over `defaults`: each key it gives replaces the default's; `at`
+    /// is the key path of the settings, for messages.
+    pub(super) fn over(
+        self,
+        defaults: &SecurityDefaults,
+        base: &Path,
+        at: &str,
+    ) -> Result<(Protections, EnvPolicy), Invalid> {
+        let limits = Limits {
+            max_memory_mb: self.max_memory_mb,
+            max_cpu_seconds: self.max_cpu_seconds,
+            max_cpu_percent: self.max_cpu_percent,
+            max_open_files: self.max_open_files,
+            max_processes: self.max_processes,
+        };
+        check_limits(&limits, at)?;
+        let env = match self.env_allowlist {
+            None => defaults.env.clone(),
+            Some(list) => {
+                for (i, pattern) in list.iter().enumerate() {
+                    check_pattern(pattern).map_err(|e| Invalid::at(format!("{at}.env_allowlist[{i}]"), e))?;
+                }
+                EnvPolicy { allowlist: list }
+            }
+        };
+        let sandbox = match (self.sandbox, &defaults.protections.sandbox) {
+            (None, inherited) => inherited.clone(),
+            (Some(entry), inherited) => Some(entry.over(inherited.clone().unwrap_or_else(Sandbox::open), base)),
+        };
+        let protections = Protections {
+            limits: defaults.protections.limits.overridden_by(limits),
+            sandbox,
+            grants: defaults.protections.grants.clone(),
+        };
+        Ok((protections, env))
     }
-    if let Some(cpu) = security.max_cpu_percent {
-        unenforced.push(("max_cpu_percent", format!("is {cpu}, but {not_yet}: a plugin's CPU use is not limited")));
+}
+
+impl SandboxEntry {
+    fn over(self, mut sandbox: Sandbox, base: &Path) -> Sandbox {
+        let paths = |list: Vec<String>| list.iter().map(|p| absolute(base, p)).collect();
+        if let Some(list) = self.read_only {
+            sandbox.read_only = paths(list);
+        }
+        if let Some(list) = self.read_write {
+            sandbox.read_write = paths(list);
+        }
+        if let Some(ports) = self.tcp_connect {
+            sandbox.tcp_connect = Some(ports);
+        }
+        sandbox.network = self.network.unwrap_or(sandbox.network);
+        sandbox.require = self.require.unwrap_or(sandbox.require);
+        sandbox
     }
-    Ok(unenforced.into_iter().map(|(key, message)| (format!("plugin_security.{key}"), message)).collect())
+}
+
+fn check_limits(limits: &Limits, at: &str) -> Result<(), Invalid> {
+    let at_least_one = [
+        ("max_memory_mb", limits.max_memory_mb),
+        ("max_cpu_seconds", limits.max_cpu_seconds),
+        ("max_open_files", limits.max_open_files),
+        ("max_processes", limits.max_processes),
+    ];
+    if let Some((key, _)) = at_least_one.iter().find(|(_, value)| *value == Some(0)) {
+        return Err(Invalid::at(format!("{at}.{key}"), "must be at least 1"));
+    }
+    if let Some(cpu) = limits.max_cpu_percent {
+        if !(cpu > 0.0 && cpu.is_finite()) {
+            return Err(Invalid::at(format!("{at}.max_cpu_percent"), format!("must be a positive percentage, not {cpu}")));
+        }
+    }
+    Ok(())
+}
+
+fn absolute(base: &Path, path: &str) -> PathBuf {
+    let path = PathBuf::from(path);
+    if path.is_absolute() {
+        path
+    } else {
+        base.join(path)
+    }
+}
+
+/// `pm.load(..., security=..., grants=..., sha256=...)`: the same keys as an entry's, over the
+/// configuration's `plugin_security`.
+pub fn security_option(
+    spec: &mut crate::plugin::PluginSpec,
+    security: Option<&serde_json::Value>,
+    grants: Option<&serde_json::Value>,
+    sha256: Option<&str>,
+    defaults: &SecurityDefaults,
+) -> crate::Result<()> {
+    let base = std::env::current_dir().unwrap_or_default();
+    let (protections, env) =
+        entry_protections(security, grants, defaults, &base, "load").map_err(Invalid::into_error)?;
+    spec.protections = protections;
+    spec.launch.env_policy = env;
+    super::entry::set_trust(spec, sha256, defaults, "load").map_err(Invalid::into_error)
+}
+
+/// Reads an entry's `security:` and `grants:` over the defaults, for the spec at `at`.
+pub(super) fn entry_protections(
+    security: Option<&serde_json::Value>,
+    grants: Option<&serde_json::Value>,
+    defaults: &SecurityDefaults,
+    base: &Path,
+    at: &str,
+) -> Result<(Protections, EnvPolicy), Invalid> {
+    let entry: ProtectionsEntry = match security {
+        None | Some(serde_json::Value::Null) => ProtectionsEntry::default(),
+        Some(value) => deserialize_at(value, &format!("{at}.security"))?,
+    };
+    let (mut protections, env) = entry.over(defaults, base, &format!("{at}.security"))?;
+    if let Some(grants) = grants.filter(|g| !g.is_null()) {
+        let grants: DeclaredPermissions = deserialize_at(grants, &format!("{at}.grants"))?;
+        for (i, name) in grants.env.iter().enumerate() {
+            if name.ends_with('*') || check_pattern(name).is_err() {
+                return Err(Invalid::at(format!("{at}.grants.env[{i}]"), format!("{name:?} is not a variable name")));
+            }
+        }
+        protections.grants = grants.resolve(base);
+    }
+    Ok((protections, env))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read(value: serde_json::Value) -> Result<SecurityDefaults, Invalid> {
+        read_security(Some(&value), Path::new("/base"))
+    }
+
+    #[test]
+    fn defaults_are_read_and_an_entry_overrides_them_key_by_key() {
+        let defaults = read(json!({
+            "max_memory_mb": 512, "max_open_files": 256,
+            "env_allowlist": ["PATH", "LC_*"],
+            "sandbox": {"read_only": ["data"], "tcp_connect": [443]}
+        }))
+        .unwrap();
+        assert_eq!(defaults.protections.limits.max_memory_mb, Some(512));
+        assert_eq!(defaults.protections.sandbox.as_ref().unwrap().read_only, [PathBuf::from("/base/data")]);
+        let entry = json!({"max_memory_mb": 64, "sandbox": {"network": false}});
+        let (protections, env) =
+            entry_protections(Some(&entry), Some(&json!({"env": ["API_KEY"]})), &defaults, Path::new("/base"), "p")
+                .unwrap();
+        assert_eq!(protections.limits.max_memory_mb, Some(64));
+        assert_eq!(protections.limits.max_open_files, Some(256));
+        let sandbox = protections.sandbox.unwrap();
+        assert!(!sandbox.network);
+        assert_eq!(sandbox.tcp_connect, Some(vec![443]));
+        assert_eq!(env.allowlist, ["PATH", "LC_*"]);
+        assert_eq!(protections.grants.env, ["API_KEY"]);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            (json!({"max_memory_mb": 0}), "plugin_security.max_memory_mb"),
+            (json!({"max_cpu_percent": -5}), "plugin_security.max_cpu_percent"),
+            (json!({"verify_signatures": "yes"}), "plugin_security.verify_signatures"),
+            (json!({"verify_signatures": true}), "plugin_security.verify_signatures"),
+            (json!({"env_allowlist": ["A=B"]}), "plugin_security.env_allowlist[0]"),
+            // serde names the unknown field (and the ones it expected), not the mapping it sits in.
+            (json!({"sandbox": {"read_only": ["/x"], "write": []}}), "plugin_security"),
+            (json!({"sandbox": {"tcp_connect": [70000]}}), "plugin_security.sandbox"),
+        ];
+        for (value, key) in cases {
+            let error = read(value.clone()).unwrap_err();
+            assert_eq!(error.key.as_deref(), Some(key), "{value}: {}", error.message);
+        }
+        let defaults = SecurityDefaults::default();
+        let error =
+            entry_protections(None, Some(&json!({"env": ["A*"]})), &defaults, Path::new("/"), "plugins.x.p").unwrap_err();
+        assert_eq!(error.key.as_deref(), Some("plugins.x.p.grants.env[0]"));
+        let error = entry_protections(Some(&json!({"verify_signatures": true})), None, &defaults, Path::new("/"), "p")
+            .unwrap_err();
+        assert!(error.message.contains("verify_signatures"), "{}", error.message);
+    }
 }

@@ -1,6 +1,7 @@
 //! What a configuration declares, as the rest of the core sees it: plugin specs, in-process
 //! providers, fallback chains, and the warnings reading it produced.
 
+use super::security::SecurityDefaults;
 use crate::kind::PluginKind;
 use crate::plugin::PluginSpec;
 
@@ -20,6 +21,8 @@ pub struct Config {
     /// The top-level `hooks` section, checked and expanded: hook points to dotted paths, for
     /// every agent.
     pub hooks: serde_json::Map<String, serde_json::Value>,
+    /// The `plugin_security` section: what a plugin loaded later in code (`pm.load`) gets too.
+    pub security: SecurityDefaults,
 }
 
 /// Something in the configuration that a person should hear about although it is valid: a

@@ -2,6 +2,7 @@
 //! (and unchanged) until it has reaped the keeper, and the descriptors the keeper takes over.
 
 use super::sys::Fd;
+use crate::security::confine::ChildConfinement;
 use libc::c_char;
 
 /// Everything the keeper needs, prepared (and kept alive) by the host before the clone.
@@ -20,4 +21,7 @@ pub struct KeeperArgs {
     pub stdout: Fd,
     pub stderr: Fd,
     pub control: Fd,
+    /// Limits, cgroups, sandbox: applied by the plugin's side before its exec. Its descriptors
+    /// are the host's; the keeper moves them next to the four above.
+    pub confinement: ChildConfinement,
 }

@@ -12,6 +12,7 @@ use super::spawn::{close_from, spawn_plugin, Spawn};
 use super::sweep::{drain_signals, remove_dir, sweep};
 use super::sys::{self, Fd};
 use super::{Message, Stage};
+use crate::security::confine::ChildConfinement;
 
 const CONTROL: Fd = 3;
 const KEEPER_NAME: &[u8] = b"hplug-keeper\0";
@@ -41,7 +42,9 @@ unsafe fn keeper(a: &KeeperArgs) -> ! {
     sys::prctl(libc::PR_SET_NAME, KEEPER_NAME.as_ptr() as usize);
     // Orphaned descendants of the plugin (a `setsid` daemon) become our children, not init's.
     sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
-    if !take_fds(a) {
+    // Our copy, with its descriptors renumbered by take_fds.
+    let mut confinement = a.confinement;
+    if !take_fds(a, &mut confinement) {
         sys::exit(1);
     }
     let host = sys::pidfd_open(a.host_pid) as Fd;
@@ -59,7 +62,7 @@ unsafe fn keeper(a: &KeeperArgs) -> ! {
     }
     let signals = signals as Fd;
 
-    let pid = match spawn_plugin(a, me) {
+    let pid = match spawn_plugin(a, &confinement, me) {
         Spawn::Running(pid) => pid,
         Spawn::KeeperFailed(errno) => {
             report(Message::Failed(Stage::Keeper, errno));
@@ -87,8 +90,9 @@ unsafe fn keeper(a: &KeeperArgs) -> ! {
     sys::exit(0);
 }
 
-/// Moves the four descriptors we need to 0..=3 and closes every other one.
-unsafe fn take_fds(a: &KeeperArgs) -> bool {
+/// Moves the four descriptors we need to 0..=3, those of `confinement` right after them, and
+/// closes every other one.
+unsafe fn take_fds(a: &KeeperArgs, confinement: &mut ChildConfinement) -> bool {
     let wanted = [a.stdin, a.stdout, a.stderr, a.control];
     // First above every one of them, so the moves below cannot overwrite one another.
     let mut high = [-1 as Fd; 4];
@@ -104,7 +108,18 @@ unsafe fn take_fds(a: &KeeperArgs) -> bool {
             return false;
         }
     }
-    close_from(CONTROL + 1, -1);
+    let mut next = CONTROL + 1;
+    let slots = confinement.cgroup_procs.iter_mut().chain([&mut confinement.landlock]);
+    for fd in slots.filter(|fd| **fd >= 0) {
+        let moved = sys::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 64) as Fd;
+        if moved < 0 || sys::dup3(moved, next, libc::O_CLOEXEC) < 0 {
+            return false;
+        }
+        sys::close(moved);
+        *fd = next;
+        next += 1;
+    }
+    close_from(next, -1);
     true
 }
 

@@ -63,6 +63,14 @@ pub(crate) enum Stage {
     Keeper = 1,
     WorkingDir = 2,
     Exec = 3,
+    /// Joining the plugin's cgroups.
+    Cgroup = 4,
+    /// Its own network namespace.
+    Network = 5,
+    /// Its resource limits.
+    Limits = 6,
+    /// Its Landlock rules.
+    Landlock = 7,
 }
 
 impl Stage {
@@ -70,6 +78,10 @@ impl Stage {
         match value {
             2 => Stage::WorkingDir,
             3 => Stage::Exec,
+            4 => Stage::Cgroup,
+            5 => Stage::Network,
+            6 => Stage::Limits,
+            7 => Stage::Landlock,
             _ => Stage::Keeper,
         }
     }
@@ -81,6 +93,12 @@ impl Stage {
             Stage::Exec => cause,
             Stage::WorkingDir => working_dir_error(&command.cwd, cause),
             Stage::Keeper => io::Error::new(cause.kind(), format!("the plugin's keeper process failed: {cause}")),
+            Stage::Cgroup => io::Error::new(cause.kind(), format!("it could not join its cgroup: {cause}")),
+            Stage::Network => {
+                io::Error::new(cause.kind(), format!("it could not get a network namespace of its own: {cause}"))
+            }
+            Stage::Limits => io::Error::new(cause.kind(), format!("its resource limits could not be set: {cause}")),
+            Stage::Landlock => io::Error::new(cause.kind(), format!("its Landlock rules could not be applied: {cause}")),
         }
     }
 }
@@ -172,6 +190,7 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
         stdout: stdout_write.as_raw_fd(),
         stderr: stderr_write.as_raw_fd(),
         control: keeper_end.as_raw_fd(),
+        confinement: command.confinement,
     });
     let keeper_pid = clone_keeper(&stack, &args)?;
     // The keeper runs on `stack` and reads the rest: from here on they are freed only by

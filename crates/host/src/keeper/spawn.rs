@@ -7,6 +7,7 @@ use super::args::KeeperArgs;
 use super::dirs::{for_each_entry, parse_pid};
 use super::sys::{self, Fd};
 use super::Stage;
+use crate::security::confine::ChildConfinement;
 
 /// How starting the plugin went.
 pub(super) enum Spawn {
@@ -19,7 +20,7 @@ pub(super) enum Spawn {
 }
 
 /// Starts the plugin's side and waits until it has exec'd or failed.
-pub(super) unsafe fn spawn_plugin(a: &KeeperArgs, keeper_pid: i32) -> Spawn {
+pub(super) unsafe fn spawn_plugin(a: &KeeperArgs, confinement: &ChildConfinement, keeper_pid: i32) -> Spawn {
     let mut exec_error = [-1 as Fd; 2];
     let r = sys::pipe2(&mut exec_error, libc::O_CLOEXEC);
     if r < 0 {
@@ -29,7 +30,7 @@ pub(super) unsafe fn spawn_plugin(a: &KeeperArgs, keeper_pid: i32) -> Spawn {
     // a fork would copy the page tables of the whole host, which we share.
     // Uninitialised: only the pages the child touches cost memory (the host's, shared).
     let mut child_stack = ChildStack(core::mem::MaybeUninit::uninit());
-    let mut child_args = ChildArgs { keeper: a, keeper_pid, exec_error: exec_error[1] };
+    let mut child_args = ChildArgs { keeper: a, confinement, keeper_pid, exec_error: exec_error[1] };
     let top = child_stack.0.as_mut_ptr().cast::<u8>().add(CHILD_STACK_BYTES);
     let pid = sys::spawn_vfork(plugin_entry, &mut child_args as *mut ChildArgs as *mut libc::c_void, top);
     sys::close(exec_error[1]);
@@ -62,6 +63,7 @@ struct ChildStack(core::mem::MaybeUninit<[u8; CHILD_STACK_BYTES]>);
 /// What the plugin's side reads, on the keeper's stack.
 struct ChildArgs<'a> {
     keeper: &'a KeeperArgs,
+    confinement: &'a ChildConfinement,
     keeper_pid: i32,
     exec_error: Fd,
 }
@@ -70,18 +72,21 @@ struct ChildArgs<'a> {
 /// the exec, so it is bound by the same rules as the keeper, and must not return.
 unsafe extern "C" fn plugin_entry(args: *mut libc::c_void) -> ! {
     let args = &*(args as *const ChildArgs);
-    plugin_child(args.keeper, args.keeper_pid, args.exec_error)
+    plugin_child(args.keeper, args.confinement, args.keeper_pid, args.exec_error)
 }
 
-/// The plugin's side of the spawn: its own group, a death signal tied to the keeper, only
-/// fds 0-2, an empty signal mask (dispositions are the defaults already), then exec. Reports a
-/// failure on `exec_error`.
-unsafe fn plugin_child(a: &KeeperArgs, keeper: i32, exec_error: Fd) -> ! {
+/// The plugin's side of the spawn: its own group, a death signal tied to the keeper, its
+/// confinement, only fds 0-2, an empty signal mask (dispositions are the defaults already), then
+/// exec. Reports a failure on `exec_error`.
+unsafe fn plugin_child(a: &KeeperArgs, confinement: &ChildConfinement, keeper: i32, exec_error: Fd) -> ! {
     sys::setpgid(0, 0);
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as usize);
     // The keeper may have died before prctl: then nobody would kill us.
     if sys::getppid() != keeper {
         sys::exit(1);
+    }
+    if let Err((stage, errno)) = confine(confinement) {
+        fail(exec_error, stage, errno);
     }
     close_from(3, exec_error);
     // The keeper reset every disposition already (ignored signals would survive exec); its
@@ -96,6 +101,26 @@ unsafe fn plugin_child(a: &KeeperArgs, keeper: i32, exec_error: Fd) -> ! {
     }
     let r = sys::execve(a.path, a.argv, a.envp);
     fail(exec_error, Stage::Exec, -r as i32);
+}
+
+/// Applies the confinement (docs/security.md): cgroups first, before anything else could be
+/// forked; Landlock last, since it may forbid what the steps before need.
+unsafe fn confine(c: &ChildConfinement) -> Result<(), (Stage, i32)> {
+    let check = |r: isize, stage: Stage| if r < 0 { Err((stage, -r as i32)) } else { Ok(()) };
+    for &procs in c.cgroup_procs.iter().filter(|fd| **fd >= 0) {
+        check(sys::write(procs, b"0".as_ptr(), 1), Stage::Cgroup)?;
+    }
+    if c.new_network_namespace {
+        check(sys::unshare(libc::CLONE_NEWNET), Stage::Network)?;
+    }
+    for limit in c.rlimits() {
+        check(sys::set_rlimit(limit.resource, limit.soft, limit.hard), Stage::Limits)?;
+    }
+    if c.landlock >= 0 {
+        check(sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1), Stage::Landlock)?;
+        check(sys::landlock_restrict_self(c.landlock), Stage::Landlock)?;
+    }
+    Ok(())
 }
 
 unsafe fn fail(exec_error: Fd, stage: Stage, errno: i32) -> ! {

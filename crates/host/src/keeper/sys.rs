@@ -98,6 +98,17 @@ pub unsafe fn execve(
 ) -> isize {
     sys!(SYS_execve, path, argv, envp)
 }
+pub unsafe fn unshare(flags: i32) -> isize {
+    sys!(SYS_unshare, flags)
+}
+/// Sets both limits of `resource` for this process.
+pub unsafe fn set_rlimit(resource: i32, soft: u64, hard: u64) -> isize {
+    let limit = [soft, hard];
+    sys!(SYS_prlimit64, 0, resource, limit.as_ptr(), 0)
+}
+pub unsafe fn landlock_restrict_self(ruleset: Fd) -> isize {
+    sys!(SYS_landlock_restrict_self, ruleset, 0)
+}
 pub unsafe fn getpid() -> i32 {
     sys!(SYS_getpid) as i32
 }

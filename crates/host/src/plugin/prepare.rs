@@ -41,8 +41,29 @@ pub fn prepare(mut spec: PluginSpec) -> Result<(PluginSpec, Option<Manifest>)> {
     };
     if let Some(manifest) = &manifest {
         manifest.apply(&manifest::path_for(&spec.path), spec.kind, &mut spec.config)?;
+        check_permissions(&spec, manifest)?;
     }
+    spec.launch.granted_env = spec.protections.grants.env.clone();
     Ok((spec, manifest))
+}
+
+/// What the manifest asks for must be granted by the configuration (docs/security.md
+/// "Permissions"): refused at load with the difference, before anything runs.
+fn check_permissions(spec: &PluginSpec, manifest: &Manifest) -> Result<()> {
+    let Some(asked) = &manifest.permissions else { return Ok(()) };
+    let manifest_path = manifest::path_for(&spec.path);
+    let asked = asked.resolve(manifest_path.parent().unwrap_or(Path::new("/")));
+    let missing = spec.protections.grants.missing(&asked);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "plugin {:?}: its manifest {} asks for permissions its configuration does not grant: {}. \
+         Grant them in its entry's `grants:` (or pm.load(..., grants=...)), or remove them from the manifest",
+        spec.name,
+        manifest_path.display(),
+        missing.join(", ")
+    )))
 }
 
 fn check_executable(name: &str, path: &Path) -> Result<()> {

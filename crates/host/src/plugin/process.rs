@@ -12,7 +12,9 @@ use super::state::ExitInfo;
 use crate::error::{Error, Result};
 use crate::launch::{self, SocketDir, Stdio};
 use crate::log_budget::LogGate;
-use crate::logs::{LogSink, StderrTail};
+use crate::logs::{Level, LogRecord, LogSink, Source, StderrTail};
+use crate::security::confine::Confinement;
+use crate::security::sandbox::PluginPaths;
 use crate::supervised::KillHandle;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -53,9 +55,22 @@ impl Process {
         let name = &spec.name;
         let socket_dir = launch::make_socket_dir()
             .map_err(|e| Error::start(name, format!("cannot create its socket directory: {e}"), vec![]))?;
-        let mut child = launch::spawn(&spec.path, &spec.launch, socket_dir.path(), stdio)
+        let paths = PluginPaths {
+            executable: &spec.path,
+            socket_dir: socket_dir.path(),
+            working_dir: spec.launch.working_dir.as_deref(),
+        };
+        let mut confinement =
+            Confinement::prepare(name, &spec.protections, &paths).map_err(|e| Error::start(name, e, vec![]))?;
+        for gap in &confinement.unenforced {
+            sink.log(LogRecord::plain(name.clone(), Level::Warn, format!("not enforced: {gap}"), Source::Host));
+        }
+        let mut child = launch::spawn(&spec.path, &spec.launch, socket_dir.path(), stdio, confinement.child)
             .await
             .map_err(|e| Error::start(name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
+        let (warn_sink, plugin) = (sink.clone(), name.clone());
+        let warn = move |text: String| warn_sink.log(LogRecord::plain(plugin.clone(), Level::Warn, text, Source::Host));
+        confinement.started(child.pid, child.kill_handle.weak(), warn);
 
         let stderr_tail = StderrTail::default();
         let log_gate = Arc::new(LogGate::new(name.clone(), sink.clone(), spec.log_budget));
@@ -87,7 +102,11 @@ impl Process {
         tokio::spawn(async move {
             // Reported once the launcher has killed and reaped what the plugin left behind.
             let status = child.wait().await.map(ExitInfo::from);
-            let _ = exit_tx.send(Some(status.unwrap_or(ExitInfo { code: None, signal: None })));
+            let mut exit = status.unwrap_or(ExitInfo { code: None, signal: None, limit: None });
+            exit.limit = confinement.limit_hit(exit.signal);
+            // Removes its cgroup, now empty.
+            drop(confinement);
+            let _ = exit_tx.send(Some(exit));
         });
         Ok((process, output))
     }

@@ -6,6 +6,7 @@ use crate::launch::LaunchOptions;
 use crate::log_budget::LogBudget;
 use crate::manifest::Manifest;
 use crate::policy::Supervision;
+use crate::security::confine::Protections;
 use crate::transport::ConnectionSettings;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -55,6 +56,8 @@ pub struct PluginSpec {
     pub manifest: Option<Manifest>,
     /// Health checks, restarts, laziness, hot reload and dependencies (docs/supervision.md).
     pub supervision: Supervision,
+    /// Resource limits and sandbox (docs/security.md).
+    pub protections: Protections,
 }
 
 impl PluginSpec {
@@ -72,6 +75,7 @@ impl PluginSpec {
             log_budget: Some(LogBudget::DEFAULT),
             manifest: None,
             supervision: Supervision::default(),
+            protections: Protections::default(),
         }
     }
 

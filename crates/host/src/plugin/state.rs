@@ -55,6 +55,8 @@ impl State {
 pub struct ExitInfo {
     pub code: Option<i32>,
     pub signal: Option<i32>,
+    /// The limit it was stopped for, if one was (docs/security.md "Limits").
+    pub limit: Option<crate::security::limits::LimitHit>,
 }
 
 impl std::fmt::Display for ExitInfo {
@@ -63,6 +65,10 @@ impl std::fmt::Display for ExitInfo {
             (Some(code), _) => write!(f, "exit status {code}"),
             (None, Some(signal)) => write!(f, "killed by signal {signal}"),
             _ => write!(f, "exited"),
+        }?;
+        match self.limit {
+            Some(limit) => write!(f, ": {limit}"),
+            None => Ok(()),
         }
     }
 }
@@ -70,7 +76,7 @@ impl std::fmt::Display for ExitInfo {
 impl From<std::process::ExitStatus> for ExitInfo {
     fn from(status: std::process::ExitStatus) -> Self {
         use std::os::unix::process::ExitStatusExt;
-        ExitInfo { code: status.code(), signal: status.signal() }
+        ExitInfo { code: status.code(), signal: status.signal(), limit: None }
     }
 }
 

@@ -3,13 +3,28 @@
 //! in the forked copy of a multithreaded host, so only async-signal-safe calls are allowed: no
 //! allocation, no lock.
 
+use crate::security::confine::ChildConfinement;
 use std::io;
 
 /// Run by `std::process::Command::pre_exec`, after std has set up fds 0-2, the working
 /// directory, the process group and an empty signal mask.
-pub(super) fn before_exec() -> io::Result<()> {
+pub(super) fn before_exec(confinement: &ChildConfinement) -> io::Result<()> {
     reset_signal_dispositions();
     close_on_exec_from(3);
+    set_limits(confinement)
+}
+
+/// The resource limits (docs/security.md "Limits"); cgroups, Landlock and namespaces are Linux's,
+/// where the keeper starts plugins instead.
+fn set_limits(confinement: &ChildConfinement) -> io::Result<()> {
+    for limit in confinement.rlimits() {
+        let value = libc::rlimit { rlim_cur: limit.soft as libc::rlim_t, rlim_max: limit.hard as libc::rlim_t };
+        // SAFETY: setrlimit is async-signal-safe and reads only `value`.
+        #[allow(clippy::useless_conversion)]
+        if unsafe { libc::setrlimit(limit.resource as _, &value) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
     Ok(())
 }
 

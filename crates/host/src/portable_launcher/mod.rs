@@ -54,7 +54,8 @@ fn plugin_command(command: &Command) -> std::process::Command {
     }
     // SAFETY: `before_exec` makes async-signal-safe calls only.
     unsafe {
-        plugin.pre_exec(exec_setup::before_exec);
+        let confinement = command.confinement;
+        plugin.pre_exec(move || exec_setup::before_exec(&confinement));
     }
     plugin
 }
