@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::security::confine::ChildConfinement;
 use crate::security::env::EnvPolicy;
-use crate::supervised::{Command, PluginProcess};
+use crate::supervised::{Command, Executable, PluginProcess};
 use hector_plugins_protocol::env;
 
 /// The one place the launcher is chosen. The portable one cannot stop a plugin that outlives a
@@ -206,9 +206,11 @@ pub enum Stdio {
 
 /// Starts `executable` with `options.args` under this platform's launcher: its own process
 /// group, stdout and stderr piped, stdin as `stdio` says, no other descriptor of the host, and
-/// `confinement` applied before its exec.
+/// `confinement` applied before its exec. `verified`: the executable opened and checked
+/// (docs/protocol.md §1.5), exec'd by descriptor.
 pub async fn spawn(
     executable: &Path,
+    verified: Option<Executable>,
     options: &LaunchOptions,
     socket_dir: &Path,
     stdio: Stdio,
@@ -222,6 +224,7 @@ pub async fn spawn(
         cwd: options.working_dir.clone(),
         socket_dir: socket_dir.to_owned(),
         confinement,
+        executable: verified,
     })
     .await
 }

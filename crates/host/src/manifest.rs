@@ -41,6 +41,10 @@ pub struct Manifest {
     /// "Permissions"); relative paths are relative to the manifest's directory.
     #[serde(default)]
     pub permissions: Option<DeclaredPermissions>,
+    /// The executable's expected SHA-256, `sha256:<hex>` (docs/protocol.md §1.5); a
+    /// configuration entry's wins over it.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -100,12 +104,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
             manifest_error(path, format!("plugin.hector_version {requirement:?} is not a semver requirement: {e}"))
         })?;
     }
+    if let Some(digest) = &manifest.sha256 {
+        crate::security::trust::parse_sha256(digest)
+            .map_err(|e| manifest_error(path, format!("plugin.sha256: {e}")))?;
+    }
     Ok(manifest)
 }
 
 impl Manifest {
     pub fn kind(&self) -> PluginKind {
         self.kind.parse().expect("checked when parsed")
+    }
+
+    /// The executable's expected SHA-256, if the manifest gives one.
+    pub fn sha256(&self) -> Option<[u8; 32]> {
+        self.sha256.as_deref().map(|digest| crate::security::trust::parse_sha256(digest).expect("checked when parsed"))
     }
 
     /// Checks the manifest against how the plugin is being loaded, and completes `config`
@@ -193,6 +206,11 @@ mod tests {
         assert_eq!(m.capability("streaming"), Some(false));
         assert_eq!(m.capability("tools"), Some(true));
         assert_eq!(m.capability("vision"), None);
+        assert_eq!(m.sha256(), None);
+        let pinned = manifest(
+            &GOOD.replace("  protocol: grpc\n", &format!("  protocol: grpc\n  sha256: sha256:{}\n", "0f".repeat(32))),
+        );
+        assert_eq!(pinned.unwrap().sha256(), Some([0x0f; 32]));
     }
 
     #[test]
@@ -205,6 +223,10 @@ mod tests {
             (GOOD.replace("name: echo", "name: ../echo"), "plugin.name: the plugin name \"../echo\" contains"),
             ("plugin: [1, 2]".to_string(), "plugin"),
             ("plugin:\n  name: [unclosed".to_string(), "x.plugin.yaml"),
+            (
+                GOOD.replace("  protocol: grpc\n", "  protocol: grpc\n  sha256: abc\n"),
+                "plugin.sha256: \"abc\" is not a SHA-256",
+            ),
         ];
         for (text, expected) in cases {
             let error = manifest(&text).unwrap_err().to_string();

@@ -5,6 +5,7 @@
 
 use std::ffi::OsString;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::Arc;
@@ -26,6 +27,16 @@ pub struct Command {
     /// Applied between fork and exec (docs/security.md); the portable launcher applies the
     /// resource limits only.
     pub confinement: crate::security::confine::ChildConfinement,
+    /// The checked executable (docs/protocol.md §1.5): the keeper execs this descriptor, not
+    /// `program`; the portable launcher execs `program`. `None`: `program` by path.
+    pub executable: Option<Executable>,
+}
+
+/// An executable open for exec by descriptor.
+pub struct Executable {
+    pub file: OwnedFd,
+    /// A `#!` script: the descriptor stays open across the exec, for the interpreter to read.
+    pub is_script: bool,
 }
 
 /// A started plugin, as the host sees it.

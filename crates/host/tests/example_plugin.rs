@@ -76,7 +76,7 @@ fn socket_dir(plugin: &Plugin) -> PathBuf {
     dir.to_path_buf()
 }
 
-const SIGKILLED: ExitInfo = ExitInfo { code: None, signal: Some(libc::SIGKILL) };
+const SIGKILLED: ExitInfo = ExitInfo { code: None, signal: Some(libc::SIGKILL), limit: None };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starts_ready_and_answers_generate() {
@@ -131,7 +131,7 @@ async fn graceful_shutdown_leaves_no_process_and_refuses_calls() {
     assert_eq!(plugin.state(), State::Stopped);
     let status = plugin.status();
     // The plugin honoured Shutdown and exited 0 by itself (docs/protocol.md §6.1): no kill.
-    assert_eq!(status.exit, Some(ExitInfo { code: Some(0), signal: None }));
+    assert_eq!(status.exit, Some(ExitInfo { code: Some(0), signal: None, limit: None }));
     assert!(!status.killed, "the plugin was killed instead of exiting");
     assert_eq!(process.seen(), Seen::Gone, "the plugin process (or its zombie) is left");
     assert!(!socket_dir.exists(), "{} was not removed", socket_dir.display());

@@ -58,6 +58,8 @@ fn command(mode: &str, extra: &[(&str, &str)]) -> Command {
         env,
         cwd: None,
         socket_dir: std::env::temp_dir(),
+        executable: None,
+        confinement: Default::default(),
     }
 }
 

@@ -281,7 +281,11 @@ fn set_log_budget(spec: &mut PluginSpec, value: Option<&serde_json::Value>, at: 
 /// The executable checks (docs/security.md "Trusted executables"): the entry's `sha256` and
 /// the `plugin_security` trust settings.
 pub(super) fn set_trust(spec: &mut PluginSpec, sha256: Option<&str>, defaults: &SecurityDefaults, at: &str) -> Result<(), Invalid> {
-    let _ = (spec, sha256, defaults, at);
+    spec.trust = defaults.trust.clone();
+    if let Some(text) = sha256 {
+        let digest = crate::security::trust::parse_sha256(text).map_err(|e| Invalid::at(format!("{at}.sha256"), e))?;
+        spec.trust.sha256 = Some(digest);
+    }
     Ok(())
 }
 

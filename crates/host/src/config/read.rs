@@ -55,6 +55,7 @@ pub fn from_value(
         declared.specs.extend(found.into_iter().map(|mut spec| {
             spec.supervision = defaults.supervision.clone();
             spec.protections = defaults.security.protections.clone();
+            spec.trust = defaults.security.trust.clone();
             spec.launch.env_policy = defaults.security.env.clone();
             spec
         }));

@@ -9,6 +9,7 @@ use crate::security::env::{check_pattern, EnvPolicy};
 use crate::security::limits::Limits;
 use crate::security::permissions::DeclaredPermissions;
 use crate::security::sandbox::Sandbox;
+use crate::security::trust::{parse_public_key, Trust, TrustedKey};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -55,18 +56,11 @@ struct SandboxEntry {
     require: Option<bool>,
 }
 
-/// Which executables may run: the same for every plugin.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustSettings {
-    pub verify_signatures: bool,
-    pub trusted_keys: Vec<String>,
-    pub trusted_directories: Vec<PathBuf>,
-}
-
 /// `plugin_security`, read: what every plugin gets unless its entry says otherwise.
 #[derive(Debug, Clone, Default)]
 pub struct SecurityDefaults {
-    pub trust: TrustSettings,
+    /// Which executables may run (no `sha256`: that is each plugin's own).
+    pub trust: Trust,
     pub protections: Protections,
     pub env: EnvPolicy,
 }
@@ -94,9 +88,10 @@ pub(super) fn read_security(value: Option<&serde_json::Value>, base: &Path) -> R
         sandbox: section.sandbox,
     };
     let mut defaults = SecurityDefaults {
-        trust: TrustSettings {
+        trust: Trust {
+            sha256: None,
             verify_signatures: section.verify_signatures,
-            trusted_keys: section.trusted_keys,
+            public_keys: trusted_keys(&section.trusted_keys, base, at)?,
             trusted_directories: section.trusted_directories.iter().map(|d| absolute(base, d)).collect(),
         },
         ..Default::default()
@@ -162,6 +157,21 @@ impl SandboxEntry {
         sandbox.require = self.require.unwrap_or(sandbox.require);
         sandbox
     }
+}
+
+/// The minisign keys: key text, or `.pub` files relative to `base`.
+fn trusted_keys(given: &[String], base: &Path, at: &str) -> Result<Vec<TrustedKey>, Invalid> {
+    let mut keys = Vec::new();
+    for (i, text) in given.iter().enumerate() {
+        let key = parse_public_key(text).or_else(|first| match Path::new(text.trim()) {
+            relative if relative.is_relative() && !text.contains('\n') => {
+                parse_public_key(&base.join(relative).to_string_lossy()).map_err(|_| first)
+            }
+            _ => Err(first),
+        });
+        keys.push(key.map_err(|e| Invalid::at(format!("{at}.trusted_keys[{i}]"), e))?);
+    }
+    Ok(keys)
 }
 
 fn check_limits(limits: &Limits, at: &str) -> Result<(), Invalid> {

@@ -24,4 +24,8 @@ pub struct KeeperArgs {
     /// Limits, cgroups, sandbox: applied by the plugin's side before its exec. Its descriptors
     /// are the host's; the keeper moves them next to the four above.
     pub confinement: ChildConfinement,
+    /// The checked executable, exec'd by descriptor (docs/protocol.md §1.5); -1: `path` is.
+    pub exec_fd: Fd,
+    /// Non-zero: `exec_fd` stays open across the exec (a script's interpreter reads it).
+    pub exec_fd_inherited: i32,
 }

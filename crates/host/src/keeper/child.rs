@@ -15,6 +15,8 @@ use super::{Message, Stage};
 use crate::security::confine::ChildConfinement;
 
 const CONTROL: Fd = 3;
+/// Where the keeper keeps the checked executable's descriptor, if it was given one.
+pub(super) const EXEC_FD: Fd = 4;
 const KEEPER_NAME: &[u8] = b"hplug-keeper\0";
 
 /// The keeper's entry point, called by `clone` on the keeper's own stack.
@@ -90,32 +92,38 @@ unsafe fn keeper(a: &KeeperArgs) -> ! {
     sys::exit(0);
 }
 
-/// Moves the four descriptors we need to 0..=3, those of `confinement` right after them, and
-/// closes every other one.
+/// Moves the descriptors we need to 0..=3 (the executable's to `EXEC_FD`), those of
+/// `confinement` right after them, and closes every other one.
 unsafe fn take_fds(a: &KeeperArgs, confinement: &mut ChildConfinement) -> bool {
-    let wanted = [a.stdin, a.stdout, a.stderr, a.control];
-    // First above every one of them, so the moves below cannot overwrite one another.
-    let mut high = [-1 as Fd; 4];
-    for (slot, fd) in high.iter_mut().zip(wanted) {
+    let wanted = [a.stdin, a.stdout, a.stderr, a.control, a.exec_fd];
+    let count = if a.exec_fd >= 0 { 5 } else { 4 };
+    // First every one above where any of them goes, so the moves below cannot overwrite one
+    // another.
+    let mut high = [-1 as Fd; 5];
+    for (slot, fd) in high.iter_mut().zip(wanted).take(count) {
         *slot = sys::fcntl(fd, libc::F_DUPFD_CLOEXEC, 16) as Fd;
         if *slot < 0 {
             return false;
         }
     }
-    for (target, fd) in (0..).zip(high) {
-        let flags = if target == CONTROL { libc::O_CLOEXEC } else { 0 };
+    for fd in confinement.cgroup_procs.iter_mut().chain([&mut confinement.landlock]).filter(|fd| **fd >= 0) {
+        *fd = sys::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 16) as Fd;
+        if *fd < 0 {
+            return false;
+        }
+    }
+    for (target, fd) in (0..).zip(high).take(count) {
+        // The plugin's side decides whether the executable's descriptor survives its exec.
+        let flags = if target >= CONTROL { libc::O_CLOEXEC } else { 0 };
         if sys::dup3(fd, target, flags) < 0 {
             return false;
         }
     }
-    let mut next = CONTROL + 1;
-    let slots = confinement.cgroup_procs.iter_mut().chain([&mut confinement.landlock]);
-    for fd in slots.filter(|fd| **fd >= 0) {
-        let moved = sys::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 64) as Fd;
-        if moved < 0 || sys::dup3(moved, next, libc::O_CLOEXEC) < 0 {
+    let mut next = count as Fd;
+    for fd in confinement.cgroup_procs.iter_mut().chain([&mut confinement.landlock]).filter(|fd| **fd >= 0) {
+        if sys::dup3(*fd, next, libc::O_CLOEXEC) < 0 {
             return false;
         }
-        sys::close(moved);
         *fd = next;
         next += 1;
     }

@@ -191,6 +191,8 @@ fn launch_keeper(command: &Command) -> io::Result<Launched> {
         stderr: stderr_write.as_raw_fd(),
         control: keeper_end.as_raw_fd(),
         confinement: command.confinement,
+        exec_fd: command.executable.as_ref().map_or(-1, |e| e.file.as_raw_fd()),
+        exec_fd_inherited: command.executable.as_ref().is_some_and(|e| e.is_script).into(),
     });
     let keeper_pid = clone_keeper(&stack, &args)?;
     // The keeper runs on `stack` and reads the rest: from here on they are freed only by

@@ -4,6 +4,7 @@
 //! back to the keeper through a pipe.
 
 use super::args::KeeperArgs;
+use super::child::EXEC_FD;
 use super::dirs::{for_each_entry, parse_pid};
 use super::sys::{self, Fd};
 use super::Stage;
@@ -88,7 +89,17 @@ unsafe fn plugin_child(a: &KeeperArgs, confinement: &ChildConfinement, keeper: i
     if let Err((stage, errno)) = confine(confinement) {
         fail(exec_error, stage, errno);
     }
-    close_from(3, exec_error);
+    // The checked executable becomes fd 3, the only one above stdio: a script's interpreter
+    // reads it as /dev/fd/3 (docs/protocol.md §1.5).
+    let by_descriptor = a.exec_fd >= 0;
+    if by_descriptor {
+        let flags = if a.exec_fd_inherited != 0 { 0 } else { libc::O_CLOEXEC };
+        let r = sys::dup3(EXEC_FD, PLUGIN_EXEC_FD, flags);
+        if r < 0 {
+            fail(exec_error, Stage::Exec, -r as i32);
+        }
+    }
+    close_from(if by_descriptor { PLUGIN_EXEC_FD + 1 } else { 3 }, exec_error);
     // The keeper reset every disposition already (ignored signals would survive exec); its
     // mask, which blocks all, would survive too.
     let empty: u64 = 0;
@@ -99,7 +110,11 @@ unsafe fn plugin_child(a: &KeeperArgs, confinement: &ChildConfinement, keeper: i
             fail(exec_error, Stage::WorkingDir, -r as i32);
         }
     }
-    let r = sys::execve(a.path, a.argv, a.envp);
+    let r = if by_descriptor {
+        sys::execveat(PLUGIN_EXEC_FD, c"".as_ptr(), a.argv, a.envp, libc::AT_EMPTY_PATH)
+    } else {
+        sys::execve(a.path, a.argv, a.envp)
+    };
     fail(exec_error, Stage::Exec, -r as i32);
 }
 
@@ -122,6 +137,9 @@ unsafe fn confine(c: &ChildConfinement) -> Result<(), (Stage, i32)> {
     }
     Ok(())
 }
+
+/// The checked executable's descriptor in the plugin's side.
+const PLUGIN_EXEC_FD: Fd = 3;
 
 unsafe fn fail(exec_error: Fd, stage: Stage, errno: i32) -> ! {
     let message = encode_failure(stage, errno);

@@ -109,6 +109,16 @@ pub unsafe fn set_rlimit(resource: i32, soft: u64, hard: u64) -> isize {
 pub unsafe fn landlock_restrict_self(ruleset: Fd) -> isize {
     sys!(SYS_landlock_restrict_self, ruleset, 0)
 }
+/// Runs the file open at `fd` (with an empty `path` and `AT_EMPTY_PATH`).
+pub unsafe fn execveat(
+    fd: Fd,
+    path: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    flags: i32,
+) -> isize {
+    sys!(SYS_execveat, fd, path, argv, envp, flags)
+}
 pub unsafe fn getpid() -> i32 {
     sys!(SYS_getpid) as i32
 }

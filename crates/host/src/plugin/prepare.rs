@@ -41,6 +41,8 @@ pub fn prepare(mut spec: PluginSpec) -> Result<(PluginSpec, Option<Manifest>)> {
     };
     if let Some(manifest) = &manifest {
         manifest.apply(&manifest::path_for(&spec.path), spec.kind, &mut spec.config)?;
+        // The configuration entry's checksum wins over the manifest's (docs/protocol.md §1.5).
+        spec.trust.sha256 = spec.trust.sha256.or(manifest.sha256());
         check_permissions(&spec, manifest)?;
     }
     spec.launch.granted_env = spec.protections.grants.env.clone();

@@ -15,6 +15,8 @@ use crate::log_budget::LogGate;
 use crate::logs::{Level, LogRecord, LogSink, Source, StderrTail};
 use crate::security::confine::Confinement;
 use crate::security::sandbox::PluginPaths;
+use crate::security::trust::{self, Trust, VerifiedExecutable};
+use crate::supervised::Executable;
 use crate::supervised::KillHandle;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,11 +50,22 @@ pub(super) enum Output {
     Mcp { stdout: pipe::Receiver, stdin: pipe::Sender },
 }
 
+/// What the launcher execs: the checked descriptor, except for a script none of whose bytes
+/// were checked, which runs by path as before so that it keeps only fds 0-2 (docs/protocol.md §1.5).
+fn exec_by_descriptor(verified: VerifiedExecutable, trust: &Trust) -> Option<Executable> {
+    let contents_checked = trust.sha256.is_some() || trust.verify_signatures;
+    (contents_checked || !verified.is_script)
+        .then(|| Executable { file: verified.file.into(), is_script: verified.is_script })
+}
+
 impl Process {
     /// Starts the plugin under its launcher, with its stderr read and its exit watched; its
     /// stdout is read for the handshake line, or handed over (`stdio`).
     pub(super) async fn launch(spec: &PluginSpec, sink: &Arc<dyn LogSink>, stdio: Stdio) -> Result<(Process, Output)> {
         let name = &spec.name;
+        // Opened once and checked here; that descriptor is what runs (docs/protocol.md §1.5).
+        let verified = trust::verify(&spec.path, &spec.trust)
+            .map_err(|refusal| Error::start(name, refusal.to_string(), vec![]))?;
         let socket_dir = launch::make_socket_dir()
             .map_err(|e| Error::start(name, format!("cannot create its socket directory: {e}"), vec![]))?;
         let paths = PluginPaths {
@@ -65,9 +78,16 @@ impl Process {
         for gap in &confinement.unenforced {
             sink.log(LogRecord::plain(name.clone(), Level::Warn, format!("not enforced: {gap}"), Source::Host));
         }
-        let mut child = launch::spawn(&spec.path, &spec.launch, socket_dir.path(), stdio, confinement.child)
-            .await
-            .map_err(|e| Error::start(name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
+        let mut child = launch::spawn(
+            &spec.path,
+            exec_by_descriptor(verified, &spec.trust),
+            &spec.launch,
+            socket_dir.path(),
+            stdio,
+            confinement.child,
+        )
+        .await
+        .map_err(|e| Error::start(name, format!("cannot execute {}: {e}", spec.path.display()), vec![]))?;
         let (warn_sink, plugin) = (sink.clone(), name.clone());
         let warn = move |text: String| warn_sink.log(LogRecord::plain(plugin.clone(), Level::Warn, text, Source::Host));
         confinement.started(child.pid, child.kill_handle.weak(), warn);

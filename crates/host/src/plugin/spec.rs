@@ -7,6 +7,7 @@ use crate::log_budget::LogBudget;
 use crate::manifest::Manifest;
 use crate::policy::Supervision;
 use crate::security::confine::Protections;
+use crate::security::trust::Trust;
 use crate::transport::ConnectionSettings;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -58,6 +59,9 @@ pub struct PluginSpec {
     pub supervision: Supervision,
     /// Resource limits and sandbox (docs/security.md).
     pub protections: Protections,
+    /// What the executable must satisfy before it runs (docs/protocol.md §1.5); with no
+    /// `sha256` here the manifest's is used. Default: only the always-on rules.
+    pub trust: Trust,
 }
 
 impl PluginSpec {
@@ -76,6 +80,7 @@ impl PluginSpec {
             manifest: None,
             supervision: Supervision::default(),
             protections: Protections::default(),
+            trust: Trust::default(),
         }
     }
 

@@ -8,7 +8,9 @@
 //! dropped, its group is killed and the plugin reaped (`group`). What it cannot do: nothing
 //! kills the plugin when the host itself is killed or exits without stopping it (no keeper
 //! outlives the host, and macOS has no parent-death signal), descendants that left the group
-//! are not found, and the socket directory is removed by the host's shutdown only.
+//! are not found, and the socket directory is removed by the host's shutdown only. It execs the
+//! checked executable by path, not by its descriptor (docs/protocol.md §1.5): macOS has no
+//! `fexecve` that runs a script, so a file swapped between the check and the exec would run.
 
 mod exec_setup;
 mod group;

@@ -11,3 +11,4 @@ pub mod limits;
 pub mod memory_watch;
 pub mod permissions;
 pub mod sandbox;
+pub mod trust;

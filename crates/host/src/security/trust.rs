@@ -1,0 +1,616 @@
+//! Only trusted executables run (docs/protocol.md §1.5): before a plugin is launched its
+//! executable is opened once, every check runs on that open file, and the launcher execs that
+//! descriptor, so what runs is exactly what was checked.
+//!
+//! The checks, in order: the file is a readable regular file; neither it nor a directory above
+//! its resolved path is writable by others (a sticky directory is fine when the entry in it is
+//! ours or root's); it lies inside a trusted directory (when some are configured); its SHA-256
+//! is the expected one (when one is configured); its minisign signature `<path>.minisig` is
+//! valid and made with a trusted key (when signatures are required).
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// What an executable must satisfy before it runs. `Default`: only the always-on rules (a
+/// readable regular file, nothing writable by others).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// The expected SHA-256 of the executable (the caller picks the entry's over the manifest's).
+    pub sha256: Option<[u8; 32]>,
+    /// Require a valid `<executable>.minisig` made with one of `public_keys`.
+    pub verify_signatures: bool,
+    pub public_keys: Vec<TrustedKey>,
+    /// When non-empty, the executable's resolved path must lie inside one of these (resolved
+    /// here too, so the caller may pass them as configured).
+    pub trusted_directories: Vec<PathBuf>,
+}
+
+/// A minisign public key the configuration trusts, with its key id for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedKey {
+    pub key: minisign_verify::PublicKey,
+    /// minisign's key id (shown as 16 hex digits, as `minisign` prints it).
+    pub id: u64,
+}
+
+/// The executable that passed every check, open for exec by descriptor.
+#[derive(Debug)]
+pub struct VerifiedExecutable {
+    /// Opened read-only and close-on-exec: the very file whose bytes were checked.
+    pub file: File,
+    /// Where the given path resolves (symlinks followed).
+    pub path: PathBuf,
+    /// It starts with `#!`: its interpreter opens it again through `/dev/fd`, so the
+    /// descriptor must survive the exec.
+    pub is_script: bool,
+}
+
+/// The rule an executable broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// It cannot be opened or read, or is not a regular file.
+    Unreadable,
+    WorldWritable,
+    TrustedDirectories,
+    Checksum,
+    Signature,
+    /// The trust settings themselves cannot be applied.
+    Configuration,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Unreadable => "readable file",
+            Rule::WorldWritable => "world-writable",
+            Rule::TrustedDirectories => "trusted_directories",
+            Rule::Checksum => "sha256 checksum",
+            Rule::Signature => "minisign signature",
+            Rule::Configuration => "configuration",
+        }
+    }
+}
+
+/// Why an executable may not run: the rule, the file as given, and what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub rule: Rule,
+    pub path: PathBuf,
+    pub detail: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} refused by the {} rule: {}", self.path.display(), self.rule.name(), self.detail)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Opens `path` once, runs every check of `trust` on that open file (its fstat, the bytes read
+/// through it) and returns it for exec by descriptor.
+pub fn verify(path: &Path, trust: &Trust) -> Result<VerifiedExecutable, Refusal> {
+    let refuse = |rule: Rule, detail: String| Refusal { rule, path: path.to_owned(), detail };
+    if trust.verify_signatures && trust.public_keys.is_empty() {
+        return Err(refuse(
+            Rule::Configuration,
+            "signatures are required (verify_signatures) but no trusted public key is configured".into(),
+        ));
+    }
+    let resolved =
+        std::fs::canonicalize(path).map_err(|e| refuse(Rule::Unreadable, format!("cannot resolve it: {e}")))?;
+    // The resolved path has no symlink left; O_NOFOLLOW makes sure none appeared since. A swap
+    // of a directory in between needs write access to a directory above it, which
+    // `check_not_writable_by_others` refuses to anyone but us and root.
+    let file = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(&resolved)
+        .map_err(|e| refuse(Rule::Unreadable, format!("cannot open {}: {e}", resolved.display())))?;
+    let before = file.metadata().map_err(|e| refuse(Rule::Unreadable, format!("cannot stat it: {e}")))?;
+    if !before.is_file() {
+        return Err(refuse(Rule::Unreadable, format!("{} is not a regular file", resolved.display())));
+    }
+    check_not_writable_by_others(&resolved, &before).map_err(|detail| refuse(Rule::WorldWritable, detail))?;
+    check_trusted_directories(path, &resolved, &trust.trusted_directories)
+        .map_err(|detail| refuse(Rule::TrustedDirectories, detail))?;
+    let signature = if trust.verify_signatures {
+        Some(read_signature(path).map_err(|d| refuse(Rule::Signature, d))?)
+    } else {
+        None
+    };
+    let checked = read_and_check(&file, before.len(), signature.as_ref(), &trust.public_keys).map_err(|e| match e {
+        ReadError::Io(e) => refuse(Rule::Unreadable, format!("cannot read it: {e}")),
+        ReadError::Signature(detail) => refuse(Rule::Signature, detail),
+    })?;
+    let after = file.metadata().map_err(|e| refuse(Rule::Unreadable, format!("cannot stat it: {e}")))?;
+    if !same_contents(&before, &after) || checked.length != before.len() {
+        return Err(refuse(
+            Rule::Unreadable,
+            "it changed while it was being verified (its size or modification time moved); nothing was run".into(),
+        ));
+    }
+    if let Some(expected) = trust.sha256 {
+        if checked.sha256 != expected {
+            return Err(refuse(
+                Rule::Checksum,
+                format!("expected sha256:{}, found sha256:{}", hex(&expected), hex(&checked.sha256)),
+            ));
+        }
+    }
+    Ok(VerifiedExecutable { file, path: resolved, is_script: checked.starts_with_shebang })
+}
+
+/// The file's size and modification and change times: any write moves one of them.
+fn same_contents(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool {
+    (before.len(), before.mtime(), before.mtime_nsec(), before.ctime(), before.ctime_nsec())
+        == (after.len(), after.mtime(), after.mtime_nsec(), after.ctime(), after.ctime_nsec())
+}
+
+/// The file must not be writable by others, nor any directory above it, except a sticky one
+/// (`/tmp`) where the entry that leads on (the next directory, or the file) is ours or root's:
+/// there nobody else may rename or delete it.
+fn check_not_writable_by_others(resolved: &Path, file: &std::fs::Metadata) -> Result<(), String> {
+    const OTHERS_WRITE: u32 = 0o002;
+    const STICKY: u32 = 0o1000;
+    if file.mode() & OTHERS_WRITE != 0 {
+        return Err(format!(
+            "the executable {} is writable by others (mode {:04o})",
+            resolved.display(),
+            file.mode() & 0o7777
+        ));
+    }
+    // SAFETY: plain syscall.
+    let us = unsafe { libc::geteuid() };
+    let (mut entry, mut entry_owner) = (resolved.to_owned(), file.uid());
+    for dir in resolved.ancestors().skip(1) {
+        let metadata = std::fs::metadata(dir).map_err(|e| format!("cannot stat {}: {e}", dir.display()))?;
+        let mode = metadata.mode() & 0o7777;
+        if mode & OTHERS_WRITE != 0 {
+            let protected = mode & STICKY != 0 && (entry_owner == us || entry_owner == 0);
+            if !protected {
+                let why = if mode & STICKY != 0 {
+                    format!(" and, though sticky, {} in it belongs to uid {entry_owner}", entry.display())
+                } else {
+                    String::new()
+                };
+                return Err(format!(
+                    "the directory {} above the executable is writable by others (mode {mode:04o}){why}",
+                    dir.display()
+                ));
+            }
+        }
+        (entry, entry_owner) = (dir.to_owned(), metadata.uid());
+    }
+    Ok(())
+}
+
+/// With trusted directories configured, the resolved executable must lie inside one of them
+/// (resolved too): a symlink out of one is refused, a symlink into one is accepted.
+fn check_trusted_directories(given: &Path, resolved: &Path, directories: &[PathBuf]) -> Result<(), String> {
+    if directories.is_empty() {
+        return Ok(());
+    }
+    // A directory that does not exist contains nothing; it is still named in the message.
+    let resolved_dirs: Vec<PathBuf> =
+        directories.iter().map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())).collect();
+    if resolved_dirs.iter().any(|dir| resolved.starts_with(dir)) {
+        return Ok(());
+    }
+    let listed: Vec<String> = resolved_dirs.iter().map(|d| d.display().to_string()).collect();
+    let resolves_to =
+        if given == resolved { String::new() } else { format!(" (it resolves to {})", resolved.display()) };
+    Err(format!("{}{resolves_to} is outside the trusted directories: {}", given.display(), listed.join(", ")))
+}
+
+/// Where the signature of `executable` lives: next to the path as given (as its manifest),
+/// not where a symlink leads.
+pub fn signature_path(executable: &Path) -> PathBuf {
+    let mut name = executable.as_os_str().to_owned();
+    name.push(".minisig");
+    PathBuf::from(name)
+}
+
+/// Signature files are a few hundred bytes; anything far bigger is not one.
+const MAX_SIGNATURE_BYTES: u64 = 64 * 1024;
+
+struct SignatureFile {
+    path: PathBuf,
+    signature: minisign_verify::Signature,
+    key_id: u64,
+}
+
+fn read_signature(executable: &Path) -> Result<SignatureFile, String> {
+    let path = signature_path(executable);
+    let metadata = match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("signatures are required, but it has none ({} does not exist)", path.display()))
+        }
+        Err(e) => return Err(format!("cannot read its signature {}: {e}", path.display())),
+        Ok(metadata) => metadata,
+    };
+    if metadata.len() > MAX_SIGNATURE_BYTES {
+        return Err(format!("{} is {} bytes, too big for a minisign signature", path.display(), metadata.len()));
+    }
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read its signature {}: {e}", path.display()))?;
+    let not_minisign = |e: &dyn fmt::Display| format!("{} is not a minisign signature: {e}", path.display());
+    let signature = minisign_verify::Signature::decode(&text).map_err(|e| not_minisign(&e))?;
+    let key_id = text.lines().nth(1).and_then(|line| key_id_of(line, 74)).ok_or_else(|| not_minisign(&"no key id"))?;
+    Ok(SignatureFile { path, signature, key_id })
+}
+
+/// The key id in a minisign base64 blob (algorithm, key id, the rest) of `length` bytes.
+fn key_id_of(base64_text: &str, length: usize) -> Option<u64> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(base64_text.trim()).ok()?;
+    let id: [u8; 8] = bytes.get(2..10)?.try_into().ok()?;
+    (bytes.len() == length).then_some(u64::from_le_bytes(id))
+}
+
+fn key_id_text(id: u64) -> String {
+    format!("{id:016X}")
+}
+
+struct Checked {
+    sha256: [u8; 32],
+    length: u64,
+    starts_with_shebang: bool,
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Signature(String),
+}
+
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Reads the file once through `file` (positioned reads: the descriptor's offset stays at 0
+/// for the exec), hashing every byte and checking the signature over the same bytes.
+fn read_and_check(
+    file: &File,
+    expected_length: u64,
+    signature: Option<&SignatureFile>,
+    keys: &[TrustedKey],
+) -> Result<Checked, ReadError> {
+    let key = match signature {
+        None => None,
+        Some(signature) => Some(keys.iter().find(|key| key.id == signature.key_id).ok_or_else(|| {
+            let trusted: Vec<String> = keys.iter().map(|key| key_id_text(key.id)).collect();
+            ReadError::Signature(format!(
+                "{} was made with key {}, which is not a trusted key (trusted: {})",
+                signature.path.display(),
+                key_id_text(signature.key_id),
+                trusted.join(", ")
+            ))
+        })?),
+    };
+    // Prehashed signatures (minisign's default since 0.10) are checked as the bytes stream by;
+    // legacy ones need the whole file, which is then kept in memory.
+    let mut stream = match (key, signature) {
+        (Some(key), Some(signature)) => key.key.verify_stream(&signature.signature).ok(),
+        _ => None,
+    };
+    let mut whole = (key.is_some() && stream.is_none()).then(|| Vec::with_capacity(expected_length as usize));
+    let mut sha256 = Sha256::new();
+    let mut buffer = vec![0u8; CHUNK_BYTES];
+    let mut length = 0u64;
+    let mut head = [0u8; 2];
+    loop {
+        let n = match file.read_at(&mut buffer, length) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        let chunk = &buffer[..n];
+        for (i, byte) in chunk.iter().take(2usize.saturating_sub(length as usize)).enumerate() {
+            head[length as usize + i] = *byte;
+        }
+        sha256.update(chunk);
+        if let Some(stream) = stream.as_mut() {
+            stream.update(chunk);
+        }
+        if let Some(whole) = whole.as_mut() {
+            whole.extend_from_slice(chunk);
+        }
+        length += n as u64;
+    }
+    if let (Some(key), Some(signature)) = (key, signature) {
+        let outcome = match (stream.as_mut(), &whole) {
+            (Some(stream), _) => stream.finalize(),
+            (None, Some(whole)) => key.key.verify(whole, &signature.signature, true),
+            (None, None) => unreachable!("a signature is checked streaming or whole"),
+        };
+        outcome.map_err(|e| {
+            ReadError::Signature(format!(
+                "{} (key {}) does not match its contents: {e}",
+                signature.path.display(),
+                key_id_text(key.id)
+            ))
+        })?;
+    }
+    Ok(Checked { sha256: sha256.finalize().into(), length, starts_with_shebang: length >= 2 && head == *b"#!" })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A SHA-256 as configured: `sha256:<64 hex digits>` or the bare digits (any case).
+pub fn parse_sha256(text: &str) -> Result<[u8; 32], String> {
+    let trimmed = text.trim();
+    let digits = trimmed.strip_prefix("sha256:").unwrap_or(trimmed);
+    if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{text:?} is not a SHA-256 (\"sha256:\" and 64 hex digits, or the digits alone)"));
+    }
+    let mut digest = [0u8; 32];
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).expect("checked hex");
+    }
+    Ok(digest)
+}
+
+/// A trusted key as configured: the base64 key (the second line of a minisign `.pub` file),
+/// the whole text of such a file, or the path of one.
+pub fn parse_public_key(text: &str) -> Result<TrustedKey, String> {
+    let trimmed = text.trim();
+    let key_line = |contents: &str, source: &str| -> Result<TrustedKey, String> {
+        let line = if contents.trim_start().starts_with("untrusted comment:") {
+            contents.lines().nth(1).unwrap_or_default()
+        } else {
+            contents.trim()
+        };
+        let id = key_id_of(line, 42).ok_or_else(|| format!("{source} is not a minisign public key"))?;
+        let key = minisign_verify::PublicKey::from_base64(line.trim())
+            .map_err(|e| format!("{source} is not a minisign public key: {e}"))?;
+        Ok(TrustedKey { key, id })
+    };
+    if trimmed.is_empty() {
+        return Err("a trusted key is empty".into());
+    }
+    if trimmed.contains('\n') || key_id_of(trimmed, 42).is_some() {
+        return key_line(trimmed, &format!("{trimmed:?}"));
+    }
+    let contents =
+        std::fs::read_to_string(trimmed).map_err(|e| format!("cannot read the public key file {trimmed}: {e}"))?;
+    key_line(&contents, &format!("the file {trimmed}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn write_executable(path: &Path, contents: &[u8]) {
+        std::fs::write(path, contents).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn sha256_of(contents: &[u8]) -> [u8; 32] {
+        Sha256::digest(contents).into()
+    }
+
+    struct Signer {
+        pair: minisign::KeyPair,
+    }
+
+    impl Signer {
+        fn new() -> Signer {
+            Signer { pair: minisign::KeyPair::generate_unencrypted_keypair().unwrap() }
+        }
+
+        fn trusted(&self) -> TrustedKey {
+            parse_public_key(&self.pair.pk.to_base64()).unwrap()
+        }
+
+        fn sign(&self, executable: &Path) {
+            let contents = std::fs::read(executable).unwrap();
+            let signature = minisign::sign(Some(&self.pair.pk), &self.pair.sk, &contents[..], None, None).unwrap();
+            std::fs::write(signature_path(executable), signature.into_string()).unwrap();
+        }
+    }
+
+    #[test]
+    fn digests_parse_with_or_without_their_prefix() {
+        let digits = "AB".repeat(32);
+        assert_eq!(parse_sha256(&digits).unwrap(), [0xab; 32]);
+        assert_eq!(parse_sha256(&format!(" sha256:{} ", digits.to_lowercase())).unwrap(), [0xab; 32]);
+        for bad in ["", "sha256:", &"ab".repeat(31), &"zz".repeat(32), &format!("md5:{digits}")] {
+            assert!(parse_sha256(bad).unwrap_err().contains("is not a SHA-256"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn keys_parse_from_base64_pub_text_and_pub_file() {
+        let signer = Signer::new();
+        let base64 = signer.pair.pk.to_base64();
+        let from_base64 = parse_public_key(&base64).unwrap();
+        let pub_text = signer.pair.pk.to_box().unwrap().into_string();
+        assert_eq!(parse_public_key(&pub_text).unwrap(), from_base64);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hector.pub");
+        std::fs::write(&file, &pub_text).unwrap();
+        assert_eq!(parse_public_key(file.to_str().unwrap()).unwrap(), from_base64);
+        assert_eq!(key_id_text(from_base64.id).len(), 16);
+        assert!(parse_public_key("RWQnotakey").unwrap_err().contains("cannot read the public key file"));
+        assert!(parse_public_key("untrusted comment: x\nAAAA").unwrap_err().contains("not a minisign public key"));
+        assert!(parse_public_key(" ").is_err());
+    }
+
+    #[test]
+    fn the_checked_file_is_returned_open_and_scripts_are_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("plugin.sh");
+        write_executable(&script, b"#!/bin/sh\necho hi\n");
+        let verified =
+            verify(&script, &Trust { sha256: Some(sha256_of(b"#!/bin/sh\necho hi\n")), ..Default::default() }).unwrap();
+        assert!(verified.is_script);
+        assert_eq!(verified.path, std::fs::canonicalize(&script).unwrap());
+        let mut read_back = String::new();
+        std::io::Read::read_to_string(&mut &verified.file, &mut read_back).unwrap();
+        assert_eq!(read_back, "#!/bin/sh\necho hi\n", "the descriptor's offset is still at the start");
+        let binary = dir.path().join("plugin");
+        write_executable(&binary, b"\x7fELF");
+        assert!(!verify(&binary, &Trust::default()).unwrap().is_script);
+        let missing = verify(&dir.path().join("absent"), &Trust::default()).unwrap_err();
+        assert_eq!(missing.rule, Rule::Unreadable);
+        assert_eq!(verify(dir.path(), &Trust::default()).unwrap_err().rule, Rule::Unreadable);
+    }
+
+    #[test]
+    fn a_tampered_file_is_refused_naming_both_digests() {
+        let dir = tempfile::tempdir().unwrap();
+        let plugin = dir.path().join("plugin");
+        write_executable(&plugin, b"tampered");
+        let expected = sha256_of(b"original");
+        let refusal = verify(&plugin, &Trust { sha256: Some(expected), ..Default::default() }).unwrap_err();
+        assert_eq!(refusal.rule, Rule::Checksum);
+        let message = refusal.to_string();
+        assert!(message.contains(&format!("expected sha256:{}", hex(&expected))), "{message}");
+        assert!(message.contains(&format!("found sha256:{}", hex(&sha256_of(b"tampered")))), "{message}");
+        assert!(message.contains(&plugin.display().to_string()), "{message}");
+    }
+
+    #[test]
+    fn world_writable_files_and_directories_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let open_dir = dir.path().join("open");
+        std::fs::create_dir(&open_dir).unwrap();
+        let plugin = open_dir.join("plugin");
+        write_executable(&plugin, b"x");
+        assert!(verify(&plugin, &Trust::default()).is_ok());
+
+        std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o757)).unwrap();
+        let refusal = verify(&plugin, &Trust::default()).unwrap_err();
+        assert_eq!(refusal.rule, Rule::WorldWritable);
+        assert!(refusal.detail.contains("is writable by others (mode 0757)"), "{refusal}");
+        std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+        std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let refusal = verify(&plugin, &Trust::default()).unwrap_err();
+        assert_eq!(refusal.rule, Rule::WorldWritable);
+        let named =
+            format!("the directory {} above the executable is writable by others (mode 0777)", open_dir.display());
+        assert!(refusal.detail.contains(&named), "{refusal}");
+
+        // Sticky, like /tmp: nobody else may replace our file.
+        std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        assert!(verify(&plugin, &Trust::default()).is_ok());
+    }
+
+    #[test]
+    fn a_sticky_directory_does_not_protect_another_users_entry() {
+        // Giving a file away needs root (CI runs as root; elsewhere only CI insists).
+        // SAFETY: plain syscall.
+        if unsafe { libc::geteuid() } != 0 && std::env::var_os("CI").is_none() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sticky = dir.path().join("sticky");
+        std::fs::create_dir(&sticky).unwrap();
+        std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let plugin = sticky.join("plugin");
+        write_executable(&plugin, b"x");
+        std::os::unix::fs::chown(&plugin, Some(4242), Some(4242)).unwrap();
+        let refusal = verify(&plugin, &Trust::default()).unwrap_err();
+        assert_eq!(refusal.rule, Rule::WorldWritable);
+        assert!(refusal.detail.contains("(mode 1777) and, though sticky,"), "{refusal}");
+        assert!(refusal.detail.contains("belongs to uid 4242"), "{refusal}");
+    }
+
+    #[test]
+    fn trusted_directories_follow_symlinks_both_ways() {
+        let root = tempfile::tempdir().unwrap();
+        let trusted = root.path().join("trusted");
+        let elsewhere = root.path().join("elsewhere");
+        std::fs::create_dir(&trusted).unwrap();
+        std::fs::create_dir(&elsewhere).unwrap();
+        let inside = trusted.join("plugin");
+        let outside = elsewhere.join("plugin");
+        write_executable(&inside, b"in");
+        write_executable(&outside, b"out");
+        // Configured through a symlink: resolved before comparing.
+        let trusted_link = root.path().join("trusted-link");
+        std::os::unix::fs::symlink(&trusted, &trusted_link).unwrap();
+        let trust = Trust { trusted_directories: vec![trusted_link], ..Default::default() };
+
+        assert!(verify(&inside, &trust).is_ok());
+        let refusal = verify(&outside, &trust).unwrap_err();
+        assert_eq!(refusal.rule, Rule::TrustedDirectories);
+        let trusted_shown = std::fs::canonicalize(&trusted).unwrap();
+        assert!(refusal.detail.contains(&format!("outside the trusted directories: {}", trusted_shown.display())));
+
+        // A symlink into a trusted directory: what runs is inside.
+        let into = elsewhere.join("into");
+        std::os::unix::fs::symlink(&inside, &into).unwrap();
+        assert_eq!(verify(&into, &trust).unwrap().path, std::fs::canonicalize(&inside).unwrap());
+
+        // A symlink in a trusted directory leading out of it is refused, both paths named.
+        let out_of = trusted.join("out-of");
+        std::os::unix::fs::symlink(&outside, &out_of).unwrap();
+        let refusal = verify(&out_of, &trust).unwrap_err();
+        assert_eq!(refusal.rule, Rule::TrustedDirectories);
+        let shown = format!(
+            "{} (it resolves to {}) is outside",
+            out_of.display(),
+            std::fs::canonicalize(&outside).unwrap().display()
+        );
+        assert!(refusal.detail.contains(&shown), "{refusal}");
+
+        // A sibling whose name starts like the trusted directory is not inside it.
+        let sibling = root.path().join("trusted2");
+        std::fs::create_dir(&sibling).unwrap();
+        write_executable(&sibling.join("plugin"), b"x");
+        assert!(verify(&sibling.join("plugin"), &trust).is_err());
+    }
+
+    #[test]
+    fn signatures_are_checked_against_the_trusted_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let plugin = dir.path().join("plugin");
+        write_executable(&plugin, b"signed contents");
+        let signer = Signer::new();
+        let trust = Trust { verify_signatures: true, public_keys: vec![signer.trusted()], ..Default::default() };
+
+        let refusal = verify(&plugin, &trust).unwrap_err();
+        assert_eq!(refusal.rule, Rule::Signature);
+        assert!(refusal.detail.contains("it has none") && refusal.detail.contains("plugin.minisig"), "{refusal}");
+
+        signer.sign(&plugin);
+        assert!(verify(&plugin, &trust).is_ok());
+        // Signed and hashed over the same read.
+        let both = Trust { sha256: Some(sha256_of(b"signed contents")), ..trust.clone() };
+        assert!(verify(&plugin, &both).is_ok());
+
+        write_executable(&plugin, b"signed contents, then changed");
+        let refusal = verify(&plugin, &trust).unwrap_err();
+        assert_eq!(refusal.rule, Rule::Signature);
+        assert!(refusal.detail.contains("does not match its contents"), "{refusal}");
+
+        let stranger = Signer::new();
+        stranger.sign(&plugin);
+        let refusal = verify(&plugin, &trust).unwrap_err();
+        assert_eq!(refusal.rule, Rule::Signature);
+        let expected = format!(
+            "made with key {}, which is not a trusted key (trusted: {})",
+            key_id_text(stranger.trusted().id),
+            key_id_text(signer.trusted().id)
+        );
+        assert!(refusal.detail.contains(&expected), "{refusal}");
+        // Trusting the stranger too is enough.
+        let both_keys = Trust { public_keys: vec![signer.trusted(), stranger.trusted()], ..trust.clone() };
+        assert!(verify(&plugin, &both_keys).is_ok());
+
+        std::fs::write(signature_path(&plugin), "not a signature").unwrap();
+        assert!(verify(&plugin, &trust).unwrap_err().detail.contains("is not a minisign signature"));
+
+        let unconfigured = Trust { verify_signatures: true, ..Default::default() };
+        let refusal = verify(&plugin, &unconfigured).unwrap_err();
+        assert_eq!(refusal.rule, Rule::Configuration);
+        assert!(refusal.detail.contains("no trusted public key is configured"), "{refusal}");
+    }
+}
