@@ -1,59 +1,53 @@
-"""Settings that are read but not enforced yet are never ignored silently: each is logged when
-the configuration is read, listed by the manager, and reported by `hector-plugins validate`."""
+"""What the configuration says that is valid but deserves a word is never silent: a setting this
+system cannot enforce (docs/security.md) or a likely typo is logged when the configuration is read,
+listed by the manager, and reported by `hector-plugins validate` (whose --strict fails on it)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
 from hector_plugins import PluginManager
-from helpers import cli
-
-SECURITY_KEYS = ["verify_signatures", "trusted_directories", "max_memory_mb", "max_cpu_percent"]
+from helpers import IN_CI, cli
 
 
 def secured_config(tmp_path: Path, plugin: Path) -> Path:
     trusted = tmp_path / "trusted"
-    trusted.mkdir()
+    trusted.mkdir(exist_ok=True)
     path = tmp_path / "hector.yaml"
     path.write_text(
         "plugin_security:\n"
-        "  verify_signatures: true\n"
         f"  trusted_directories: [{trusted}]\n"
         "  max_memory_mb: 64\n"
         "  max_cpu_percent: 50\n"
+        "  max_processes: 64\n"
         "plugins:\n  llm_providers:\n"
         f"    loose: {{path: {plugin}}}\n"
     )
     return path
 
 
-async def test_unenforced_security_settings_are_logged_listed_and_the_plugin_still_loads(
-    py_plugin, tmp_path: Path, caplog: pytest.LogCaptureFixture
+async def test_plugin_security_is_enforced_a_world_writable_plugin_outside_the_trusted_directories_is_refused(
+    py_plugin, tmp_path: Path
 ) -> None:
-    # The issue's case: a world-writable binary outside the trusted directories.
+    # The case that used to load with a warning only.
     plugin = py_plugin()
     plugin.chmod(0o777)
-    path = secured_config(tmp_path, plugin)
-    with caplog.at_level(logging.WARNING, logger="hector_plugins"):
-        pm = PluginManager(path)
-    logged = [r.getMessage() for r in caplog.records if r.name == "hector_plugins" and r.levelno == logging.WARNING]
-    for key in SECURITY_KEYS:
-        [message] = [m for m in logged if f"plugin_security.{key}:" in m]
-        assert message.startswith(f"{path}: ") and "does not enforce plugin_security yet" in message, message
-    assert pm.unenforced_settings == [f"plugin_security.{key}" for key in SECURITY_KEYS]
-    assert len(pm.config_warnings) == 4 and all("not enforce" in w for w in pm.config_warnings)
-    async with pm:
+    async with PluginManager(secured_config(tmp_path, plugin)) as pm:
         [report] = await pm.load_all()
-        # Still loaded (enforcement is a later issue): what changed is that nobody is misled.
-        assert report.ok, report.error
+    assert not report.ok and "refused by the world-writable rule" in str(report.error), report.error
+    plugin.chmod(0o755)
+    async with PluginManager(secured_config(tmp_path, plugin)) as pm:
+        [report] = await pm.load_all()
+    assert not report.ok and "refused by the trusted_directories rule" in str(report.error), report.error
 
 
 def test_no_warning_when_nothing_unenforced_is_set(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="hector_plugins"):
-        pm = PluginManager({"plugin_security": {"verify_signatures": False, "trusted_directories": []}})
+        pm = PluginManager({"plugin_security": {"verify_signatures": False, "max_open_files": 64}})
     assert pm.unenforced_settings == [] and pm.config_warnings == []
     assert not [r for r in caplog.records if r.name == "hector_plugins"]
 
@@ -67,16 +61,15 @@ def test_a_top_level_typo_is_a_warning_that_names_the_key_it_resembles(caplog: p
     assert any("did you mean `plugins:`" in r.getMessage() for r in caplog.records)
 
 
-def test_validate_reports_unenforced_settings_and_strict_fails(py_plugin, tmp_path: Path) -> None:
-    path = secured_config(tmp_path, py_plugin())
-    relaxed = cli("-c", str(path), "validate")
-    assert relaxed.returncode == 0, relaxed.stderr
-    for key in SECURITY_KEYS:
-        assert f"warning: {path}: plugin_security.{key}:" in relaxed.stderr, relaxed.stderr
-    assert "1 plugin valid, with 4 warnings" in relaxed.stderr
+def test_validate_strict_passes_where_every_limit_is_enforced(py_plugin, tmp_path: Path) -> None:
+    """CI runs as root on a kernel with Landlock and cgroup controllers (v2 or v1): nothing of
+    `plugin_security` is left unenforced there, so --strict passes and lists nothing."""
+    if os.geteuid() != 0 and not IN_CI:
+        pytest.skip("cgroups need root (or a delegated subtree) here")
+    plugin = py_plugin()
+    path = secured_config(tmp_path, plugin)
+    path.write_text(path.read_text().replace(f"[{tmp_path / 'trusted'}]", f"[{plugin.parent}]"))
     strict = cli("-c", str(path), "validate", "--strict", "--json")
-    assert strict.returncode == 1
     report = json.loads(strict.stdout)
-    assert report["ok"] is False and report["plugins"][0]["ok"]
-    assert report["unenforced_settings"] == [f"plugin_security.{key}" for key in SECURITY_KEYS]
-    assert len(report["warnings"]) == 4
+    assert report["unenforced_settings"] == [], report
+    assert strict.returncode == 0, strict.stdout

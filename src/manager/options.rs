@@ -38,7 +38,8 @@ impl Common<'_, '_> {
         }
         let security = self.security.map(|d| to_json_value(d.as_any())).transpose()?;
         let grants = self.grants.map(|d| to_json_value(d.as_any())).transpose()?;
-        config::security_option(spec, security.as_ref(), grants.as_ref(), self.sha256.as_deref(), defaults).py_err(py)?;
+        config::security_option(spec, security.as_ref(), grants.as_ref(), self.sha256.as_deref(), defaults)
+            .py_err(py)?;
         Ok(())
     }
 }

@@ -9,14 +9,20 @@ from pathlib import Path
 
 from hector_plugins import Message, PluginManager
 
-from ..helpers import ROOT, write_executable
+from helpers import ROOT, write_executable
 
 HOSTILE_SCRIPT = ROOT / "tests" / "plugins" / "hostile" / "hostile.py"
 
 # A Python plugin reads its interpreter, its standard library, the installed package and its own
 # script: a sandbox must let it (docs/security.md, "Sandbox").
 PYTHON_READ_ONLY = sorted(
-    {sys.prefix, sys.base_prefix, str(ROOT / "python"), str(HOSTILE_SCRIPT.parent), str(Path(sys.executable).resolve().parent)}
+    {
+        sys.prefix,
+        sys.base_prefix,
+        str(ROOT / "python"),
+        str(HOSTILE_SCRIPT.parent),
+        str(Path(sys.executable).resolve().parent),
+    }
 )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hector_plugins import LifecycleEvent, PluginError, PluginManager
 
-from ..helpers import NO_RESTART, wait_until
+from helpers import NO_RESTART, wait_until
 from .hostile import hostile_plugin, neighbour_answers, order
 
 
@@ -30,9 +30,7 @@ async def stopped_for(pm: PluginManager, text: str, limit: str) -> None:
 async def test_a_plugin_past_its_memory_limit_is_stopped_and_the_limit_named(tmp_path: Path, rust_plugin: Path) -> None:
     async with PluginManager() as pm:
         await pm.load(rust_plugin, name="neighbour")
-        await pm.load(
-            hostile_plugin(tmp_path), name="hostile", security={"max_memory_mb": 150}, supervision=NO_RESTART
-        )
+        await pm.load(hostile_plugin(tmp_path), name="hostile", security={"max_memory_mb": 150}, supervision=NO_RESTART)
         assert await order(pm, "hostile", "alloc 10") == "allocated 10 MiB"
         await stopped_for(pm, "alloc 400", "max_memory_mb: 150 MiB")
         await neighbour_answers(pm)
@@ -41,9 +39,7 @@ async def test_a_plugin_past_its_memory_limit_is_stopped_and_the_limit_named(tmp
 async def test_a_plugin_past_its_cpu_time_is_stopped_and_the_limit_named(tmp_path: Path, rust_plugin: Path) -> None:
     async with PluginManager() as pm:
         await pm.load(rust_plugin, name="neighbour")
-        await pm.load(
-            hostile_plugin(tmp_path), name="hostile", security={"max_cpu_seconds": 2}, supervision=NO_RESTART
-        )
+        await pm.load(hostile_plugin(tmp_path), name="hostile", security={"max_cpu_seconds": 2}, supervision=NO_RESTART)
         await stopped_for(pm, "spin", "max_cpu_seconds: 2 s")
         await neighbour_answers(pm)
 

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from hector_plugins import ConfigError, PluginManager
+from hector_plugins import ConfigError, PluginManager, PluginStartError
 
-from ..helpers import cli, write_executable, write_manifest
+from helpers import cli, write_executable, write_manifest
 from .hostile import PYTHON_READ_ONLY, hostile_plugin, order
 
 MANIFEST = """plugin:
@@ -37,7 +37,7 @@ async def test_asking_for_more_than_granted_is_refused_with_the_difference(tmp_p
     config = tmp_path / "hector.yaml"
     config.write_text(config_text(plugin, "{read: [data], env: [OTHER]}"))
     async with PluginManager(config) as pm:
-        with pytest.raises(ConfigError) as refused:
+        with pytest.raises(PluginStartError) as refused:
             await pm.load_all(strict=True)
         assert "asks for permissions its configuration does not grant: tcp_connect 443, env OPENAI_API_KEY" in str(
             refused.value

@@ -41,9 +41,7 @@ async def test_a_file_outside_the_allowed_paths_cannot_be_read(tmp_path: Path, r
     (shared / "notes.txt").write_text("shared notes\n")
     async with PluginManager() as pm:
         await pm.load(rust_plugin, name="neighbour")
-        await pm.load(
-            hostile_plugin(bin_dir), name="hostile", security=sandbox(), grants={"read": [str(shared)]}
-        )
+        await pm.load(hostile_plugin(bin_dir), name="hostile", security=sandbox(), grants={"read": [str(shared)]})
         assert await order(pm, "hostile", f"read {shared / 'notes.txt'}") == "shared notes"
         assert "Permission denied" in await order(pm, "hostile", f"read {secret}")
         await neighbour_answers(pm)
@@ -69,4 +67,4 @@ async def test_without_network_nothing_is_reachable_and_the_plugin_still_serves(
         await pm.load(hostile_plugin(tmp_path), name="hostile", security={"sandbox": {"network": False}})
         assert await order(pm, "hostile", f"connect {granted}") == "error: [Errno 101] Network is unreachable"
         # Unsandboxed otherwise: it reads what it likes.
-        assert await order(pm, "hostile", f"read {Path(__file__)}").startswith('"""')
+        assert (await order(pm, "hostile", f"read {Path(__file__)}")).startswith('"""')

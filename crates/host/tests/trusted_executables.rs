@@ -181,9 +181,10 @@ async fn run_after_replacing(path: &Path, sha256: [u8; 32], replacement: &[u8]) 
     let socket_dir = launch::make_socket_dir().unwrap();
     let executable = Executable { file: verified.file.into(), is_script: verified.is_script };
     let options = LaunchOptions::default();
-    let mut process = launch::spawn(path, Some(executable), &options, socket_dir.path(), Stdio::Handshake, Default::default())
-        .await
-        .unwrap_or_else(|e| panic!("the verified file did not start: {e}"));
+    let mut process =
+        launch::spawn(path, Some(executable), &options, socket_dir.path(), Stdio::Handshake, Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("the verified file did not start: {e}"));
     let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
     let first = tokio::time::timeout(WAIT_LIMIT, lines.next_line()).await.expect("a first line in time").unwrap();
     process.kill_handle.kill();

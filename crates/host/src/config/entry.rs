@@ -4,9 +4,9 @@
 
 use super::invalid::Invalid;
 use super::log_budget::checked_log_budget;
+use super::security::{entry_protections, SecurityDefaults};
 use super::settings::{checked_seconds, connection_settings};
 use super::supervision::{HealthEntry, RestartEntry, SupervisionEntry};
-use super::security::{entry_protections, SecurityDefaults};
 use super::types::Builtin;
 use crate::kind::PluginKind;
 use crate::launch::LaunchOptions;
@@ -137,13 +137,8 @@ pub(super) fn to_spec(
 ) -> Result<PluginSpec, Invalid> {
     let defaults = LaunchOptions::default();
     let supervision = entry.supervision().over(&entry_defaults.supervision, at)?;
-    let (protections, env_policy) = entry_protections(
-        entry.security.as_ref(),
-        entry.grants.as_ref(),
-        &entry_defaults.security,
-        base,
-        at,
-    )?;
+    let (protections, env_policy) =
+        entry_protections(entry.security.as_ref(), entry.grants.as_ref(), &entry_defaults.security, base, at)?;
     let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());
     let mut spec = PluginSpec::new(name, if path.is_absolute() { path } else { base.join(path) }, kind);
     spec.config = entry.config;
@@ -177,13 +172,8 @@ pub(super) fn mcp_spec(
     at: &str,
 ) -> Result<PluginSpec, Invalid> {
     let supervision = entry.supervision().over(&entry_defaults.supervision, at)?;
-    let (protections, env_policy) = entry_protections(
-        entry.security.as_ref(),
-        entry.grants.as_ref(),
-        &entry_defaults.security,
-        base,
-        at,
-    )?;
+    let (protections, env_policy) =
+        entry_protections(entry.security.as_ref(), entry.grants.as_ref(), &entry_defaults.security, base, at)?;
     let go_plugin_fields = [
         ("path", entry.path.is_some(), "an MCP server is started from `command` (and `args`), or reached at `url`"),
         ("config", !entry.config.is_empty(), "an MCP server has no Initialize: pass settings in `args` or `env`"),
@@ -231,9 +221,16 @@ pub(super) fn mcp_spec(
     spec.supervision = supervision;
     spec.protections = protections;
     if matches!(spec.protocol, Protocol::McpHttp { .. }) {
-        let given = [("security", entry.security.is_some()), ("grants", entry.grants.is_some()), ("sha256", entry.sha256.is_some())];
+        let given = [
+            ("security", entry.security.is_some()),
+            ("grants", entry.grants.is_some()),
+            ("sha256", entry.sha256.is_some()),
+        ];
         if let Some((field, _)) = given.iter().find(|(_, given)| *given) {
-            return Err(Invalid::at(format!("{at}.{field}"), "a server at a `url` is no process of the host's: nothing to verify or confine"));
+            return Err(Invalid::at(
+                format!("{at}.{field}"),
+                "a server at a `url` is no process of the host's: nothing to verify or confine",
+            ));
         }
     } else {
         set_trust(&mut spec, entry.sha256.as_deref(), &entry_defaults.security, at)?;
@@ -280,7 +277,12 @@ fn set_log_budget(spec: &mut PluginSpec, value: Option<&serde_json::Value>, at: 
 
 /// The executable checks (docs/security.md "Trusted executables"): the entry's `sha256` and
 /// the `plugin_security` trust settings.
-pub(super) fn set_trust(spec: &mut PluginSpec, sha256: Option<&str>, defaults: &SecurityDefaults, at: &str) -> Result<(), Invalid> {
+pub(super) fn set_trust(
+    spec: &mut PluginSpec,
+    sha256: Option<&str>,
+    defaults: &SecurityDefaults,
+    at: &str,
+) -> Result<(), Invalid> {
     spec.trust = defaults.trust.clone();
     if let Some(text) = sha256 {
         let digest = crate::security::trust::parse_sha256(text).map_err(|e| Invalid::at(format!("{at}.sha256"), e))?;

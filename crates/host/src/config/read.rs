@@ -3,10 +3,10 @@
 
 use super::agents::{validate_agents, validate_hooks};
 use super::discovered::{discovered_plugins, EntryPoints};
+use super::entry::EntryDefaults;
 use super::expand::expand_plugin_sections;
 use super::invalid::Invalid;
-use super::sections::{read_sections, DISCOVERY_UNDER_PLUGINS};
-use super::entry::EntryDefaults;
+use super::sections::{read_sections, DISCOVERY_UNDER_PLUGINS, SECTIONS};
 use super::security::read_security;
 use super::supervision::{check_dependencies, read_defaults};
 use super::types::{Config, ConfigWarning};
@@ -73,7 +73,8 @@ pub fn from_value(
         message,
         unenforced,
     };
-    let warnings: Vec<ConfigWarning> = near_misses(&root).into_iter().map(|w| warning(w, false)).collect();
+    let mut warnings: Vec<ConfigWarning> = near_misses(&root).into_iter().map(|w| warning(w, false)).collect();
+    warnings.extend(unenforced_here(&declared.specs).into_iter().map(|w| warning(w, true)));
     if let Some(agents) = root.get("agents") {
         let mut known: Vec<(&str, PluginKind)> = declared.specs.iter().map(|s| (s.name.as_str(), s.kind)).collect();
         known.extend(declared.fallbacks.iter().map(|f| (f.name.as_str(), f.kind)));
@@ -103,6 +104,20 @@ pub fn from_value(
         hooks: section(Some(&hooks)),
         security: defaults.security,
     })
+}
+
+/// What this system cannot enforce of each plugin's protections (docs/security.md): (the key
+/// path of the setting, the reason).
+fn unenforced_here(specs: &[crate::plugin::PluginSpec]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for spec in specs {
+        let section = SECTIONS.iter().find(|(_, kind)| *kind == spec.kind).map_or("plugins", |(section, _)| section);
+        for gap in crate::security::confine::Confinement::gaps(&spec.name, &spec.protections) {
+            let setting = gap.split([' ', ':']).next().unwrap_or_default().to_string();
+            found.push((format!("plugins.{section}.{}.security.{setting}", spec.name), gap));
+        }
+    }
+    found
 }
 
 #[cfg(test)]

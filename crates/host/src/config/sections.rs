@@ -3,12 +3,12 @@
 //! section. A name is unique across all sections.
 
 use super::deserialize::deserialize_at;
+use super::entry::EntryDefaults;
 use super::entry::{builtin_entry, mcp_spec, refuse_mcp_fields, to_spec, Entry};
 use super::invalid::Invalid;
 use super::types::{Builtin, Fallback, BUILTIN};
 use crate::kind::PluginKind;
 use crate::plugin::PluginSpec;
-use super::entry::EntryDefaults;
 use std::path::Path;
 
 pub(super) const SECTIONS: [(&str, PluginKind); 5] = [

@@ -144,6 +144,7 @@ impl ProtectionsEntry {
 impl SandboxEntry {
     fn over(self, mut sandbox: Sandbox, base: &Path) -> Sandbox {
         let paths = |list: Vec<String>| list.iter().map(|p| absolute(base, p)).collect();
+        sandbox.filesystem |= self.read_only.is_some() || self.read_write.is_some();
         if let Some(list) = self.read_only {
             sandbox.read_only = paths(list);
         }
@@ -186,7 +187,10 @@ fn check_limits(limits: &Limits, at: &str) -> Result<(), Invalid> {
     }
     if let Some(cpu) = limits.max_cpu_percent {
         if !(cpu > 0.0 && cpu.is_finite()) {
-            return Err(Invalid::at(format!("{at}.max_cpu_percent"), format!("must be a positive percentage, not {cpu}")));
+            return Err(Invalid::at(
+                format!("{at}.max_cpu_percent"),
+                format!("must be a positive percentage, not {cpu}"),
+            ));
         }
     }
     Ok(())
@@ -292,8 +296,8 @@ mod tests {
             assert_eq!(error.key.as_deref(), Some(key), "{value}: {}", error.message);
         }
         let defaults = SecurityDefaults::default();
-        let error =
-            entry_protections(None, Some(&json!({"env": ["A*"]})), &defaults, Path::new("/"), "plugins.x.p").unwrap_err();
+        let error = entry_protections(None, Some(&json!({"env": ["A*"]})), &defaults, Path::new("/"), "plugins.x.p")
+            .unwrap_err();
         assert_eq!(error.key.as_deref(), Some("plugins.x.p.grants.env[0]"));
         let error = entry_protections(Some(&json!({"verify_signatures": true})), None, &defaults, Path::new("/"), "p")
             .unwrap_err();

@@ -98,7 +98,9 @@ impl Stage {
                 io::Error::new(cause.kind(), format!("it could not get a network namespace of its own: {cause}"))
             }
             Stage::Limits => io::Error::new(cause.kind(), format!("its resource limits could not be set: {cause}")),
-            Stage::Landlock => io::Error::new(cause.kind(), format!("its Landlock rules could not be applied: {cause}")),
+            Stage::Landlock => {
+                io::Error::new(cause.kind(), format!("its Landlock rules could not be applied: {cause}"))
+            }
         }
     }
 }

@@ -70,6 +70,7 @@ impl Process {
             .map_err(|e| Error::start(name, format!("cannot create its socket directory: {e}"), vec![]))?;
         let paths = PluginPaths {
             executable: &spec.path,
+            resolved_executable: &verified.path,
             socket_dir: socket_dir.path(),
             working_dir: spec.launch.working_dir.as_deref(),
         };

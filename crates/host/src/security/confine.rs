@@ -134,9 +134,12 @@ impl Confinement {
             }
             Err(e) => {
                 self.watch_memory = wanted.memory_bytes.is_some();
-                for (setting, given) in [("max_cpu_percent", wanted.cpu_percent.is_some()), ("max_processes", wanted.processes.is_some())] {
+                for (setting, given) in
+                    [("max_cpu_percent", wanted.cpu_percent.is_some()), ("max_processes", wanted.processes.is_some())]
+                {
                     if given {
-                        self.unenforced.push(format!("{setting} is not enforced: the host cannot create a cgroup ({e})"));
+                        self.unenforced
+                            .push(format!("{setting} is not enforced: the host cannot create a cgroup ({e})"));
                     }
                 }
             }
@@ -163,6 +166,20 @@ impl Confinement {
             }
         }
         Ok(())
+    }
+
+    /// What of `protections` this system cannot enforce, each naming the setting, as a start
+    /// would find it (a cgroup is created and removed to find out).
+    pub fn gaps(plugin: &str, protections: &Protections) -> Vec<String> {
+        if protections.limits.is_empty() && protections.sandbox.is_none() {
+            return Vec::new();
+        }
+        let dir = std::env::temp_dir();
+        let paths = PluginPaths { executable: &dir, resolved_executable: &dir, socket_dir: &dir, working_dir: None };
+        match Confinement::prepare(plugin, protections, &paths) {
+            Ok(confinement) => confinement.unenforced,
+            Err(refusal) => vec![refusal],
+        }
     }
 
     /// Once the plugin runs: starts the host's memory watch if it needs one, and the report of
@@ -201,7 +218,11 @@ impl Confinement {
 /// Every second while the plugin's cgroup lives: a warning when the process limit refused
 /// forks since the last one.
 #[cfg(target_os = "linux")]
-fn report_refused_forks(cgroup: std::sync::Weak<super::cgroup::PluginCgroup>, limit: u64, warn: impl Fn(String) + Send + 'static) {
+fn report_refused_forks(
+    cgroup: std::sync::Weak<super::cgroup::PluginCgroup>,
+    limit: u64,
+    warn: impl Fn(String) + Send + 'static,
+) {
     tokio::spawn(async move {
         let mut reported = 0;
         loop {

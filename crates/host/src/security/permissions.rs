@@ -30,7 +30,11 @@ impl Permissions {
         missing.extend(asked.read.iter().filter(|p| !covered(p, &readable)).map(|p| format!("read {}", p.display())));
         missing.extend(asked.write.iter().filter(|p| !covered(p, &writable)).map(|p| format!("write {}", p.display())));
         missing.extend(
-            asked.tcp_connect.iter().filter(|port| !self.tcp_connect.contains(port)).map(|port| format!("tcp_connect {port}")),
+            asked
+                .tcp_connect
+                .iter()
+                .filter(|port| !self.tcp_connect.contains(port))
+                .map(|port| format!("tcp_connect {port}")),
         );
         missing.extend(asked.env.iter().filter(|name| !self.env.contains(name)).map(|name| format!("env {name}")));
         missing

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 /// The `sandbox:` settings of a plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sandbox {
+    /// Whether paths are confined at all (`read_only` or `read_write` given, or paths granted).
+    pub filesystem: bool,
     /// Read (and execute) beneath these, on top of the system's directories.
     pub read_only: Vec<PathBuf>,
     /// Read, write, create and remove beneath these.
@@ -25,7 +27,8 @@ pub struct Sandbox {
 
 /// Directories every sandboxed plugin may read: programs, libraries, configuration, and the
 /// kernel's views of the process. `/dev` is writable (`/dev/null`, a terminal).
-const SYSTEM_READ_ONLY: &[&str] = &["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys"];
+const SYSTEM_READ_ONLY: &[&str] =
+    &["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys"];
 const SYSTEM_READ_WRITE: &[&str] = &["/dev"];
 
 /// What the plugin's side applies before its exec, and what could not be enforced here.
@@ -41,6 +44,8 @@ pub struct Prepared {
 /// Where one plugin process runs from: its own paths are allowed on top of the settings.
 pub struct PluginPaths<'a> {
     pub executable: &'a Path,
+    /// Where `executable` resolves to, symlinks followed.
+    pub resolved_executable: &'a Path,
     pub socket_dir: &'a Path,
     pub working_dir: Option<&'a Path>,
 }
@@ -56,6 +61,7 @@ impl Sandbox {
         let mut sandbox = self.clone();
         sandbox.read_only.extend(grants.read.iter().cloned());
         sandbox.read_write.extend(grants.write.iter().cloned());
+        sandbox.filesystem |= !grants.read.is_empty() || !grants.write.is_empty();
         if let Some(ports) = &mut sandbox.tcp_connect {
             ports.extend(&grants.tcp_connect);
         }
@@ -74,14 +80,16 @@ impl Sandbox {
                 Ok(())
             }
         };
-        match landlock_ruleset(self, paths) {
-            Ok((fd, gaps)) => {
-                prepared.ruleset = fd;
-                for gap in gaps {
-                    refuse_or_warn(&mut prepared, gap)?;
+        if self.filesystem || self.tcp_connect.is_some() {
+            match landlock_ruleset(self, paths) {
+                Ok((fd, gaps)) => {
+                    prepared.ruleset = fd;
+                    for gap in gaps {
+                        refuse_or_warn(&mut prepared, gap)?;
+                    }
                 }
+                Err(why) => refuse_or_warn(&mut prepared, why)?,
             }
-            Err(why) => refuse_or_warn(&mut prepared, why)?,
         }
         if !self.network {
             if may_create_network_namespace() {
@@ -120,8 +128,7 @@ fn landlock_ruleset(
     paths: &PluginPaths<'_>,
 ) -> Result<(Option<std::os::fd::OwnedFd>, Vec<String>), String> {
     use landlock::{
-        path_beneath_rules, Access, AccessFs, AccessNet, NetPort, Ruleset, RulesetAttr, RulesetCreatedAttr, Scope,
-        ABI,
+        path_beneath_rules, Access, AccessFs, AccessNet, NetPort, Ruleset, RulesetAttr, RulesetCreatedAttr, Scope, ABI,
     };
     let kernel = landlock_abi();
     if kernel < 1 {
@@ -132,33 +139,42 @@ fn landlock_ruleset(
     let abi = ABI::from(kernel as i32);
     let mut gaps = Vec::new();
     let fail = |e: landlock::RulesetError| format!("cannot build the Landlock rules: {e}");
-    let mut ruleset = Ruleset::default().handle_access(AccessFs::from_all(abi)).map_err(fail)?;
+    let mut ruleset = Ruleset::default();
+    if sandbox.filesystem {
+        ruleset = ruleset.handle_access(AccessFs::from_all(abi)).map_err(fail)?;
+    }
     if sandbox.tcp_connect.is_some() {
         if kernel >= 4 {
             ruleset = ruleset.handle_access(AccessNet::ConnectTcp).map_err(fail)?;
         } else {
-            gaps.push(format!("sandbox.tcp_connect is not enforced: Landlock ABI {kernel} cannot restrict TCP (4 can)"));
+            gaps.push(format!(
+                "sandbox.tcp_connect is not enforced: Landlock ABI {kernel} cannot restrict TCP (4 can)"
+            ));
         }
     }
     if kernel >= 6 {
         // Signals to processes outside (the host among them) and abstract sockets made outside.
         ruleset = ruleset.scope(Scope::from_all(abi)).map_err(fail)?;
     }
-    let own_dirs = [paths.executable.parent(), paths.working_dir];
+    let own_dirs = [paths.executable.parent(), paths.resolved_executable.parent(), paths.working_dir];
     let read_only = SYSTEM_READ_ONLY
         .iter()
         .map(PathBuf::from)
         .chain(own_dirs.into_iter().flatten().map(Path::to_path_buf))
         .chain(sandbox.read_only.iter().cloned());
-    let read_write =
-        SYSTEM_READ_WRITE.iter().map(PathBuf::from).chain([paths.socket_dir.to_path_buf()]).chain(sandbox.read_write.iter().cloned());
-    let mut created = ruleset
-        .create()
-        .map_err(fail)?
-        .add_rules(path_beneath_rules(read_only, AccessFs::from_read(abi)))
-        .map_err(fail)?
-        .add_rules(path_beneath_rules(read_write, AccessFs::from_all(abi)))
-        .map_err(fail)?;
+    let read_write = SYSTEM_READ_WRITE
+        .iter()
+        .map(PathBuf::from)
+        .chain([paths.socket_dir.to_path_buf()])
+        .chain(sandbox.read_write.iter().cloned());
+    let mut created = ruleset.create().map_err(fail)?;
+    if sandbox.filesystem {
+        created = created
+            .add_rules(path_beneath_rules(read_only, AccessFs::from_read(abi)))
+            .map_err(fail)?
+            .add_rules(path_beneath_rules(read_write, AccessFs::from_all(abi)))
+            .map_err(fail)?;
+    }
     for port in sandbox.tcp_connect.iter().flatten().filter(|_| kernel >= 4) {
         created = created.add_rule(NetPort::new(*port, AccessNet::ConnectTcp)).map_err(fail)?;
     }
@@ -193,13 +209,18 @@ mod tests {
     use super::*;
 
     fn paths<'a>(dir: &'a Path) -> PluginPaths<'a> {
-        PluginPaths { executable: Path::new("/usr/bin/true"), socket_dir: dir, working_dir: None }
+        PluginPaths {
+            executable: Path::new("/usr/bin/true"),
+            resolved_executable: Path::new("/usr/bin/true"),
+            socket_dir: dir,
+            working_dir: None,
+        }
     }
 
     #[test]
     fn a_ruleset_is_built_where_the_kernel_has_landlock() {
         let dir = tempfile::tempdir().unwrap();
-        let sandbox = Sandbox { tcp_connect: Some(vec![443]), network: true, ..Default::default() };
+        let sandbox = Sandbox { filesystem: true, tcp_connect: Some(vec![443]), network: true, ..Default::default() };
         match sandbox.prepare("p", &paths(dir.path())) {
             Ok(prepared) if landlock_abi() >= 4 => {
                 assert!(prepared.ruleset.is_some());
@@ -213,7 +234,7 @@ mod tests {
     #[test]
     fn require_turns_a_gap_into_a_refusal_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        let sandbox = Sandbox { require: true, network: true, ..Default::default() };
+        let sandbox = Sandbox { filesystem: true, require: true, network: true, ..Default::default() };
         let outcome = sandbox.prepare("p", &paths(dir.path()));
         if landlock_abi() >= 1 {
             assert!(outcome.is_ok());
