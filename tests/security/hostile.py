@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from hector_plugins import Message, PluginManager
-
 from helpers import ROOT, write_executable
 
 HOSTILE_SCRIPT = ROOT / "tests" / "plugins" / "hostile" / "hostile.py"

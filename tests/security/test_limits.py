@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import LifecycleEvent, PluginError, PluginManager
-
 from helpers import NO_RESTART, wait_until
+
 from .hostile import hostile_plugin, neighbour_answers, order
 
 

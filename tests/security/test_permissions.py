@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from hector_plugins import ConfigError, PluginManager, PluginStartError
-
 from helpers import cli, write_executable, write_manifest
+
 from .hostile import PYTHON_READ_ONLY, hostile_plugin, order
 
 MANIFEST = """plugin:

@@ -25,6 +25,12 @@ def copy_of(plugin: Path, directory: Path, name: str = "echo") -> Path:
     return copy
 
 
+def with_manifest(plugin: Path, original: Path, sha256: str) -> None:
+    """The original's manifest next to `plugin`, with a `sha256`."""
+    manifest = Path(f"{original}.plugin.yaml").read_text()
+    Path(f"{plugin}.plugin.yaml").write_text(manifest.replace("plugin:\n", f"plugin:\n  sha256: {sha256}\n", 1))
+
+
 def tampered_copy(plugin: Path) -> Path:
     """The plugin with one byte more, beside it (the original may be running)."""
     tampered = plugin.with_name(f"{plugin.name}-tampered")
@@ -52,8 +58,7 @@ async def test_a_tampered_binary_is_refused_naming_both_digests(tmp_path: Path, 
 
 async def test_a_manifests_checksum_counts_and_a_bad_one_is_a_config_error(tmp_path: Path, rust_plugin: Path) -> None:
     plugin = copy_of(rust_plugin, tmp_path)
-    manifest = Path(f"{rust_plugin}.plugin.yaml").read_text()
-    Path(f"{plugin}.plugin.yaml").write_text(manifest.replace("plugin:\n", f"plugin:\n  sha256: {'0' * 64}\n", 1))
+    with_manifest(plugin, rust_plugin, sha256="0" * 64)
     async with PluginManager() as pm:
         with pytest.raises(PluginStartError, match="sha256 checksum rule"):
             await pm.load(plugin, name="by-manifest")
@@ -99,7 +104,7 @@ async def test_trusted_directories_follow_symlinks_both_ways(tmp_path: Path, rus
     link_in.symlink_to(inside)
     link_out = trusted / "link-out"
     link_out.symlink_to(outside)
-    config = {"plugin_security": {"trusted_directories": [str(trusted), str(rust_plugin.resolve().parent)]}}
+    config = {"plugin_security": {"trusted_directories": [str(trusted), str(rust_plugin.parent)]}}
     async with PluginManager(config) as pm:
         await pm.load(rust_plugin, name="neighbour")
         await pm.load(inside, name="inside")

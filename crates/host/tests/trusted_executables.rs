@@ -7,23 +7,16 @@
 #[allow(dead_code)]
 mod support;
 
-use hector_plugins_host::launch::{self, LaunchOptions, Stdio};
 use hector_plugins_host::security::trust::{self, parse_public_key, Trust};
-use hector_plugins_host::supervised::Executable;
 use hector_plugins_host::{Error, Plugin, PluginKind, PluginSpec};
 use sha2::{Digest, Sha256};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use support::{example_plugin, Recorder};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 /// One test at a time: a copy being written while another test's keeper is cloned would be
 /// held open for writing by that keeper for a moment, and its exec would fail (ETXTBSY).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A hang guard, not a measurement.
-const WAIT_LIMIT: Duration = Duration::from_secs(60);
 
 fn copy_plugin(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -168,49 +161,61 @@ async fn world_writable_executables_and_directories_are_refused() {
     assert!(message.contains(&format!("the directory {} above the executable", open.display())), "{message}");
 }
 
-/// Verifies `path`, then replaces it with `replacement` (a new file renamed over it), then
-/// runs what was verified through the keeper; returns the process's first stdout line.
-async fn run_after_replacing(path: &Path, sha256: [u8; 32], replacement: &[u8]) -> String {
-    let verified = trust::verify(path, &Trust { sha256: Some(sha256), ..Default::default() }).unwrap();
-    let swap = path.with_extension("swap");
-    std::fs::write(&swap, replacement).unwrap();
-    std::fs::set_permissions(&swap, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::rename(&swap, path).unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), replacement, "the path now names the replacement");
-
-    let socket_dir = launch::make_socket_dir().unwrap();
-    let executable = Executable { file: verified.file.into(), is_script: verified.is_script };
-    let options = LaunchOptions::default();
-    let mut process =
-        launch::spawn(path, Some(executable), &options, socket_dir.path(), Stdio::Handshake, Default::default())
-            .await
-            .unwrap_or_else(|e| panic!("the verified file did not start: {e}"));
-    let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(WAIT_LIMIT, lines.next_line()).await.expect("a first line in time").unwrap();
-    process.kill_handle.kill();
-    let mut rest = String::new();
-    let _ = tokio::time::timeout(WAIT_LIMIT, lines.into_inner().read_to_string(&mut rest)).await;
-    tokio::time::timeout(WAIT_LIMIT, process.wait()).await.expect("the process ends");
-    first.unwrap_or_default()
-}
-
+/// Exec by descriptor is the keeper's (Linux): the portable launcher execs by path.
 #[cfg(target_os = "linux")]
-#[tokio::test]
-async fn what_runs_is_the_file_that_was_verified_even_if_the_path_is_replaced() {
-    let _serial = SERIAL.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let replacement = b"#!/bin/sh\necho replaced\n";
+mod exec_by_descriptor {
+    use super::*;
+    use hector_plugins_host::launch::{self, LaunchOptions, Stdio};
+    use hector_plugins_host::supervised::Executable;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
-    // A script: its interpreter reads the checked descriptor (/dev/fd/3), not the path.
-    let script = dir.path().join("plugin.sh");
-    let original = b"#!/bin/sh\necho \"original $0\"\nsleep 300\n";
-    std::fs::write(&script, original).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let line = run_after_replacing(&script, Sha256::digest(original).into(), replacement).await;
-    assert_eq!(line, "original /dev/fd/3");
+    /// A hang guard, not a measurement.
+    const WAIT_LIMIT: Duration = Duration::from_secs(60);
 
-    // A binary: the example plugin prints its handshake line, not "replaced".
-    let binary = copy_plugin(dir.path(), "echo");
-    let line = run_after_replacing(&binary, sha256_of(&binary), replacement).await;
-    assert!(line.contains("|unix|") || line.contains("|tcp|"), "not a handshake line: {line:?}");
+    /// Verifies `path`, then replaces it with `replacement` (a new file renamed over it), then
+    /// runs what was verified through the keeper; returns the process's first stdout line.
+    async fn run_after_replacing(path: &Path, sha256: [u8; 32], replacement: &[u8]) -> String {
+        let verified = trust::verify(path, &Trust { sha256: Some(sha256), ..Default::default() }).unwrap();
+        let swap = path.with_extension("swap");
+        std::fs::write(&swap, replacement).unwrap();
+        std::fs::set_permissions(&swap, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::rename(&swap, path).unwrap();
+        assert_eq!(std::fs::read(path).unwrap(), replacement, "the path now names the replacement");
+
+        let socket_dir = launch::make_socket_dir().unwrap();
+        let executable = Executable { file: verified.file.into(), is_script: verified.is_script };
+        let options = LaunchOptions::default();
+        let mut process =
+            launch::spawn(path, Some(executable), &options, socket_dir.path(), Stdio::Handshake, Default::default())
+                .await
+                .unwrap_or_else(|e| panic!("the verified file did not start: {e}"));
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let first = tokio::time::timeout(WAIT_LIMIT, lines.next_line()).await.expect("a first line in time").unwrap();
+        process.kill_handle.kill();
+        let mut rest = String::new();
+        let _ = tokio::time::timeout(WAIT_LIMIT, lines.into_inner().read_to_string(&mut rest)).await;
+        tokio::time::timeout(WAIT_LIMIT, process.wait()).await.expect("the process ends");
+        first.unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn what_runs_is_the_file_that_was_verified_even_if_the_path_is_replaced() {
+        let _serial = SERIAL.lock().await;
+        let dir = tempfile::tempdir().unwrap();
+        let replacement = b"#!/bin/sh\necho replaced\n";
+
+        // A script: its interpreter reads the checked descriptor (/dev/fd/3), not the path.
+        let script = dir.path().join("plugin.sh");
+        let original = b"#!/bin/sh\necho \"original $0\"\nsleep 300\n";
+        std::fs::write(&script, original).unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let line = run_after_replacing(&script, Sha256::digest(original).into(), replacement).await;
+        assert_eq!(line, "original /dev/fd/3");
+
+        // A binary: the example plugin prints its handshake line, not "replaced".
+        let binary = copy_plugin(dir.path(), "echo");
+        let line = run_after_replacing(&binary, sha256_of(&binary), replacement).await;
+        assert!(line.contains("|unix|") || line.contains("|tcp|"), "not a handshake line: {line:?}");
+    }
 }

@@ -40,6 +40,8 @@ impl Limits {
     }
 
     /// The `setrlimit` limits the plugin's side sets before its exec.
+    // The resources are u32 in glibc, i32 elsewhere.
+    #[allow(clippy::unnecessary_cast)]
     pub fn rlimits(&self) -> Vec<RawLimit> {
         let mut limits = Vec::new();
         if let Some(seconds) = self.max_cpu_seconds {
@@ -105,6 +107,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unnecessary_cast)]
     fn cpu_time_and_open_files_become_rlimits() {
         let limits = Limits { max_cpu_seconds: Some(2), max_open_files: Some(64), ..Default::default() };
         let raw = limits.rlimits();

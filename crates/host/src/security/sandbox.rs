@@ -27,8 +27,10 @@ pub struct Sandbox {
 
 /// Directories every sandboxed plugin may read: programs, libraries, configuration, and the
 /// kernel's views of the process. `/dev` is writable (`/dev/null`, a terminal).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const SYSTEM_READ_ONLY: &[&str] =
     &["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys"];
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const SYSTEM_READ_WRITE: &[&str] = &["/dev"];
 
 /// What the plugin's side applies before its exec, and what could not be enforced here.
