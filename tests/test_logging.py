@@ -51,7 +51,7 @@ async def test_go_plugin_stdio_stream_is_drained_and_logged(go_plugin: Path, cap
         )
 
 
-SHOWN = "HOST_ONLY_MARKER,OVERRIDDEN,EXPLICIT,HECTOR_PLUGIN,PLUGIN_PROTOCOL_VERSIONS,PLUGIN_MIN_PORT,PLUGIN_MAX_PORT,PLUGIN_UNIX_SOCKET_DIR"
+SHOWN = "LC_HOST_MARKER,HOST_ONLY_MARKER,OVERRIDDEN,EXPLICIT,HECTOR_PLUGIN,PLUGIN_PROTOCOL_VERSIONS,PLUGIN_MIN_PORT,PLUGIN_MAX_PORT,PLUGIN_UNIX_SOCKET_DIR"
 
 
 async def plugin_env(
@@ -71,18 +71,21 @@ async def test_plugin_environment_inherited_explicit_and_clean(
     py_plugin, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO, logger="hector_plugins.plugin")
-    monkeypatch.setenv("HOST_ONLY_MARKER", "from-host")
+    # An allowlisted variable (LC_*) passes; another host variable does not (docs/security.md).
+    monkeypatch.setenv("LC_HOST_MARKER", "from-host")
+    monkeypatch.setenv("HOST_ONLY_MARKER", "not-for-plugins")
     monkeypatch.setenv("OVERRIDDEN", "inherited")
     plugin = py_plugin(show_env=SHOWN)
     async with PluginManager() as pm:
         inherited = await plugin_env(pm, plugin, caplog, "inherits")
         clean = await plugin_env(pm, plugin, caplog, "clean", clean_env=True, protocol_versions=[1, 2])
-    assert inherited["HOST_ONLY_MARKER"] == "from-host"
+    assert inherited["LC_HOST_MARKER"] == "from-host"
+    assert inherited["HOST_ONLY_MARKER"] == "<unset>", "only allowlisted host variables reach a plugin"
     assert inherited["OVERRIDDEN"] == "explicit", "explicit per-plugin env wins over inherited variables"
     assert inherited["EXPLICIT"] == "yes"
     assert inherited["HECTOR_PLUGIN"] == "hector_plugin_v1"
     assert (inherited["PLUGIN_MIN_PORT"], inherited["PLUGIN_MAX_PORT"]) == ("10000", "25000")
-    assert clean["HOST_ONLY_MARKER"] == "<unset>"
+    assert clean["LC_HOST_MARKER"] == "<unset>" and clean["HOST_ONLY_MARKER"] == "<unset>"
     assert clean["EXPLICIT"] == "yes" and clean["HECTOR_PLUGIN"] == "hector_plugin_v1"
     assert clean["PLUGIN_PROTOCOL_VERSIONS"] == "1,2"
     sock_dir = Path(clean["PLUGIN_UNIX_SOCKET_DIR"])

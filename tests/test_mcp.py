@@ -256,12 +256,14 @@ async def test_stop_closes_stdin_then_kills_a_server_that_stays(rmcp_server: Pat
 
 HOST = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, os, sys
     from hector_plugins import PluginManager
 
     async def main():
         pm = PluginManager()
-        info = await pm.load_mcp("fs", sys.argv[1], ["--ignore-stdin-close"])
+        # The mark is no allowlisted variable: passed on explicitly (docs/security.md).
+        mark = {"HECTOR_TEST_MARK": os.environ["HECTOR_TEST_MARK"]}
+        info = await pm.load_mcp("fs", sys.argv[1], ["--ignore-stdin-close"], env=mark)
         print(info.pid, flush=True)
         await asyncio.sleep(3600)
 

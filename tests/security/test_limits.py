@@ -5,12 +5,13 @@ refused by the kernel and keeps serving. The neighbour answers throughout."""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import pytest
 from hector_plugins import LifecycleEvent, PluginError, PluginManager
-from helpers import NO_RESTART, wait_until
+from helpers import NO_RESTART, wait_for_log, wait_until
 
 from .hostile import hostile_plugin, neighbour_answers, order
 
@@ -56,12 +57,20 @@ async def test_thousands_of_open_files_are_refused_by_the_kernel(tmp_path: Path,
         await neighbour_answers(pm)
 
 
-async def test_a_fork_bomb_is_held_at_its_process_limit(tmp_path: Path, rust_plugin: Path) -> None:
+async def test_a_fork_bomb_is_held_at_its_process_limit(
+    tmp_path: Path, rust_plugin: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="hector_plugins")
     async with PluginManager() as pm:
         await pm.load(rust_plugin, name="neighbour")
         await pm.load(hostile_plugin(tmp_path), name="hostile", security={"max_processes": 24})
         answer = await order(pm, "hostile", "spawn 500")
         started = re.fullmatch(r"(\d+) then error: \[Errno 11\] Resource temporarily unavailable", answer)
         assert started and int(started.group(1)) < 24, answer
+        # The host says which rule refused the forks, on the plugin's logger.
+        warning = await wait_for_log(
+            caplog, lambda r: "max_processes: 24" in r.getMessage(), "naming max_processes", timeout=10
+        )
+        assert warning.name == "hector_plugins.plugin.hostile" and "refused" in warning.getMessage()
         assert await order(pm, "hostile", "env PATH") != "<unset>"
         await neighbour_answers(pm)

@@ -68,6 +68,14 @@ async def test_a_manifests_checksum_counts_and_a_bad_one_is_a_config_error(tmp_p
         PluginManager({"plugins": {"llm_providers": {"x": {"path": str(plugin), "sha256": "sha256:xyz"}}}})
 
 
+async def test_an_mcp_server_is_verified_like_a_plugin(tmp_path: Path, rmcp_server: Path) -> None:
+    server = copy_of(rmcp_server, tmp_path, "mcp-server")
+    async with PluginManager() as pm:
+        with pytest.raises(PluginStartError, match="sha256 checksum rule"):
+            await pm.load_mcp("notes", command=server, sha256="0" * 64)
+        await pm.load_mcp("notes", command=server, sha256=sha256_of(server))
+
+
 async def test_signatures_are_required_when_configured(tmp_path: Path, rust_plugin: Path) -> None:
     signer, stranger = Signer(), Signer()
     key_file = signer.write_public_key(tmp_path / "plugins.pub")
