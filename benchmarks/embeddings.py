@@ -48,7 +48,8 @@ async def embedder_workloads(args: argparse.Namespace) -> dict[str, Any]:
     looped = batch[: 1_000 if args.quick else TEXTS]
     config = {"dimension": DIMENSION}
     async with PluginManager() as pm:
-        info = await pm.load(RUST_EMBEDDER, name="embed-rust", type="embedder", config=config)
+        # mtls="off": a plaintext gRPC client calls the same socket for comparison (docs/protocol.md §3.5).
+        info = await pm.load(RUST_EMBEDDER, name="embed-rust", type="embedder", config=config, mtls="off")
         await pm.load(GO_EMBEDDER, name="embed-go", type="embedder", config=config)
         rust, go = pm.embedder("embed-rust"), pm.embedder("embed-go")
         grpc_client = peers.GrpcAioEmbedder(info.address)

@@ -147,7 +147,8 @@ async def rust_plugin_workloads(args: argparse.Namespace) -> dict[str, Any]:
     from hector_plugins import Message, PluginManager
 
     async with PluginManager() as pm:
-        info = await pm.load(RUST_PLUGIN, name="echo-rust")
+        # mtls="off": a plaintext gRPC client calls the same socket for comparison (docs/protocol.md §3.5).
+        info = await pm.load(RUST_PLUGIN, name="echo-rust", mtls="off")
         llm = pm.llm("echo-rust")
         grpc_client = peers.GrpcAioClient(info.address)
         local = InProcessEcho()
@@ -221,7 +222,8 @@ async def go_plugin_workloads(args: argparse.Namespace, samples_file: Path) -> d
     hector_streams: list[float] = []
     go_rounds: list[dict[str, Any]] = []
     async with PluginManager() as pm:
-        info = await pm.load(GO_PLUGIN, name="echo-go")
+        # mtls="off": the Rust floor calls the same socket in plaintext, and go-host runs without AutoMTLS.
+        info = await pm.load(GO_PLUGIN, name="echo-go", mtls="off")
         llm = pm.llm("echo-go")
         call, stream = hector_generate(llm), hector_stream(llm, words(args.chunks))
         await chunks_per_second(stream, args.chunks, is_text)  # warm-up

@@ -137,8 +137,9 @@ def test_tools_with_a_handshake_line_no_host_accepts_fail_every_rule_that_loads_
     )
     assert outcomes["cookie_refusal"] == outcomes["version_negotiation"] == PASSED, outcomes
     loading = set(outcomes) - {"handshake_line", "cookie_refusal", "version_negotiation", "bad_config_refused"}
+    # Plain TCP is refused at the handshake under the default mtls: auto (docs/protocol.md §3.5).
     for rule in loading:
-        assert_points_at(outcomes[rule], rule, path, "did not load: PluginStartError", "tcp:nonsense")
+        assert_points_at(outcomes[rule], rule, path, "did not load: HandshakeError", "tcp:nonsense")
 
 
 def test_a_strategy_that_refuses_a_valid_config_fails_initialize_config(broken_plugin: Callable[..., Path]) -> None:

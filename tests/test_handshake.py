@@ -35,7 +35,8 @@ async def test_accepted_lines_load_and_serve(py_plugin, line: str) -> None:
 
 async def test_tcp_plugins_load(py_plugin) -> None:
     async with PluginManager() as pm:
-        info = await pm.load(py_plugin(network="tcp", handshake="1|1|tcp|{address}|grpc"), name="p")
+        # A plain TCP plugin (no automatic mTLS) is accepted only with mtls="off" (docs/protocol.md §3.5).
+        info = await pm.load(py_plugin(network="tcp", handshake="1|1|tcp|{address}|grpc"), name="p", mtls="off")
         assert info.address.startswith("tcp:127.0.0.1:")
         assert (await pm.llm("p").generate([Message.user("tcp")])).text == "Echo: tcp"
 

@@ -94,7 +94,8 @@ async def test_a_handshake_naming_another_process_socket_is_refused(py_plugin, v
 async def test_a_handshake_naming_another_process_tcp_port_is_refused(py_plugin, tcp_victim: Victim) -> None:
     hostile = py_plugin(handshake=f"1|1|tcp|{tcp_victim.address}|grpc|")
     with pytest.raises(PluginStartError) as caught:
-        await PluginManager().load(hostile, name="hostile", config={"api_key": "secret"})
+        # mtls="off": the peer check is what refuses here, not the rule against plain TCP.
+        await PluginManager().load(hostile, name="hostile", config={"api_key": "secret"}, mtls="off")
     message = str(caught.value)
     assert f"tcp:{tcp_victim.address}" in message and f"process {tcp_victim.pid}" in message, message
     assert_untouched(tcp_victim)
@@ -118,7 +119,7 @@ async def test_a_non_loopback_tcp_address_is_refused_unless_allowed(py_plugin, t
     port = tcp_victim.address.rsplit(":", 1)[1]
     hostile = py_plugin(handshake=f"1|1|tcp|{host}:{port}|grpc|")
     with pytest.raises(PluginStartError, match=r"not a loopback address.*allow_non_loopback") as caught:
-        await PluginManager().load(hostile, name="remote")
+        await PluginManager().load(hostile, name="remote", mtls="off")
     assert f"tcp:{host}:{port}" in str(caught.value)
     assert_untouched(tcp_victim)
 
@@ -126,9 +127,9 @@ async def test_a_non_loopback_tcp_address_is_refused_unless_allowed(py_plugin, t
 async def test_allow_non_loopback_accepts_a_plugin_listening_on_every_interface(py_plugin) -> None:
     plugin = py_plugin(network="tcp", tcp_host="0.0.0.0")
     with pytest.raises(PluginStartError, match="not a loopback address"):
-        await PluginManager().load(plugin, name="wide")
+        await PluginManager().load(plugin, name="wide", mtls="off")
     async with PluginManager() as pm:
-        info = await pm.load(plugin, name="wide", allow_non_loopback=True)
+        info = await pm.load(plugin, name="wide", allow_non_loopback=True, mtls="off")
         assert info.address.startswith("tcp:0.0.0.0:")
         assert (await pm.llm("wide").generate([Message.user("hi")])).text == "Echo: hi"
 

@@ -28,6 +28,9 @@ var handshake = plugin.HandshakeConfig{
 	MagicCookieValue: "hector_plugin_v1",
 }
 
+// autoMTLS turns on go-plugin's automatic mTLS for every launch (flag -automtls).
+var autoMTLS bool
+
 // pluginKey is the plugin map key echo-llm serves. In gRPC mode it never
 // crosses the wire, it only picks our GRPCClient below.
 const pluginKey = "llm_provider"
@@ -85,6 +88,7 @@ func launch(path string, logger hclog.Logger) (*loaded, error) {
 		Cmd:              exec.Command(path),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           logger,
+		AutoMTLS:         autoMTLS,
 		// Managed: plugin.CleanupClients kills it even if we lose track of it.
 		Managed: true,
 	})

@@ -233,6 +233,7 @@ func parseFlags() (options, error) {
 	flag.StringVar(&startup, "startup", "1,10,50", "comma-separated plugin counts for the startup test")
 	flag.StringVar(&o.samples, "samples", "", "file for the last sequential round's latencies (ns, one per line)")
 	flag.BoolVar(&o.skipStartup, "skip-startup", false, "skip the startup test")
+	flag.BoolVar(&autoMTLS, "automtls", false, "use go-plugin's automatic mTLS with the plugin")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "go-plugin host log level (trace, debug, info, warn, error)")
 	flag.Parse()
 

@@ -978,6 +978,7 @@ class PluginManager:
         call_timeout: float | None = ...,  # 60.0; None or 0: no default deadline
         max_message_size: int = 67108864,
         allow_non_loopback: bool = False,
+        mtls: Literal["auto", "on", "off"] | None = None,  # None: plugin_security.mtls, "auto" by default
         log_budget: Mapping[str, float] | Literal["unlimited"] | None = None,  # None: the default budget
         supervision: Mapping[str, Any] | None = None,
         security: Mapping[str, Any] | None = None,
@@ -989,6 +990,9 @@ class PluginManager:
         of a hector.yaml entry (docs/supervision.md), over the built-in defaults. ``security``
         (limits, ``env_allowlist``, ``sandbox``), ``grants`` and ``sha256`` are an entry's keys
         of the same names (docs/security.md), over the configuration's ``plugin_security``.
+        ``mtls``: automatic mTLS (docs/protocol.md §3.5); ``"auto"`` uses TLS whenever the plugin
+        answers with a certificate and refuses a plain TCP plugin, ``"on"`` requires a certificate,
+        ``"off"`` offers none.
         Bad options raise ``ConfigError`` at once; a plugin that cannot start raises
         ``PluginStartError`` (``HandshakeError``, ``StartTimeoutError``); a name already running
         is a ``ConfigError``, a crashed or stopped one is taken over."""

@@ -3,7 +3,7 @@
 
 mod options;
 mod reports;
-use options::{default_name, log_warnings, Common};
+use options::{default_name, log_warnings, mtls_option, Common};
 pub use reports::{ConfiguredPlugin, LifecycleEvent, LoadResult};
 
 use crate::bridge::{self, Ready};
@@ -121,7 +121,8 @@ impl PyPluginManager {
         path, name=None, r#type="llm_provider", config=None, *, start_timeout=60.0, env=None,
         clean_env=false, magic_cookie_key=None, magic_cookie_value=None, protocol_versions=None,
         shutdown_grace=2.0, cwd=None, call_timeout=Some(60.0), max_message_size=67108864,
-        allow_non_loopback=false, log_budget=None, supervision=None, security=None, grants=None, sha256=None
+        allow_non_loopback=false, mtls=None, log_budget=None, supervision=None, security=None, grants=None,
+        sha256=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load<'py>(
@@ -142,6 +143,7 @@ impl PyPluginManager {
         call_timeout: Option<f64>,
         max_message_size: usize,
         allow_non_loopback: bool,
+        mtls: Option<&str>,
         log_budget: Option<&Bound<'py, PyAny>>,
         supervision: Option<&Bound<'py, PyDict>>,
         security: Option<&Bound<'py, PyDict>>,
@@ -166,6 +168,11 @@ impl PyPluginManager {
             "",
         )
         .py_err(py)?;
+        // Unset: the configuration's `plugin_security.mtls` (auto by default).
+        spec.connection.mtls = match mtls {
+            Some(mode) => mtls_option(py, mode)?,
+            None => self.security.mtls,
+        };
         spec.log_budget = crate::logging::log_budget_arg(py, log_budget, spec.log_budget)?;
         if let Some(key) = magic_cookie_key {
             spec.launch.magic_cookie_key = key;

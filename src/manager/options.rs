@@ -6,6 +6,7 @@ use crate::errors::IntoPyResult;
 use crate::types::to_json_value;
 use hector_plugins_host::config;
 use hector_plugins_host::plugin::PluginSpec;
+use hector_plugins_host::security::mtls::MtlsMode;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::collections::BTreeMap;
@@ -56,6 +57,11 @@ pub(super) fn log_warnings(py: Python<'_>, warnings: &[config::ConfigWarning]) -
         logger.call_method1("warning", ("%s", warning.to_string()))?;
     }
     Ok(())
+}
+
+/// `mtls=`: `"auto"`, `"on"` or `"off"` (docs/protocol.md §3.5); anything else is a `ConfigError`.
+pub(super) fn mtls_option(py: Python<'_>, value: &str) -> PyResult<MtlsMode> {
+    config::mtls_setting("mtls", value).py_err(py)
 }
 
 pub(super) fn default_name(path: &Path) -> String {

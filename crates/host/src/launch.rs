@@ -40,6 +40,8 @@ pub struct LaunchOptions {
     /// `permissions.env`, once granted).
     pub granted_env: Vec<String>,
     pub working_dir: Option<PathBuf>,
+    /// `PLUGIN_CLIENT_CERT`: the host's certificate (PEM) when it offers automatic mTLS.
+    pub client_cert_pem: Option<String>,
 }
 
 impl Default for LaunchOptions {
@@ -56,6 +58,7 @@ impl Default for LaunchOptions {
             env_policy: EnvPolicy::default(),
             granted_env: Vec::new(),
             working_dir: None,
+            client_cert_pem: None,
         }
     }
 }
@@ -97,6 +100,9 @@ impl LaunchOptions {
             (env::MAX_PORT.into(), self.max_port.to_string().into()),
             (env::UNIX_SOCKET_DIR.into(), socket_dir.as_os_str().to_owned()),
         ];
+        if let Some(pem) = &self.client_cert_pem {
+            vars.push((env::CLIENT_CERT.into(), pem.into()));
+        }
         vars.extend(self.env.iter().map(|(k, v)| (k.into(), v.into())));
         vars
     }

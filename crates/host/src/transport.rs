@@ -7,6 +7,7 @@
 
 use crate::handshake::Address;
 use crate::peer::{self, PeerPolicy};
+use crate::security::mtls::{MtlsMode, PinnedTls};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::future::Future;
@@ -30,7 +31,7 @@ pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Per-plugin settings of the connection and the calls on it (hector.yaml entry keys
-/// `call_timeout`, `max_message_size`, `allow_non_loopback`).
+/// `call_timeout`, `max_message_size`, `allow_non_loopback`, `mtls`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionSettings {
     /// The deadline of a call given no `timeout=`; `None` waits for as long as it takes.
@@ -38,6 +39,8 @@ pub struct ConnectionSettings {
     pub max_message_bytes: usize,
     /// Accept a non-loopback TCP address in the handshake line.
     pub allow_non_loopback: bool,
+    /// Automatic mTLS (docs/protocol.md §3.5).
+    pub mtls: MtlsMode,
 }
 
 impl Default for ConnectionSettings {
@@ -46,14 +49,17 @@ impl Default for ConnectionSettings {
             call_timeout: Some(DEFAULT_CALL_TIMEOUT),
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             allow_non_loopback: false,
+            mtls: MtlsMode::default(),
         }
     }
 }
 
 /// How to connect to a plugin's address.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnectOptions {
     pub peer: PeerPolicy,
+    /// TLS over the checked stream, when the plugin does automatic mTLS.
+    pub tls: Option<PinnedTls>,
     pub max_message_bytes: usize,
     pub keepalive_interval: Duration,
     pub keepalive_timeout: Duration,
@@ -63,6 +69,7 @@ impl ConnectOptions {
     pub fn new(peer: PeerPolicy) -> Self {
         ConnectOptions {
             peer,
+            tls: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             keepalive_interval: KEEPALIVE_INTERVAL,
             keepalive_timeout: KEEPALIVE_TIMEOUT,
@@ -156,7 +163,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for PluginChannel {
 pub type ConnectionClosed = tokio::sync::oneshot::Receiver<()>;
 
 /// Opens the HTTP/2 connection to the address a plugin printed, after checking who serves it
-/// (see [`peer`]). Plaintext: automatic mTLS is not requested by this host yet.
+/// (see [`peer`]), over TLS when `options.tls` says so.
 pub async fn connect(
     address: &Address,
     options: &ConnectOptions,
@@ -170,7 +177,7 @@ pub async fn connect(
                 if let PeerPolicy::PluginGroup { plugin_pid, .. } = options.peer {
                     peer::check_unix_peer(&stream, &shown, plugin_pid).map_err(ConnectError::Refused)?;
                 }
-                handshake(stream, options).await
+                secure_then_handshake(stream, options, &shown).await
             }
             Address::Tcp(addr) => {
                 let targets: Vec<_> =
@@ -185,7 +192,7 @@ pub async fn connect(
                     peer::check_tcp_peer(&stream, &shown, plugin_pid).map_err(ConnectError::Refused)?;
                 }
                 stream.set_nodelay(true).map_err(|e| e.to_string())?;
-                handshake(stream, options).await
+                secure_then_handshake(stream, options, &shown).await
             }
         }
     };
@@ -206,6 +213,22 @@ enum ConnectError {
 impl From<String> for ConnectError {
     fn from(message: String) -> Self {
         ConnectError::Failed(message)
+    }
+}
+
+/// The TLS handshake first when the plugin does automatic mTLS (docs/protocol.md §3.5): a
+/// failure there is a refusal (the plugin is not the one that printed the certificate).
+async fn secure_then_handshake<S>(
+    stream: S,
+    options: &ConnectOptions,
+    shown: &str,
+) -> Result<(PluginChannel, ConnectionClosed), ConnectError>
+where
+    S: AsyncRead + AsyncWrite + std::os::fd::AsRawFd + Unpin + Send + 'static,
+{
+    match &options.tls {
+        None => handshake(stream, options).await,
+        Some(tls) => handshake(tls.wrap(stream, shown).await.map_err(ConnectError::Refused)?, options).await,
     }
 }
 

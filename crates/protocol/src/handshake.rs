@@ -82,11 +82,24 @@ pub fn shorten(text: &str) -> String {
     }
 }
 
-/// The line a plugin prints (newline included): `1|APP|unix|PATH|grpc|` and, only when the host
+/// The line a plugin prints (newline included): `1|APP|unix|PATH|grpc|CERT`, where CERT is the
+/// plugin's certificate when it does automatic mTLS (empty otherwise) and, only when the host
 /// asked about multiplexing, a seventh field `false` (no broker is served).
-pub fn format_unix_line(app_version: u32, socket_path: &str, host_asked_mux: bool) -> String {
+pub fn format_unix_line(
+    app_version: u32,
+    socket_path: &str,
+    server_cert: Option<&[u8]>,
+    host_asked_mux: bool,
+) -> String {
     let mux = if host_asked_mux { "|false" } else { "" };
-    format!("{}|{app_version}|unix|{socket_path}|grpc|{mux}\n", crate::CORE_PROTOCOL_VERSION)
+    let cert = server_cert.map(encode_certificate).unwrap_or_default();
+    format!("{}|{app_version}|unix|{socket_path}|grpc|{cert}{mux}\n", crate::CORE_PROTOCOL_VERSION)
+}
+
+/// Field 6 as go-plugin writes it: the DER certificate in standard base64 without padding (a PEM
+/// would span lines).
+pub fn encode_certificate(der: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(der)
 }
 
 /// go-plugin only treats field 6 as a certificate when it is longer than this.
@@ -191,11 +204,20 @@ mod tests {
 
     #[test]
     fn what_the_writer_prints_the_parser_accepts() {
-        assert_eq!(format_unix_line(1, "/tmp/plugin42", false), "1|1|unix|/tmp/plugin42|grpc|\n");
-        assert_eq!(format_unix_line(2, "/d/plugin7", true), "1|2|unix|/d/plugin7|grpc||false\n");
-        let parsed = parse(&format_unix_line(1, "/tmp/p1", true), &[1]).unwrap();
+        assert_eq!(format_unix_line(1, "/tmp/plugin42", None, false), "1|1|unix|/tmp/plugin42|grpc|\n");
+        assert_eq!(format_unix_line(2, "/d/plugin7", None, true), "1|2|unix|/d/plugin7|grpc||false\n");
+        let parsed = parse(&format_unix_line(1, "/tmp/p1", None, true), &[1]).unwrap();
         assert_eq!(parsed.address, Address::Unix("/tmp/p1".into()));
         assert_eq!(parsed.multiplexed, Some(false));
+    }
+
+    #[test]
+    fn a_printed_certificate_reads_back_as_its_der() {
+        // A minimal DER SEQUENCE longer than go-plugin's 50-character threshold once encoded.
+        let der: Vec<u8> = [vec![0x30, 0x40], vec![7u8; 0x40]].concat();
+        let line = format_unix_line(1, "/d/p", Some(&der), false);
+        assert!(!line.contains('='), "go-plugin writes no padding: {line}");
+        assert_eq!(parse(&line, &[1]).unwrap().server_cert, Some(der));
     }
 
     fn ok(line: &str) -> Handshake {

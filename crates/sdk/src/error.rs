@@ -45,6 +45,9 @@ pub enum SdkError {
     /// A signal handler could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signal(#[source] std::io::Error),
+    /// `PLUGIN_CLIENT_CERT` holds no usable certificate, or ours could not be made.
+    #[error("automatic mTLS: {0}")]
+    Mtls(String),
     /// The gRPC server failed.
     #[error("plugin gRPC server failed: {0}")]
     Serve(#[from] tonic::transport::Error),

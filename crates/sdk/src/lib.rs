@@ -69,9 +69,11 @@
 //!    socket file is removed and `serve` returns `Ok(())`, so `main` returns and the process
 //!    exits 0.
 //!
-//! Not provided: TCP listeners, automatic mTLS (`PLUGIN_CLIENT_CERT` is ignored with a warning
-//! on stderr; the socket lives in a private directory) and `plugin.GRPCBroker` (hosts treat it
-//! as optional).
+//! **Automatic mTLS** (docs/protocol.md §3.5): when the host sets `PLUGIN_CLIENT_CERT` (a PEM
+//! certificate), the plugin makes its own certificate, prints it in field 6 of the handshake
+//! line and serves TLS that accepts exactly the host's certificate, as go-plugin plugins do.
+//!
+//! Not provided: TCP listeners and `plugin.GRPCBroker` (hosts treat it as optional).
 //!
 //! **Message sizes.** tonic refuses requests above 4 MiB by default. Call
 //! [`MessageLimits::with_large_messages`] on every generated server you add (the `serve_*`
@@ -92,6 +94,7 @@ pub mod stdio;
 mod error;
 mod limits;
 mod listener;
+mod mtls;
 mod options;
 mod serve;
 mod server;

@@ -2,7 +2,8 @@
 //! host gave, listen, print the handshake line, then run the server (docs/protocol.md §1–§3).
 //! The steps are listed in the [crate docs](crate).
 
-use crate::server::{run_server, ResponseBody, RouterService};
+use crate::mtls::ServerTls;
+use crate::server::{run_server, Endpoint, ResponseBody, RouterService};
 use crate::{env, json, listener, socket_dir, Logger, SdkError, ServeOptions};
 use tokio::signal::unix::{signal, SignalKind};
 use tonic::service::Routes;
@@ -69,12 +70,11 @@ where
     ResBody: ResponseBody,
 {
     let log = Logger::named("plugin-sdk");
-    if std::env::var_os(env::ENV_CLIENT_CERT).is_some_and(|v| !v.is_empty()) {
-        log.warn(
-            "the host asked for automatic mTLS, which this plugin SDK does not support; serving plaintext on a private unix socket",
-            &[],
-        );
-    }
+    // The host offers automatic mTLS by giving its certificate (docs/protocol.md §3.5).
+    let tls = match std::env::var(env::ENV_CLIENT_CERT) {
+        Ok(pem) if !pem.is_empty() => Some(ServerTls::for_host_certificate(&pem)?),
+        _ => None,
+    };
 
     let dir = socket_dir(std::env::var(env::ENV_UNIX_SOCKET_DIR).ok().as_deref());
     let group = std::env::var(env::ENV_UNIX_SOCKET_GROUP).ok();
@@ -82,10 +82,16 @@ where
     let socket_path = socket.path().to_string_lossy().into_owned();
 
     let host_asked_mux = std::env::var_os(env::ENV_MULTIPLEX_GRPC).is_some_and(|v| !v.is_empty());
-    write_handshake(&env::handshake_line(version, &socket_path, host_asked_mux))?;
+    let cert = tls.as_ref().map(ServerTls::certificate);
+    write_handshake(&env::handshake_line(version, &socket_path, cert, host_asked_mux))?;
     log.debug(
         "plugin server listening",
-        &[("address", json!(socket_path)), ("network", json!("unix")), ("version", json!(version))],
+        &[
+            ("address", json!(socket_path)),
+            ("network", json!("unix")),
+            ("version", json!(version)),
+            ("tls", json!(tls.is_some())),
+        ],
     );
 
     // From here on stdout is the host's GRPCStdio stream, not the pipe that carried the line.
@@ -96,7 +102,7 @@ where
             None
         }
     };
-    run_server(router, listener, socket, &opts, external_stop, stdout, &log).await
+    run_server(router, Endpoint { listener, socket, tls }, &opts, external_stop, stdout, &log).await
 }
 
 /// Writes the handshake line in one go and flushes it, so the host sees it at once whatever

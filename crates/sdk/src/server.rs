@@ -4,7 +4,9 @@
 //! §8.1).
 
 use crate::listener::SocketGuard;
+use crate::mtls::ServerTls;
 use crate::{json, services, Logger, SdkError, ServeOptions};
+use futures_util::future::Either;
 use tokio_stream::wrappers::UnixListenerStream;
 use tonic::service::Routes;
 use tonic::transport::server::Router;
@@ -44,13 +46,20 @@ where
 {
 }
 
+/// Where the plugin serves: its bound socket and, when the host asked for automatic mTLS
+/// (docs/protocol.md §3.5), the TLS every connection must go through.
+pub(crate) struct Endpoint {
+    pub listener: tokio::net::UnixListener,
+    pub socket: SocketGuard,
+    pub tls: Option<ServerTls>,
+}
+
 /// Serves `router` plus the built-in services on `listener` until `opts.shutdown` is triggered
 /// (by `GRPCController/Shutdown` among others) or `external_stop` completes (it names the
 /// reason), then stops gracefully within `opts.shutdown_grace` and removes the socket file.
 pub(crate) async fn run_server<L, ResBody>(
     router: Router<L>,
-    listener: tokio::net::UnixListener,
-    socket: SocketGuard,
+    Endpoint { listener, socket, tls }: Endpoint,
     opts: &ServeOptions,
     external_stop: impl std::future::Future<Output = &'static str>,
     stdout: Option<std::sync::Arc<crate::stdio::StdoutCapture>>,
@@ -80,7 +89,13 @@ where
         Some(capture) => router.add_service(crate::stdio::stdio_server(capture.clone(), stop.clone())),
         None => router,
     };
-    let server = router.serve_with_incoming_shutdown(UnixListenerStream::new(listener), stop_signal);
+    // Either keeps the server future's auto traits (Send), which a boxed future would hide.
+    let server = match tls {
+        None => Either::Left(router.serve_with_incoming_shutdown(UnixListenerStream::new(listener), stop_signal)),
+        Some(tls) => {
+            Either::Right(router.serve_with_incoming_shutdown(tls.incoming(listener, log.clone()), stop_signal))
+        }
+    };
     let grace_over = async {
         stop.requested().await;
         tokio::time::sleep(opts.shutdown_grace).await;
@@ -169,7 +184,8 @@ pub(crate) mod tests {
         let router = Server::builder().add_service(GrpcStdioServer::new(EndlessStdio).with_large_messages());
         let opts = opts.clone();
         let task = tokio::spawn(async move {
-            run_server(router, listener, socket, &opts, external_stop, None, &Logger::named("test")).await
+            let endpoint = Endpoint { listener, socket, tls: None };
+            run_server(router, endpoint, &opts, external_stop, None, &Logger::named("test")).await
         });
         (dir, path, task)
     }

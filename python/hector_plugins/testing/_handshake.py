@@ -37,7 +37,7 @@ def parse(line: str, offered: Sequence[int]) -> Handshake | str:
     if protocol != "grpc":
         return f"protocol {protocol!r}, not 'grpc'"
     if len(fields) > 5 and fields[5]:
-        return "a server certificate in field 6 (the host does not ask for automatic mTLS)"
+        return "a server certificate in field 6 (the kit offers no automatic mTLS: it sets no PLUGIN_CLIENT_CERT)"
     if len(fields) > 6 and fields[6] not in ("", "true", "false"):
         return f"MUX field {fields[6]!r}, not 'true' or 'false'"
     return Handshake(int(app), network, address)

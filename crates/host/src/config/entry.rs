@@ -5,7 +5,7 @@
 use super::invalid::Invalid;
 use super::log_budget::checked_log_budget;
 use super::security::{entry_protections, SecurityDefaults};
-use super::settings::{checked_seconds, connection_settings};
+use super::settings::{checked_mtls, checked_seconds, connection_settings};
 use super::supervision::{HealthEntry, RestartEntry, SupervisionEntry};
 use super::types::Builtin;
 use crate::kind::PluginKind;
@@ -56,6 +56,8 @@ pub(super) struct Entry {
     max_message_size: Option<u64>,
     #[serde(default)]
     allow_non_loopback: bool,
+    /// `auto`, `on` or `off` (docs/protocol.md §3.5).
+    mtls: Option<String>,
     // Supervision (docs/supervision.md), over the `supervision:` section's defaults.
     health: Option<HealthEntry>,
     restart: Option<RestartEntry>,
@@ -144,6 +146,10 @@ pub(super) fn to_spec(
     spec.config = entry.config;
     set_start_and_stop(&mut spec, entry.start_timeout, entry.shutdown_grace, at)?;
     spec.connection = connection_settings(entry.call_timeout, entry.max_message_size, entry.allow_non_loopback, at)?;
+    spec.connection.mtls = match &entry.mtls {
+        Some(mode) => checked_mtls(&format!("{at}.mtls"), mode)?,
+        None => entry_defaults.security.mtls,
+    };
     set_log_budget(&mut spec, entry.log_budget.as_ref(), at)?;
     spec.launch = LaunchOptions {
         magic_cookie_key: entry.magic_cookie_key.unwrap_or(defaults.magic_cookie_key),
@@ -182,6 +188,7 @@ pub(super) fn mcp_spec(
         ("protocol_versions", entry.protocol_versions.is_some(), "an MCP server has no go-plugin handshake"),
         ("max_message_size", entry.max_message_size.is_some(), "it limits gRPC messages; an MCP server has none"),
         ("allow_non_loopback", entry.allow_non_loopback, "it concerns go-plugin's handshake address"),
+        ("mtls", entry.mtls.is_some(), "automatic mTLS is negotiated on go-plugin's handshake line"),
     ];
     if let Some((field, _, why)) = go_plugin_fields.iter().find(|(_, given, _)| *given) {
         return Err(Invalid::at(format!("{at}.{field}"), format!("not for `type: mcp`: {why}")));
@@ -308,6 +315,7 @@ pub(super) fn builtin_entry(name: &str, kind: PluginKind, entry: &Entry, at: &st
         ("call_timeout", entry.call_timeout.is_some()),
         ("max_message_size", entry.max_message_size.is_some()),
         ("allow_non_loopback", entry.allow_non_loopback),
+        ("mtls", entry.mtls.is_some()),
         ("log_budget", entry.log_budget.is_some()),
         ("command", entry.command.is_some()),
         ("args", !entry.args.is_empty()),

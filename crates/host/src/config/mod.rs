@@ -29,6 +29,8 @@ pub use file::{load_file, load_str, locate_key};
 pub use log_budget::{log_budget_setting, UNLIMITED};
 pub use read::from_value;
 pub use security::{security_option, SecurityDefaults};
-pub use settings::{bad_seconds, call_timeout, message_size, positive_seconds, seconds_setting, MIN_DURATION};
+pub use settings::{
+    bad_seconds, call_timeout, message_size, mtls_setting, positive_seconds, seconds_setting, MIN_DURATION,
+};
 pub use supervision::supervision_option;
 pub use types::{Builtin, Config, ConfigWarning, Fallback, BUILTIN};

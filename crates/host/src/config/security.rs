@@ -8,6 +8,7 @@ use crate::security::confine::Protections;
 use crate::security::env::{check_pattern, EnvPolicy};
 use crate::security::limits::Limits;
 use crate::security::permissions::DeclaredPermissions;
+use crate::security::mtls::MtlsMode;
 use crate::security::sandbox::Sandbox;
 use crate::security::trust::{parse_public_key, Trust, TrustedKey};
 use serde::Deserialize;
@@ -31,6 +32,8 @@ struct Section {
     max_processes: Option<u64>,
     env_allowlist: Option<Vec<String>>,
     sandbox: Option<SandboxEntry>,
+    /// `auto`, `on` or `off` (docs/protocol.md §3.5): every gRPC plugin's unless its entry says.
+    mtls: Option<String>,
 }
 
 /// An entry's `security:`: the per-plugin keys of `plugin_security`.
@@ -63,6 +66,7 @@ pub struct SecurityDefaults {
     pub trust: Trust,
     pub protections: Protections,
     pub env: EnvPolicy,
+    pub mtls: MtlsMode,
 }
 
 /// Reads the `plugin_security:` section; relative paths are relative to `base`.
@@ -99,6 +103,9 @@ pub(super) fn read_security(value: Option<&serde_json::Value>, base: &Path) -> R
     let (protections, env) = entry.over(&defaults, base, at)?;
     defaults.protections = protections;
     defaults.env = env;
+    if let Some(mode) = &section.mtls {
+        defaults.mtls = super::settings::checked_mtls(&format!("{at}.mtls"), mode)?;
+    }
     Ok(defaults)
 }
 

@@ -5,6 +5,7 @@
 
 use super::invalid::Invalid;
 use crate::error::Result;
+use crate::security::mtls::MtlsMode;
 use crate::transport::ConnectionSettings;
 use std::time::Duration;
 
@@ -54,6 +55,16 @@ pub fn seconds_setting(key: &str, seconds: f64) -> Result<Duration> {
 /// [`seconds_setting`] for the configuration reader, which places the error in its file.
 pub(super) fn checked_seconds(key: &str, seconds: f64) -> std::result::Result<Duration, Invalid> {
     positive_seconds(seconds).ok_or_else(|| Invalid::about(key, bad_seconds(key, seconds)))
+}
+
+/// `mtls` at `key` (a key path, or the keyword argument's name): `auto`, `on` or `off`.
+pub fn mtls_setting(key: &str, value: &str) -> Result<MtlsMode> {
+    checked_mtls(key, value).map_err(Invalid::into_error)
+}
+
+/// [`mtls_setting`] for the configuration reader, which places the error in its file.
+pub(super) fn checked_mtls(key: &str, value: &str) -> std::result::Result<MtlsMode, Invalid> {
+    value.parse().map_err(|e| Invalid::at(key, e))
 }
 
 impl ConnectionSettings {
@@ -119,6 +130,14 @@ mod tests {
         let error = ConnectionSettings::from_options(None, Some(10), false, "").unwrap_err();
         assert!(error.to_string().starts_with("max_message_size: must be between 1024"), "{error}");
         assert_eq!(key_of(error).as_deref(), Some("max_message_size"));
+    }
+
+    #[test]
+    fn mtls_takes_three_words_and_an_error_carries_its_key() {
+        assert_eq!(mtls_setting("mtls", "off").unwrap(), MtlsMode::Off);
+        let error = mtls_setting("plugins.llm_providers.gpt.mtls", "yes").unwrap_err();
+        assert!(error.to_string().contains("must be auto, on or off"), "{error}");
+        assert_eq!(key_of(error).as_deref(), Some("plugins.llm_providers.gpt.mtls"));
     }
 
     #[test]

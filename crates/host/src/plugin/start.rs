@@ -15,6 +15,7 @@ use crate::launch::Stdio;
 use crate::lifecycle::{self, InitializeError};
 use crate::logs::LogSink;
 use crate::peer::PeerPolicy;
+use crate::security::mtls::{self, PinnedTls};
 use crate::transport::{self, ConnectOptions, ConnectionClosed, PluginChannel};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -29,14 +30,16 @@ impl Plugin {
             return Plugin::start_mcp(spec, sink).await;
         }
         let original = spec.clone();
-        let (spec, manifest) = prepare(spec)?;
+        let (mut spec, manifest) = prepare(spec)?;
+        spec.launch.client_cert_pem =
+            mtls::offered_certificate(spec.connection.mtls).map_err(|e| Error::start(&spec.name, e, Vec::new()))?;
         let (process, output) = Process::launch(&spec, &sink, Stdio::Handshake).await?;
         let Output::FirstLine(first_line) = output else { unreachable!("a handshake launch reads its first line") };
         let guard = process.kill_on_drop();
         let started = Instant::now();
         let line = handshake_line(&spec, &process, first_line).await?;
-        let handshake = accept(&spec, &process, &line).await?;
-        let (channel, closed) = connect(&spec, &process, &handshake, started).await?;
+        let (handshake, tls) = accept(&spec, &process, &line).await?;
+        let (channel, closed) = connect(&spec, &process, &handshake, tls, started).await?;
         guard.disarm();
         let mut plugin = Plugin::ready(&spec, original, Link::Grpc(channel.clone()), Some(process), sink);
         plugin.protocol_version = handshake.app_version;
@@ -164,20 +167,20 @@ impl Plugin {
     }
 }
 
-/// The handshake line, parsed and acceptable to this host (docs/protocol.md §2).
-async fn accept(spec: &PluginSpec, process: &Process, line: &str) -> Result<Handshake> {
+/// The handshake line, parsed and acceptable to this host (docs/protocol.md §2), and the TLS
+/// its certificate (or lack of one) calls for under the plugin's `mtls` setting (§3.5).
+async fn accept(spec: &PluginSpec, process: &Process, line: &str) -> Result<(Handshake, Option<PinnedTls>)> {
     let handshake = match handshake::parse(line, &spec.launch.protocol_versions) {
         Ok(handshake) => handshake,
         Err(e) => return Err(process.start_failed(&spec.name, e.to_string(), true).await),
     };
-    if handshake.server_cert.is_some() {
-        let message = format!(
-            "it requires TLS (it printed a server certificate), but this host did not request automatic mTLS; line: {}",
-            handshake::quote(line)
-        );
-        return Err(process.start_failed(&spec.name, message, true).await);
+    match mtls::plan(spec.connection.mtls, &handshake) {
+        Ok(tls) => Ok((handshake, tls)),
+        Err(refusal) => {
+            let message = format!("{refusal}; line: {}", handshake::quote(line));
+            Err(process.start_failed(&spec.name, message, true).await)
+        }
     }
-    Ok(handshake)
 }
 
 /// The connection to the address the plugin printed, once it is checked to be the plugin's
@@ -186,10 +189,12 @@ async fn connect(
     spec: &PluginSpec,
     process: &Process,
     handshake: &Handshake,
+    tls: Option<PinnedTls>,
     started: Instant,
 ) -> Result<(PluginChannel, ConnectionClosed)> {
     let remaining = spec.start_timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
     let options = ConnectOptions {
+        tls,
         max_message_bytes: spec.connection.max_message_bytes,
         ..ConnectOptions::new(PeerPolicy::PluginGroup {
             plugin_pid: process.pid,

@@ -1,0 +1,1 @@
+../../../../../../../crates/sdk/src/mtls.rs
