@@ -18,7 +18,8 @@ over stdio against the `mcp` SDK's client (mcp_calls.py), an agent task with one
 the same steps by hand and through the LangChain adapter (agents.py), a Python plugin on
 hector_plugins.sdk against the same handler on grpcio's server (sdk.py), a vector database's
 upserts and searches (benchmarks/database.py, against grpc.aio), and a plugin flooding its stderr
-at 64 MB/s (host CPU against the plugin's, call latency; log_flood.py).
+at 64 MB/s (host CPU against the plugin's, call latency; log_flood.py), and the start and call p50
+of a plugin with every protection of docs/security.md on against none (security.py).
 Rounds alternate the clients so machine noise hits them alike; tables show medians across
 rounds. Nothing here asserts on times; the goals are reported, met or not.
 """
@@ -43,6 +44,7 @@ import agents  # noqa: E402
 import database  # noqa: E402
 import embeddings  # noqa: E402
 import log_flood  # noqa: E402
+import security  # noqa: E402
 import mcp_calls  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
@@ -372,6 +374,7 @@ def parse_args() -> argparse.Namespace:
     args.sdk_calls = 300 if args.quick else 3000
     args.flood_seconds = 2.0 if args.quick else 5.0
     args.flood_calls = 200 if args.quick else 2000
+    args.security_rounds = 1 if args.quick else 5
     return args
 
 
@@ -398,6 +401,8 @@ def main() -> None:
     db = asyncio.run(database.measure(vectordb, args.db_vectors, 384, args.db_searches, 10, args.db_rounds))
     print("log flood", file=sys.stderr, flush=True)
     flood = asyncio.run(log_flood.measure(args.flood_seconds, log_flood.RATE, log_flood.LINE_BYTES, args.flood_calls))
+    print("security", file=sys.stderr, flush=True)
+    protections = asyncio.run(security.measure(args.security_rounds, args.calls))
     figures = sections.Figures(
         chunks=args.chunks,
         rounds=args.rounds,
@@ -416,6 +421,7 @@ def main() -> None:
     body, goals = sections.build(figures, CHART.name)
     report.insert_before_goals(body, database.section(db))
     report.insert_before_goals(body, log_flood.section(flood))
+    report.insert_before_goals(body, security.section(protections))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart = args.output.parent / CHART.name
     report.latency_chart(
@@ -442,8 +448,8 @@ def main() -> None:
         f"- chart: [{chart.name}]({chart.name}), distribution of sequential unary latencies (last round)",
     ]
     report.write(args.output, intro + body)
-    goals += log_flood.goals(flood)
-    for goal in log_flood.goals(flood):
+    for goal in log_flood.goals(flood) + security.goals(protections):
+        goals.append(goal)
         report.replace_goal(args.output, goal)
     print(args.output.read_text())
     print("goals: " + ", ".join(f"{g.text}: {g.verdict}" for g in goals), file=sys.stderr)

@@ -5,8 +5,8 @@ the Rust and Go echo LLMs, in alternating rounds so that drift of the machine hi
 "All on": a copy of the plugin in a trusted directory, its SHA-256 and a minisign signature
 checked on the descriptor that runs, limits (memory through a cgroup, CPU time, open files,
 processes), the default environment allowlist, a Landlock sandbox of paths and TCP ports, no
-network (its own namespace), and mTLS where this build has it. "Off": `env_allowlist: ["*"]`
-and nothing else (the environment as earlier releases passed it).
+network (its own namespace), and mTLS. "Off": `mtls: off`, `env_allowlist: ["*"]` and nothing
+else (as earlier releases ran plugins).
 
     python benchmarks/security.py [--rounds R] [--calls N] [--no-write]
 """
@@ -92,12 +92,10 @@ async def measure(rounds: int, calls: int) -> dict[str, Any]:
         plugin = peers.ROOT / "examples" / "plugins" / name
         copy = protected_copy(plugin, trusted, signer)
         digest = hashlib.sha256(copy.read_bytes()).hexdigest()
-        on_options: dict[str, Any] = {"sha256": digest}
-        if await accepts_mtls():
-            on_options["mtls"] = "on"
+        on_options: dict[str, Any] = {"sha256": digest, "mtls": "on"}
         figures: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
         for _ in range(rounds):
-            figures["off"].append(await one_round(plugin, off, {}, calls))
+            figures["off"].append(await one_round(plugin, off, {"mtls": "off"}, calls))
             figures["on"].append(await one_round(copy, on, on_options, calls))
         results["plugins"][label] = {
             mode: {
@@ -106,17 +104,8 @@ async def measure(rounds: int, calls: int) -> dict[str, Any]:
             }
             for mode, rows in figures.items()
         }
-        results["mtls"] = "mtls" in on_options
     shutil.rmtree(directory, ignore_errors=True)
     return results
-
-
-async def accepts_mtls() -> bool:
-    from hector_plugins import PluginManager
-
-    return "mtls" in (PluginManager.load.__doc__ or "") or "mtls" in getattr(
-        PluginManager.load, "__text_signature__", ""
-    )
 
 
 def section(m: dict[str, Any]) -> list[str]:
@@ -134,14 +123,14 @@ def section(m: dict[str, Any]) -> list[str]:
                 fmt(divide(on["p50_us"], off["p50_us"]), ".2f") + "×",
             ]
         )
-    mtls = "with" if m.get("mtls") else "without (this build has no mTLS)"
     return [
         "",
         HEADING,
         "",
         "All protections on: signature, checksum and trusted directory checked on the descriptor that runs, "
         "a cgroup with memory and process limits, CPU-time and open-file limits, the environment allowlist, a "
-        f"Landlock sandbox of paths and ports, its own network namespace, {mtls} mTLS. Off: none of these. "
+        "Landlock sandbox of paths and ports, its own network namespace, mTLS. Off: none of these (mtls off, "
+        "the whole environment passed). "
         f"Medians of {m['rounds']} alternating rounds, each a fresh plugin: its start (`pm.load` until ready), "
         f"then the p50 of {m['calls']} sequential `generate` calls.",
         "",
