@@ -55,6 +55,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
         "## What bounds the call latency",
         "## Vector database: upsert and search, Python vectordb example plugin",
         "## Log floods: a plugin writing 64 MB/s to stderr",
+        "## Security: the cost of every protection",
         "## Goals",
         "## Per-round values",
     ):
@@ -87,7 +88,7 @@ def test_harness_writes_every_section_and_the_chart(tmp_path: Path) -> None:
     # Each goal has a verdict, all measured (the MCP one needs the `mcp` SDK; without it, the
     # report says why).
     verdicts = re.findall(r"\*\*(MET|NOT MET|not measured)\*\*", report)
-    assert len(verdicts) == 13, verdicts
+    assert len(verdicts) == 14, verdicts
     if MCP_SDK_ROWS:
         assert "not measured" not in verdicts, verdicts
     else:

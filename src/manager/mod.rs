@@ -77,15 +77,7 @@ impl PyPluginManager {
     #[new]
     #[pyo3(signature = (config=None))]
     fn py_new(py: Python<'_>, config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        // Installed packages advertise plugins through Python entry points.
-        let mut entry_points = || -> Result<Vec<(String, PathBuf)>, String> {
-            let found = py
-                .import("hector_plugins._entry_points")
-                .and_then(|m| m.getattr("discover")?.call0())
-                .and_then(|found| found.extract::<Vec<(String, PathBuf)>>())
-                .map_err(|e| e.to_string())?;
-            Ok(found)
-        };
+        let mut entry_points = || options::entry_points(py);
         let (mut specs, origin) = match config {
             None => (config::Config::default(), String::new()),
             Some(value) if value.is_instance_of::<PyDict>() => {

@@ -64,6 +64,14 @@ pub(super) fn mtls_option(py: Python<'_>, value: &str) -> PyResult<MtlsMode> {
     config::mtls_setting("mtls", value).py_err(py)
 }
 
+/// The plugins installed packages advertise through Python entry points.
+pub(super) fn entry_points(py: Python<'_>) -> Result<Vec<(String, PathBuf)>, String> {
+    py.import("hector_plugins._entry_points")
+        .and_then(|m| m.getattr("discover")?.call0())
+        .and_then(|found| found.extract::<Vec<(String, PathBuf)>>())
+        .map_err(|e| e.to_string())
+}
+
 pub(super) fn default_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().trim_end_matches(".exe").to_string()).unwrap_or_default()
 }
