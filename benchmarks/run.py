@@ -44,11 +44,11 @@ import agents  # noqa: E402
 import database  # noqa: E402
 import embeddings  # noqa: E402
 import log_flood  # noqa: E402
-import security  # noqa: E402
 import mcp_calls  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 import sections  # noqa: E402
+import security  # noqa: E402
 from measure import (  # noqa: E402
     CONCURRENCY,
     UnarySamples,
