@@ -107,6 +107,12 @@ impl Confinement {
             watch_memory: false,
         };
         confinement.add_cgroup(plugin)?;
+        // `require` covers every protection this system cannot give, limits too.
+        if let (Some(gap), true) =
+            (confinement.unenforced.first(), protections.sandbox.as_ref().is_some_and(|s| s.require))
+        {
+            return Err(format!("plugin {plugin:?}: sandbox.require is true, but {gap}"));
+        }
         Ok(confinement)
     }
 
