@@ -2,10 +2,10 @@
 //! configuration reports.
 
 use crate::durations::seconds;
-use crate::errors::IntoPyResult;
+use crate::errors::{config_error, IntoPyResult};
 use crate::types::to_json_value;
 use hector_plugins_host::config;
-use hector_plugins_host::plugin::PluginSpec;
+use hector_plugins_host::plugin::{PluginSpec, Protocol};
 use hector_plugins_host::security::mtls::MtlsMode;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -36,6 +36,14 @@ impl Common<'_, '_> {
         spec.launch.working_dir = self.cwd;
         if let Some(supervision) = self.supervision {
             spec.supervision = config::supervision_option(&to_json_value(supervision.as_any())?).py_err(py)?;
+        }
+        let launched = !matches!(spec.protocol, Protocol::McpHttp { .. });
+        if !launched && (self.security.is_some() || self.grants.is_some() || self.sha256.is_some()) {
+            return Err(config_error(format!(
+                "plugin {:?}: security, grants and sha256 concern a process the host launches; a server at a url \
+                 is not one",
+                spec.name
+            )));
         }
         let security = self.security.map(|d| to_json_value(d.as_any())).transpose()?;
         let grants = self.grants.map(|d| to_json_value(d.as_any())).transpose()?;

@@ -74,6 +74,9 @@ async def test_an_mcp_server_is_verified_like_a_plugin(tmp_path: Path, rmcp_serv
         with pytest.raises(PluginStartError, match="sha256 checksum rule"):
             await pm.load_mcp("notes", command=server, sha256="0" * 64)
         await pm.load_mcp("notes", command=server, sha256=sha256_of(server))
+        # A server at a url is no process of the host's: nothing to verify, said rather than ignored.
+        with pytest.raises(ConfigError, match="sha256 concern a process the host launches"):
+            await pm.load_mcp("remote", url="http://127.0.0.1:9/mcp", sha256="0" * 64)
 
 
 async def test_signatures_are_required_when_configured(tmp_path: Path, rust_plugin: Path) -> None:

@@ -57,6 +57,7 @@ pub fn from_value(
             spec.protections = defaults.security.protections.clone();
             spec.trust = defaults.security.trust.clone();
             spec.launch.env_policy = defaults.security.env.clone();
+            spec.connection.mtls = defaults.security.mtls;
             spec
         }));
     }

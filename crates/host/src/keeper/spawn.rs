@@ -86,7 +86,7 @@ unsafe fn plugin_child(a: &KeeperArgs, confinement: &ChildConfinement, keeper: i
     if sys::getppid() != keeper {
         sys::exit(1);
     }
-    if let Err((stage, errno)) = confine(confinement) {
+    if let Err((stage, errno)) = isolate(confinement) {
         fail(exec_error, stage, errno);
     }
     // The checked executable becomes fd 3, the only one above stdio: a script's interpreter
@@ -98,6 +98,10 @@ unsafe fn plugin_child(a: &KeeperArgs, confinement: &ChildConfinement, keeper: i
         if r < 0 {
             fail(exec_error, Stage::Exec, -r as i32);
         }
+    }
+    // After the moves above: a low open-files limit must not refuse them.
+    if let Err((stage, errno)) = restrict(confinement) {
+        fail(exec_error, stage, errno);
     }
     close_from(if by_descriptor { PLUGIN_EXEC_FD + 1 } else { 3 }, exec_error);
     // The keeper reset every disposition already (ignored signals would survive exec); its
@@ -118,16 +122,29 @@ unsafe fn plugin_child(a: &KeeperArgs, confinement: &ChildConfinement, keeper: i
     fail(exec_error, Stage::Exec, -r as i32);
 }
 
-/// Applies the confinement (docs/security.md): cgroups first, before anything else could be
-/// forked; Landlock last, since it may forbid what the steps before need.
-unsafe fn confine(c: &ChildConfinement) -> Result<(), (Stage, i32)> {
-    let check = |r: isize, stage: Stage| if r < 0 { Err((stage, -r as i32)) } else { Ok(()) };
+fn check(r: isize, stage: Stage) -> Result<(), (Stage, i32)> {
+    if r < 0 {
+        Err((stage, -r as i32))
+    } else {
+        Ok(())
+    }
+}
+
+/// The first half of the confinement (docs/security.md): its cgroups, before anything else could
+/// be forked, and its own network namespace.
+unsafe fn isolate(c: &ChildConfinement) -> Result<(), (Stage, i32)> {
     for &procs in c.cgroup_procs.iter().filter(|fd| **fd >= 0) {
         check(sys::write(procs, b"0".as_ptr(), 1), Stage::Cgroup)?;
     }
     if c.new_network_namespace {
         check(sys::unshare(libc::CLONE_NEWNET), Stage::Network)?;
     }
+    Ok(())
+}
+
+/// The second half, once the descriptors are in place: its resource limits, then Landlock,
+/// last, since it may forbid what the steps before need.
+unsafe fn restrict(c: &ChildConfinement) -> Result<(), (Stage, i32)> {
     for limit in c.rlimits() {
         check(sys::set_rlimit(limit.resource, limit.soft, limit.hard), Stage::Limits)?;
     }

@@ -212,8 +212,8 @@ impl Confinement {
         }
         #[cfg(target_os = "linux")]
         if let Some(cgroup) = &self.cgroup {
-            let hits = cgroup.limit_hits();
-            if hits.oom_kills > 0 {
+            // The OOM killer kills with SIGKILL; on cgroup v1 it may have taken only a child.
+            if signal == Some(libc::SIGKILL) && cgroup.limit_hits().oom_kills > 0 {
                 return Some(memory);
             }
         }

@@ -87,10 +87,11 @@ impl fmt::Display for LimitHit {
     }
 }
 
-/// The CPU time limit, if the exit signal says the kernel enforced it.
+/// The CPU time limit, if the exit signal says the kernel enforced it. Only SIGXCPU: a SIGKILL
+/// has too many other senders (the host itself, the OOM killer) to be blamed on this limit.
 pub fn cpu_time_hit(limits: &Limits, signal: Option<i32>) -> Option<LimitHit> {
     let limit_seconds = limits.max_cpu_seconds?;
-    matches!(signal, Some(libc::SIGXCPU) | Some(libc::SIGKILL)).then_some(LimitHit::CpuTime { limit_seconds })
+    (signal == Some(libc::SIGXCPU)).then_some(LimitHit::CpuTime { limit_seconds })
 }
 
 #[cfg(test)]
