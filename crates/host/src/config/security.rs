@@ -12,7 +12,7 @@ use crate::security::permissions::DeclaredPermissions;
 use crate::security::sandbox::Sandbox;
 use crate::security::trust::{parse_public_key, Trust, TrustedKey};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The top-level `plugin_security:` section.
 #[derive(Debug, Default, Deserialize)]
@@ -96,7 +96,7 @@ pub(super) fn read_security(value: Option<&serde_json::Value>, base: &Path) -> R
             sha256: None,
             verify_signatures: section.verify_signatures,
             public_keys: trusted_keys(&section.trusted_keys, base, at)?,
-            trusted_directories: section.trusted_directories.iter().map(|d| absolute(base, d)).collect(),
+            trusted_directories: section.trusted_directories.iter().map(|d| base.join(d)).collect(),
         },
         ..Default::default()
     };
@@ -150,7 +150,7 @@ impl ProtectionsEntry {
 
 impl SandboxEntry {
     fn over(self, mut sandbox: Sandbox, base: &Path) -> Sandbox {
-        let paths = |list: Vec<String>| list.iter().map(|p| absolute(base, p)).collect();
+        let paths = |list: Vec<String>| list.iter().map(|p| base.join(p)).collect();
         sandbox.filesystem |= self.read_only.is_some() || self.read_write.is_some();
         if let Some(list) = self.read_only {
             sandbox.read_only = paths(list);
@@ -203,15 +203,6 @@ fn check_limits(limits: &Limits, at: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-fn absolute(base: &Path, path: &str) -> PathBuf {
-    let path = PathBuf::from(path);
-    if path.is_absolute() {
-        path
-    } else {
-        base.join(path)
-    }
-}
-
 /// `pm.load(..., security=..., grants=..., sha256=...)`: the same keys as an entry's, over the
 /// configuration's `plugin_security`.
 pub fn security_option(
@@ -258,6 +249,7 @@ pub(super) fn entry_protections(
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::path::PathBuf;
 
     fn read(value: serde_json::Value) -> Result<SecurityDefaults, Invalid> {
         read_security(Some(&value), Path::new("/base"))

@@ -59,20 +59,11 @@ impl DeclaredPermissions {
     /// Relative paths are relative to `base`.
     pub fn resolve(&self, base: &Path) -> Permissions {
         Permissions {
-            read: self.read.iter().map(|p| absolute(base, p)).collect(),
-            write: self.write.iter().map(|p| absolute(base, p)).collect(),
+            read: self.read.iter().map(|p| base.join(p)).collect(),
+            write: self.write.iter().map(|p| base.join(p)).collect(),
             tcp_connect: self.tcp_connect.clone(),
             env: self.env.clone(),
         }
-    }
-}
-
-fn absolute(base: &Path, path: &str) -> PathBuf {
-    let path = PathBuf::from(path);
-    if path.is_absolute() {
-        path
-    } else {
-        base.join(path)
     }
 }
 
