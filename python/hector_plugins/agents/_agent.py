@@ -10,7 +10,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from typing import Any, Callable, Union
 
 from .._core import Message, ReasoningState, ToolCall, ToolDefinition, ToolResult
@@ -210,8 +210,7 @@ class _Run:
         # The hooks, fixed for the run (registering during a run applies from the next one); the
         # loop builds no context for a point without hooks.
         manager = agent.manager_hooks
-        points = agent.hooks.points if manager is None else agent.hooks.points | manager.points
-        self.hook_lists = {p: (manager.at(p) if manager is not None else []) + agent.hooks.at(p) for p in points}
+        self.hook_lists = agent.hooks.lists() if manager is None else manager.lists(then=agent.hooks)
 
     async def execute(self, stream_model: bool) -> AgentResult:
         """The whole run: the workflow hooks around the iterations, ``on_error`` on failure."""
@@ -351,14 +350,21 @@ class _Run:
 
         if agent.max_tokens is not None and self.result.total_tokens >= agent.max_tokens:
             raise self.limit("max_tokens", f"it used {self.result.total_tokens} tokens (max_tokens {agent.max_tokens})")
-        tools = await agent.toolbox.offered(self.within(agent.tool_timeout)) if agent.toolbox.toolsets else []
-        generate = GenerateContext("before_generate", self.info, number, request, list(tools))
+        toolbox = agent.toolbox
+        tools = toolbox.kept()  # listed by an earlier run: no await
+        if tools is None:
+            tools = await toolbox.offered(self.within(agent.tool_timeout)) if toolbox.toolsets else []
+        # Hooks get their own copy of the offer; without them the kept list is sent as it is.
+        hooked = self.has_hooks("before_generate") or self.has_hooks("after_generate")
+        generate = GenerateContext("before_generate", self.info, number, request, list(tools) if hooked else tools)
         if self.has_hooks("before_generate"):
             await self.hooks("before_generate", generate)
-            generate.tools = agent.toolbox.permitted(generate.tools)  # a hook cannot offer what the policy forbids
+            generate.tools = toolbox.permitted(generate.tools)  # a hook cannot offer what the policy forbids
             step.tools_offered = [t.name for t in generate.tools]
+            offered_names: Collection[str] = set(step.tools_offered)
         else:
-            step.tools_offered = agent.toolbox.names()
+            step.tools_offered = toolbox.names()
+            offered_names = toolbox.name_set()
         step.request = generate.messages
 
         mark = time.monotonic()
@@ -378,7 +384,7 @@ class _Run:
 
         if calls:
             mark = time.monotonic()
-            await self._run_tools(number, calls, step, set(step.tools_offered))
+            await self._run_tools(number, calls, step, offered_names)
             step.timings["tools"] = time.monotonic() - mark
 
         if strategy is not None:
@@ -440,7 +446,9 @@ class _Run:
             self.remaining()  # a stream that trickles past the deadline stops here
         generate.text = "".join(text)
 
-    async def _run_tools(self, number: int, calls: list[ToolCall], step: IterationTrace, offered: set[str]) -> None:
+    async def _run_tools(
+        self, number: int, calls: list[ToolCall], step: IterationTrace, offered: Collection[str]
+    ) -> None:
         """``before_tool_call`` hooks in call order, the approved calls concurrently (at most
         ``max_concurrent_tools`` at once), then ``after_tool_call`` hooks in call order.
         Without tool hooks, the model's arguments go to the tool as the JSON it wrote."""

@@ -110,6 +110,16 @@ class HookRegistry:
         """The points that have hooks (the loop builds no context for the others)."""
         return frozenset(point for point, hooks in self._hooks.items() if hooks)
 
+    def lists(self, then: HookRegistry | None = None) -> dict[HookPoint, list[RegisteredHook]]:
+        """A copy of the hooks by point, only points that have some; ``then``'s hooks run
+        after this registry's (a run takes this once: registering during it applies from the
+        next run)."""
+        lists = {point: list(hooks) for point, hooks in self._hooks.items() if hooks}
+        for point, hooks in then._hooks.items() if then is not None else ():
+            if hooks:
+                lists[point] = lists.get(point, []) + hooks
+        return lists
+
     def at(self, point: HookPoint) -> list[RegisteredHook]:
         """The hooks of ``point``, in the order they run."""
         return list(self._hooks.get(point, ()))

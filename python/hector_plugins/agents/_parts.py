@@ -188,6 +188,7 @@ class Toolbox:
         self.agent = agent
         self._offered: list[ToolDefinition] | None = None
         self._offered_names: list[str] = []
+        self._offered_name_set: frozenset[str] = frozenset()
         self._served_by: dict[str, tuple[Toolset, str]] = {}
         self._listing: asyncio.Future[Any] | None = None
 
@@ -209,6 +210,7 @@ class Toolbox:
         if self._listing is listing:  # not forgotten meanwhile
             self._offered, self._served_by = offered, served_by
             self._offered_names = [t.name for t in offered]
+            self._offered_name_set = frozenset(self._offered_names)
         return offered
 
     def _listed(self, listing: asyncio.Future[Any]) -> None:
@@ -234,9 +236,17 @@ class Toolbox:
                     offered.append(tool)
         return offered, served_by
 
+    def kept(self) -> list[ToolDefinition] | None:
+        """The tools as listed by an earlier run; None until a listing is done."""
+        return self._offered
+
     def names(self) -> list[str]:
         """The names of the tools offered (after ``offered``)."""
         return list(self._offered_names)
+
+    def name_set(self) -> frozenset[str]:
+        """The same names, to look calls up in."""
+        return self._offered_name_set
 
     def provider_of(self, tool: str) -> str:
         served = self._served_by.get(tool)
