@@ -87,8 +87,8 @@ async def measure(plugin: Path, vectors: int, dim: int, searches: int, top_k: in
     upserts: dict[str, list[float]] = {"hector": [], "grpc.aio": []}
     lookups: dict[str, list[float]] = {"hector": [], "grpc.aio": []}
     async with PluginManager() as pm:
-        # mtls="off": a plaintext gRPC client calls the same socket for comparison (docs/protocol.md §3.5).
-        info = await pm.load(plugin, name="vectordb", type="database", call_timeout=None, mtls="off")
+        # The default mtls (auto) leaves the unix socket plaintext: a gRPC client calls the same socket.
+        info = await pm.load(plugin, name="vectordb", type="database", call_timeout=None)
         db = pm.database("vectordb")
         grpc_db = GrpcAioDatabase(info.address)
 

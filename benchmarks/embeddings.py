@@ -48,8 +48,8 @@ async def embedder_workloads(args: argparse.Namespace) -> dict[str, Any]:
     looped = batch[: 1_000 if args.quick else TEXTS]
     config = {"dimension": DIMENSION}
     async with PluginManager() as pm:
-        # mtls="off": a plaintext gRPC client calls the same socket for comparison (docs/protocol.md §3.5).
-        info = await pm.load(RUST_EMBEDDER, name="embed-rust", type="embedder", config=config, mtls="off")
+        # The default mtls (auto) leaves the unix socket plaintext: a gRPC client calls the same socket.
+        info = await pm.load(RUST_EMBEDDER, name="embed-rust", type="embedder", config=config)
         await pm.load(GO_EMBEDDER, name="embed-go", type="embedder", config=config)
         rust, go = pm.embedder("embed-rust"), pm.embedder("embed-go")
         grpc_client = peers.GrpcAioEmbedder(info.address)

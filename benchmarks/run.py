@@ -149,8 +149,8 @@ async def rust_plugin_workloads(args: argparse.Namespace) -> dict[str, Any]:
     from hector_plugins import Message, PluginManager
 
     async with PluginManager() as pm:
-        # mtls="off": a plaintext gRPC client calls the same socket for comparison (docs/protocol.md §3.5).
-        info = await pm.load(RUST_PLUGIN, name="echo-rust", mtls="off")
+        # The default mtls (auto) leaves the unix socket plaintext, so grpc.aio calls the same socket.
+        info = await pm.load(RUST_PLUGIN, name="echo-rust")
         llm = pm.llm("echo-rust")
         grpc_client = peers.GrpcAioClient(info.address)
         local = InProcessEcho()
@@ -224,8 +224,8 @@ async def go_plugin_workloads(args: argparse.Namespace, samples_file: Path) -> d
     hector_streams: list[float] = []
     go_rounds: list[dict[str, Any]] = []
     async with PluginManager() as pm:
-        # mtls="off": the Rust floor calls the same socket in plaintext, and go-host runs without AutoMTLS.
-        info = await pm.load(GO_PLUGIN, name="echo-go", mtls="off")
+        # Plaintext under the default mtls (auto), as go-host without AutoMTLS: the Rust floor calls the same socket.
+        info = await pm.load(GO_PLUGIN, name="echo-go")
         llm = pm.llm("echo-go")
         call, stream = hector_generate(llm), hector_stream(llm, words(args.chunks))
         await chunks_per_second(stream, args.chunks, is_text)  # warm-up

@@ -990,9 +990,10 @@ class PluginManager:
         of a hector.yaml entry (docs/supervision.md), over the built-in defaults. ``security``
         (limits, ``env_allowlist``, ``sandbox``), ``grants`` and ``sha256`` are an entry's keys
         of the same names (docs/security.md), over the configuration's ``plugin_security``.
-        ``mtls``: automatic mTLS (docs/protocol.md §3.5); ``"auto"`` uses TLS whenever the plugin
-        answers with a certificate and refuses a plain TCP plugin, ``"on"`` requires a certificate,
-        ``"off"`` offers none.
+        ``mtls``: automatic mTLS (docs/protocol.md §3.5); ``"auto"`` offers no certificate, leaves
+        the private unix socket plaintext and refuses a plain TCP plugin; ``"on"`` offers it and
+        requires the plugin's own (TLS on any transport); ``"off"`` offers none and accepts plain
+        TCP.
         Bad options raise ``ConfigError`` at once; a plugin that cannot start raises
         ``PluginStartError`` (``HandshakeError``, ``StartTimeoutError``); a name already running
         is a ``ConfigError``, a crashed or stopped one is taken over."""

@@ -1,5 +1,5 @@
 """Automatic mTLS (docs/protocol.md §3.5) through the Python API, with real plugin processes: the
-Go echo plugin (go-plugin) and a Python SDK plugin over mTLS, and the refusals: `on` without a
+Go echo plugin (go-plugin) and a Python SDK plugin over mTLS when it is on, and the refusals: `on` without a
 certificate, plain TCP under `auto`, a printed certificate the plugin does not hold, bad values."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ SDK_LLM = ROOT / "tests" / "plugins" / "sdk" / "llm.py"
 IMPOSTOR = ROOT / "tests" / "plugins" / "cert_impostor.py"
 
 
-async def test_the_go_plugin_is_called_over_mtls_by_default(go_plugin: Path) -> None:
+async def test_the_go_plugin_is_called_over_mtls_when_on(go_plugin: Path) -> None:
     async with PluginManager() as pm:
         # "on" loads only a plugin that answered with a certificate; the call then goes over TLS.
         await pm.load(go_plugin, name="go", mtls="on")
@@ -41,7 +41,9 @@ async def test_on_refuses_a_plugin_without_a_certificate(py_plugin: Callable[...
 
 async def test_auto_refuses_plain_tcp(py_plugin: Callable[..., Path]) -> None:
     plugin = py_plugin(network="tcp", handshake="1|1|tcp|{address}|grpc")
-    with pytest.raises(HandshakeError, match=r"serves plain TCP .*set mtls: off") as caught:
+    with pytest.raises(
+        HandshakeError, match=r"serves plain TCP .*set mtls: on for it if it does automatic mTLS.* or mtls: off"
+    ) as caught:
         await PluginManager().load(plugin, name="tcp")
     assert caught.value.plugin == "tcp"
 
@@ -70,7 +72,7 @@ async def test_a_certificate_the_plugin_does_not_hold_is_refused(
         f'exec "{sys.executable}" "{IMPOSTOR}"\n',
     )
     with pytest.raises(PluginStartError) as caught:
-        await PluginManager().load(plugin, name="impostor")
+        await PluginManager().load(plugin, name="impostor", mtls="on")
     message = str(caught.value)
     assert "impostor" in message and "automatic mTLS with unix:" in message, message
     assert "not the certificate the plugin printed on its handshake line" in message, message

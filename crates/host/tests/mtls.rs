@@ -1,7 +1,8 @@
 //! Automatic mTLS (docs/protocol.md §3.5) against real plugin processes: a go-plugin Go plugin
 //! (examples/go/echo-llm, built with the go-plugin version of examples/go/go.mod) reached over
-//! TLS, and the refusals of each rule: `on` without a certificate, `off` with one, plain TCP
-//! under `auto`, and a printed certificate that is not the plugin's own (or no certificate at all).
+//! TLS under `on` and in plaintext on its private socket under `auto`, and the refusals of each
+//! rule: `on` without a certificate, `off` with one, plain TCP under `auto`, and a printed
+//! certificate that is not the plugin's own (or no certificate at all).
 //! The other way round, go-plugin's own Go host (benchmarks/go-host) with `AutoMTLS` calls the
 //! Rust SDK's example plugin (examples/rust-echo-llm). Go is required: without it these tests
 //! fail, they never skip.
@@ -105,23 +106,34 @@ fn user(text: &str) -> GenerateRequest {
     }
 }
 
-#[tokio::test]
-async fn a_go_plugin_is_reached_over_mtls_and_its_socket_refuses_plaintext() {
-    let plugin = Plugin::start(spec("go-mtls", go_echo_plugin(), MtlsMode::Auto), Arc::new(Discard)).await.unwrap();
-    let reply = LlmClient::new(plugin.clone()).generate(user("over tls"), None).await.unwrap();
-    assert_eq!(reply.text, "Echo: over tls");
-
-    // The same socket without TLS: the plugin's server does not speak plaintext HTTP/2.
+/// Whether a plaintext HTTP/2 client is served on the plugin's socket.
+async fn serves_plaintext(plugin: &Plugin) -> bool {
     let address = plugin.status().address;
     let socket = PathBuf::from(address.strip_prefix("unix:").expect("a unix address"));
     let options = ConnectOptions::new(PeerPolicy::Unchecked);
     match transport::connect(&Address::Unix(socket), &options, Duration::from_secs(10)).await {
-        Err(refused) => assert!(refused.contains("cannot connect"), "{refused}"),
-        Ok((channel, _closed)) => {
-            let answer = channel.wrong_protocol().await;
-            assert!(answer.is_some(), "a plaintext HTTP/2 client was served by {address}");
-        }
+        Err(refused) => panic!("cannot connect to {address}: {refused}"),
+        Ok((channel, _closed)) => channel.wrong_protocol().await.is_none(),
     }
+}
+
+#[tokio::test]
+async fn on_reaches_a_go_plugin_over_mtls_and_its_socket_refuses_plaintext() {
+    let plugin = Plugin::start(spec("go-mtls", go_echo_plugin(), MtlsMode::On), Arc::new(Discard)).await.unwrap();
+    let reply = LlmClient::new(plugin.clone()).generate(user("over tls"), None).await.unwrap();
+    assert_eq!(reply.text, "Echo: over tls");
+    assert!(!serves_plaintext(&plugin).await, "a plaintext HTTP/2 client was served under mtls: on");
+    plugin.shutdown(plugin.shutdown_grace()).await;
+}
+
+#[tokio::test]
+async fn auto_offers_no_certificate_so_a_go_plugin_serves_its_private_socket_in_plaintext() {
+    // TLS on a unix socket in the plugin's 0700 directory, whose server the peer check proves,
+    // would cost every call and a handshake per start for nothing (docs/protocol.md §3.5).
+    let plugin = Plugin::start(spec("go-auto", go_echo_plugin(), MtlsMode::Auto), Arc::new(Discard)).await.unwrap();
+    let reply = LlmClient::new(plugin.clone()).generate(user("plain"), None).await.unwrap();
+    assert_eq!(reply.text, "Echo: plain");
+    assert!(serves_plaintext(&plugin).await, "the Go plugin served TLS: it was offered a certificate under auto");
     plugin.shutdown(plugin.shutdown_grace()).await;
 }
 
@@ -144,7 +156,8 @@ async fn auto_refuses_plain_tcp_and_names_the_setting_that_accepts_it() {
     let tcp = script(dir.path(), "tcp", "echo '1|1|tcp|127.0.0.1:9|grpc|'; exec sleep 30");
     let error = refusal(spec("plain-tcp", &tcp, MtlsMode::Auto)).await;
     assert!(error.contains("plain-tcp") && error.contains("serves plain TCP (tcp:127.0.0.1:9)"), "{error}");
-    assert!(error.contains("set mtls: off"), "{error}");
+    assert!(error.contains("set mtls: on for it if it does automatic mTLS"), "{error}");
+    assert!(error.contains("mtls: off to accept plain TCP"), "{error}");
 }
 
 #[tokio::test]
@@ -169,7 +182,7 @@ async fn a_printed_certificate_that_is_not_the_plugins_own_is_refused() {
         go_echo_plugin().display()
     );
     let impostor = script(dir.path(), "impostor", &body);
-    let error = refusal(spec("go-impostor", &impostor, MtlsMode::Auto)).await;
+    let error = refusal(spec("go-impostor", &impostor, MtlsMode::On)).await;
     assert!(error.contains("go-impostor") && error.contains("automatic mTLS with unix:"), "{error}");
     assert!(error.contains("not the certificate the plugin printed on its handshake line"), "{error}");
 }

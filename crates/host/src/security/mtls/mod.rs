@@ -19,11 +19,13 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// The per-plugin `mtls` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MtlsMode {
-    /// Offer the certificate; TLS when the plugin answers with one. Without one, a unix socket
-    /// is accepted (private to the plugin's directory) and TCP is refused.
+    /// No TLS where it adds nothing: a unix socket in the plugin's private directory, whose
+    /// server the peer check proves, is plaintext; plain TCP, which any local process can
+    /// reach, is refused. So no certificate is offered (go-plugin's host offers none by
+    /// default either), and a plugin that prints one anyway gets TLS.
     #[default]
     Auto,
-    /// A plugin must answer with a certificate, on any transport.
+    /// Offer the certificate; a plugin must answer with its own, on any transport.
     On,
     /// Offer nothing; a plugin that prints a certificate anyway is refused.
     Off,
@@ -60,8 +62,8 @@ impl fmt::Display for MtlsMode {
 /// (PEM), or nothing when mTLS is off.
 pub fn offered_certificate(mode: MtlsMode) -> Result<Option<String>, String> {
     match mode {
-        MtlsMode::Off => Ok(None),
-        MtlsMode::Auto | MtlsMode::On => host_identity().map(|identity| Some(identity.cert_pem.clone())),
+        MtlsMode::Auto | MtlsMode::Off => Ok(None),
+        MtlsMode::On => host_identity().map(|identity| Some(identity.cert_pem.clone())),
     }
 }
 
@@ -79,8 +81,9 @@ pub fn plan(mode: MtlsMode, handshake: &Handshake) -> Result<Option<PinnedTls>, 
         (None, MtlsMode::Auto) => match &handshake.address {
             Address::Unix(_) => Ok(None),
             Address::Tcp(_) => Err(format!(
-                "it serves plain TCP ({}) without a certificate (no automatic mTLS); any local process \
-                 could call it; set mtls: off for it to accept that",
+                "it serves plain TCP ({}) without a certificate; any local process could call it; \
+                 set mtls: on for it if it does automatic mTLS (go-plugin plugins and this project's \
+                 SDKs do), or mtls: off to accept plain TCP",
                 crate::handshake::shorten(&handshake.address.to_string())
             )),
         },
@@ -166,7 +169,12 @@ mod tests {
         assert!(plan(MtlsMode::Auto, &unix).unwrap().is_none());
         assert!(plan(MtlsMode::Off, &tcp).unwrap().is_none());
         let refusal = plan(MtlsMode::Auto, &tcp).unwrap_err();
-        assert!(refusal.contains("serves plain TCP") && refusal.contains("set mtls: off"), "{refusal}");
+        assert!(
+            refusal.contains("serves plain TCP")
+                && refusal.contains("set mtls: on")
+                && refusal.contains("mtls: off to accept"),
+            "{refusal}"
+        );
         assert!(plan(MtlsMode::On, &unix).unwrap_err().contains("mtls is on for it"));
     }
 
@@ -183,8 +191,9 @@ mod tests {
     }
 
     #[test]
-    fn offered_only_unless_off() {
+    fn offered_only_when_on() {
         assert_eq!(offered_certificate(MtlsMode::Off).unwrap(), None);
-        assert!(offered_certificate(MtlsMode::Auto).unwrap().unwrap().contains("BEGIN CERTIFICATE"));
+        assert_eq!(offered_certificate(MtlsMode::Auto).unwrap(), None);
+        assert!(offered_certificate(MtlsMode::On).unwrap().unwrap().contains("BEGIN CERTIFICATE"));
     }
 }
