@@ -717,10 +717,8 @@ def main() -> int:
     m = asyncio.run(measure(args.seconds, args.clients, args.seed))
     if args.json:
         args.json.write_text(json.dumps(m, indent=2))
-    if args.write:
-        report.update_alone(args.output, HEADING, section(m), goals(m), LOAD_AT_START)
-    else:
-        print("\n".join(section(m)))
+    args.no_write = not args.write
+    report.update_alone(args, HEADING, section(m), goals(m), LOAD_AT_START)
     problems = broken(m)
     for problem in problems:
         print(f"chaos: {problem}", file=sys.stderr)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import os
 import sys
 import time
@@ -195,7 +194,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--searches", type=int, default=200, help="searches per client and round")
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--output", type=Path, default=ROOT_RESULTS, help="the RESULTS.md whose section to update")
+    report.add_output_arguments(parser, ROOT_RESULTS)
     return parser.parse_args()
 
 
@@ -204,12 +203,7 @@ def main() -> None:
     plugin = peers.build_plugins.build_python_vectordb()
     peers.generate_stubs()
     m = asyncio.run(measure(plugin, args.vectors, args.dim, args.searches, args.top_k, args.rounds))
-    command = " ".join(["python", "benchmarks/database.py", *sys.argv[1:]])
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    load = " ".join(f"{x:.2f}" for x in LOAD_AT_START)
-    lines = [*section(m), "", f"Measured on its own by `{command}`, {stamp}, load average at start {load}."]
-    report.replace_section(args.output, HEADING, lines)
-    print("\n".join(lines))
+    report.update_alone(args, HEADING, section(m), [], LOAD_AT_START)
 
 
 if __name__ == "__main__":

@@ -251,20 +251,14 @@ def parse_args() -> argparse.Namespace:
         type=lambda text: text if text == "unlimited" else json.loads(text),
         help="the plugin's log_budget: unlimited, or JSON such as '{\"lines_per_second\": 2000}' (default: the default)",
     )
-    parser.add_argument("--output", type=Path, default=RESULTS, help="the RESULTS.md whose section to update")
-    parser.add_argument("--no-write", action="store_true", help="print the section, leave RESULTS.md alone")
+    report.add_output_arguments(parser, RESULTS)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
     m = asyncio.run(measure(args.seconds, args.rate, args.line_bytes, args.calls, args.log_budget))
-    if args.no_write:
-        print("\n".join(section(m)))
-        for goal in goals(m):
-            print(report.goal_row(goal))
-    else:
-        report.update_alone(args.output, HEADING, section(m), goals(m), LOAD_AT_START)
+    report.update_alone(args, HEADING, section(m), goals(m), LOAD_AT_START)
 
 
 if __name__ == "__main__":

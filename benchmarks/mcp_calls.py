@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import itertools
 import os
 import sys
@@ -250,7 +249,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=5000, help="calls per measurement on the rmcp server")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-build", action="store_true", help="do not build the rmcp server")
-    parser.add_argument("--output", type=Path, default=ROOT_RESULTS, help="the RESULTS.md whose section to update")
+    report.add_output_arguments(parser, ROOT_RESULTS)
     return parser.parse_args()
 
 
@@ -264,18 +263,7 @@ def main() -> None:
     if not args.no_build:
         peers.build_plugins.build_rmcp_test_server(release=True)
     m = asyncio.run(measure(peers.RMCP_SERVER, args.calls, args.rounds))
-    command = " ".join(["python", "benchmarks/mcp_calls.py", *sys.argv[1:]])
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    load = " ".join(f"{x:.2f}" for x in LOAD_AT_START)
-    lines = [*section(m), "", f"Measured on its own by `{command}`, {stamp}, load average at start {load}."]
-    (goal,) = goals(m)
-    if args.output.exists():
-        report.replace_section(args.output, HEADING, lines)
-        report.replace_goal(args.output, goal)
-    else:
-        args.output.write_text("\n".join([*lines[1:], *report.goals_table([goal])]) + "\n")
-    print("\n".join(lines))
-    print(f"goal: {goal.text}: {goal.shown} {goal.verdict} ({goal.detail})")
+    report.update_alone(args, HEADING, section(m), goals(m), LOAD_AT_START)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -108,20 +109,35 @@ def replace_section(results: Path, heading: str, lines: list[str]) -> None:
     results.write_text("\n".join(text) + "\n")
 
 
-def update_alone(results: Path, heading: str, section: list[str], goals: list[Goal], load: Sequence[float]) -> None:
+def add_output_arguments(parser: argparse.ArgumentParser, results: Path) -> None:
+    """`--output` and `--no-write`, which every workload run on its own takes."""
+    parser.add_argument("--output", type=Path, default=results, help="the RESULTS.md whose section to update")
+    parser.add_argument("--no-write", action="store_true", help="print the section, leave RESULTS.md alone")
+
+
+def update_alone(
+    args: argparse.Namespace, heading: str, section: list[str], goals: list[Goal], load: Sequence[float]
+) -> None:
     """What a workload run on its own (`python benchmarks/<workload>.py`) writes: its section,
-    stamped with the command, the time and the load average at start, and its goals' rows."""
-    import datetime
+    stamped with the command, the time and the load average at start, and its goals' rows, into
+    `args.output` (a new file holds just them); with `args.no_write`, only printed."""
     import sys
 
     command = " ".join(["python", "benchmarks/" + Path(sys.argv[0]).name, *sys.argv[1:]])
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     average = " ".join(f"{x:.2f}" for x in load)
     lines = [*section, "", f"Measured on its own by `{command}`, {stamp}, load average at start {average}."]
-    replace_section(results, heading, lines)
-    for goal in goals:
-        replace_goal(results, goal)
     print("\n".join(lines))
+    for goal in goals:
+        print(goal_row(goal))
+    if args.no_write:
+        return
+    if not args.output.exists():
+        args.output.write_text("\n".join([*lines[1:], *goals_table(goals)]) + "\n")
+        return
+    replace_section(args.output, heading, lines)
+    for goal in goals:
+        replace_goal(args.output, goal)
 
 
 def replace_goal(results: Path, goal: Goal) -> None:

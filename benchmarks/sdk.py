@@ -135,14 +135,14 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, default=3000, help="calls per measurement")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--output", type=Path, default=RESULTS, help="the RESULTS.md whose section to update")
+    report.add_output_arguments(parser, RESULTS)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
     m = asyncio.run(measure(args.calls, args.rounds))
-    report.update_alone(args.output, HEADING, section(m), goals(m), LOAD_AT_START)
+    report.update_alone(args, HEADING, section(m), goals(m), LOAD_AT_START)
 
 
 if __name__ == "__main__":

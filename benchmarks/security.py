@@ -155,20 +155,14 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=5, help="alternating off/on rounds per plugin")
     parser.add_argument("--calls", type=int, default=2000, help="sequential calls per round")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="the RESULTS.md whose section to update")
-    parser.add_argument("--no-write", action="store_true", help="print the section, leave RESULTS.md alone")
+    report.add_output_arguments(parser, RESULTS)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
     m = asyncio.run(measure(args.rounds, args.calls))
-    if args.no_write:
-        print("\n".join(section(m)))
-        for goal in goals(m):
-            print(report.goal_row(goal))
-    else:
-        report.update_alone(args.output, HEADING, section(m), goals(m), LOAD_AT_START)
+    report.update_alone(args, HEADING, section(m), goals(m), LOAD_AT_START)
 
 
 if __name__ == "__main__":
