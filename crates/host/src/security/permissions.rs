@@ -4,7 +4,7 @@
 //! allows and which host variables it sees.
 
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// Paths, TCP ports and host variables, as asked for or as granted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,7 +23,11 @@ impl Permissions {
     /// What `asked` wants beyond these grants, one line per item (empty: all granted). A path
     /// is granted by itself or a directory above it; reading is granted by write grants too.
     pub fn missing(&self, asked: &Permissions) -> Vec<String> {
-        let covered = |path: &Path, grants: &[&PathBuf]| grants.iter().any(|granted| path.starts_with(granted));
+        // Compared without `.` and `..`: `/data/../etc` is not under a grant of `/data`.
+        let covered = |path: &Path, grants: &[&PathBuf]| {
+            let path = lexically_normal(path);
+            grants.iter().any(|granted| path.starts_with(lexically_normal(granted)))
+        };
         let readable: Vec<&PathBuf> = self.read.iter().chain(&self.write).collect();
         let writable: Vec<&PathBuf> = self.write.iter().collect();
         let mut missing = Vec::new();
@@ -39,6 +43,26 @@ impl Permissions {
         missing.extend(asked.env.iter().filter(|name| !self.env.contains(name)).map(|name| format!("env {name}")));
         missing
     }
+}
+
+/// `path` with `.` dropped and each `..` taking away the name before it (never above the
+/// root), without asking the file system: what the path names if no symlink is involved.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match normal.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    normal.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => normal.push(".."),
+            },
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 /// `grants:` of an entry, and `permissions:` of a manifest: the same shape.
@@ -91,5 +115,18 @@ mod tests {
         );
         assert!(grants.missing(&Permissions::default()).is_empty());
         assert!(grants.missing(&grants).is_empty());
+    }
+
+    #[test]
+    fn dot_dot_cannot_climb_out_of_a_grant() {
+        let grants = Permissions { read: vec!["/data".into()], ..Default::default() };
+        let asked = |path: &str| Permissions { read: vec![path.into()], ..Default::default() };
+        assert_eq!(grants.missing(&asked("/data/../etc/shadow")), ["read /data/../etc/shadow"]);
+        assert_eq!(grants.missing(&asked("/data/x/../../etc")), ["read /data/x/../../etc"]);
+        assert!(grants.missing(&asked("/data/./models/../weights")).is_empty());
+        assert!(grants.missing(&asked("/../data/x")).is_empty(), "`..` above the root stays at the root");
+        let dotted = Permissions { read: vec!["/srv/./data/".into()], ..Default::default() };
+        assert!(dotted.missing(&asked("/srv/data/models")).is_empty());
+        assert_eq!(lexically_normal(Path::new("a/../../b")), Path::new("../b"));
     }
 }

@@ -115,7 +115,7 @@ pub fn verify(path: &Path, trust: &Trust) -> Result<VerifiedExecutable, Refusal>
     if !before.is_file() {
         return Err(refuse(Rule::Unreadable, format!("{} is not a regular file", resolved.display())));
     }
-    check_not_writable_by_others(&resolved, &before).map_err(|detail| refuse(Rule::WorldWritable, detail))?;
+    check_not_writable_by_others(path, &resolved, &before).map_err(|detail| refuse(Rule::WorldWritable, detail))?;
     check_trusted_directories(path, &resolved, &trust.trusted_directories)
         .map_err(|detail| refuse(Rule::TrustedDirectories, detail))?;
     let signature = if trust.verify_signatures {
@@ -160,12 +160,16 @@ fn same_contents(before: &std::fs::Metadata, after: &std::fs::Metadata) -> bool 
         == (after.len(), after.mtime(), after.mtime_nsec(), after.ctime(), after.ctime_nsec())
 }
 
+const OTHERS_WRITE: u32 = 0o002;
+const STICKY: u32 = 0o1000;
+/// Symlinks followed from the path as given before giving up (Linux's own limit).
+const MAX_SYMLINK_HOPS: usize = 40;
+
 /// The file must not be writable by others, nor any directory above it, except a sticky one
 /// (`/tmp`) where the entry that leads on (the next directory, or the file) is ours or root's:
-/// there nobody else may rename or delete it.
-fn check_not_writable_by_others(resolved: &Path, file: &std::fs::Metadata) -> Result<(), String> {
-    const OTHERS_WRITE: u32 = 0o002;
-    const STICKY: u32 = 0o1000;
+/// there nobody else may rename or delete it. The same holds for every symlink on the way from
+/// the path as given (whoever may write a link's directory may point it at their own file).
+fn check_not_writable_by_others(given: &Path, resolved: &Path, file: &std::fs::Metadata) -> Result<(), String> {
     if file.mode() & OTHERS_WRITE != 0 {
         return Err(format!(
             "the executable {} is writable by others (mode {:04o})",
@@ -173,10 +177,27 @@ fn check_not_writable_by_others(resolved: &Path, file: &std::fs::Metadata) -> Re
             file.mode() & 0o7777
         ));
     }
+    check_directories_above(resolved, file.uid(), "the executable")?;
+    let mut hop = std::path::absolute(given).map_err(|e| format!("cannot make {} absolute: {e}", given.display()))?;
+    for _ in 0..MAX_SYMLINK_HOPS {
+        let entry = std::fs::symlink_metadata(&hop).map_err(|e| format!("cannot stat {}: {e}", hop.display()))?;
+        if !entry.file_type().is_symlink() {
+            return check_directories_above(&hop, entry.uid(), &hop.display().to_string());
+        }
+        check_directories_above(&hop, entry.uid(), &format!("the symlink {}", hop.display()))?;
+        let target = std::fs::read_link(&hop).map_err(|e| format!("cannot read the link {}: {e}", hop.display()))?;
+        hop = hop.parent().unwrap_or(Path::new("/")).join(target);
+    }
+    Err(format!("{} leads through more than {MAX_SYMLINK_HOPS} symlinks", given.display()))
+}
+
+/// Each directory above `path` (by name, as written), with `entry_owner` the owner of the
+/// entry `path` names (not followed, so a link's own owner); `what` names `path` in the error.
+fn check_directories_above(path: &Path, entry_owner: u32, what: &str) -> Result<(), String> {
     // SAFETY: plain syscall.
     let us = unsafe { libc::geteuid() };
-    let (mut entry, mut entry_owner) = (resolved.to_owned(), file.uid());
-    for dir in resolved.ancestors().skip(1) {
+    let (mut entry, mut entry_owner) = (path.to_owned(), entry_owner);
+    for dir in path.ancestors().skip(1).filter(|dir| !dir.as_os_str().is_empty()) {
         let metadata = std::fs::metadata(dir).map_err(|e| format!("cannot stat {}: {e}", dir.display()))?;
         let mode = metadata.mode() & 0o7777;
         if mode & OTHERS_WRITE != 0 {
@@ -188,12 +209,13 @@ fn check_not_writable_by_others(resolved: &Path, file: &std::fs::Metadata) -> Re
                     String::new()
                 };
                 return Err(format!(
-                    "the directory {} above the executable is writable by others (mode {mode:04o}){why}",
+                    "the directory {} above {what} is writable by others (mode {mode:04o}){why}",
                     dir.display()
                 ));
             }
         }
-        (entry, entry_owner) = (dir.to_owned(), metadata.uid());
+        let own = std::fs::symlink_metadata(dir).map_err(|e| format!("cannot stat {}: {e}", dir.display()))?;
+        (entry, entry_owner) = (dir.to_owned(), own.uid());
     }
     Ok(())
 }

@@ -120,6 +120,40 @@ fn world_writable_files_and_directories_are_refused() {
 }
 
 #[test]
+fn a_symlink_in_a_directory_others_may_write_is_refused_though_its_target_is_safe() {
+    // Whoever may write the link's directory may point the link at their own file.
+    let dir = tempfile::tempdir().unwrap();
+    let safe = dir.path().join("safe");
+    let open = dir.path().join("open");
+    std::fs::create_dir(&safe).unwrap();
+    std::fs::create_dir(&open).unwrap();
+    let plugin = safe.join("plugin");
+    write_executable(&plugin, b"x");
+    let link = open.join("plugin");
+    std::os::unix::fs::symlink(&plugin, &link).unwrap();
+    assert!(verify(&link, &Trust::default()).is_ok());
+
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let refusal = verify(&link, &Trust::default()).unwrap_err();
+    assert_eq!(refusal.rule, Rule::WorldWritable);
+    let named = format!("the directory {} above the symlink {}", open.display(), link.display());
+    assert!(refusal.detail.contains(&named), "{refusal}");
+    assert!(verify(&plugin, &Trust::default()).is_ok(), "the target itself is still fine");
+
+    // A second hop: a safe link to that link is refused for the same reason.
+    let outer = safe.join("outer");
+    std::os::unix::fs::symlink(&link, &outer).unwrap();
+    assert_eq!(verify(&outer, &Trust::default()).unwrap_err().rule, Rule::WorldWritable);
+
+    // A directory symlink in it too.
+    let dir_link = open.join("dir");
+    std::os::unix::fs::symlink(&safe, &dir_link).unwrap();
+    let refusal = verify(&dir_link.join("plugin"), &Trust::default()).unwrap_err();
+    assert_eq!(refusal.rule, Rule::WorldWritable);
+    assert!(refusal.detail.contains(&format!("the directory {} above", open.display())), "{refusal}");
+}
+
+#[test]
 fn a_sticky_directory_does_not_protect_another_users_entry() {
     // Giving a file away needs root (CI runs as root; elsewhere only CI insists).
     // SAFETY: plain syscall.
