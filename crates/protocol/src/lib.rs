@@ -1,11 +1,14 @@
 //! The wire contract of hector-plugins (docs/protocol.md), shared by the host
 //! (`hector-plugins-host`) and the plugin SDK (`hector-plugins-sdk`): the generated gRPC code,
-//! every protocol constant, and the handshake line's writer and parser. No I/O.
+//! every protocol constant, and the handshake line's writer and parser; with the `tls` feature,
+//! automatic mTLS's certificates. No I/O.
 
 pub mod env;
 pub mod handshake;
 pub mod log_level;
 pub mod proto;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 /// The go-plugin core protocol version, field 1 of the handshake line (docs/protocol.md §2).
 pub const CORE_PROTOCOL_VERSION: u32 = 1;

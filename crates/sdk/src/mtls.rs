@@ -3,12 +3,12 @@
 //! handshake line, and serves TLS that accepts exactly the host's certificate as the client's.
 
 use crate::{json, Logger, SdkError};
+use hector_plugins_protocol::tls::{Identity, PinnedCertificate};
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, OtherError, SignatureScheme};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use std::sync::Arc;
 use tokio::net::{UnixListener, UnixStream};
 use tokio_stream::wrappers::ReceiverStream;
@@ -24,14 +24,15 @@ impl ServerTls {
     pub fn for_host_certificate(pem: &str) -> Result<ServerTls, SdkError> {
         let host_cert = CertificateDer::from_pem_slice(pem.as_bytes())
             .map_err(|e| SdkError::Mtls(format!("PLUGIN_CLIENT_CERT holds no PEM certificate ({e})")))?;
-        let (cert_der, key) = own_certificate()?;
+        let own = Identity::generate().map_err(|e| SdkError::Mtls(format!("cannot generate our certificate: {e}")))?;
+        let (cert_der, key) = (own.cert_der.clone(), own.key());
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let verifier = PinnedClientCert { pinned: host_cert, algorithms: provider.signature_verification_algorithms };
+        let verifier = PinnedClientCert(PinnedCertificate::new(host_cert, provider.signature_verification_algorithms));
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| SdkError::Mtls(e.to_string()))?
             .with_client_cert_verifier(Arc::new(verifier))
-            .with_single_cert(vec![cert_der.clone()], key.into())
+            .with_single_cert(vec![cert_der.clone()], key)
             .map_err(|e| SdkError::Mtls(format!("our certificate is unusable: {e}")))?;
         // gRPC clients (grpc-go among them) require HTTP/2 to be negotiated by ALPN.
         config.alpn_protocols = vec![b"h2".to_vec()];
@@ -74,28 +75,9 @@ impl ServerTls {
     }
 }
 
-/// A fresh self-signed ECDSA P-256 certificate for `localhost`, for client and server
-/// authentication, its own CA: what a go-plugin host verifies the plugin's certificate against.
-fn own_certificate() -> Result<(CertificateDer<'static>, PrivatePkcs8KeyDer<'static>), SdkError> {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose};
-    let failed = |e: rcgen::Error| SdkError::Mtls(format!("cannot generate our certificate: {e}"));
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(failed)?;
-    let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(failed)?;
-    params.distinguished_name.push(DnType::CommonName, "localhost");
-    params.distinguished_name.push(DnType::OrganizationName, "hector-plugins");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
-    let cert = params.self_signed(&key).map_err(failed)?;
-    Ok((cert.der().clone(), PrivatePkcs8KeyDer::from(key.serialize_der())))
-}
-
 /// Accepts exactly the host's certificate, and a handshake signed by its key.
 #[derive(Debug)]
-struct PinnedClientCert {
-    pinned: CertificateDer<'static>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
+struct PinnedClientCert(PinnedCertificate);
 
 #[derive(Debug, thiserror::Error)]
 #[error("it is not the certificate the host gave in PLUGIN_CLIENT_CERT")]
@@ -113,11 +95,7 @@ impl ClientCertVerifier for PinnedClientCert {
         _intermediates: &[CertificateDer<'_>],
         _now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        if end_entity.as_ref() != self.pinned.as_ref() {
-            let mismatch = OtherError(Arc::new(NotTheHostsCertificate));
-            return Err(rustls::Error::InvalidCertificate(CertificateError::Other(mismatch)));
-        }
-        Ok(ClientCertVerified::assertion())
+        self.0.check(end_entity, NotTheHostsCertificate).map(|()| ClientCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -126,7 +104,7 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        self.0.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -135,11 +113,11 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.0.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.0.supported_schemes()
     }
 }
 
@@ -212,9 +190,9 @@ mod tests {
 
     #[test]
     fn our_certificate_is_a_fresh_one_ready_for_the_handshake_line() {
-        let host = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let tls = ServerTls::for_host_certificate(&host.cert.pem()).unwrap();
-        assert_ne!(tls.certificate(), host.cert.der().as_ref());
+        let host = Identity::generate().unwrap();
+        let tls = ServerTls::for_host_certificate(&host.cert_pem).unwrap();
+        assert_ne!(tls.certificate(), host.cert_der.as_ref());
         let line = crate::env::handshake_line(1, "/d/plugin1", Some(tls.certificate()), false);
         let parsed = hector_plugins_protocol::handshake::parse(&line, &[1]).unwrap();
         assert_eq!(parsed.server_cert.as_deref(), Some(tls.certificate()));

@@ -1,24 +1,20 @@
 //! The check of the plugin's TLS certificate (docs/protocol.md §3.5): it must be, byte for byte,
 //! the certificate the plugin printed on its handshake line, and the handshake must be signed by
-//! its key. No CA, name or date enters into it: the handshake line is the only source of trust,
-//! as with go-plugin (whose plugin certificate is its own root).
+//! its key (`PinnedCertificate`, shared with the SDK's check of the host's certificate).
 
+use hector_plugins_protocol::tls::PinnedCertificate;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
-use std::sync::Arc;
+use rustls::{DigitallySignedStruct, SignatureScheme};
 
-/// Trusts exactly one certificate.
+/// Trusts exactly the certificate the plugin printed.
 #[derive(Debug)]
-pub struct PinnedServerCert {
-    pinned: CertificateDer<'static>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
+pub struct PinnedServerCert(PinnedCertificate);
 
 impl PinnedServerCert {
     pub fn new(pinned: CertificateDer<'static>, algorithms: WebPkiSupportedAlgorithms) -> Self {
-        PinnedServerCert { pinned, algorithms }
+        PinnedServerCert(PinnedCertificate::new(pinned, algorithms))
     }
 }
 
@@ -36,11 +32,7 @@ impl ServerCertVerifier for PinnedServerCert {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() != self.pinned.as_ref() {
-            let mismatch = OtherError(Arc::new(NotThePrintedCertificate));
-            return Err(rustls::Error::InvalidCertificate(CertificateError::Other(mismatch)));
-        }
-        Ok(ServerCertVerified::assertion())
+        self.0.check(end_entity, NotThePrintedCertificate).map(|()| ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -49,7 +41,7 @@ impl ServerCertVerifier for PinnedServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        self.0.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -58,10 +50,10 @@ impl ServerCertVerifier for PinnedServerCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.0.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.0.supported_schemes()
     }
 }
