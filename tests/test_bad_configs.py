@@ -105,6 +105,11 @@ CONFIGS: dict[str, tuple[str, str]] = {
         "plugin_discovery: {paths: ./p}\n",
         'plugin_discovery.paths: must be a list, not the string "./p"',
     ),
+    "idempotent names no RPC": (
+        ENTRY.format("path: ./x, idempotent: [Generate, generate]"),
+        'plugins.llm_providers.x.idempotent[1]: "generate" is not an RPC of an llm_provider '
+        "(hector.plugin.LLMProvider); its RPCs are: ",
+    ),
     "security unknown field": ("plugin_security: {max_memory: 5}\n", "plugin_security: unknown field `max_memory`"),
     "security zero memory": (
         "plugin_security: {max_memory_mb: 0}\n",

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hector_plugins import (
     CallTimeoutError,
+    ConfigError,
     LifecycleEvent,
     Message,
     PluginClosedError,
@@ -191,6 +192,18 @@ async def test_a_call_lost_to_a_crash_is_retried_only_when_its_rpc_is_idempotent
             outcomes[name] = (await asyncio.gather(call, return_exceptions=True))[0]
         assert outcomes["retried"].text == "Echo: sleep 0.5"
         assert isinstance(outcomes["once"], PluginCrashedError)
+
+
+async def test_an_idempotent_name_that_is_no_rpc_of_the_type_is_refused(py_plugin) -> None:
+    # A misspelt name would never match: the call it meant would not be sent again after a crash.
+    async with PluginManager() as pm:
+        with pytest.raises(
+            ConfigError, match=r'supervision\.idempotent\[0\]: "Embed" is not an RPC of an llm_provider'
+        ):
+            await pm.load(py_plugin(), name="x", supervision={"idempotent": ["Embed"]})
+        with pytest.raises(ConfigError, match="its RPCs are: .*ExecuteTool"):
+            await pm.load_mcp("m", sys.executable, ["-c", "pass"], supervision={"idempotent": ["Generate"]})
+        assert pm.plugins == []
 
 
 async def test_restart_false_leaves_a_crashed_plugin_crashed(py_plugin) -> None:

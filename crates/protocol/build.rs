@@ -25,6 +25,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_dir = if own.is_dir() { own } else { manifest_dir.join("../../proto") };
     println!("cargo:rerun-if-changed={}", proto_dir.display());
     let descriptors = protox::compile(PROTOS, [&proto_dir])?;
+    // services.rs: every service's full name with its RPC names, so the host can tell a real
+    // RPC name (in a plugin's `idempotent` list) from a misspelt one without a hand-kept table.
+    let mut services = String::from("&[\n");
+    for file in &descriptors.file {
+        for service in &file.service {
+            let rpcs: Vec<String> = service.method.iter().map(|m| format!("{:?}", m.name())).collect();
+            let name = format!("{}.{}", file.package(), service.name());
+            services.push_str(&format!("    ({name:?}, &[{}]),\n", rpcs.join(", ")));
+        }
+    }
+    services.push(']');
+    std::fs::write(PathBuf::from(std::env::var("OUT_DIR")?).join("services.rs"), services)?;
     tonic_prost_build::configure()
         .build_client(std::env::var_os("CARGO_FEATURE_CLIENT").is_some())
         .build_server(std::env::var_os("CARGO_FEATURE_SERVER").is_some())

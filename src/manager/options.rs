@@ -35,7 +35,8 @@ impl Common<'_, '_> {
         spec.launch.clean_env = self.clean_env;
         spec.launch.working_dir = self.cwd;
         if let Some(supervision) = self.supervision {
-            spec.supervision = config::supervision_option(&to_json_value(supervision.as_any())?).py_err(py)?;
+            spec.supervision =
+                config::supervision_option(&to_json_value(supervision.as_any())?, spec.kind).py_err(py)?;
         }
         let launched = !matches!(spec.protocol, Protocol::McpHttp { .. });
         if !launched && (self.security.is_some() || self.grants.is_some() || self.sha256.is_some()) {

@@ -48,6 +48,11 @@ impl PluginKind {
         }
     }
 
+    /// The RPC names of its service (from proto/), if it has one.
+    pub fn rpcs(self) -> Option<&'static [&'static str]> {
+        self.service().and_then(hector_plugins_protocol::rpcs_of)
+    }
+
     /// The `hector.plugin` service that carries the lifecycle RPCs, if any.
     pub fn service(self) -> Option<&'static str> {
         match self {

@@ -138,7 +138,7 @@ pub(super) fn to_spec(
     at: &str,
 ) -> Result<PluginSpec, Invalid> {
     let defaults = LaunchOptions::default();
-    let supervision = entry.supervision().over(&entry_defaults.supervision, at)?;
+    let supervision = entry.supervision().over(&entry_defaults.supervision, kind, at)?;
     let (protections, env_policy) =
         entry_protections(entry.security.as_ref(), entry.grants.as_ref(), &entry_defaults.security, base, at)?;
     let path = PathBuf::from(entry.path.as_deref().unwrap_or_default());
@@ -177,7 +177,7 @@ pub(super) fn mcp_spec(
     entry_defaults: &EntryDefaults,
     at: &str,
 ) -> Result<PluginSpec, Invalid> {
-    let supervision = entry.supervision().over(&entry_defaults.supervision, at)?;
+    let supervision = entry.supervision().over(&entry_defaults.supervision, PluginKind::Tool, at)?;
     let (protections, env_policy) =
         entry_protections(entry.security.as_ref(), entry.grants.as_ref(), &entry_defaults.security, base, at)?;
     let go_plugin_fields = [

@@ -6,6 +6,7 @@
 use super::deserialize::deserialize_at;
 use super::invalid::Invalid;
 use super::settings::checked_seconds as any_seconds;
+use crate::kind::PluginKind;
 use crate::plugin::PluginSpec;
 use crate::policy::{Supervision, WhileRestarting};
 use serde::Deserialize;
@@ -69,7 +70,7 @@ pub(super) fn read_defaults(section: Option<&serde_json::Value>) -> Result<Super
 /// The supervision settings of `pm.load(..., supervision={...})`: the keys of a plugin entry
 /// that make sense for one plugin loaded in code (`health`, `restart`, `idempotent`,
 /// `hot_reload`), over the built-in defaults. Errors name the key.
-pub fn supervision_option(value: &serde_json::Value) -> crate::Result<Supervision> {
+pub fn supervision_option(value: &serde_json::Value, kind: PluginKind) -> crate::Result<Supervision> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct LoadSupervision {
@@ -87,12 +88,13 @@ pub fn supervision_option(value: &serde_json::Value) -> crate::Result<Supervisio
         hot_reload: given.hot_reload,
         ..SupervisionEntry::default()
     };
-    entry.over(&Supervision::default(), "supervision").map_err(Invalid::into_error)
+    entry.over(&Supervision::default(), kind, "supervision").map_err(Invalid::into_error)
 }
 
 impl SupervisionEntry {
-    /// These settings over `defaults`; `at` is the entry's key path.
-    pub fn over(self, defaults: &Supervision, at: &str) -> Result<Supervision, Invalid> {
+    /// These settings over `defaults`, for a plugin of `kind`; `at` is the entry's key path.
+    pub fn over(self, defaults: &Supervision, kind: PluginKind, at: &str) -> Result<Supervision, Invalid> {
+        check_idempotent(&self.idempotent, kind, at)?;
         let mut supervision = defaults.clone();
         apply_health(&mut supervision, self.health.as_ref(), at)?;
         apply_restart(&mut supervision, self.restart.as_ref(), at)?;
@@ -103,6 +105,26 @@ impl SupervisionEntry {
         supervision.optional_depends_on = self.optional_depends_on;
         Ok(supervision)
     }
+}
+
+/// Each `idempotent` name must be an RPC of the plugin's service: a misspelt one would never
+/// match, and the call it meant would silently not be sent again after a crash.
+fn check_idempotent(names: &[String], kind: PluginKind, at: &str) -> Result<(), Invalid> {
+    let Some(rpcs) = kind.rpcs() else { return Ok(()) }; // a grpc plugin's services are its own
+    for (i, name) in names.iter().enumerate() {
+        if !rpcs.contains(&name.as_str()) {
+            return Err(Invalid::at(
+                format!("{at}.idempotent[{i}]"),
+                format!(
+                    "{name:?} is not an RPC of {} ({}); its RPCs are: {}",
+                    kind.with_article(),
+                    kind.service().unwrap_or_default(),
+                    rpcs.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The longest supervision duration accepted: longer ones are mistakes (and overflow timers).
