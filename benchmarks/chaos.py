@@ -46,10 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peers  # noqa: E402
 import report  # noqa: E402
+from chaos_report import HEADING, goals, section  # noqa: E402
+from leftovers import Processes, descriptors, leftovers, start_time  # noqa: E402
 from measure import percentile, rss_bytes  # noqa: E402
-from report import Goal, table  # noqa: E402
 
-HEADING = "## Chaos"
 RESULTS = peers.ROOT / "benchmarks" / "RESULTS.md"
 LOAD_AT_START = os.getloadavg()
 
@@ -125,82 +125,6 @@ def targets() -> list[Target]:
             echoed,
         ),
     ]
-
-
-# --------------------------------------------------------------------------- processes and descriptors
-
-
-def start_time(pid: int) -> int | None:
-    """The process's start time (clock ticks after boot): with the pid, names one process even if
-    the pid is reused. None once it is gone."""
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def describe(pid: int) -> str | None:
-    """'<pid> <command> (<state>)', or None once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        command = Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return None
-    return f"{pid} {command} ({fields[0]})"
-
-
-def children() -> list[int]:
-    """Processes whose parent is this one (the keepers, while plugins run; docs/protocol.md §1.4)."""
-    me = str(os.getpid())
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1] == me:
-                    found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
-def socket_dirs() -> list[Path]:
-    """This host's plugin socket directories (docs/protocol.md §1.3)."""
-    return sorted(Path(os.environ.get("TMPDIR") or "/tmp").glob(f"hplug-{os.getpid()}-*"))
-
-
-def descriptors() -> dict[int, str]:
-    found = {}
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            found[int(fd)] = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            pass  # the listing's own descriptor
-    return found
-
-
-class Processes:
-    """Every plugin process seen during the run (from events and `pm.plugins`), by pid and start time."""
-
-    def __init__(self) -> None:
-        self.seen: dict[int, int] = {}
-
-    def note(self, pid: int) -> None:
-        if pid and pid not in self.seen:
-            started = start_time(pid)
-            if started is not None:
-                self.seen[pid] = started
-
-    def alive(self) -> list[str]:
-        """Those still in /proc (zombies included) as the same process."""
-        return [text for pid, started in self.seen.items() if start_time(pid) == started and (text := describe(pid))]
-
-
-def leftovers(plugins: Processes) -> dict[str, list[str]]:
-    return {
-        "children": [text for pid in children() if (text := describe(pid))],
-        "plugins": plugins.alive(),
-        "socket_dirs": [f"{d} ({len(list(d.iterdir())) if d.is_dir() else 0} entries)" for d in socket_dirs()],
-    }
 
 
 # --------------------------------------------------------------------------- what happened
@@ -542,6 +466,9 @@ async def measure(seconds: float, clients: int, seed: int) -> dict[str, Any]:
         "seconds": seconds,
         "clients": clients,
         "seed": seed,
+        "call_timeout": CALL_TIMEOUT,
+        "slack": SLACK,
+        "drain": DRAIN,
         "plugins": {t.name: t.what for t in plugins},
         "attempted": calls.attempted,
         "succeeded": calls.succeeded,
@@ -590,110 +517,6 @@ def broken(m: dict[str, Any]) -> list[str]:
     if m["left_count"]:
         problems.append(f"left after shutdown: {m['left']}")
     return problems
-
-
-# --------------------------------------------------------------------------- report
-
-
-def counts(counter: dict[str, int]) -> str:
-    return ", ".join(f"{name} {n:,}" for name, n in counter.items()) or "none"
-
-
-def ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f} ms"
-
-
-def section(m: dict[str, Any]) -> list[str]:
-    plugins = ", ".join(f"`{name}` ({what})" for name, what in m["plugins"].items())
-    left_at_once = sum(len(v) for v in m["left_at_once"].values())
-    rows = [
-        ["calls attempted", f"{m['attempted']:,}"],
-        ["succeeded", f"{m['succeeded']:,}"],
-        ["failed, by exception", f"{sum(m['failed'].values()):,} ({counts(m['failed'])})"],
-        ["hung (no answer within timeout + 5 s)", str(m["hung"] + len(m["chaos_hung"]))],
-        ["lost (no answer at all)", str(m["lost"])],
-        ["successful call p50 / p99", f"{ms(m['call_p50_ms'])} / {ms(m['call_p99_ms'])}"],
-        ["chaos actions done", counts(m["chaos_done"])],
-        ["chaos actions skipped (plugin restarting) or failed", counts({**m["chaos_skipped"], **m["chaos_errors"]})],
-        ["stopped plugins resumed by SIGCONT (the others left frozen)", str(m["stopped_resumed"])],
-        [
-            "restart latency p50 / p99 (crashed or unhealthy → restarted)",
-            f"{ms(m['restart_p50_ms'])} / {ms(m['restart_p99_ms'])} over {m['restarts']} restarts",
-        ],
-        ["restarts still under way at the shutdown", ", ".join(m["not_restarted_at_end"]) or "none"],
-        ["lifecycle events", counts(m["events"])],
-        ["plugin log records received (the floods' lines among them)", counts(m["plugin_log_records"])],
-        ["plugin processes during the run", str(m["plugin_processes_seen"])],
-        ["`pm.shutdown()`", f"{m['shutdown_seconds']:.1f} s" + (" (HUNG)" if m["shutdown_hung"] else "")],
-        ["processes and socket directories left", f"{m['left_count']} ({left_at_once} right when shutdown returned)"],
-        ["host descriptors before / after", f"{m['fds_before']} / {m['fds_after']}"],
-        [
-            "host RSS before / peak / after",
-            f"{m['rss_before_mib']:.1f} / {m['rss_peak_mib']:.1f} / {m['rss_after_mib']:.1f} MiB",
-        ],
-    ]
-    per_plugin = []
-    for name, info in sorted(m["per_plugin"].items()):
-        mine = m["per_plugin_calls"].get(name, {})
-        per_plugin.append(
-            [
-                f"`{name}`",
-                *(f"{mine.get(outcome, 0):,}" for outcome in ("succeeded", "failed", "hung")),
-                f"{info['calls']:,}",
-                f"{info['failures']:,}",
-                str(info["restarts"]),
-            ]
-        )
-    return [
-        "",
-        HEADING,
-        "",
-        f"{m['clients']} client tasks call random plugins for {m['seconds']:g} s (`generate`, and `generate_stream` "
-        f"for 30% of calls), each call with a {CALL_TIMEOUT:g} s timeout, while a chaos task (seed {m['seed']}) "
-        "every 0.5–2 s SIGKILLs a plugin, SIGSTOPs it (SIGCONT after 0.2–2 s, or never), makes the grpcio plugin "
-        "flood stderr with 2–8 MiB over 2–4 s, or hot-reloads it (`pm.reload`, which may still run when the next "
-        "action comes). One PluginManager, plugins "
-        f"{plugins}; health every 0.5 s (timeout 0.5 s, 2 failures), restart backoff 0.05–1 s. A restart's latency "
-        "includes its backoff, the new process's start and `Initialize`. Descriptors and RSS: after a warm-up load, "
-        "and after `pm.shutdown()`.",
-        "",
-        *table(["figure", "value"], rows),
-        "",
-        "Per plugin, as the clients saw it and as `pm.plugins` counted it before the shutdown. The host's calls "
-        "include the flood requests; its failures leave out streams cut by a crash after their first chunk.",
-        "",
-        *table(
-            ["plugin", "succeeded", "failed", "hung", "host: calls", "host: failures", "host: restarts"], per_plugin
-        ),
-    ]
-
-
-class Count(Goal):
-    """A goal counted in whole things."""
-
-    @property
-    def shown(self) -> str:
-        return "–" if self.achieved is None else f"{self.achieved:.0f}"
-
-
-def goals(m: dict[str, Any]) -> list[Goal]:
-    return [
-        Count(
-            "chaos: no call hung",
-            m["hung"] + len(m["chaos_hung"]),
-            0,
-            False,
-            f"of {m['attempted']:,} calls; none without an answer within its timeout + {SLACK:g} s",
-        ),
-        Count("chaos: no call lost", m["lost"], 0, False, f"calls with no answer at all after a {DRAIN:g} s drain"),
-        Count(
-            "chaos: nothing left after shutdown",
-            m["left_count"],
-            0,
-            False,
-            f"plugin processes and socket directories, of {m['plugin_processes_seen']} processes",
-        ),
-    ]
 
 
 def parse_args() -> argparse.Namespace:
