@@ -152,6 +152,10 @@ async def test_a_crash_loop_opens_the_circuit_until_a_manual_restart(py_plugin, 
         with pytest.raises(PluginClosedError, match=r"failed since \d{4}-\d\d-\d\dT.*circuit is open") as caught:
             await pm.llm("looper").generate([Message.user("x")], timeout=30)
         assert caught.value.state == "failed"
+        # Refused before any process had it, it still counts among the name's calls and failures.
+        [refused] = pm.plugins
+        assert (refused.calls, refused.failures) == (info.calls + 1, info.failures + 1)
+        assert "circuit is open" in (refused.last_error or "") and refused.last_error_at is not None
         # No busy loop: one start and three restarts, and nothing more while the circuit is open.
         await asyncio.sleep(0.5)
         assert len(lines(starts)) == 4
@@ -172,6 +176,8 @@ async def test_calls_during_a_restart_wait_for_it_or_fail_fast_when_so_configure
         with pytest.raises(PluginClosedError, match=r"is restarting since .*while_restarting: fail") as caught:
             await pm.llm("hasty").generate([Message.user("x")])
         assert caught.value.state == "restarting"
+        assert (info(pm, "hasty").failures, info(pm, "patient").failures) == (1, 0)
+        assert "while_restarting: fail" in (info(pm, "hasty").last_error or "")
         assert (await pm.llm("patient").generate([Message.user("waited")], timeout=10)).text == "Echo: waited"
         # A deadline shorter than the restart: the call fails with it, naming the restart.
         os.kill(info(pm, "patient").pid, signal.SIGKILL)

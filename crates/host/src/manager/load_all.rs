@@ -159,7 +159,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
             Provider::Plugin(plugin) if !plugin.is_serving() => {
                 Err(Error::config(format!("{name:?} is {}", plugin.state().as_str())))
             }
-            Provider::NotStarted(name) => self.serving(&name, None, None).await.map(|_| ()),
+            Provider::NotStarted(name) => self.start_for_dependent(&name).await,
             _ => Ok(()),
         }
     }

@@ -57,6 +57,30 @@ impl<P: Send + Sync + 'static> Manager<P> {
         let Some(record) = self.existing_record(name) else {
             return held.ok_or_else(|| self.not_loaded(name));
         };
+        let outcome = self.wait_for_serving(name, held, &record, limit).await;
+        if outcome.is_err() {
+            // No process will count it: the name does (`pm.plugins`' calls and failures).
+            record.refused.record(&outcome);
+        }
+        outcome
+    }
+
+    /// Starts a lazy plugin that something loaded now depends on, and waits for it: not a
+    /// call, so a failure is not counted as one.
+    pub(super) async fn start_for_dependent(self: &Arc<Self>, name: &str) -> Result<()> {
+        match self.existing_record(name) {
+            Some(record) => self.wait_for_serving(name, None, &record, None).await.map(|_| ()),
+            None => Err(self.not_loaded(name)),
+        }
+    }
+
+    async fn wait_for_serving(
+        self: &Arc<Self>,
+        name: &str,
+        held: Option<Arc<Plugin>>,
+        record: &Arc<Supervised>,
+        limit: Option<Duration>,
+    ) -> Result<Arc<Plugin>> {
         let limit = limit.or_else(|| self.configured_call_timeout(name, held.as_deref()));
         let deadline = limit.map(|limit| Instant::now() + limit);
         let mut phase = record.subscribe();
@@ -89,7 +113,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
                 Phase::NotStarted { last_error: Some(error) } if waited_for_a_start => return Err(error),
                 Phase::NotStarted { .. } => {
                     waited_for_a_start = true;
-                    self.start_lazy(name, &record);
+                    self.start_lazy(name, record);
                     continue;
                 }
                 // Its outcome is this call's, failure included.
@@ -119,7 +143,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
                 }
             };
             if outcome.is_err() {
-                return Err(self.still_not_serving(name, &record, limit.unwrap_or_default()));
+                return Err(self.still_not_serving(name, record, limit.unwrap_or_default()));
             }
         }
     }

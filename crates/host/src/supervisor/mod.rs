@@ -45,6 +45,9 @@ pub struct Supervised {
     restart_times: Mutex<VecDeque<Instant>>,
     /// Calls and failures of the processes this name had before the current one.
     pub(crate) retired: CallStats,
+    /// Calls refused before any process had them (circuit open, `while_restarting: fail`, no
+    /// process within the call's deadline, a lazy start that failed): failures of the name too.
+    pub(crate) refused: CallStats,
     /// The counts of replaced processes that still finish their calls (a reload drains the old
     /// one): shown with the name's until they join `retired`.
     draining: Mutex<Vec<Arc<CallStats>>>,
@@ -60,6 +63,7 @@ impl Supervised {
             phase: watch::Sender::new(phase),
             restart_times: Mutex::new(VecDeque::new()),
             retired: CallStats::default(),
+            refused: CallStats::default(),
             draining: Mutex::new(Vec::new()),
             last_health: Mutex::new(None),
             saved_state: Mutex::new(None),
@@ -115,13 +119,14 @@ impl Supervised {
         self.retired.absorb(stats);
     }
 
-    /// Calls and failures of every process this name had but the current one.
+    /// Calls and failures of the name beyond its current process: those of every earlier
+    /// process, and those refused before reaching one.
     pub fn earlier_counts(&self) -> (u64, u64, Option<(SystemTime, String)>) {
         let draining = self.draining.lock().unwrap();
-        let calls = self.retired.calls() + draining.iter().map(|s| s.calls()).sum::<u64>();
-        let failures = self.retired.failures() + draining.iter().map(|s| s.failures()).sum::<u64>();
-        let last =
-            draining.iter().filter_map(|s| s.last_error()).chain(self.retired.last_error()).max_by_key(|(at, _)| *at);
+        let counted = || draining.iter().map(|s| &**s).chain([&self.retired, &self.refused]);
+        let calls = counted().map(CallStats::calls).sum();
+        let failures = counted().map(CallStats::failures).sum();
+        let last = counted().filter_map(CallStats::last_error).max_by_key(|(at, _)| *at);
         (calls, failures, last)
     }
 
