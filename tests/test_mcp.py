@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import textwrap
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hector_plugins import (
@@ -204,6 +206,37 @@ async def test_stderr_goes_to_logging_and_stdout_garbage_is_skipped(
         assert len(log_lines()) == 3, log_lines()
         # Nothing of stdout is logged: it is the protocol, garbage included.
         assert not any("noise" in r.getMessage() for r in caplog.records)
+
+
+async def test_load_mcp_takes_a_log_budget_that_drops_what_exceeds_it(
+    rmcp_server: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="hector_plugins.plugin")
+    budget = {"lines_per_second": 1, "burst_seconds": 1}
+    async with PluginManager() as pm:
+        await pm.load_mcp("chatty", rmcp_server, ["--stderr-lines", "50"], log_budget=budget)
+        # The server wrote its 50 lines before answering initialize: one fits the budget's burst.
+        await wait_until(lambda: pm.plugins[0].dropped_log_lines >= 45, message=lambda: str(pm.plugins[0]))
+        logged = [
+            r for r in caplog.records if r.name == "hector_plugins.plugin.chatty" and "log line" in r.getMessage()
+        ]
+        assert len(logged) <= 5, [r.getMessage() for r in logged]
+        assert (await pm.tools("chatty").call("add", {"a": 1, "b": 1})).output_json == '{"sum":2}'
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"url": "http://127.0.0.1:1/mcp", "log_budget": "unlimited"}, "a server at a url is no process"),
+        ({"command": "x", "log_budget": {"lines_per_second": 0}}, "log_budget.lines_per_second"),
+        ({"command": "x", "log_budget": "none"}, "log_budget"),
+    ],
+)
+async def test_a_bad_log_budget_of_load_mcp_is_a_config_error(arguments: dict[str, Any], message: str) -> None:
+    async with PluginManager() as pm:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            await pm.load_mcp("fs", **arguments)
+        assert pm.plugins == []
 
 
 # Start, stop and the process.

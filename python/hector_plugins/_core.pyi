@@ -400,7 +400,8 @@ class PluginInfo:
         """The manifest's capabilities (e.g. ``{"streaming": True}``; empty without a manifest)."""
     @property
     def calls(self) -> int:
-        """Calls made to this name, over all its processes."""
+        """Calls made to this name, over all its processes, and those refused before any process
+        had them (circuit open, ``while_restarting: fail``, no process within the deadline)."""
     @property
     def failures(self) -> int:
         """How many of those failed."""
@@ -1010,6 +1011,7 @@ class PluginManager:
         start_timeout: float = 60.0,
         shutdown_grace: float = 2.0,
         call_timeout: float | None = ...,  # 60.0; None or 0: no default deadline
+        log_budget: Mapping[str, float] | Literal["unlimited"] | None = None,  # None: the default budget
         supervision: Mapping[str, Any] | None = None,
         security: Mapping[str, Any] | None = None,
         grants: Mapping[str, Sequence[str | int]] | None = None,
@@ -1018,8 +1020,9 @@ class PluginManager:
         """Starts an MCP server as the tool provider ``name`` (docs/protocol.md §10): ``command``
         with ``args`` over stdio (a bare command is looked up on PATH), or the running server at
         ``url`` (streamable HTTP). Call it with ``pm.tools(name)``. A launched server is verified
-        and confined as a plugin is (``security``, ``grants``, ``sha256``: docs/security.md).
-        Errors as for ``load``."""
+        and confined as a plugin is (``security``, ``grants``, ``sha256``: docs/security.md), and
+        its stderr passes its ``log_budget`` as a plugin's does (docs/protocol.md §5.2; a server
+        at a url has none). Errors as for ``load``."""
     def load_all(self, *, strict: bool = False, only: Sequence[str] | None = None) -> Awaitable[list[LoadResult]]:
         """Starts every configured plugin (or those named in ``only``; an unknown name is a
         ``ConfigError``) concurrently, one ``LoadResult`` each. With ``strict=True``, any

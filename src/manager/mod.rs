@@ -1,8 +1,10 @@
 //! `PluginManager`: Python face of [`hector_plugins_host::Manager`]. The value classes its
 //! methods return are in `reports.rs`.
 
+mod events;
 mod options;
 mod reports;
+use events::EventFeed;
 use options::{default_name, log_warnings, mtls_option, Common};
 pub use reports::{ConfiguredPlugin, LifecycleEvent, LoadResult};
 
@@ -19,7 +21,6 @@ use crate::tools::PyToolClient;
 use crate::types::{to_json_value, PluginInfo};
 use hector_plugins_host::manager::{strict_outcome, Provider};
 use hector_plugins_host::plugin::{PluginSpec, Protocol, State};
-use hector_plugins_host::supervisor::Event;
 use hector_plugins_host::transport::ConnectionSettings;
 use hector_plugins_host::{config, PluginKind};
 use pyo3::prelude::*;
@@ -27,15 +28,13 @@ use pyo3::types::{PyDict, PyList};
 use pyo3::{PyTraverseError, PyVisit};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::broadcast;
 
 // `subclass`: `hector_plugins.PluginManager` adds the Python-side parts (agents, hooks).
 #[pyclass(module = "hector_plugins", frozen, subclass, name = "PluginManager")]
 pub struct PyPluginManager {
     inner: Arc<PyManager>,
-    /// Lifecycle events for `pm.on` (docs/supervision.md), subscribed on the first
-    /// `_next_event` so that a program that never listens keeps no backlog.
-    events: std::sync::Mutex<Option<Arc<tokio::sync::Mutex<broadcast::Receiver<Event>>>>>,
+    /// Lifecycle events for `pm.on` (docs/supervision.md).
+    events: EventFeed,
     /// What the configuration says that is valid but deserves a word (see `config_warnings`).
     warnings: Vec<config::ConfigWarning>,
     /// `plugin_security`: plugins loaded in code get it too.
@@ -149,8 +148,18 @@ impl PyPluginManager {
             spec.config = serde_json::from_value(value)
                 .map_err(|e| config_error(format!("config must be a dict with str keys: {e}")))?;
         }
-        let common =
-            Common { start_timeout, shutdown_grace, env, clean_env, cwd, supervision, security, grants, sha256 };
+        let common = Common {
+            start_timeout,
+            shutdown_grace,
+            env,
+            clean_env,
+            cwd,
+            supervision,
+            security,
+            grants,
+            sha256,
+            log_budget,
+        };
         common.apply(py, &mut spec, &self.security)?;
         // `call_timeout=None` (or 0) disables the default deadline.
         spec.connection = ConnectionSettings::from_options(
@@ -165,7 +174,6 @@ impl PyPluginManager {
             Some(mode) => mtls_option(py, mode)?,
             None => self.security.mtls,
         };
-        spec.log_budget = crate::logging::log_budget_arg(py, log_budget, spec.log_budget)?;
         if let Some(key) = magic_cookie_key {
             spec.launch.magic_cookie_key = key;
         }
@@ -186,8 +194,8 @@ impl PyPluginManager {
     /// (streamable HTTP). Ready once it answered MCP's initialize.
     #[pyo3(signature = (
         name, command=None, args=None, *, url=None, env=None, clean_env=false, cwd=None,
-        start_timeout=60.0, shutdown_grace=2.0, call_timeout=Some(60.0), supervision=None, security=None,
-        grants=None, sha256=None
+        start_timeout=60.0, shutdown_grace=2.0, call_timeout=Some(60.0), log_budget=None, supervision=None,
+        security=None, grants=None, sha256=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn load_mcp<'py>(
@@ -203,6 +211,7 @@ impl PyPluginManager {
         start_timeout: f64,
         shutdown_grace: f64,
         call_timeout: Option<f64>,
+        log_budget: Option<&Bound<'py, PyAny>>,
         supervision: Option<&Bound<'py, PyDict>>,
         security: Option<&Bound<'py, PyDict>>,
         grants: Option<&Bound<'py, PyDict>>,
@@ -223,8 +232,18 @@ impl PyPluginManager {
                 )))
             }
         };
-        let common =
-            Common { start_timeout, shutdown_grace, env, clean_env, cwd, supervision, security, grants, sha256 };
+        let common = Common {
+            start_timeout,
+            shutdown_grace,
+            env,
+            clean_env,
+            cwd,
+            supervision,
+            security,
+            grants,
+            sha256,
+            log_budget,
+        };
         common.apply(py, &mut spec, &self.security)?;
         spec.connection =
             ConnectionSettings::from_options(Some(call_timeout.unwrap_or(0.0)), None, false, "").py_err(py)?;
@@ -257,35 +276,7 @@ impl PyPluginManager {
     /// The next lifecycle event (`LifecycleEvent`), or None once the manager is shut down.
     /// `pm.on` reads them; events from before the first call are not kept.
     fn _next_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let receiver = {
-            let mut events = self.events.lock().unwrap();
-            events.get_or_insert_with(|| Arc::new(tokio::sync::Mutex::new(self.inner.subscribe_events()))).clone()
-        };
-        // The future holds no manager: a program that drops its manager without `shutdown()`
-        // must not keep it alive through a pending read of its events.
-        let mut shut_down = self.inner.shut_down();
-        bridge::spawn(
-            py,
-            async move {
-                let mut receiver = receiver.lock().await;
-                loop {
-                    tokio::select! {
-                        biased;
-                        event = receiver.recv() => match event {
-                            Ok(event) => return Ok(Some(event)),
-                            Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                            Err(broadcast::error::RecvError::Closed) => return Ok(None),
-                        },
-                        // Every event was sent before this, and `biased` reads them first.
-                        _ = shut_down.wait_for(|done| *done) => return Ok(receiver.try_recv().ok()),
-                    }
-                }
-            },
-            |py, event: Option<Event>| match event {
-                Some(event) => Ok(Py::new(py, LifecycleEvent::from(event))?.into_any()),
-                None => Ok(py.None()),
-            },
-        )
+        self.events.next(py, &self.inner)
     }
 
     /// Starts every configured plugin (or those named in `only`) concurrently. Returns one

@@ -24,6 +24,8 @@ pub(super) struct Common<'a, 'py> {
     pub security: Option<&'a Bound<'py, PyDict>>,
     pub grants: Option<&'a Bound<'py, PyDict>>,
     pub sha256: Option<String>,
+    /// `log_budget=` (docs/protocol.md §5.2): a dict as in hector.yaml, or "unlimited".
+    pub log_budget: Option<&'a Bound<'py, PyAny>>,
 }
 
 impl Common<'_, '_> {
@@ -39,6 +41,13 @@ impl Common<'_, '_> {
                 config::supervision_option(&to_json_value(supervision.as_any())?, spec.kind).py_err(py)?;
         }
         let launched = !matches!(spec.protocol, Protocol::McpHttp { .. });
+        if !launched && self.log_budget.is_some() {
+            return Err(config_error(format!(
+                "plugin {:?}: log_budget: a server at a url is no process of the host's: it has no output to budget",
+                spec.name
+            )));
+        }
+        spec.log_budget = crate::logging::log_budget_arg(py, self.log_budget, spec.log_budget)?;
         if !launched && (self.security.is_some() || self.grants.is_some() || self.sha256.is_some()) {
             return Err(config_error(format!(
                 "plugin {:?}: security, grants and sha256 concern a process the host launches; a server at a url \
