@@ -9,13 +9,15 @@ fuzz="$(cd "$(dirname "$0")" && pwd)"
 clone="$(dirname "$fuzz")"
 cd "$fuzz"
 
-# cargo-fuzz drives a nightly cargo; both must be there, the first installed into the clone if
-# missing (never globally). Its CLI only runs cargo, so a debug build, which compiles in about
-# two thirds of the time, is enough.
-cargo +nightly --version >/dev/null 2>&1 || {
-  echo "fuzzing needs a nightly Rust toolchain: rustup toolchain install nightly" >&2
-  exit 1
-}
+# cargo-fuzz drives a nightly cargo: rustup installs the toolchain if the machine has none, and
+# cargo-fuzz goes into the clone if missing (never globally). Its CLI only runs cargo, so a debug
+# build, which compiles in about two thirds of the time, is enough.
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal >&2 || {
+    echo "fuzzing needs a nightly Rust toolchain, and rustup toolchain install nightly failed" >&2
+    exit 1
+  }
+fi
 export PATH="$clone/.cargo-tools/bin:$PATH"
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --quiet --locked --debug --version 0.13.2 --root "$clone/.cargo-tools" cargo-fuzz
