@@ -262,7 +262,7 @@ def main() -> None:
         )
     if not args.no_build:
         peers.build_plugins.build_rmcp_test_server(release=True)
-    m = asyncio.run(measure(peers.RMCP_SERVER, args.calls, args.rounds))
+    m = asyncio.run(measure(peers.rmcp_server(), args.calls, args.rounds))
     report.update_alone(args, HEADING, section(m), goals(m), LOAD_AT_START)
 
 

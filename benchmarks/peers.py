@@ -17,13 +17,22 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "benchmarks" / "_generated"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 GO_HOST = TARGET / "bench-go-host"
-RUST_FLOOR = TARGET / "release" / "bench-floor"
+# The Rust peers (the floors and the rmcp MCP server) are release builds, except in a smoke run
+# (`run.py --dev-builds`, which the test suite uses): there they are the dev builds `cargo test`
+# compiled already, and their figures mean nothing.
+RELEASE = True
 
 sys.path.insert(0, str(ROOT / "examples"))
 import build_plugins  # noqa: E402  (examples/ is not a package)
 
-# The MCP workload's server (tests/rmcp-server), a release build.
-RMCP_SERVER = TARGET / "release" / build_plugins.RMCP_TEST_SERVER_PACKAGE
+
+def rust_floor_binary() -> Path:
+    return TARGET / ("release" if RELEASE else "debug") / "bench-floor"
+
+
+def rmcp_server() -> Path:
+    """The MCP workload's server (tests/rmcp-server)."""
+    return TARGET / ("release" if RELEASE else "debug") / build_plugins.RMCP_TEST_SERVER_PACKAGE
 
 
 def run(command: list[str], cwd: Path = ROOT) -> None:
@@ -35,11 +44,11 @@ def build_all() -> None:
     """The example plugins (release), the rmcp MCP server, the Go host and the Rust floor.
     Incremental: cheap when built."""
     build_plugins.build_all(release=True)
-    build_plugins.build_rmcp_test_server(release=True)
+    build_plugins.build_rmcp_test_server(release=RELEASE)
     if shutil.which("go") is None:
         sys.exit("the go-plugin host benchmark needs Go (https://go.dev/dl/)")
     run(["go", "build", "-o", str(GO_HOST), "."], cwd=ROOT / "benchmarks" / "go-host")
-    run(["cargo", "build", "--quiet", "--release", "-p", "bench-floor"])
+    run(["cargo", "build", "--quiet", *(["--release"] if RELEASE else []), "-p", "bench-floor"])
 
 
 # --------------------------------------------------------------------------- grpc.aio
@@ -124,7 +133,7 @@ class AsyncioEcho:
         import time
 
         path = directory / "echo.sock"
-        self.server = subprocess.Popen([str(RUST_FLOOR), "--serve-echo", str(path)])
+        self.server = subprocess.Popen([str(rust_floor_binary()), "--serve-echo", str(path)])
         deadline = time.monotonic() + 10
         while not path.exists():
             if self.server.poll() is not None or time.monotonic() > deadline:
@@ -196,7 +205,7 @@ def rust_floor(
     like the Python host's, or (`one_thread`) with IO, connection and calls on one thread."""
     workers = os.environ.get("HECTOR_PLUGINS_WORKER_THREADS") or "2"  # the same as the Python host's runtime
     command = [
-        str(RUST_FLOOR),
+        str(rust_floor_binary()),
         "--address",
         address,
         "--calls",

@@ -337,7 +337,7 @@ async def measure_all(
     print("embeddings", file=sys.stderr, flush=True)
     embed = await embeddings.embedder_workloads(args)
     print("MCP tool calls", file=sys.stderr, flush=True)
-    mcp = await mcp_calls.measure(peers.RMCP_SERVER, args.calls, args.rounds)
+    mcp = await mcp_calls.measure(peers.rmcp_server(), args.calls, args.rounds)
     print("agents", file=sys.stderr, flush=True)
     agent = await agents.measure(args.agent_tasks, args.rounds)
     print("Python plugins: SDK and grpcio", file=sys.stderr, flush=True)
@@ -353,6 +353,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chunks", type=int, help="chunks per stream (default 10000)")
     parser.add_argument(
         "--no-build", action="store_true", help="do not build the plugins, the Go host and the Rust floor"
+    )
+    parser.add_argument(
+        "--dev-builds",
+        action="store_true",
+        help="Rust peers (floors, rmcp server) as dev builds: quick to build, figures meaningless; for smoke runs",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the results (default benchmarks/RESULTS.md)"
@@ -389,6 +394,7 @@ def main() -> None:
             "warning: hector_plugins is a debug build; run `maturin develop --release` for real figures",
             file=sys.stderr,
         )
+    peers.RELEASE = not args.dev_builds
     if not args.no_build:
         peers.build_all()
     peers.generate_stubs()
@@ -442,6 +448,11 @@ def main() -> None:
     go_host = f"{go['go'][0]['host']}, {go['go'][0]['go']}" if go["go"] else "?"
     intro = [
         *(f"- {key}: {value}" for key, value in report.machine(LOAD_AT_START, go_host)),
+        *(
+            ["- Rust floors and rmcp server: DEV builds (`--dev-builds`: their figures mean nothing)"]
+            if args.dev_builds
+            else []
+        ),
         f"- command: `{command}` ({time.monotonic() - started:.0f} s of measuring)",
         f"- {args.calls} calls per unary measurement after {args.warmup} warm-up calls, {args.rounds} rounds, "
         f"{args.chunks:,}-chunk streams; figures are medians across rounds",
