@@ -207,7 +207,8 @@ def section(m: dict[str, Any]) -> list[str]:
         "checked against the sum. hector: `pm.load_mcp(name, command, args)`, then `pm.tools(name).call`. "
         "mcp SDK client: the official `mcp` Python package's `ClientSession` over `mcp.client.stdio.stdio_client`, "
         "`session.call_tool`. Each client launches its own server process and talks to it over stdio. "
-        f"rmcp server: tests/rmcp-server (rmcp's server side, release build), {rmcp['calls']:,} sequential "
+        f"rmcp server: tests/rmcp-server (rmcp's server side, {'release' if peers.RELEASE else 'DEV'} build), "
+        f"{rmcp['calls']:,} sequential "
         "calls, then as many from 16 concurrent tasks (`asyncio.gather`), per round after a warm-up of "
         f"{rmcp['warm']:,} calls of each kind.",
     ]

@@ -92,7 +92,7 @@ impl<'py> CallSite<'py> {
                         // Lost to a crash: sent again to the next process only when the RPC
                         // is marked idempotent (docs/supervision.md, "Retries").
                         Err(Error::Crashed { method, .. }) if plugin.spec().supervision.is_idempotent(&method) => {
-                            let plugin = manager.serving(&name, Some(plugin), left(timeout, started)).await?;
+                            let plugin = manager.serving_again(&name, plugin, left(timeout, started)).await?;
                             let _under_way = plugin.begin_call();
                             remote(plugin, request, left(timeout, started)).await
                         }

@@ -137,6 +137,8 @@ async def test_a_lazy_plugin_that_fails_to_start_fails_its_first_calls_and_tries
         assert len(lines(attempts)) == 1
         [info] = pm.plugins
         assert info.state == "not_started" and "exit status 5" in (info.reason or "")
+        # No process had them, yet they are the name's calls, and failed.
+        assert (info.calls, info.failures) == (5, 5) and "exit status 5" in (info.last_error or "")
         # The next call tries again.
         with pytest.raises(PluginStartError, match="exit status 5"):
             await llm.generate([Message.user("x")])

@@ -200,6 +200,23 @@ async def test_a_call_lost_to_a_crash_is_retried_only_when_its_rpc_is_idempotent
         assert isinstance(outcomes["once"], PluginCrashedError)
 
 
+async def test_a_retry_refused_while_restarting_counts_the_call_once(py_plugin) -> None:
+    # The lost attempt counted the call and its failure; the refused retry is the same call.
+    policy = {
+        "restart": {"backoff_initial": 1.0, "backoff_max": 1.0, "while_restarting": "fail"},
+        "idempotent": ["Generate"],
+    }
+    async with PluginManager() as pm:
+        await pm.load(py_plugin(), name="retried", supervision=policy)
+        call = asyncio.ensure_future(pm.llm("retried").generate([Message.user("sleep 0.5")], timeout=20))
+        await asyncio.sleep(0.2)
+        os.kill(info(pm, "retried").pid, signal.SIGKILL)
+        with pytest.raises(PluginClosedError, match="while_restarting: fail"):
+            await call
+        now = info(pm, "retried")
+        assert (now.calls, now.failures) == (1, 1), now
+
+
 async def test_an_idempotent_name_that_is_no_rpc_of_the_type_is_refused(py_plugin) -> None:
     # A misspelt name would never match: the call it meant would not be sent again after a crash.
     async with PluginManager() as pm:

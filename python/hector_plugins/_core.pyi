@@ -401,7 +401,8 @@ class PluginInfo:
     @property
     def calls(self) -> int:
         """Calls made to this name, over all its processes, and those refused before any process
-        had them (circuit open, ``while_restarting: fail``, no process within the deadline)."""
+        had them (circuit open, ``while_restarting: fail``, no process within the deadline, a failed
+        lazy start)."""
     @property
     def failures(self) -> int:
         """How many of those failed."""

@@ -154,7 +154,8 @@ pub struct PluginInfo {
     #[pyo3(get)]
     pub version: Option<String>,
     capabilities_json: String,
-    /// Calls made to this name, over all its processes, and how many failed.
+    /// Calls made to this name, over all its processes and those refused before reaching one,
+    /// and how many failed.
     #[pyo3(get)]
     pub calls: u64,
     #[pyo3(get)]

@@ -44,8 +44,42 @@ impl<P: Send + Sync + 'static> Manager<P> {
     /// once; otherwise the call waits, within `limit`, for the start or restart that is under
     /// way, or fails at once when the plugin is `failed` (circuit open) or configured to fail
     /// fast. A process that crashed and will not be restarted is returned as it is: the call
-    /// then fails with its crash.
+    /// then fails with its crash. A refusal counts as a call and failure of the name.
     pub async fn serving(
+        self: &Arc<Self>,
+        name: &str,
+        held: Option<Arc<Plugin>>,
+        limit: Option<Duration>,
+    ) -> Result<Arc<Plugin>> {
+        let outcome = self.find_serving(name, held, limit).await;
+        if outcome.is_err() {
+            // No process will count it: the name does (`pm.plugins`' calls and failures).
+            if let Some(record) = self.existing_record(name) {
+                record.refused.record(&outcome);
+            }
+        }
+        outcome
+    }
+
+    /// As [`Self::serving`], for the second attempt of a call lost to a crash (an idempotent
+    /// RPC): the lost attempt counted the call and its failure already, so a refusal is not
+    /// counted again.
+    pub async fn serving_again(
+        self: &Arc<Self>,
+        name: &str,
+        lost_on: Arc<Plugin>,
+        limit: Option<Duration>,
+    ) -> Result<Arc<Plugin>> {
+        self.find_serving(name, Some(lost_on), limit).await
+    }
+
+    /// Starts a lazy plugin that something loaded now depends on, and waits for it: not a
+    /// call, so a failure is not counted as one.
+    pub(super) async fn start_for_dependent(self: &Arc<Self>, name: &str) -> Result<()> {
+        self.find_serving(name, None, None).await.map(|_| ())
+    }
+
+    async fn find_serving(
         self: &Arc<Self>,
         name: &str,
         held: Option<Arc<Plugin>>,
@@ -57,21 +91,7 @@ impl<P: Send + Sync + 'static> Manager<P> {
         let Some(record) = self.existing_record(name) else {
             return held.ok_or_else(|| self.not_loaded(name));
         };
-        let outcome = self.wait_for_serving(name, held, &record, limit).await;
-        if outcome.is_err() {
-            // No process will count it: the name does (`pm.plugins`' calls and failures).
-            record.refused.record(&outcome);
-        }
-        outcome
-    }
-
-    /// Starts a lazy plugin that something loaded now depends on, and waits for it: not a
-    /// call, so a failure is not counted as one.
-    pub(super) async fn start_for_dependent(self: &Arc<Self>, name: &str) -> Result<()> {
-        match self.existing_record(name) {
-            Some(record) => self.wait_for_serving(name, None, &record, None).await.map(|_| ()),
-            None => Err(self.not_loaded(name)),
-        }
+        self.wait_for_serving(name, held, &record, limit).await
     }
 
     async fn wait_for_serving(

@@ -75,7 +75,8 @@ pub struct Plugin {
     /// Optional RPCs this process answered UNIMPLEMENTED: later calls go straight to their
     /// fallback (docs/protocol.md §9). A restarted process starts with none.
     unimplemented: Mutex<Vec<&'static str>>,
-    /// Calls made to this process (the name's record adds those of earlier processes).
+    /// Calls made to this process (the name's record adds those of earlier processes and the
+    /// refused ones).
     stats: Arc<CallStats>,
     /// Calls under way, so a reload can let them finish before it stops this process.
     in_flight: calls::InFlight,

@@ -100,7 +100,8 @@ pub struct PluginStatus {
     /// From the manifest, when there is one; an MCP server's from its initialize answer.
     pub version: Option<String>,
     pub capabilities: BTreeMap<String, serde_json::Value>,
-    /// Calls made to the name (every process it had), and how many failed.
+    /// Calls made to the name (every process it had, and those refused before reaching one),
+    /// and how many failed.
     pub calls: u64,
     pub failures: u64,
     /// The latest failed call's error, and when.
