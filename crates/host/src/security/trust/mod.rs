@@ -182,6 +182,10 @@ fn check_not_writable_by_others(given: &Path, resolved: &Path, file: &std::fs::M
     for _ in 0..MAX_SYMLINK_HOPS {
         let entry = std::fs::symlink_metadata(&hop).map_err(|e| format!("cannot stat {}: {e}", hop.display()))?;
         if !entry.file_type().is_symlink() {
+            // Reached by name through no linked directory, it is `resolved`, checked above.
+            if hop == resolved {
+                return Ok(());
+            }
             return check_directories_above(&hop, entry.uid(), &hop.display().to_string());
         }
         check_directories_above(&hop, entry.uid(), &format!("the symlink {}", hop.display()))?;
@@ -198,7 +202,10 @@ fn check_directories_above(path: &Path, entry_owner: u32, what: &str) -> Result<
     let us = unsafe { libc::geteuid() };
     let (mut entry, mut entry_owner) = (path.to_owned(), entry_owner);
     for dir in path.ancestors().skip(1).filter(|dir| !dir.as_os_str().is_empty()) {
-        let metadata = std::fs::metadata(dir).map_err(|e| format!("cannot stat {}: {e}", dir.display()))?;
+        let failed = |e: std::io::Error| format!("cannot stat {}: {e}", dir.display());
+        // The entry itself (its owner leads on), and what it names when it is a link.
+        let own = std::fs::symlink_metadata(dir).map_err(failed)?;
+        let metadata = if own.file_type().is_symlink() { std::fs::metadata(dir).map_err(failed)? } else { own.clone() };
         let mode = metadata.mode() & 0o7777;
         if mode & OTHERS_WRITE != 0 {
             let protected = mode & STICKY != 0 && (entry_owner == us || entry_owner == 0);
@@ -214,7 +221,6 @@ fn check_directories_above(path: &Path, entry_owner: u32, what: &str) -> Result<
                 ));
             }
         }
-        let own = std::fs::symlink_metadata(dir).map_err(|e| format!("cannot stat {}: {e}", dir.display()))?;
         (entry, entry_owner) = (dir.to_owned(), own.uid());
     }
     Ok(())
